@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
+import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
+
+/// @title LicenseRegistry
+/// @notice Batch anchoring of license digests and license status changes (suspend, reinstate,
+/// revoke, supersede), many licenses per transaction.
+/// @dev Status transitions: Active -> Suspended | Revoked | Superseded; Suspended -> Active
+/// (reinstate) | Revoked | Superseded. Revoked and Superseded are final.
+contract LicenseRegistry is ILicenseRegistry {
+    /// @notice Most digests accepted in one call.
+    uint256 public constant MAX_BATCH_SIZE = 10_000;
+
+    /// @notice The trust registry deciding which keys and authorities may act for which issuer.
+    ITrustRegistry public immutable trustRegistry;
+
+    mapping(bytes32 root => Anchor) private _anchors;
+    mapping(bytes32 issuerId => mapping(bytes32 digest => LicenseStatus)) private _statuses;
+
+    constructor(ITrustRegistry trustRegistry_) {
+        trustRegistry = trustRegistry_;
+    }
+
+    /// @notice Anchor a batch: `root` must be the Merkle root of `digests` (strictly ascending,
+    /// non-zero). The sender must be a signing key of an active issuer, valid at this block's time.
+    /// @return issuerId the issuer the batch was anchored for.
+    function anchor(bytes32 root, bytes32[] calldata digests) external returns (bytes32 issuerId) {
+        if (root == bytes32(0)) revert LicenseRegistryZeroRoot();
+        uint256 count = digests.length;
+        if (count == 0) revert LicenseRegistryEmptyBatch();
+        if (count > MAX_BATCH_SIZE) revert LicenseRegistryBatchTooLarge(count, MAX_BATCH_SIZE);
+        if (_anchors[root].issuerId != bytes32(0)) revert LicenseRegistryBatchExists(root);
+
+        ITrustRegistry.KeyWindow memory window = trustRegistry.getKey(msg.sender);
+        issuerId = window.issuerId;
+        if (issuerId == bytes32(0)) revert LicenseRegistryUnknownKey(msg.sender);
+        uint64 nowTs = uint64(block.timestamp);
+        if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
+            revert LicenseRegistryKeyNotValid(issuerId, msg.sender, nowTs);
+        }
+        (, bool active,) = trustRegistry.getIssuerState(issuerId);
+        if (!active) revert LicenseRegistryIssuerInactive(issuerId);
+
+        bytes32 computed = _merkleRoot(digests);
+        if (computed != root) revert LicenseRegistryRootMismatch(root, computed);
+
+        _anchors[root] = Anchor({
+            issuerId: issuerId,
+            key: msg.sender,
+            timestamp: uint40(block.timestamp),
+            blockNumber: uint40(block.number),
+            count: uint16(count)
+        });
+        _emitBatchAnchored(root, issuerId, digests);
+    }
+
+    /// @notice Suspend active licenses (reversible).
+    function suspend(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external {
+        _change(issuerId, digests, Status.Suspended, reason);
+        emit LicensesSuspended(issuerId, msg.sender, reason, digests);
+    }
+
+    /// @notice Make suspended licenses active again.
+    function reinstate(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external {
+        _change(issuerId, digests, Status.Active, reason);
+        emit LicensesReinstated(issuerId, msg.sender, reason, digests);
+    }
+
+    /// @notice Revoke active or suspended licenses (final).
+    function revoke(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external {
+        _change(issuerId, digests, Status.Revoked, reason);
+        emit LicensesRevoked(issuerId, msg.sender, reason, digests);
+    }
+
+    /// @notice Supersede active or suspended licenses by new versions (final).
+    function supersede(bytes32 issuerId, bytes32[] calldata digests, bytes32[] calldata replacements, uint16 reason)
+        external
+    {
+        if (digests.length != replacements.length) {
+            revert LicenseRegistryLengthMismatch(digests.length, replacements.length);
+        }
+        _change(issuerId, digests, Status.Superseded, reason);
+        mapping(bytes32 => LicenseStatus) storage statuses = _statuses[issuerId];
+        for (uint256 i = 0; i < digests.length; ++i) {
+            bytes32 replacement = replacements[i];
+            if (replacement == bytes32(0) || replacement == digests[i]) {
+                revert LicenseRegistryInvalidReplacement(digests[i], replacement);
+            }
+            statuses[digests[i]].replacement = replacement;
+        }
+        emit LicensesSuperseded(issuerId, msg.sender, reason, digests, replacements);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function getAnchor(bytes32 root) external view returns (Anchor memory) {
+        return _anchors[root];
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function getStatus(bytes32 issuerId, bytes32 digest) external view returns (LicenseStatus memory) {
+        return _statuses[issuerId][digest];
+    }
+
+    function _change(bytes32 issuerId, bytes32[] calldata digests, Status to, uint16 reason) private {
+        uint256 count = digests.length;
+        if (count == 0) revert LicenseRegistryEmptyBatch();
+        if (count > MAX_BATCH_SIZE) revert LicenseRegistryBatchTooLarge(count, MAX_BATCH_SIZE);
+        _requireIssuerOrAuthority(issuerId);
+        mapping(bytes32 => LicenseStatus) storage statuses = _statuses[issuerId];
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 digest = digests[i];
+            if (digest == bytes32(0)) revert LicenseRegistryZeroDigest(i);
+            LicenseStatus storage entry = statuses[digest];
+            Status from = entry.status;
+            if (from == Status.Revoked || from == Status.Superseded) revert LicenseRegistryStatusFinal(digest, from);
+            bool allowed = to == Status.Active ? from == Status.Suspended : (to == Status.Suspended
+                ? from == Status.Active : true);
+            if (!allowed) revert LicenseRegistryInvalidTransition(digest, from, to);
+            entry.status = to;
+            entry.reason = reason;
+        }
+    }
+
+    function _requireIssuerOrAuthority(bytes32 issuerId) private view {
+        (bool exists,,) = trustRegistry.getIssuerState(issuerId);
+        if (!exists) revert LicenseRegistryUnknownIssuer(issuerId);
+        if (
+            !trustRegistry.isKeyValid(issuerId, msg.sender, uint64(block.timestamp))
+                && !trustRegistry.isAuthorityOfIssuer(issuerId, msg.sender)
+        ) {
+            revert LicenseRegistryNotIssuerOrAuthority(issuerId, msg.sender);
+        }
+    }
+
+    /// @dev Root of the sorted-pair tree over `keccak256(digest)` leaves; an odd node at the end of a
+    /// level is carried up unchanged. Reverts unless digests are strictly ascending (hence non-zero
+    /// and unique). Written in assembly over memory past the free pointer (never allocated): this
+    /// loop is most of the per-license execution cost of anchoring.
+    function _merkleRoot(bytes32[] calldata digests) private pure returns (bytes32 root) {
+        bytes4 notAscending = LicenseRegistryDigestsNotAscending.selector;
+        assembly ("memory-safe") {
+            let n := digests.length
+            let ptr := mload(0x40)
+            let previous := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let digest := calldataload(add(digests.offset, shl(5, i)))
+                if iszero(gt(digest, previous)) {
+                    mstore(0x00, notAscending)
+                    mstore(0x04, i)
+                    revert(0x00, 0x24)
+                }
+                previous := digest
+                mstore(0x00, digest)
+                mstore(add(ptr, shl(5, i)), keccak256(0x00, 0x20))
+            }
+            for {} gt(n, 1) {} {
+                let m := 0
+                let last := sub(n, 1)
+                for { let i := 0 } lt(i, last) { i := add(i, 2) } {
+                    let a := mload(add(ptr, shl(5, i)))
+                    let b := mload(add(ptr, shl(5, add(i, 1))))
+                    if gt(a, b) {
+                        let t := a
+                        a := b
+                        b := t
+                    }
+                    mstore(0x00, a)
+                    mstore(0x20, b)
+                    mstore(add(ptr, shl(5, m)), keccak256(0x00, 0x40))
+                    m := add(m, 1)
+                }
+                if and(n, 1) {
+                    mstore(add(ptr, shl(5, m)), mload(add(ptr, shl(5, last))))
+                    m := add(m, 1)
+                }
+                n := m
+            }
+            root := mload(ptr)
+        }
+    }
+
+    /// @dev `emit BatchAnchored(root, issuerId, msg.sender, digests)`, copying the digests from
+    /// calldata in one `calldatacopy` instead of element by element.
+    function _emitBatchAnchored(bytes32 root, bytes32 issuerId, bytes32[] calldata digests) private {
+        bytes32 topic = BatchAnchored.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let size := shl(5, digests.length)
+            mstore(ptr, 0x20)
+            mstore(add(ptr, 0x20), digests.length)
+            calldatacopy(add(ptr, 0x40), digests.offset, size)
+            log4(ptr, add(0x40, size), topic, root, issuerId, caller())
+        }
+    }
+}

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
+
+/// @title TrustRegistry
+/// @notice Regions, their authorities, issuers, issuer signing keys with validity windows, and the
+/// license types each issuer may issue.
+/// @dev Roles and powers:
+/// - `FEDERATION_ADMIN_ROLE` adds regions and manages each region's authority accounts.
+/// - An authority of a region registers the region's issuers, updates and (de)activates them,
+///   manages their keys (add, rotate, retire, declare compromised) and their permitted license types.
+/// - A key of an issuer that is valid now may add, rotate and retire the issuer's keys (routine key
+///   management by the department itself). Declaring a key compromised, which invalidates licenses
+///   already anchored after the given past time, is reserved to the region's authorities, so that a
+///   stolen key can never be used to invalidate an issuer's earlier licenses.
+contract TrustRegistry is ITrustRegistry, AccessControl {
+    /// @notice Role of the federation's administrators.
+    bytes32 public constant FEDERATION_ADMIN_ROLE = keccak256("FEDERATION_ADMIN_ROLE");
+
+    /// @notice The end of an open-ended window.
+    uint64 public constant OPEN_END = type(uint64).max;
+
+    mapping(uint32 region => Region) private _regions;
+    mapping(uint32 region => mapping(address account => bool)) private _authorities;
+    mapping(bytes32 issuerId => Issuer) private _issuers;
+    mapping(address key => KeyWindow) private _keys;
+    mapping(bytes32 issuerId => mapping(bytes32 licenseType => TypePermission)) private _permissions;
+
+    /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
+    constructor(address admin) {
+        if (admin == address(0)) revert TrustRegistryZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(FEDERATION_ADMIN_ROLE, admin);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Regions (federation admins)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Add a region identified by its six-digit GB/T 2260 code.
+    function addRegion(uint32 region, string calldata name) external onlyRole(FEDERATION_ADMIN_ROLE) {
+        if (region < 100000 || region > 999999) revert TrustRegistryInvalidRegionCode(region);
+        if (_regions[region].exists) revert TrustRegistryRegionExists(region);
+        _regions[region] = Region({exists: true, name: name});
+        emit RegionAdded(region, name);
+    }
+
+    /// @notice Make `account` an authority of `region`.
+    function addRegionAuthority(uint32 region, address account) external onlyRole(FEDERATION_ADMIN_ROLE) {
+        _requireRegion(region);
+        if (account == address(0)) revert TrustRegistryZeroAddress();
+        if (_authorities[region][account]) revert TrustRegistryAuthorityExists(region, account);
+        _authorities[region][account] = true;
+        emit RegionAuthorityAdded(region, account);
+    }
+
+    /// @notice Remove `account` from the authorities of `region`.
+    function removeRegionAuthority(uint32 region, address account) external onlyRole(FEDERATION_ADMIN_ROLE) {
+        _requireRegion(region);
+        if (!_authorities[region][account]) revert TrustRegistryNotRegionAuthority(region, account);
+        _authorities[region][account] = false;
+        emit RegionAuthorityRemoved(region, account);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Issuers (region authorities)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Register an issuer in `region`; it starts active.
+    function registerIssuer(
+        bytes32 issuerId,
+        uint32 region,
+        string calldata name,
+        bytes32 profileHash,
+        string calldata profileURI
+    ) external {
+        if (issuerId == bytes32(0)) revert TrustRegistryZeroId();
+        _requireRegion(region);
+        _requireAuthority(region);
+        if (_issuers[issuerId].exists) revert TrustRegistryIssuerExists(issuerId);
+        _issuers[issuerId] = Issuer({
+            exists: true,
+            active: true,
+            region: region,
+            profileHash: profileHash,
+            name: name,
+            profileURI: profileURI
+        });
+        emit IssuerRegistered(issuerId, region, name, profileHash, profileURI);
+    }
+
+    /// @notice Replace an issuer's public profile.
+    function updateIssuerProfile(
+        bytes32 issuerId,
+        string calldata name,
+        bytes32 profileHash,
+        string calldata profileURI
+    ) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        issuer.name = name;
+        issuer.profileHash = profileHash;
+        issuer.profileURI = profileURI;
+        emit IssuerProfileUpdated(issuerId, name, profileHash, profileURI);
+    }
+
+    /// @notice Activate or deactivate an issuer. An inactive issuer cannot anchor new batches; its
+    /// earlier licenses are unaffected and their status can still be changed.
+    function setIssuerActive(bytes32 issuerId, bool active) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        issuer.active = active;
+        emit IssuerActiveSet(issuerId, active);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Keys (region authorities, or a key of the issuer valid now)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)`.
+    function addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil) external {
+        _requireIssuerOrAuthority(issuerId);
+        _addKey(issuerId, key, validFrom, validUntil);
+    }
+
+    /// @notice End the window of `oldKey` now and add `newKey` valid from now, open-ended.
+    function rotateKey(bytes32 issuerId, address oldKey, address newKey) external {
+        _requireIssuerOrAuthority(issuerId);
+        uint64 nowTs = uint64(block.timestamp);
+        KeyWindow storage window = _requireKey(issuerId, oldKey);
+        if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
+            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs);
+        }
+        window.validUntil = nowTs;
+        emit KeyRetired(issuerId, oldKey, nowTs);
+        _addKey(issuerId, newKey, nowTs, OPEN_END);
+    }
+
+    /// @notice End the window of `key` now (or make it empty when it has not started yet).
+    function retireKey(bytes32 issuerId, address key) external {
+        _requireIssuerOrAuthority(issuerId);
+        uint64 nowTs = uint64(block.timestamp);
+        KeyWindow storage window = _requireKey(issuerId, key);
+        if (window.validUntil <= nowTs) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
+        uint64 end = window.validFrom > nowTs ? window.validFrom : nowTs;
+        window.validUntil = end;
+        emit KeyRetired(issuerId, key, end);
+    }
+
+    /// @notice Declare `key` compromised since `compromisedAt`: its window ends then. Licenses anchored
+    /// with the key at or after that time stop being valid; earlier ones stay valid.
+    /// @dev Only an authority of the issuer's region may do this. `compromisedAt` must lie within
+    /// `[validFrom, now]` and before the window's current end (a window only ever shrinks).
+    function declareKeyCompromised(bytes32 issuerId, address key, uint64 compromisedAt) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        KeyWindow storage window = _requireKey(issuerId, key);
+        if (
+            compromisedAt < window.validFrom || compromisedAt > block.timestamp
+                || compromisedAt >= window.validUntil
+        ) {
+            revert TrustRegistryCompromiseTimeOutOfRange(key, compromisedAt, window.validFrom, window.validUntil);
+        }
+        window.validUntil = compromisedAt;
+        emit KeyCompromised(issuerId, key, compromisedAt);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // License types (region authorities)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Permit `issuerId` to issue `licenseType` within `[validFrom, validUntil)`, replacing any
+    /// earlier window. To end a permission, set `validUntil` to now (with `validFrom` before it).
+    function permitLicenseType(bytes32 issuerId, bytes32 licenseType, uint64 validFrom, uint64 validUntil)
+        external
+    {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        if (licenseType == bytes32(0)) revert TrustRegistryZeroId();
+        if (validFrom >= validUntil) revert TrustRegistryInvalidWindow(validFrom, validUntil);
+        _permissions[issuerId][licenseType] = TypePermission({validFrom: validFrom, validUntil: validUntil});
+        emit LicenseTypePermitted(issuerId, licenseType, validFrom, validUntil);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Views
+    // ----------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITrustRegistry
+    function isKeyValid(bytes32 issuerId, address key, uint64 at) public view returns (bool) {
+        KeyWindow storage window = _keys[key];
+        return issuerId != bytes32(0) && window.issuerId == issuerId && window.validFrom <= at
+            && at < window.validUntil;
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function mayIssue(bytes32 issuerId, bytes32 licenseType, uint64 at) external view returns (bool) {
+        TypePermission storage p = _permissions[issuerId][licenseType];
+        return p.validFrom <= at && at < p.validUntil;
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function isAuthorityOfIssuer(bytes32 issuerId, address account) public view returns (bool) {
+        Issuer storage issuer = _issuers[issuerId];
+        return issuer.exists && _authorities[issuer.region][account];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getKey(address key) external view returns (KeyWindow memory) {
+        return _keys[key];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getIssuerState(bytes32 issuerId) external view returns (bool exists, bool active, uint32 region) {
+        Issuer storage issuer = _issuers[issuerId];
+        return (issuer.exists, issuer.active, issuer.region);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getIssuer(bytes32 issuerId) external view returns (Issuer memory) {
+        return _issuers[issuerId];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getRegion(uint32 region) external view returns (Region memory) {
+        return _regions[region];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function isRegionAuthority(uint32 region, address account) external view returns (bool) {
+        return _authorities[region][account];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getTypePermission(bytes32 issuerId, bytes32 licenseType) external view returns (TypePermission memory) {
+        return _permissions[issuerId][licenseType];
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Internals
+    // ----------------------------------------------------------------------------------------------
+
+    function _addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil) private {
+        if (key == address(0)) revert TrustRegistryZeroAddress();
+        bytes32 owner = _keys[key].issuerId;
+        if (owner != bytes32(0)) revert TrustRegistryKeyInUse(key, owner);
+        if (validFrom >= validUntil) revert TrustRegistryInvalidWindow(validFrom, validUntil);
+        _keys[key] = KeyWindow({issuerId: issuerId, validFrom: validFrom, validUntil: validUntil});
+        emit KeyAdded(issuerId, key, validFrom, validUntil);
+    }
+
+    function _requireRegion(uint32 region) private view {
+        if (!_regions[region].exists) revert TrustRegistryUnknownRegion(region);
+    }
+
+    function _requireAuthority(uint32 region) private view {
+        if (!_authorities[region][msg.sender]) revert TrustRegistryNotRegionAuthority(region, msg.sender);
+    }
+
+    function _requireIssuer(bytes32 issuerId) private view returns (Issuer storage issuer) {
+        issuer = _issuers[issuerId];
+        if (!issuer.exists) revert TrustRegistryUnknownIssuer(issuerId);
+    }
+
+    function _requireIssuerOrAuthority(bytes32 issuerId) private view {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        if (
+            !_authorities[issuer.region][msg.sender] && !isKeyValid(issuerId, msg.sender, uint64(block.timestamp))
+        ) {
+            revert TrustRegistryNotIssuerOrAuthority(issuerId, msg.sender);
+        }
+    }
+
+    function _requireKey(bytes32 issuerId, address key) private view returns (KeyWindow storage window) {
+        window = _keys[key];
+        if (window.issuerId != issuerId) revert TrustRegistryUnknownKey(issuerId, key);
+    }
+}

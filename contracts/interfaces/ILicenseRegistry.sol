@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/// @title License registry of the e-license federation
+/// @notice Batch anchors of license digests and the status of each license.
+/// @dev A batch is anchored by one of its issuer's signing keys, valid at the block's time, as the
+/// root of a sorted-pair keccak Merkle tree (OpenZeppelin `MerkleProof` compatible) over the leaves
+/// `keccak256(digest)` of its digests, given in strictly ascending order. The contract
+/// recomputes the root from the digests and publishes the digests in `BatchAnchored`, so any
+/// verifier that reads the logs can index every anchored license. Status is kept per
+/// `(issuerId, digest)`; only a key of the issuer valid now or an authority of the issuer's region
+/// may change it.
+interface ILicenseRegistry {
+    /// @notice Status of a license. `Active` is the default of every digest.
+    enum Status {
+        Active,
+        Suspended,
+        Revoked,
+        Superseded
+    }
+
+    /// @notice Record of an anchored batch.
+    struct Anchor {
+        bytes32 issuerId;
+        address key;
+        uint40 timestamp;
+        uint40 blockNumber;
+        uint16 count;
+    }
+
+    /// @notice Status of one license.
+    struct LicenseStatus {
+        Status status;
+        uint16 reason;
+        bytes32 replacement;
+    }
+
+    /// @notice A batch was anchored. `digests` are the batch's license digests in ascending order.
+    event BatchAnchored(bytes32 indexed root, bytes32 indexed issuerId, address indexed key, bytes32[] digests);
+    /// @notice Licenses were suspended by `actor` with a reason code.
+    event LicensesSuspended(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
+    /// @notice Suspended licenses were made active again by `actor`.
+    event LicensesReinstated(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
+    /// @notice Licenses were revoked (final) by `actor`.
+    event LicensesRevoked(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
+    /// @notice Licenses were superseded (final) by `actor`; `replacements[i]` replaces `digests[i]`.
+    event LicensesSuperseded(
+        bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests, bytes32[] replacements
+    );
+
+    /// @notice The zero root was given.
+    error LicenseRegistryZeroRoot();
+    /// @notice An empty list of digests was given.
+    error LicenseRegistryEmptyBatch();
+    /// @notice More digests than `MAX_BATCH_SIZE` were given.
+    error LicenseRegistryBatchTooLarge(uint256 count, uint256 maximum);
+    /// @notice The root was anchored before.
+    error LicenseRegistryBatchExists(bytes32 root);
+    /// @notice Digests must be non-zero and strictly ascending; `index` is the first offending one.
+    error LicenseRegistryDigestsNotAscending(uint256 index);
+    /// @notice The given root is not the root of the given digests.
+    error LicenseRegistryRootMismatch(bytes32 given, bytes32 computed);
+    /// @notice The sender is not a signing key of any issuer.
+    error LicenseRegistryUnknownKey(address key);
+    /// @notice The key is not valid at time `at`.
+    error LicenseRegistryKeyNotValid(bytes32 issuerId, address key, uint64 at);
+    /// @notice The issuer is inactive and cannot anchor.
+    error LicenseRegistryIssuerInactive(bytes32 issuerId);
+    /// @notice No such issuer.
+    error LicenseRegistryUnknownIssuer(bytes32 issuerId);
+    /// @notice The caller is neither a key of the issuer valid now nor an authority of its region.
+    error LicenseRegistryNotIssuerOrAuthority(bytes32 issuerId, address account);
+    /// @notice A zero digest was given.
+    error LicenseRegistryZeroDigest(uint256 index);
+    /// @notice The license is revoked or superseded; its status can never change again.
+    error LicenseRegistryStatusFinal(bytes32 digest, Status status);
+    /// @notice The change is not allowed from the license's current status.
+    error LicenseRegistryInvalidTransition(bytes32 digest, Status from, Status to);
+    /// @notice `digests` and `replacements` differ in length.
+    error LicenseRegistryLengthMismatch(uint256 digests, uint256 replacements);
+    /// @notice A replacement is zero or equal to the digest it replaces.
+    error LicenseRegistryInvalidReplacement(bytes32 digest, bytes32 replacement);
+
+    /// @notice The anchor of `root` (`issuerId == 0` when not anchored).
+    function getAnchor(bytes32 root) external view returns (Anchor memory);
+
+    /// @notice The status of license `digest` of `issuerId`.
+    function getStatus(bytes32 issuerId, bytes32 digest) external view returns (LicenseStatus memory);
+}

@@ -1,0 +1,110 @@
+"""Typed records read from the registry contracts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "OPEN_END",
+    "Anchor",
+    "Issuer",
+    "KeyWindow",
+    "LicenseStatus",
+    "Region",
+    "Status",
+    "TypePermission",
+    "license_type_id",
+    "license_type_code",
+]
+
+#: End of an open-ended window (``type(uint64).max``).
+OPEN_END = 2**64 - 1
+
+
+class Status(enum.IntEnum):
+    """On-chain status of a license (``ILicenseRegistry.Status``)."""
+
+    ACTIVE = 0
+    SUSPENDED = 1
+    REVOKED = 2
+    SUPERSEDED = 3
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Status.REVOKED, Status.SUPERSEDED)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    issuer_id: bytes
+    region: int
+    active: bool
+    name: str
+    profile_hash: bytes
+    profile_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWindow:
+    """A signing key's window ``[valid_from, valid_until)`` for its issuer."""
+
+    key: str
+    issuer_id: bytes
+    valid_from: int
+    valid_until: int
+
+    def contains(self, at: int) -> bool:
+        return self.valid_from <= at < self.valid_until
+
+
+@dataclass(frozen=True, slots=True)
+class TypePermission:
+    issuer_id: bytes
+    license_type: bytes
+    valid_from: int
+    valid_until: int
+
+    def contains(self, at: int) -> bool:
+        return self.valid_from <= at < self.valid_until
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """An anchored batch: who anchored it, with which key, when."""
+
+    root: bytes
+    issuer_id: bytes
+    key: str
+    timestamp: int
+    block_number: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseStatus:
+    status: Status
+    reason: int
+    replacement: bytes | None
+
+
+def license_type_id(code: str) -> bytes:
+    """The ``bytes32`` id of a license type code: the ASCII code, left-aligned, zero-padded.
+
+    >>> license_type_id("BL").hex()[:8]
+    '424c0000'
+    """
+    if not isinstance(code, str) or not code or len(code) > 32 or not code.isascii() or not code.isprintable():
+        raise ValueError(f"license type code must be 1 to 32 printable ASCII characters, got {code!r}")
+    return code.encode("ascii").ljust(32, b"\x00")
+
+
+def license_type_code(type_id: bytes) -> str:
+    """Inverse of :func:`license_type_id`."""
+    return type_id.rstrip(b"\x00").decode("ascii", errors="replace")

@@ -1,0 +1,1 @@
+"""signer package (see README)."""
