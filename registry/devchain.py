@@ -1,0 +1,85 @@
+"""Controls that only development chains have: moving time, mining, snapshots.
+
+They work on the in-process EVM (eth-tester) and on a Hardhat node (``evm_*`` RPC methods). The
+demo uses them to show time-dependent cases (a compromised key, expiry) without waiting; the tests
+use them to isolate cases. A production chain has none of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web3 import EthereumTesterProvider, Web3
+
+from registry.errors import ConfigurationError
+
+__all__ = ["increase_time", "is_dev_chain", "latest_timestamp", "mine", "revert", "snapshot"]
+
+
+def _tester(w3: Web3) -> Any | None:
+    provider = w3.provider
+    return provider.ethereum_tester if isinstance(provider, EthereumTesterProvider) else None
+
+
+def is_dev_chain(w3: Web3) -> bool:
+    """True on the in-process EVM and on a Hardhat node (chain id 31337)."""
+    return _tester(w3) is not None or int(w3.eth.chain_id) == 31337
+
+
+def _require_dev(w3: Web3) -> None:
+    if not is_dev_chain(w3):
+        raise ConfigurationError("time travel and snapshots exist only on development chains")
+
+
+def latest_timestamp(w3: Web3) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def mine(w3: Web3, blocks: int = 1) -> None:
+    _require_dev(w3)
+    tester = _tester(w3)
+    if tester is not None:
+        tester.mine_blocks(blocks)
+    else:
+        for _ in range(blocks):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def increase_time(w3: Web3, seconds: int) -> int:
+    """Mine a block ``seconds`` after the latest one; returns its timestamp."""
+    _require_dev(w3)
+    if seconds < 1:
+        raise ConfigurationError("seconds must be at least 1")
+    target = latest_timestamp(w3) + seconds
+    tester = _tester(w3)
+    if tester is not None:
+        pending = int(tester.get_block_by_number("pending")["timestamp"])
+        if target > pending:
+            tester.time_travel(target)
+        else:
+            tester.mine_blocks(1)
+    else:
+        w3.provider.make_request("evm_setNextBlockTimestamp", [target])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    return latest_timestamp(w3)
+
+
+def snapshot(w3: Web3) -> Any:
+    """Take a snapshot of the chain state; pass the result to :func:`revert`."""
+    _require_dev(w3)
+    tester = _tester(w3)
+    if tester is not None:
+        return tester.take_snapshot()
+    return w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+
+
+def revert(w3: Web3, snapshot_id: Any) -> None:
+    """Go back to a snapshot (the snapshot is consumed on a Hardhat node)."""
+    _require_dev(w3)
+    tester = _tester(w3)
+    if tester is not None:
+        tester.revert_to_snapshot(snapshot_id)
+        return
+    result = w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
+    if result.get("result") is not True:
+        raise ConfigurationError(f"could not revert to snapshot {snapshot_id}: {result}")

@@ -1,0 +1,171 @@
+"""Shared fixtures: chains (in-process EVM and a real ``hardhat node`` over JSON-RPC), deployed
+registries and a small federation to test against."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from registry import RegistryClient, connect, dev_accounts, license_type_id
+from registry.devchain import increase_time, latest_timestamp, revert, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+HARDHAT = ROOT / "node_modules" / ".bin" / "hardhat"
+
+REGION_A = 110000  # Beijing
+REGION_B = 310000  # Shanghai
+ISSUER_A = bytes.fromhex("a1" * 32)
+ISSUER_B = bytes.fromhex("b2" * 32)
+BL = license_type_id("BL")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class HardhatNode:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def start_hardhat_node(log_dir: Path) -> HardhatNode:
+    """Start ``hardhat node`` on a free loopback port and wait until it answers ``eth_chainId``."""
+    if not HARDHAT.exists():
+        pytest.fail("node_modules is missing: run scripts/setup (npm ci) before the tests")
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is not on PATH; the JSON-RPC tests need it to run a hardhat node")
+    port = free_port()
+    log = log_dir / f"hardhat-node-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [node, str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"hardhat node exited with {process.returncode}: {log.read_text()[-2000:]}")
+        try:
+            r = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
+            if r.ok:
+                return HardhatNode(url=url, process=process, log=log)
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail("hardhat node did not answer within 60 s")
+
+
+@pytest.fixture(scope="session")
+def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNode]:
+    node = start_hardhat_node(tmp_path_factory.mktemp("hardhat"))
+    yield node
+    node.stop()
+
+
+@dataclass
+class Chain:
+    """A chain to test on, with its pre-funded accounts."""
+
+    kind: str
+    w3: Web3
+    accounts: list[LocalAccount]
+
+    def increase_time(self, seconds: int) -> int:
+        return increase_time(self.w3, seconds)
+
+    def now(self) -> int:
+        return latest_timestamp(self.w3)
+
+
+@pytest.fixture(params=["inprocess", "jsonrpc"])
+def chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
+    """A clean chain: a fresh in-process EVM, or a snapshot of the session's hardhat node that is
+    reverted after the test."""
+    if request.param == "inprocess":
+        w3 = connect(None)
+        yield Chain("inprocess", w3, dev_accounts(w3))
+        return
+    node: HardhatNode = request.getfixturevalue("hardhat_node")
+    w3 = connect(node.url)
+    snap = snapshot(w3)
+    try:
+        yield Chain("jsonrpc", w3, dev_accounts(w3))
+    finally:
+        revert(w3, snap)
+
+
+@dataclass
+class World:
+    """Two regions, an issuer in each with one key, the business-license type permitted to A."""
+
+    chain: Chain
+    client: RegistryClient
+    admin: LocalAccount
+    authority_a: LocalAccount
+    authority_b: LocalAccount
+    key_a: LocalAccount
+    spare_key: LocalAccount
+    key_b: LocalAccount
+    stranger: LocalAccount
+    start: int
+
+    @property
+    def w3(self) -> Web3:
+        return self.chain.w3
+
+
+@pytest.fixture
+def deployed(chain: Chain) -> tuple[Chain, RegistryClient]:
+    client, _ = RegistryClient.deploy(chain.w3, chain.accounts[0])
+    return chain, client
+
+
+@pytest.fixture
+def world(deployed: tuple[Chain, RegistryClient]) -> World:
+    chain, client = deployed
+    admin, authority_a, authority_b, key_a, spare_key, key_b, stranger = chain.accounts[:7]
+    client.add_region(admin, REGION_A, "北京市")
+    client.add_region(admin, REGION_B, "上海市")
+    client.add_region_authority(admin, REGION_A, authority_a.address)
+    client.add_region_authority(admin, REGION_B, authority_b.address)
+    client.register_issuer(authority_a, ISSUER_A, REGION_A, "北京市市场监督管理局", profile_uri="https://scjgj.beijing.gov.cn")
+    client.register_issuer(authority_b, ISSUER_B, REGION_B, "上海市卫生健康委员会")
+    start = chain.now()
+    client.add_key(authority_a, ISSUER_A, key_a.address, valid_from=start)
+    client.add_key(authority_b, ISSUER_B, key_b.address, valid_from=start)
+    client.permit_license_type(authority_a, ISSUER_A, BL, valid_from=start)
+    return World(chain, client, admin, authority_a, authority_b, key_a, spare_key, key_b, stranger, start)
+
+
+def digests(n: int) -> list[bytes]:
+    return [os.urandom(32) for _ in range(n)]
+
