@@ -9,4 +9,5 @@ _keccak_256 = sha3.keccak_256
 
 def keccak256(data: bytes) -> bytes:
     """Return the 32-byte Keccak-256 digest of ``data`` (Ethereum's hash, not NIST SHA3-256)."""
-    return _keccak_256(data).digest()
+    digest: bytes = _keccak_256(data).digest()
+    return digest

@@ -9,18 +9,17 @@ against the custom errors of the registry ABIs.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
 
 from registry._keccak import keccak256
 from registry.errors import ERROR_CATEGORIES, ContractRevertError, TransactionError
 from registry.events import snake_case
 
-_HEX = re.compile(r"0x[0-9a-fA-F]{8,}")
+_MARKER = "execution reverted: "
 
 
 class RevertDecoder:
@@ -35,7 +34,9 @@ class RevertDecoder:
                 name = str(item["name"])
                 types = [str(i["type"]) for i in item["inputs"]]
                 selector = keccak256(f"{name}({','.join(types)})".encode())[:4]
-                params = [(snake_case(str(i["name"])) or f"arg{n}", str(i["type"])) for n, i in enumerate(item["inputs"])]
+                params = [
+                    (snake_case(str(i["name"])) or f"arg{n}", str(i["type"])) for n, i in enumerate(item["inputs"])
+                ]
                 self._errors.setdefault(selector, (name, contract, params))
 
     @property
@@ -73,38 +74,52 @@ class RevertDecoder:
         return None
 
 
-def revert_data(exc: BaseException) -> bytes | None:
-    """Extract raw revert bytes from the exception shapes of eth-tester, web3 and JSON-RPC nodes."""
-    data: Any = getattr(exc, "data", None)
-    if isinstance(data, Mapping):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
+def _hex_bytes(value: object) -> bytes | None:
+    if isinstance(value, str) and value.startswith("0x") and len(value) % 2 == 0:
         try:
-            return bytes.fromhex(data[2:])
+            return bytes.fromhex(value[2:])
         except ValueError:
             return None
-    if isinstance(data, bytes | bytearray):
-        return bytes(data)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    return None
+
+
+def _from_rpc_error(error: object) -> bytes | None:
+    """``{"code": .., "message": .., "data": "0x.."}`` (geth, Besu) or ``{"data": {"data": "0x.."}}``
+    (Hardhat)."""
+    if not isinstance(error, Mapping):
+        return None
+    data = error.get("data")
+    if isinstance(data, Mapping):
+        data = data.get("data")
+    return _hex_bytes(data)
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """Extract raw revert bytes from the exception shapes of eth-tester, web3 and JSON-RPC nodes."""
+    found = _hex_bytes(getattr(exc, "data", None))
+    if found is not None:
+        return found
+    found = _from_rpc_error(getattr(exc, "data", None))
+    if found is not None:
+        return found
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, Mapping):
+        found = _from_rpc_error(response.get("error"))
+        if found is not None:
+            return found
     for arg in getattr(exc, "args", ()):
-        if isinstance(arg, Mapping):
-            nested = arg.get("data")
-            if isinstance(nested, Mapping):
-                nested = nested.get("data")
-            if isinstance(nested, str) and nested.startswith("0x"):
-                return bytes.fromhex(nested[2:])
-        if isinstance(arg, bytes | bytearray) and len(arg) >= 4:
-            return bytes(arg)
-        if isinstance(arg, str):
-            marker = "execution reverted: "
-            if arg.startswith(marker):
-                rest = arg[len(marker) :]
-                if rest[:2] in ("b'", 'b"'):
-                    try:
-                        value = ast.literal_eval(rest)
-                    except (ValueError, SyntaxError):
-                        return None
-                    return bytes(value) if isinstance(value, bytes) else None
-            match = _HEX.search(arg) if "revert" in arg.lower() else None
-            if match and len(match.group(0)) % 2 == 0:
-                return bytes.fromhex(match.group(0)[2:])
+        found = _from_rpc_error(arg)
+        if found is not None:
+            return found
+        if isinstance(arg, str) and arg.startswith(_MARKER):
+            rest = arg[len(_MARKER) :].strip()
+            if rest[:2] in ("b'", 'b"'):
+                try:
+                    value = ast.literal_eval(rest)
+                except (ValueError, SyntaxError):
+                    return None
+                return bytes(value) if isinstance(value, bytes) else None
+            return _hex_bytes(rest)
     return None

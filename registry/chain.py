@@ -20,10 +20,12 @@ from urllib.parse import urlparse
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_tester.backends.pyevm.main import get_default_account_keys
+from eth_utils.address import is_address, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.exceptions import ProviderConnectionError, TimeExhausted, Web3RPCError
+from web3.types import TxParams
 
 from registry._reverts import RevertDecoder
 from registry.artifacts import load_artifact
@@ -100,8 +102,6 @@ def dev_accounts(w3: Web3, count: int = 10) -> list[LocalAccount]:
     These keys are public knowledge: never use them on a shared chain.
     """
     if isinstance(w3.provider, EthereumTesterProvider):
-        from eth_tester.backends.pyevm.main import get_default_account_keys
-
         return [Account.from_key(k.to_bytes()) for k in get_default_account_keys()[:count]]
     chain_id = w3.eth.chain_id
     if chain_id != HARDHAT_CHAIN_ID:
@@ -110,9 +110,7 @@ def dev_accounts(w3: Web3, count: int = 10) -> list[LocalAccount]:
             f"and on a Hardhat node (chain id {HARDHAT_CHAIN_ID})"
         )
     Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(_HARDHAT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)
-    ]
+    return [Account.from_mnemonic(_HARDHAT_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)]
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -306,18 +304,25 @@ class RegistryClient:
             chain_id = int(w3.eth.chain_id)
             trust_factory = w3.eth.contract(abi=trust_art.abi, bytecode=trust_art.bytecode)
             trust_receipt = _send_raw(
-                w3, deployer, trust_factory.constructor(admin_address), 3_000_000, policy, chain_id, confirmations, 120
+                w3,
+                deployer,
+                trust_factory.constructor(admin_address),
+                gas=3_000_000,
+                policy=policy,
+                chain_id=chain_id,
+                confirmations=confirmations,
+                timeout=120,
             )
             lic_factory = w3.eth.contract(abi=lic_art.abi, bytecode=lic_art.bytecode)
             lic_receipt = _send_raw(
                 w3,
                 deployer,
                 lic_factory.constructor(trust_receipt["contractAddress"]),
-                2_000_000,
-                policy,
-                chain_id,
-                confirmations,
-                120,
+                gas=2_000_000,
+                policy=policy,
+                chain_id=chain_id,
+                confirmations=confirmations,
+                timeout=120,
             )
         deployment = Deployment(
             chain_id=chain_id,
@@ -361,11 +366,11 @@ class RegistryClient:
                 self.w3,
                 sender,
                 fn,
-                pending.gas,
-                self.gas_policy,
-                self.deployment.chain_id,
-                self.confirmations,
-                self.receipt_timeout,
+                gas=pending.gas,
+                policy=self.gas_policy,
+                chain_id=self.deployment.chain_id,
+                confirmations=self.confirmations,
+                timeout=self.receipt_timeout,
                 reverts=self._reverts,
             )
             block = self.w3.eth.get_block(receipt["blockNumber"])
@@ -624,7 +629,9 @@ class RegistryClient:
         issuer_id, valid_from, valid_until = self._call(self.trust.functions.getKey(_address("key", key)))
         if issuer_id == b"\x00" * 32:
             return None
-        return KeyWindow(key=to_checksum_address(key), issuer_id=issuer_id, valid_from=valid_from, valid_until=valid_until)
+        return KeyWindow(
+            key=to_checksum_address(key), issuer_id=issuer_id, valid_from=valid_from, valid_until=valid_until
+        )
 
     def is_key_valid(self, issuer_id: bytes, key: str, at: int) -> bool:
         fn = self.trust.functions.isKeyValid(
@@ -711,12 +718,12 @@ def _send_raw(
     w3: Web3,
     sender: LocalAccount,
     fn: Any,
+    *,
     gas: int,
     policy: GasPolicy,
     chain_id: int,
     confirmations: int,
     timeout: float,
-    *,
     reverts: RevertDecoder | None = None,
 ) -> Any:
     block_gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
@@ -768,10 +775,10 @@ def _wait(w3: Web3, tx_hash: Any, confirmations: int, timeout: float) -> Any:
 
 def _explain_failure(w3: Web3, tx: dict[str, Any], receipt: Any, reverts: RevertDecoder | None) -> Exception:
     """A mined transaction failed: replay it on the parent block to recover the revert reason."""
-    call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
+    call: TxParams = {"from": tx["from"], "to": tx["to"], "data": tx["data"], "value": tx.get("value", 0)}
     try:
         w3.eth.call(call, block_identifier=int(receipt["blockNumber"]) - 1)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the replay only means "no better reason"
         mapped = reverts.from_exception(exc) if reverts is not None else None
         if isinstance(mapped, ContractRevertError):
             return mapped
@@ -779,4 +786,3 @@ def _explain_failure(w3: Web3, tx: dict[str, Any], receipt: Any, reverts: Revert
         f"transaction 0x{bytes(receipt['transactionHash']).hex()} failed in block {receipt['blockNumber']} "
         f"(gas used {receipt['gasUsed']} of {tx['gas']})"
     )
-

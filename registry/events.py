@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eth_abi import decode as abi_decode
-from eth_utils import to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
 
 from registry._keccak import keccak256
 from registry.errors import ConfigurationError

@@ -14,8 +14,8 @@ __all__ = [
     "Region",
     "Status",
     "TypePermission",
-    "license_type_id",
     "license_type_code",
+    "license_type_id",
 ]
 
 #: End of an open-ended window (``type(uint64).max``).

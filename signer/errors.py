@@ -1,9 +1,9 @@
 """Exceptions of the ``signer`` package::
 
-    SignerError
-    ├── KeystoreError (ValueError)     missing, malformed or unreadable keystore file
-    │   └── WrongPasswordError         the password does not open the keystore
-    └── PasswordError (ValueError)     no password available, or an unacceptable one
+SignerError
+├── KeystoreError (ValueError)     missing, malformed or unreadable keystore file
+│   └── WrongPasswordError         the password does not open the keystore
+└── PasswordError (ValueError)     no password available, or an unacceptable one
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from signer.errors import KeystoreError, PasswordError, WrongPasswordError
 
@@ -71,9 +71,7 @@ class PasswordSource:
 
 def _check(password: str, where: str) -> str:
     if not _MIN_PASSWORD <= len(password) <= _MAX_PASSWORD:
-        raise PasswordError(
-            f"the password from {where} must be {_MIN_PASSWORD} to {_MAX_PASSWORD} characters long"
-        )
+        raise PasswordError(f"the password from {where} must be {_MIN_PASSWORD} to {_MAX_PASSWORD} characters long")
     return password
 
 

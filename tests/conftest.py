@@ -157,7 +157,9 @@ def world(deployed: tuple[Chain, RegistryClient]) -> World:
     client.add_region(admin, REGION_B, "上海市")
     client.add_region_authority(admin, REGION_A, authority_a.address)
     client.add_region_authority(admin, REGION_B, authority_b.address)
-    client.register_issuer(authority_a, ISSUER_A, REGION_A, "北京市市场监督管理局", profile_uri="https://scjgj.beijing.gov.cn")
+    client.register_issuer(
+        authority_a, ISSUER_A, REGION_A, "北京市市场监督管理局", profile_uri="https://scjgj.beijing.gov.cn"
+    )
     client.register_issuer(authority_b, ISSUER_B, REGION_B, "上海市卫生健康委员会")
     start = chain.now()
     client.add_key(authority_a, ISSUER_A, key_a.address, valid_from=start)
@@ -168,4 +170,3 @@ def world(deployed: tuple[Chain, RegistryClient]) -> World:
 
 def digests(n: int) -> list[bytes]:
     return [os.urandom(32) for _ in range(n)]
-

@@ -33,6 +33,7 @@ def test_shipped_artifacts_match_a_fresh_compile(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "export_artifacts.py"), "--check", "--build", str(build)],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,0 +1,255 @@
+// Shared fixtures and helpers of the contract tests.
+//
+// - `deployFixture`: TrustRegistry (admin) + LicenseRegistry linked to it, region 110000 with an
+//   authority, an issuer with a signing key valid from now, open-ended; plus a second region
+//   (310000) with its own authority, issuer and key, used for "another issuer" / "another region".
+// - A JS Merkle tree identical to `LicenseRegistry._merkleRoot` (sorted-pair keccak over the leaves
+//   `keccak256(digest)`, an odd last node carried up unchanged) with proofs in OpenZeppelin
+//   `MerkleProof` format, and a JS `processProof` that mirrors OpenZeppelin's.
+// - `deployMerkleProofVerifier`: a test-only wrapper around OpenZeppelin's MerkleProof
+//   (mocks/MerkleProofVerifier.sol), compiled here with the pinned, local solc-js, because Hardhat
+//   only compiles ./contracts.
+
+const fs = require("fs");
+const path = require("path");
+const { ethers } = require("hardhat");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
+
+const OPEN_END = 2n ** 64n - 1n;
+const REGION = 110000;
+const REGION_NAME = "北京市";
+const OTHER_REGION = 310000;
+const OTHER_REGION_NAME = "上海市";
+
+const ISSUER_ID = ethers.id("issuer:110000:market-regulation");
+const ISSUER_NAME = "北京市市场监督管理局";
+const PROFILE_HASH = ethers.id("profile v1");
+const PROFILE_URI = "https://example.gov.cn/issuers/110000-amr.json";
+
+const OTHER_ISSUER_ID = ethers.id("issuer:310000:market-regulation");
+const OTHER_ISSUER_NAME = "上海市市场监督管理局";
+const OTHER_PROFILE_HASH = ethers.id("other profile v1");
+const OTHER_PROFILE_URI = "https://example.gov.cn/issuers/310000-amr.json";
+
+const LICENSE_TYPE = ethers.id("license-type:business-license");
+
+/** License status enum of ILicenseRegistry. */
+const Status = { Active: 0n, Suspended: 1n, Revoked: 2n, Superseded: 3n };
+
+async function deployFixture() {
+  const [admin, authority, otherAuthority, key, otherKey, spareKey, newKey, stranger, ...rest] =
+    await ethers.getSigners();
+
+  const trust = await ethers.deployContract("TrustRegistry", [admin.address]);
+  const registry = await ethers.deployContract("LicenseRegistry", [await trust.getAddress()]);
+
+  const FEDERATION_ADMIN_ROLE = await trust.FEDERATION_ADMIN_ROLE();
+  const DEFAULT_ADMIN_ROLE = await trust.DEFAULT_ADMIN_ROLE();
+
+  await trust.connect(admin).addRegion(REGION, REGION_NAME);
+  await trust.connect(admin).addRegionAuthority(REGION, authority.address);
+  await trust.connect(authority).registerIssuer(ISSUER_ID, REGION, ISSUER_NAME, PROFILE_HASH, PROFILE_URI);
+  const keyValidFrom = BigInt(await time.latest());
+  await trust.connect(authority).addKey(ISSUER_ID, key.address, keyValidFrom, OPEN_END);
+
+  await trust.connect(admin).addRegion(OTHER_REGION, OTHER_REGION_NAME);
+  await trust.connect(admin).addRegionAuthority(OTHER_REGION, otherAuthority.address);
+  await trust
+    .connect(otherAuthority)
+    .registerIssuer(OTHER_ISSUER_ID, OTHER_REGION, OTHER_ISSUER_NAME, OTHER_PROFILE_HASH, OTHER_PROFILE_URI);
+  const otherKeyValidFrom = BigInt(await time.latest());
+  await trust.connect(otherAuthority).addKey(OTHER_ISSUER_ID, otherKey.address, otherKeyValidFrom, OPEN_END);
+
+  return {
+    trust,
+    registry,
+    admin,
+    authority,
+    otherAuthority,
+    key,
+    otherKey,
+    spareKey,
+    newKey,
+    stranger,
+    accounts: rest,
+    keyValidFrom,
+    otherKeyValidFrom,
+    FEDERATION_ADMIN_ROLE,
+    DEFAULT_ADMIN_ROLE,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Merkle tree (same shape as LicenseRegistry._merkleRoot)
+// ------------------------------------------------------------------------------------------------
+
+/** Leaf of a digest: keccak256 of its 32 bytes. */
+function leafOf(digest) {
+  return ethers.keccak256(digest);
+}
+
+/** Sorted-pair keccak, as OpenZeppelin's `Hashes.commutativeKeccak256`. */
+function hashPair(a, b) {
+  return BigInt(a) < BigInt(b) ? ethers.keccak256(ethers.concat([a, b])) : ethers.keccak256(ethers.concat([b, a]));
+}
+
+function assertAscending(digests) {
+  if (digests.length === 0) throw new Error("empty batch");
+  let previous = 0n;
+  digests.forEach((d, i) => {
+    const v = BigInt(d);
+    if (v <= previous) throw new Error(`digests not strictly ascending at index ${i}`);
+    previous = v;
+  });
+}
+
+/** All levels of the tree, leaves first, root last (`levels[levels.length - 1][0]`). */
+function merkleLevels(digests) {
+  assertAscending(digests);
+  const levels = [digests.map(leafOf)];
+  while (levels[levels.length - 1].length > 1) {
+    const level = levels[levels.length - 1];
+    const next = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(hashPair(level[i], level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    levels.push(next);
+  }
+  return levels;
+}
+
+function merkleRoot(digests) {
+  const levels = merkleLevels(digests);
+  return levels[levels.length - 1][0];
+}
+
+/** Proof of `digests[index]`: the sibling at each level, none where the node is carried up. */
+function merkleProof(digests, index, levels = merkleLevels(digests)) {
+  if (index < 0 || index >= digests.length) throw new Error("index out of range");
+  const proof = [];
+  let i = index;
+  for (let l = 0; l < levels.length - 1; ++l) {
+    const sibling = i ^ 1;
+    if (sibling < levels[l].length) proof.push(levels[l][sibling]);
+    i >>= 1;
+  }
+  return proof;
+}
+
+/** OpenZeppelin `MerkleProof.processProof`, in JS. */
+function processProof(proof, leaf) {
+  return proof.reduce((computed, node) => hashPair(computed, node), leaf);
+}
+
+function verifyProof(proof, root, leaf) {
+  return processProof(proof, leaf) === root;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Digests
+// ------------------------------------------------------------------------------------------------
+
+/** `count` distinct non-zero pseudo-random digests in strictly ascending order. */
+function makeDigests(count, seed = "batch") {
+  const digests = [];
+  for (let i = 0; i < count; ++i) digests.push(ethers.id(`${seed}:${i}`));
+  return digests.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+}
+
+/** A fresh batch: its ascending digests and their root. */
+function makeBatch(count, seed = "batch") {
+  const digests = makeDigests(count, seed);
+  return { digests, root: merkleRoot(digests) };
+}
+
+// ------------------------------------------------------------------------------------------------
+// On-chain OpenZeppelin MerkleProof (test-only contract compiled with the local solc-js)
+// ------------------------------------------------------------------------------------------------
+
+let verifierArtifact;
+
+function compileMerkleProofVerifier() {
+  if (verifierArtifact) return verifierArtifact;
+  const solc = require("solc");
+  const file = path.join(__dirname, "mocks", "MerkleProofVerifier.sol");
+  const input = {
+    language: "Solidity",
+    sources: { "MerkleProofVerifier.sol": { content: fs.readFileSync(file, "utf8") } },
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 200 },
+      outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+    },
+  };
+  const findImports = (importPath) => {
+    try {
+      return { contents: fs.readFileSync(require.resolve(importPath), "utf8") };
+    } catch (e) {
+      return { error: String(e) };
+    }
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+  const errors = (output.errors || []).filter((e) => e.severity === "error");
+  if (errors.length > 0) throw new Error(errors.map((e) => e.formattedMessage).join("\n"));
+  const contract = output.contracts["MerkleProofVerifier.sol"].MerkleProofVerifier;
+  verifierArtifact = { abi: contract.abi, bytecode: "0x" + contract.evm.bytecode.object };
+  return verifierArtifact;
+}
+
+async function deployMerkleProofVerifier() {
+  const { abi, bytecode } = compileMerkleProofVerifier();
+  const [deployer] = await ethers.getSigners();
+  const factory = new ethers.ContractFactory(abi, bytecode, deployer);
+  const verifier = await factory.deploy();
+  await verifier.waitForDeployment();
+  return verifier;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Misc
+// ------------------------------------------------------------------------------------------------
+
+/** Timestamp of the block that mined `tx`. */
+async function txTimestamp(tx) {
+  const receipt = await tx.wait();
+  const block = await ethers.provider.getBlock(receipt.blockNumber);
+  return BigInt(block.timestamp);
+}
+
+/** Fix the next block's timestamp at `latest + delta` and return it. */
+async function nextTimestamp(delta = 1n) {
+  const ts = BigInt(await time.latest()) + BigInt(delta);
+  await time.setNextBlockTimestamp(ts);
+  return ts;
+}
+
+module.exports = {
+  OPEN_END,
+  REGION,
+  REGION_NAME,
+  OTHER_REGION,
+  OTHER_REGION_NAME,
+  ISSUER_ID,
+  ISSUER_NAME,
+  PROFILE_HASH,
+  PROFILE_URI,
+  OTHER_ISSUER_ID,
+  OTHER_ISSUER_NAME,
+  OTHER_PROFILE_HASH,
+  OTHER_PROFILE_URI,
+  LICENSE_TYPE,
+  Status,
+  deployFixture,
+  leafOf,
+  hashPair,
+  merkleLevels,
+  merkleRoot,
+  merkleProof,
+  processProof,
+  verifyProof,
+  makeDigests,
+  makeBatch,
+  compileMerkleProofVerifier,
+  deployMerkleProofVerifier,
+  txTimestamp,
+  nextTimestamp,
+};
