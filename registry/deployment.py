@@ -59,8 +59,9 @@ class Deployment:
             raise ConfigurationError(f"deployment has unknown keys {', '.join(sorted(unknown))}")
         return cls(**{k: data[k] for k in expected})
 
-    def save(self, path: Path) -> None:
+    def save(self, path: str | Path) -> None:
         """Write atomically (temporary file, fsync, rename)."""
+        path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
@@ -71,7 +72,8 @@ class Deployment:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> Deployment:
+    def load(cls, path: str | Path) -> Deployment:
+        path = Path(path)
         try:
             size = path.stat().st_size
             if size > _MAX_FILE:

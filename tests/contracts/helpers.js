@@ -205,6 +205,43 @@ async function deployMerkleProofVerifier() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Keys that are not valid now
+// ------------------------------------------------------------------------------------------------
+
+/** The ways a key of the issuer can be not valid now (see `makeInvalidKey`). */
+const INVALID_KEY_KINDS = ["an expired key", "a retired key", "a key not valid yet", "a compromised key"];
+
+/**
+ * Make `ctx.spareKey` a key of ISSUER_ID that is not valid now (nor in the next block), in the way
+ * named by `kind` (one of INVALID_KEY_KINDS), and return it.
+ */
+async function makeInvalidKey(ctx, kind) {
+  const { trust, authority, spareKey } = ctx;
+  const now = BigInt(await time.latest());
+  switch (kind) {
+    case "an expired key":
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, now + 10n);
+      await time.increase(20);
+      break;
+    case "a retired key":
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END);
+      await trust.connect(authority).retireKey(ISSUER_ID, spareKey.address);
+      break;
+    case "a key not valid yet":
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now + 1000n, OPEN_END);
+      break;
+    case "a compromised key":
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END);
+      await time.increase(10);
+      await trust.connect(authority).declareKeyCompromised(ISSUER_ID, spareKey.address, now + 1n);
+      break;
+    default:
+      throw new Error(`unknown kind ${kind}`);
+  }
+  return spareKey;
+}
+
+// ------------------------------------------------------------------------------------------------
 // Misc
 // ------------------------------------------------------------------------------------------------
 
@@ -239,6 +276,8 @@ module.exports = {
   LICENSE_TYPE,
   Status,
   deployFixture,
+  INVALID_KEY_KINDS,
+  makeInvalidKey,
   leafOf,
   hashPair,
   merkleLevels,
