@@ -1,0 +1,318 @@
+"""Issuing departments: issue (validate, commit, sign, store), anchor, change status, amend.
+
+A :class:`Department` combines one issuer's identity, its signing key (anything with ``address``
+and ``sign_digest``, such as ``signer.LicenseSigner``), the issuer store, and, for anchoring and
+status changes, the chain client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from eth_account.signers.local import LocalAccount
+
+from registry.chain import MAX_BATCH_SIZE, AnchorResult, RegistryClient, TxResult
+from registry.document import License, LicenseHeader
+from registry.errors import ConfigurationError, ConflictError
+from registry.identifiers import FieldValueError, LicenseIdentifier, issuer_id_from_uscc, validate_uscc
+from registry.licensetypes import LicenseType, from_day_number, get_type
+from registry.merkle import MerkleTree
+from registry.presentation import Presentation, present
+from registry.store import IssuerStore, LicenseRow
+
+__all__ = ["Department", "IssueRequest", "LicenseNotFound", "Signer"]
+
+#: Licenses written per database transaction when issuing many.
+ISSUE_CHUNK = 1000
+
+
+class Signer(Protocol):
+    address: str
+
+    def sign_digest(self, digest: bytes) -> bytes: ...
+
+
+class LicenseNotFound(ConfigurationError, LookupError):
+    """No license with that id in this store."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One license to issue."""
+
+    license_type: str
+    fields: Mapping[str, object]
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object], *, where: str = "license") -> IssueRequest:
+        """From JSON/CSV input: ``type``, ``valid_from``, optional ``valid_to``, the rest are fields
+        (or a nested ``fields`` object)."""
+        if not isinstance(data, Mapping):
+            raise FieldValueError(where, "is not an object", "an object with type, valid_from and fields")
+        items = dict(data)
+        ltype = items.pop("type", items.pop("license_type", None))
+        if not isinstance(ltype, str):
+            raise FieldValueError(f"{where}.type", "is missing", "a license type code such as BL")
+        start = _date(items.pop("valid_from", None), f"{where}.valid_from", required=True)
+        end = _date(items.pop("valid_to", None), f"{where}.valid_to", required=False)
+        nested = items.pop("fields", None)
+        fields = dict(nested) if isinstance(nested, Mapping) else {}
+        fields.update({k: v for k, v in items.items() if v not in (None, "")})
+        assert start is not None
+        return cls(license_type=ltype, fields=fields, valid_from=start, valid_to=end)
+
+
+def _date(value: object, where: str, *, required: bool) -> dt.date | None:
+    if value is None or value == "":
+        if required:
+            raise FieldValueError(where, "is missing", "a date as YYYY-MM-DD")
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise FieldValueError(where, f"{value!r} is not a date", "a date as YYYY-MM-DD")
+
+
+STATUS_NAMES = ("active", "suspended", "revoked", "superseded")
+
+
+class Department:
+    """One issuing department (issuer) working through its store and its signing key."""
+
+    def __init__(
+        self,
+        *,
+        issuer_uscc: str,
+        store: IssuerStore,
+        signer: Signer,
+        client: RegistryClient | None = None,
+        account: LocalAccount | None = None,
+    ) -> None:
+        self.issuer_uscc = validate_uscc(issuer_uscc, field="issuer")
+        self.issuer_id = issuer_id_from_uscc(self.issuer_uscc)
+        self.store = store
+        self.signer = signer
+        self.client = client
+        self.account = account  # the same key, as a transaction signer for anchoring/status changes
+        if account is not None and account.address != signer.address:
+            raise ConfigurationError("the anchoring account must be the signing key")
+
+    # -- issuing -----------------------------------------------------------------------------------
+
+    def issue(self, request: IssueRequest) -> LicenseRow:
+        return self.issue_many([request])[0]
+
+    def issue_many(
+        self, requests: Sequence[IssueRequest], *, progress: Callable[[int], None] | None = None
+    ) -> list[LicenseRow]:
+        """Validate, commit, sign and store; all of a chunk of ``ISSUE_CHUNK`` or none of it. Every
+        request is validated before any serial is reserved or anything is written."""
+        prepared: list[tuple[LicenseType, IssueRequest]] = []
+        for index, request in enumerate(requests):
+            ltype = get_type(request.license_type)
+            try:
+                ltype.canonical_fields(request.fields)
+                if request.valid_to is not None and request.valid_to < request.valid_from:
+                    raise FieldValueError("valid_to", "is before valid_from", "a last valid day on or after the first")
+            except FieldValueError as exc:
+                raise FieldValueError(f"license #{index + 1} {exc.field}", exc.problem, exc.expected) from None
+            prepared.append((ltype, request))
+        issued: list[LicenseRow] = []
+        for start in range(0, len(prepared), ISSUE_CHUNK):
+            chunk = prepared[start : start + ISSUE_CHUNK]
+            counts: dict[str, int] = {}
+            for ltype, _ in chunk:
+                counts[ltype.code] = counts.get(ltype.code, 0) + 1
+            next_serial = {
+                code: self.store.allocate_serials(self.issuer_uscc, code, n) for code, n in sorted(counts.items())
+            }
+            rows = []
+            for ltype, request in chunk:
+                serial = next_serial[ltype.code]
+                next_serial[ltype.code] = serial + 1
+                rows.append(self._make(ltype, request, serial))
+            self.store.add_licenses(rows)
+            issued.extend(rows)
+            if progress is not None:
+                progress(len(rows))
+        return issued
+
+    def _make(self, ltype: LicenseType, request: IssueRequest, serial: int, version: int = 1) -> LicenseRow:
+        license_id = LicenseIdentifier(ltype.code, self.issuer_uscc, serial, version)
+        lic = License.create(
+            license_type=ltype,
+            license_id=license_id,
+            valid_from=request.valid_from,
+            valid_to=request.valid_to,
+            fields=request.fields,
+            secret=os.urandom(16),
+        )
+        return LicenseRow(
+            license_id=str(license_id),
+            digest=lic.digest,
+            type_code=ltype.code,
+            issuer_uscc=self.issuer_uscc,
+            serial=serial,
+            version=version,
+            valid_from=lic.header.valid_from,
+            valid_to=lic.header.valid_to,
+            fields=dict(lic.fields),
+            secret=lic.secret,
+            signature=self.signer.sign_digest(lic.digest),
+            signer=self.signer.address,
+            created_at=int(time.time()),
+        )
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def get(self, license_id: str) -> LicenseRow:
+        row = self.store.get(str(LicenseIdentifier.parse(license_id)))
+        if row is None or row.issuer_uscc != self.issuer_uscc:
+            raise LicenseNotFound(f"no license {license_id} of issuer {self.issuer_uscc} in this store")
+        return row
+
+    @staticmethod
+    def license_of(row: LicenseRow) -> License:
+        ltype = get_type(row.type_code)
+        header = LicenseHeader(
+            license_type=ltype,
+            license_id=LicenseIdentifier(row.type_code, row.issuer_uscc, row.serial, row.version),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        )
+        return License(header=header, fields=row.fields, secret=row.secret)
+
+    def presentation(self, license_id: str, disclose: Iterable[str] | None = None) -> Presentation:
+        row = self.get(license_id)
+        return present(self.license_of(row), row.signature, None if disclose is None else list(disclose))
+
+    # -- anchoring ---------------------------------------------------------------------------------
+
+    def _chain(self) -> tuple[RegistryClient, LocalAccount]:
+        if self.client is None or self.account is None:
+            raise ConfigurationError("this operation needs the chain (a client and the key's account)")
+        return self.client, self.account
+
+    def anchor_pending(self, *, batch_size: int = 1000, max_batches: int | None = None) -> list[AnchorResult]:
+        """Resume prepared batches, then anchor pending licenses in batches of ``batch_size``."""
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise ConfigurationError(f"batch size must be from 1 to {MAX_BATCH_SIZE}")
+        client, account = self._chain()
+        results = [r for r in (self._send(b.root) for b in self.store.prepared_batches(account.address)) if r]
+        while max_batches is None or len(results) < max_batches:
+            digests = self.store.pending_digests(account.address, batch_size)
+            if not digests:
+                break
+            tree = MerkleTree.from_digests(digests)
+            self.store.prepare_batch(tree.root, account.address, tree.digests)
+            result = self._send(tree.root)
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _send(self, root: bytes) -> AnchorResult | None:
+        client, account = self._chain()
+        digests = self.store.batch_digests(root)
+        existing = client.get_anchor(root)
+        if existing is None:
+            try:
+                result = client.anchor(account, digests)
+            except ConflictError:
+                existing = client.get_anchor(root)
+                if existing is None:
+                    raise
+            else:
+                self.store.mark_anchored(
+                    root,
+                    tx_hash=result.tx.tx_hash,
+                    block_number=result.tx.block_number,
+                    block_time=result.tx.timestamp,
+                    gas_used=result.tx.gas_used,
+                )
+                return result
+        # anchored before (a crash between sending and recording): record it, send nothing
+        self.store.mark_anchored(
+            root, tx_hash=b"\x00" * 32, block_number=existing.block_number, block_time=existing.timestamp, gas_used=0
+        )
+        return None
+
+    # -- status ------------------------------------------------------------------------------------
+
+    def _rows(self, license_ids: Sequence[str]) -> list[LicenseRow]:
+        if not license_ids:
+            raise ConfigurationError("give at least one license id")
+        return [self.get(i) for i in license_ids]
+
+    def suspend(self, license_ids: Sequence[str], *, reason: int) -> TxResult:
+        client, account = self._chain()
+        rows = self._rows(license_ids)
+        tx = client.suspend(account, self.issuer_id, [r.digest for r in rows], reason=reason)
+        self.store.set_status([r.license_id for r in rows], "suspended", reason)
+        return tx
+
+    def reinstate(self, license_ids: Sequence[str], *, reason: int = 0) -> TxResult:
+        client, account = self._chain()
+        rows = self._rows(license_ids)
+        tx = client.reinstate(account, self.issuer_id, [r.digest for r in rows], reason=reason)
+        self.store.set_status([r.license_id for r in rows], "active", reason)
+        return tx
+
+    def revoke(self, license_ids: Sequence[str], *, reason: int) -> TxResult:
+        client, account = self._chain()
+        rows = self._rows(license_ids)
+        tx = client.revoke(account, self.issuer_id, [r.digest for r in rows], reason=reason)
+        self.store.set_status([r.license_id for r in rows], "revoked", reason)
+        return tx
+
+    def amend(
+        self,
+        license_id: str,
+        changes: Mapping[str, object],
+        *,
+        valid_to: dt.date | None | str = "unchanged",
+        reason: int = 0,
+    ) -> tuple[LicenseRow, TxResult]:
+        """Issue version n+1 with ``changes`` applied and supersede version n on chain."""
+        client, account = self._chain()
+        old = self.get(license_id)
+        if old.status in ("revoked", "superseded"):
+            raise ConfigurationError(f"{license_id} is {old.status}; only a license in force can be amended")
+        ltype = get_type(old.type_code)
+        fields: dict[str, object] = {k: _display_input(ltype, k, v) for k, v in old.fields.items()}
+        fields.update(changes)
+        end = from_day_number(old.valid_to) if old.valid_to is not None else None
+        request = IssueRequest(
+            license_type=old.type_code,
+            fields={k: v for k, v in fields.items() if v is not None},
+            valid_from=from_day_number(old.valid_from),
+            valid_to=end if valid_to == "unchanged" else (valid_to if not isinstance(valid_to, str) else None),
+        )
+        ltype.canonical_fields(request.fields)
+        new = self._make(ltype, request, old.serial, old.version + 1)
+        self.store.add_licenses([new])
+        tx = client.supersede(account, self.issuer_id, [old.digest], [new.digest], reason=reason)
+        self.store.set_status([old.license_id], "superseded", reason, superseded_by=new.license_id)
+        return new, tx
+
+
+def _display_input(ltype: LicenseType, key: str, value: str | int) -> object:
+    """Turn a canonical value back into an input value (dates are stored as day numbers)."""
+    spec = ltype.by_key[key]
+    if spec.kind.value == "date":
+        return from_day_number(int(value))
+    return value
+
+
+def status_name(index: int) -> str:
+    return STATUS_NAMES[index]

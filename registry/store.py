@@ -1,0 +1,285 @@
+"""The issuer-side store: licenses with their secrets, batches and anchors (SQLite by default).
+
+The store is the only place where license bodies and their secrets live: they are the issuer's
+secret. Rows are written in one transaction per call, so a crash loses nothing that was reported
+as issued, and a batch is recorded (``prepared``) before its anchor transaction is sent, so a
+restart resumes it instead of anchoring the same licenses again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from registry.errors import ConfigurationError
+
+__all__ = ["BatchRow", "IssuerStore", "LicenseRow", "sqlite_url"]
+
+metadata = MetaData()
+
+licenses = Table(
+    "licenses",
+    metadata,
+    Column("license_id", String(40), primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("type_code", String(2), nullable=False),
+    Column("issuer_uscc", String(18), nullable=False, index=True),
+    Column("serial", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("valid_from", Integer, nullable=False),
+    Column("valid_to", Integer, nullable=True),
+    Column("fields", Text, nullable=False),  # canonical JSON of canonical values
+    Column("secret", LargeBinary(16), nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
+    Column("signer", String(42), nullable=False, index=True),
+    Column("created_at", Integer, nullable=False),
+    Column("batch_root", LargeBinary(32), nullable=True, index=True),
+    Column("status", String(12), nullable=False, default="active"),
+    Column("status_reason", Integer, nullable=False, default=0),
+    Column("superseded_by", String(40), nullable=True),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("root", LargeBinary(32), primary_key=True),
+    Column("signer", String(42), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("state", String(10), nullable=False),  # prepared | anchored
+    Column("created_at", Integer, nullable=False),
+    Column("tx_hash", LargeBinary(32), nullable=True),
+    Column("block_number", Integer, nullable=True),
+    Column("block_time", Integer, nullable=True),
+    Column("gas_used", Integer, nullable=True),
+)
+
+serials = Table(
+    "serials",
+    metadata,
+    Column("issuer_uscc", String(18), primary_key=True),
+    Column("type_code", String(2), primary_key=True),
+    Column("next_serial", Integer, nullable=False),
+)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseRow:
+    license_id: str
+    digest: bytes
+    type_code: str
+    issuer_uscc: str
+    serial: int
+    version: int
+    valid_from: int
+    valid_to: int | None
+    fields: dict[str, str | int]
+    secret: bytes
+    signature: bytes
+    signer: str
+    created_at: int
+    batch_root: bytes | None = None
+    status: str = "active"
+    status_reason: int = 0
+    superseded_by: str | None = None
+
+    def to_db(self) -> dict[str, Any]:
+        row = {k: getattr(self, k) for k in self.__slots__}
+        row["fields"] = json.dumps(self.fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return row
+
+    @classmethod
+    def from_db(cls, row: Any) -> LicenseRow:
+        data = dict(row._mapping)
+        data["fields"] = json.loads(data["fields"])
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    root: bytes
+    signer: str
+    count: int
+    state: str
+    created_at: int
+    tx_hash: bytes | None
+    block_number: int | None
+    block_time: int | None
+    gas_used: int | None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class IssuerStore:
+    """Licenses, secrets, batches and anchors of one or more issuing departments."""
+
+    def __init__(self, url: str) -> None:
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigurationError(f"a database URL looks like sqlite:///path or postgresql://..., got {url!r}")
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    @classmethod
+    def at(cls, path: Path) -> IssuerStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(sqlite_url(path))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- serials -----------------------------------------------------------------------------------
+
+    def allocate_serials(self, issuer_uscc: str, type_code: str, count: int) -> int:
+        """Reserve ``count`` consecutive serials; returns the first."""
+        with self.engine.begin() as conn:
+            key = (serials.c.issuer_uscc == issuer_uscc) & (serials.c.type_code == type_code)
+            current = conn.execute(select(serials.c.next_serial).where(key).with_for_update()).scalar()
+            if current is None:
+                conn.execute(insert(serials).values(issuer_uscc=issuer_uscc, type_code=type_code, next_serial=1 + count))
+                return 1
+            conn.execute(update(serials).where(key).values(next_serial=current + count))
+            return int(current)
+
+    # -- licenses ----------------------------------------------------------------------------------
+
+    def add_licenses(self, rows: Sequence[LicenseRow]) -> None:
+        """Store issued licenses, all or none."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(insert(licenses), [r.to_db() for r in rows])
+
+    def get(self, license_id: str) -> LicenseRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(licenses).where(licenses.c.license_id == license_id)).first()
+        return None if row is None else LicenseRow.from_db(row)
+
+    def get_by_digest(self, digest: bytes) -> LicenseRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(licenses).where(licenses.c.digest == digest)).first()
+        return None if row is None else LicenseRow.from_db(row)
+
+    def latest_version(self, issuer_uscc: str, type_code: str, serial: int) -> LicenseRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(licenses)
+                .where(
+                    (licenses.c.issuer_uscc == issuer_uscc)
+                    & (licenses.c.type_code == type_code)
+                    & (licenses.c.serial == serial)
+                )
+                .order_by(licenses.c.version.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else LicenseRow.from_db(row)
+
+    def list(self, *, issuer_uscc: str | None = None, limit: int = 100, offset: int = 0) -> list[LicenseRow]:
+        query = select(licenses).order_by(licenses.c.created_at, licenses.c.license_id).limit(limit).offset(offset)
+        if issuer_uscc is not None:
+            query = query.where(licenses.c.issuer_uscc == issuer_uscc)
+        with self.engine.connect() as conn:
+            return [LicenseRow.from_db(r) for r in conn.execute(query)]
+
+    def count(self, *, pending_only: bool = False) -> int:
+        query = select(func.count()).select_from(licenses)
+        if pending_only:
+            query = query.where(licenses.c.batch_root.is_(None))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def set_status(self, license_ids: Iterable[str], status: str, reason: int, superseded_by: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(licenses)
+                .where(licenses.c.license_id.in_(list(license_ids)))
+                .values(status=status, status_reason=reason, superseded_by=superseded_by)
+            )
+
+    # -- batches -----------------------------------------------------------------------------------
+
+    def pending_digests(self, signer: str, limit: int) -> list[bytes]:
+        """Digests signed by ``signer`` that are in no batch yet, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(licenses.c.digest)
+                .where((licenses.c.signer == signer) & licenses.c.batch_root.is_(None))
+                .order_by(licenses.c.created_at, licenses.c.license_id)
+                .limit(limit)
+            )
+            return [bytes(r[0]) for r in rows]
+
+    def prepare_batch(self, root: bytes, signer: str, digests: Sequence[bytes]) -> None:
+        """Record a batch and assign its licenses to it, before anything is sent."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(batches).values(
+                    root=root, signer=signer, count=len(digests), state="prepared", created_at=int(time.time())
+                )
+            )
+            result = conn.execute(
+                update(licenses)
+                .where(licenses.c.digest.in_(list(digests)) & licenses.c.batch_root.is_(None))
+                .values(batch_root=root)
+            )
+            if result.rowcount != len(digests):
+                raise ConfigurationError("some licenses of the batch are already in another batch")
+
+    def batch_digests(self, root: bytes) -> list[bytes]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(licenses.c.digest).where(licenses.c.batch_root == root))
+            return sorted(bytes(r[0]) for r in rows)
+
+    def prepared_batches(self, signer: str | None = None) -> list[BatchRow]:
+        query = select(batches).where(batches.c.state == "prepared").order_by(batches.c.created_at)
+        if signer is not None:
+            query = query.where(batches.c.signer == signer)
+        with self.engine.connect() as conn:
+            return [BatchRow(**dict(r._mapping)) for r in conn.execute(query)]
+
+    def mark_anchored(self, root: bytes, *, tx_hash: bytes, block_number: int, block_time: int, gas_used: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(batches)
+                .where(batches.c.root == root)
+                .values(
+                    state="anchored", tx_hash=tx_hash, block_number=block_number, block_time=block_time, gas_used=gas_used
+                )
+            )
+
+    def get_batch(self, root: bytes) -> BatchRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(batches).where(batches.c.root == root)).first()
+        return None if row is None else BatchRow(**dict(row._mapping))

@@ -1,0 +1,793 @@
+const hre = require("hardhat");
+const { ethers } = hre;
+const { expect } = require("chai");
+const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+
+const {
+  OPEN_END,
+  REGION,
+  ISSUER_ID,
+  OTHER_ISSUER_ID,
+  Status,
+  INVALID_KEY_KINDS,
+  deployFixture,
+  deployMerkleProofVerifier,
+  makeInvalidKey,
+  leafOf,
+  hashPair,
+  merkleLevels,
+  merkleRoot,
+  merkleProof,
+  processProof,
+  verifyProof,
+  makeDigests,
+  makeBatch,
+  nextTimestamp,
+} = require("./helpers");
+
+const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
+const MAX_BATCH_SIZE = 10000;
+const REASON = 42;
+
+/** Deploy fixture + the test-only OpenZeppelin MerkleProof wrapper + an anchored batch of 5 digests. */
+async function licenseFixture() {
+  const ctx = await loadFixture(deployFixture);
+  const verifier = await deployMerkleProofVerifier();
+  const batch = makeBatch(5, "status");
+  await ctx.registry.connect(ctx.key).anchor(batch.root, batch.digests);
+  return { ...ctx, verifier, digests: batch.digests, root: batch.root };
+}
+
+function replacementOf(digest) {
+  return ethers.keccak256(ethers.concat([digest, "0x01"]));
+}
+
+function enumName(value) {
+  return Object.keys(Status).find((k) => Status[k] === BigInt(value));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Status operations, uniformly: `send(ctx, caller, issuerId, digests, reason)`; `prepare(ctx, digests)`
+// brings `digests` into a status from which the operation is allowed; `to` is the resulting status.
+// ------------------------------------------------------------------------------------------------
+
+const OPERATIONS = {
+  suspend: {
+    event: "LicensesSuspended",
+    to: Status.Suspended,
+    send: (ctx, caller, issuerId, digests, reason) =>
+      ctx.registry.connect(caller).suspend(issuerId, digests, reason),
+    prepare: async () => {},
+  },
+  reinstate: {
+    event: "LicensesReinstated",
+    to: Status.Active,
+    send: (ctx, caller, issuerId, digests, reason) =>
+      ctx.registry.connect(caller).reinstate(issuerId, digests, reason),
+    prepare: async (ctx, digests) => {
+      const nonZero = digests.filter((d) => d !== ethers.ZeroHash);
+      if (nonZero.length > 0) await ctx.registry.connect(ctx.authority).suspend(ISSUER_ID, nonZero, 1);
+    },
+  },
+  revoke: {
+    event: "LicensesRevoked",
+    to: Status.Revoked,
+    send: (ctx, caller, issuerId, digests, reason) =>
+      ctx.registry.connect(caller).revoke(issuerId, digests, reason),
+    prepare: async () => {},
+  },
+  supersede: {
+    event: "LicensesSuperseded",
+    to: Status.Superseded,
+    send: (ctx, caller, issuerId, digests, reason) =>
+      ctx.registry.connect(caller).supersede(issuerId, digests, digests.map(replacementOf), reason),
+    prepare: async () => {},
+  },
+};
+
+async function statusesOf(ctx, digests, issuerId = ISSUER_ID) {
+  return Promise.all(digests.map((d) => ctx.registry.getStatus(issuerId, d)));
+}
+
+async function expectStatuses(ctx, digests, status, reason, replacements, issuerId = ISSUER_ID) {
+  for (const [i, d] of digests.entries()) {
+    expect(await ctx.registry.getStatus(issuerId, d)).to.deep.equal([
+      status,
+      BigInt(reason),
+      replacements ? replacements[i] : ethers.ZeroHash,
+    ]);
+  }
+}
+
+/** Shared behaviour of suspend / reinstate / revoke / supersede. */
+function shouldBehaveLikeStatusChange(name) {
+  const op = OPERATIONS[name];
+
+  describe(`${name} (shared behaviour)`, function () {
+    for (const who of ["key", "authority"]) {
+      it(`succeeds for ${who === "key" ? "a key of the issuer valid now" : "an authority of the issuer's region"}`, async function () {
+        const caller = this[who];
+        await op.prepare(this, this.digests);
+        const tx = op.send(this, caller, ISSUER_ID, this.digests, REASON);
+        if (name === "supersede") {
+          await expect(tx)
+            .to.emit(this.registry, op.event)
+            .withArgs(ISSUER_ID, caller.address, REASON, this.digests, this.digests.map(replacementOf));
+        } else {
+          await expect(tx).to.emit(this.registry, op.event).withArgs(ISSUER_ID, caller.address, REASON, this.digests);
+        }
+        await expectStatuses(
+          this,
+          this.digests,
+          op.to,
+          REASON,
+          name === "supersede" ? this.digests.map(replacementOf) : undefined,
+        );
+      });
+    }
+
+    it("succeeds for another valid key of the issuer and for a key added by rotation", async function () {
+      const now = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      await op.prepare(this, this.digests);
+      await expect(op.send(this, this.spareKey, ISSUER_ID, this.digests.slice(0, 2), REASON)).to.emit(
+        this.registry,
+        op.event,
+      );
+      await expect(op.send(this, this.newKey, ISSUER_ID, this.digests.slice(2), REASON)).to.emit(
+        this.registry,
+        op.event,
+      );
+      // ... while the rotated-out key has lost its power
+      await expect(op.send(this, this.key, ISSUER_ID, this.digests, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+    });
+
+    const refused = {
+      stranger: "a stranger",
+      otherKey: "a valid key of ANOTHER issuer",
+      otherAuthority: "an authority of a different region",
+      admin: "the federation admin",
+    };
+    for (const [who, description] of Object.entries(refused)) {
+      it(`reverts for ${description}`, async function () {
+        await op.prepare(this, this.digests);
+        const before = await statusesOf(this, this.digests);
+        await expect(op.send(this, this[who], ISSUER_ID, this.digests, REASON))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, this[who].address);
+        expect(await statusesOf(this, this.digests)).to.deep.equal(before);
+      });
+    }
+
+    for (const kind of INVALID_KEY_KINDS) {
+      it(`reverts for ${kind} of the issuer`, async function () {
+        await op.prepare(this, this.digests);
+        const caller = await makeInvalidKey(this, kind);
+        await expect(op.send(this, caller, ISSUER_ID, this.digests, REASON))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, caller.address);
+      });
+    }
+
+    it("reverts for a removed authority", async function () {
+      await op.prepare(this, this.digests);
+      await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+      await expect(op.send(this, this.authority, ISSUER_ID, this.digests, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.authority.address);
+    });
+
+    it("reverts for an unknown issuer", async function () {
+      await expect(op.send(this, this.authority, UNKNOWN_ISSUER_ID, this.digests, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryUnknownIssuer")
+        .withArgs(UNKNOWN_ISSUER_ID);
+    });
+
+    it("reverts for an empty list", async function () {
+      await expect(op.send(this, this.authority, ISSUER_ID, [], REASON)).to.be.revertedWithCustomError(
+        this.registry,
+        "LicenseRegistryEmptyBatch",
+      );
+    });
+
+    it(`reverts for more than ${MAX_BATCH_SIZE} digests`, async function () {
+      const digests = Array(MAX_BATCH_SIZE + 1).fill(ethers.ZeroHash);
+      await expect(op.send(this, this.authority, ISSUER_ID, digests, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchTooLarge")
+        .withArgs(MAX_BATCH_SIZE + 1, MAX_BATCH_SIZE);
+    });
+
+    it("reverts for a zero digest, with its index, changing nothing", async function () {
+      await op.prepare(this, this.digests);
+      const before = await statusesOf(this, this.digests);
+      await expect(op.send(this, this.authority, ISSUER_ID, [ethers.ZeroHash], REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryZeroDigest")
+        .withArgs(0);
+      const digests = [this.digests[0], this.digests[1], ethers.ZeroHash, this.digests[2]];
+      await expect(op.send(this, this.authority, ISSUER_ID, digests, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryZeroDigest")
+        .withArgs(2);
+      expect(await statusesOf(this, this.digests)).to.deep.equal(before);
+    });
+
+    it("changes only the status of the given issuer's licenses", async function () {
+      await op.prepare(this, this.digests);
+      await op.send(this, this.authority, ISSUER_ID, this.digests, REASON);
+      await expectStatuses(this, this.digests, Status.Active, 0, undefined, OTHER_ISSUER_ID);
+    });
+
+    it("still works for an inactive issuer", async function () {
+      await op.prepare(this, this.digests);
+      await this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, false);
+      await expect(op.send(this, this.key, ISSUER_ID, this.digests, REASON)).to.emit(this.registry, op.event);
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+
+describe("LicenseRegistry", function () {
+  beforeEach(async function () {
+    Object.assign(this, await loadFixture(licenseFixture));
+  });
+
+  describe("deployment", function () {
+    it("links the trust registry and sets the batch limit", async function () {
+      expect(await this.registry.trustRegistry()).to.equal(await this.trust.getAddress());
+      expect(await this.registry.MAX_BATCH_SIZE()).to.equal(BigInt(MAX_BATCH_SIZE));
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // JS Merkle helper (sanity of the reference the contract is compared with)
+  // ----------------------------------------------------------------------------------------------
+
+  describe("Merkle helper", function () {
+    it("builds the sorted-pair tree with the odd last node carried up", function () {
+      const d = makeDigests(7, "shape");
+      const l = d.map(leafOf);
+      expect(l[0]).to.equal(ethers.keccak256(d[0]));
+      expect(merkleRoot(d.slice(0, 1))).to.equal(l[0]);
+      expect(merkleRoot(d.slice(0, 2))).to.equal(hashPair(l[0], l[1]));
+      expect(merkleRoot(d.slice(0, 3))).to.equal(hashPair(hashPair(l[0], l[1]), l[2]));
+      expect(merkleRoot(d.slice(0, 5))).to.equal(
+        hashPair(hashPair(hashPair(l[0], l[1]), hashPair(l[2], l[3])), l[4]),
+      );
+      expect(merkleRoot(d)).to.equal(
+        hashPair(hashPair(hashPair(l[0], l[1]), hashPair(l[2], l[3])), hashPair(hashPair(l[4], l[5]), l[6])),
+      );
+      // sorted pair: order of the two children does not matter
+      expect(hashPair(l[0], l[1])).to.equal(hashPair(l[1], l[0]));
+      const [lo, hi] = BigInt(l[0]) < BigInt(l[1]) ? [l[0], l[1]] : [l[1], l[0]];
+      expect(hashPair(l[0], l[1])).to.equal(ethers.keccak256(ethers.concat([lo, hi])));
+    });
+
+    it("gives proofs without a sibling where a node is carried up", function () {
+      const d = makeDigests(7, "shape");
+      const levels = merkleLevels(d);
+      expect(levels.map((level) => level.length)).to.deep.equal([7, 4, 2, 1]);
+      expect(merkleProof(d, 6)).to.have.length(2); // no sibling at the leaf level
+      expect(merkleProof(d, 0)).to.have.length(3);
+      expect(merkleProof(d.slice(0, 1), 0)).to.deep.equal([]);
+    });
+
+    it("rejects digests that are not strictly ascending", function () {
+      const d = makeDigests(3, "shape");
+      expect(() => merkleRoot([d[1], d[0]])).to.throw();
+      expect(() => merkleRoot([d[0], d[0]])).to.throw();
+      expect(() => merkleRoot([ethers.ZeroHash])).to.throw();
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // anchor
+  // ----------------------------------------------------------------------------------------------
+
+  describe("anchor", function () {
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 16, 33, 100]) {
+      it(`anchors a batch of ${n} whose root matches the JS tree; every proof verifies`, async function () {
+        const { digests, root } = makeBatch(n, `anchor-${n}`);
+        expect(await this.registry.connect(this.key).anchor.staticCall(root, digests)).to.equal(ISSUER_ID);
+
+        const tx = this.registry.connect(this.key).anchor(root, digests);
+        await expect(tx).to.emit(this.registry, "BatchAnchored").withArgs(root, ISSUER_ID, this.key.address, digests);
+        const receipt = await (await tx).wait();
+        const block = await ethers.provider.getBlock(receipt.blockNumber);
+        expect(await this.registry.getAnchor(root)).to.deep.equal([
+          ISSUER_ID,
+          this.key.address,
+          BigInt(block.timestamp),
+          BigInt(receipt.blockNumber),
+          BigInt(n),
+        ]);
+
+        // the log is exactly `BatchAnchored(root, issuerId, key, digests)`, ABI-encoded
+        expect(receipt.logs).to.have.length(1);
+        const [log] = receipt.logs;
+        const topic = this.registry.interface.getEvent("BatchAnchored").topicHash;
+        expect(log.topics).to.deep.equal([
+          topic,
+          root,
+          ISSUER_ID,
+          ethers.zeroPadValue(this.key.address.toLowerCase(), 32),
+        ]);
+        expect(log.data).to.equal(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32[]"], [digests]));
+
+        // proofs: in JS (OpenZeppelin's processProof) and on chain with OpenZeppelin MerkleProof
+        const levels = merkleLevels(digests);
+        for (const [i, digest] of digests.entries()) {
+          const proof = merkleProof(digests, i, levels);
+          const leaf = leafOf(digest);
+          expect(verifyProof(proof, root, leaf)).to.be.true;
+          expect(await this.verifier.verify(proof, root, leaf)).to.be.true;
+          expect(await this.verifier.processProof(proof, leaf)).to.equal(processProof(proof, leaf));
+        }
+        // and a proof does not verify another digest
+        if (n > 1) {
+          const proof = merkleProof(digests, 0, levels);
+          expect(verifyProof(proof, root, leafOf(digests[1]))).to.be.false;
+          expect(await this.verifier.verify(proof, root, leafOf(digests[1]))).to.be.false;
+        }
+        expect(await this.verifier.verify(merkleProof(digests, 0, levels), root, digests[0])).to.equal(
+          false, // the leaf is keccak256(digest), not the digest itself
+        );
+      });
+    }
+
+    it("records the key and its issuer for a key of another issuer, and for a key added by rotation", async function () {
+      const a = makeBatch(3, "other-issuer");
+      await expect(this.registry.connect(this.otherKey).anchor(a.root, a.digests))
+        .to.emit(this.registry, "BatchAnchored")
+        .withArgs(a.root, OTHER_ISSUER_ID, this.otherKey.address, a.digests);
+      expect((await this.registry.getAnchor(a.root)).issuerId).to.equal(OTHER_ISSUER_ID);
+
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      const b = makeBatch(3, "rotated");
+      await expect(this.registry.connect(this.newKey).anchor(b.root, b.digests))
+        .to.emit(this.registry, "BatchAnchored")
+        .withArgs(b.root, ISSUER_ID, this.newKey.address, b.digests);
+      const anchor = await this.registry.getAnchor(b.root);
+      expect(anchor.key).to.equal(this.newKey.address);
+      expect(anchor.count).to.equal(3n);
+    });
+
+    it("accepts a key at exactly validFrom and refuses it at exactly validUntil", async function () {
+      const from = BigInt(await time.latest()) + 100n;
+      const until = from + 100n;
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until);
+      const asNewKey = this.registry.connect(this.newKey);
+
+      const a = makeBatch(2, "window-a");
+      await time.setNextBlockTimestamp(from - 1n);
+      await expect(asNewKey.anchor(a.root, a.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, this.newKey.address, from - 1n);
+      await time.setNextBlockTimestamp(from);
+      await expect(asNewKey.anchor(a.root, a.digests)).to.emit(this.registry, "BatchAnchored");
+      expect((await this.registry.getAnchor(a.root)).timestamp).to.equal(from);
+
+      const b = makeBatch(2, "window-b");
+      await time.setNextBlockTimestamp(until - 1n);
+      await expect(asNewKey.anchor(b.root, b.digests)).to.emit(this.registry, "BatchAnchored");
+
+      const c = makeBatch(2, "window-c");
+      await time.setNextBlockTimestamp(until);
+      await expect(asNewKey.anchor(c.root, c.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, this.newKey.address, until);
+    });
+
+    it("reverts for the zero root", async function () {
+      const { digests } = makeBatch(2, "zero-root");
+      await expect(
+        this.registry.connect(this.key).anchor(ethers.ZeroHash, digests),
+      ).to.be.revertedWithCustomError(this.registry, "LicenseRegistryZeroRoot");
+    });
+
+    it("reverts for an empty batch", async function () {
+      await expect(
+        this.registry.connect(this.key).anchor(ethers.id("root"), []),
+      ).to.be.revertedWithCustomError(this.registry, "LicenseRegistryEmptyBatch");
+    });
+
+    it(`reverts for ${MAX_BATCH_SIZE + 1} digests`, async function () {
+      // 10001 digests are 320 kB of calldata: too much for a public mempool, but the Hardhat
+      // network accepts it (gas under the calldata floor is ~12.8M, below the 2^24 tx gas cap).
+      const { digests, root } = makeBatch(MAX_BATCH_SIZE + 1, "too-large");
+      await expect(this.registry.connect(this.key).anchor(root, digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchTooLarge")
+        .withArgs(MAX_BATCH_SIZE + 1, MAX_BATCH_SIZE);
+      // the size is checked before anything else about the digests
+      await expect(this.registry.connect(this.key).anchor(root, Array(MAX_BATCH_SIZE + 1).fill(ethers.ZeroHash)))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchTooLarge")
+        .withArgs(MAX_BATCH_SIZE + 1, MAX_BATCH_SIZE);
+    });
+
+    it("reverts for a root anchored before, by any key", async function () {
+      await expect(this.registry.connect(this.key).anchor(this.root, this.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchExists")
+        .withArgs(this.root);
+      await expect(this.registry.connect(this.otherKey).anchor(this.root, this.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchExists")
+        .withArgs(this.root);
+    });
+
+    describe("reverts with LicenseRegistryDigestsNotAscending(index)", function () {
+      const cases = {
+        "unsorted digests": (d) => [[d[1], d[0]], 1],
+        "unsorted digests in the middle": (d) => [[d[0], d[1], d[3], d[2], d[4]], 3],
+        "duplicate digests": (d) => [[d[0], d[1], d[1], d[2]], 2],
+        "a zero digest first": (d) => [[ethers.ZeroHash, d[0]], 0],
+        "a single zero digest": () => [[ethers.ZeroHash], 0],
+        "a zero digest after others": (d) => [[d[0], d[1], ethers.ZeroHash], 2],
+        "descending digests": (d) => [[...d].reverse(), 1],
+      };
+      for (const [description, make] of Object.entries(cases)) {
+        it(`for ${description}`, async function () {
+          const [digests, index] = make(makeDigests(5, "order"));
+          const root = ethers.id("some root");
+          await expect(this.registry.connect(this.key).anchor(root, digests))
+            .to.be.revertedWithCustomError(this.registry, "LicenseRegistryDigestsNotAscending")
+            .withArgs(index);
+          expect((await this.registry.getAnchor(root)).issuerId).to.equal(ethers.ZeroHash);
+        });
+      }
+    });
+
+    it("reverts with LicenseRegistryRootMismatch(given, computed)", async function () {
+      const { digests, root } = makeBatch(7, "mismatch");
+      const cases = [
+        ethers.id("not the root"),
+        merkleRoot(digests.slice(0, 6)), // root of a sub-batch
+        leafOf(digests[0]),
+        // a tree that duplicates the odd node instead of carrying it up
+        hashPair(
+          hashPair(hashPair(leafOf(digests[0]), leafOf(digests[1])), hashPair(leafOf(digests[2]), leafOf(digests[3]))),
+          hashPair(hashPair(leafOf(digests[4]), leafOf(digests[5])), hashPair(leafOf(digests[6]), leafOf(digests[6]))),
+        ),
+      ];
+      for (const given of cases) {
+        await expect(this.registry.connect(this.key).anchor(given, digests))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryRootMismatch")
+          .withArgs(given, root);
+        expect((await this.registry.getAnchor(given)).issuerId).to.equal(ethers.ZeroHash);
+      }
+    });
+
+    for (const who of ["stranger", "authority", "admin"]) {
+      it(`reverts with LicenseRegistryUnknownKey for a sender that is not a key (${who})`, async function () {
+        const { digests, root } = makeBatch(3, "unknown-key");
+        await expect(this.registry.connect(this[who]).anchor(root, digests))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryUnknownKey")
+          .withArgs(this[who].address);
+      });
+    }
+
+    for (const kind of INVALID_KEY_KINDS) {
+      it(`reverts with LicenseRegistryKeyNotValid for ${kind}`, async function () {
+        const caller = await makeInvalidKey(this, kind);
+        const { digests, root } = makeBatch(3, "invalid-key");
+        const ts = await nextTimestamp();
+        await expect(this.registry.connect(caller).anchor(root, digests))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, caller.address, ts);
+        expect((await this.registry.getAnchor(root)).issuerId).to.equal(ethers.ZeroHash);
+      });
+    }
+
+    it("a key declared compromised keeps its earlier anchors but cannot anchor any more", async function () {
+      const before = makeBatch(3, "before-compromise");
+      await this.registry.connect(this.key).anchor(before.root, before.digests);
+      const anchoredAt = (await this.registry.getAnchor(before.root)).timestamp;
+      await time.increase(10);
+      await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, anchoredAt + 1n);
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, anchoredAt)).to.be.true;
+      expect((await this.registry.getAnchor(before.root)).issuerId).to.equal(ISSUER_ID);
+
+      const after = makeBatch(3, "after-compromise");
+      const ts = await nextTimestamp();
+      await expect(this.registry.connect(this.key).anchor(after.root, after.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, this.key.address, ts);
+    });
+
+    it("reverts with LicenseRegistryIssuerInactive for an inactive issuer, until reactivated", async function () {
+      const { digests, root } = makeBatch(3, "inactive");
+      await this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, false);
+      await expect(this.registry.connect(this.key).anchor(root, digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryIssuerInactive")
+        .withArgs(ISSUER_ID);
+      await this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, true);
+      await expect(this.registry.connect(this.key).anchor(root, digests))
+        .to.emit(this.registry, "BatchAnchored")
+        .withArgs(root, ISSUER_ID, this.key.address, digests);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // getAnchor / getStatus
+  // ----------------------------------------------------------------------------------------------
+
+  describe("getAnchor", function () {
+    it("returns zeros for a root never anchored", async function () {
+      expect(await this.registry.getAnchor(ethers.id("never"))).to.deep.equal([
+        ethers.ZeroHash,
+        ethers.ZeroAddress,
+        0n,
+        0n,
+        0n,
+      ]);
+    });
+  });
+
+  describe("getStatus", function () {
+    it("is Active with no reason and no replacement by default", async function () {
+      await expectStatuses(this, this.digests, Status.Active, 0);
+      await expectStatuses(this, [ethers.id("never anchored")], Status.Active, 0);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // Status changes
+  // ----------------------------------------------------------------------------------------------
+
+  describe("suspend", function () {
+    it("suspends active licenses, emitting LicensesSuspended", async function () {
+      await expect(this.registry.connect(this.key).suspend(ISSUER_ID, this.digests, 7))
+        .to.emit(this.registry, "LicensesSuspended")
+        .withArgs(ISSUER_ID, this.key.address, 7, this.digests);
+      await expectStatuses(this, this.digests, Status.Suspended, 7);
+    });
+
+    it("records the maximum reason code", async function () {
+      await this.registry.connect(this.authority).suspend(ISSUER_ID, this.digests.slice(0, 1), 65535);
+      await expectStatuses(this, this.digests.slice(0, 1), Status.Suspended, 65535);
+    });
+
+    shouldBehaveLikeStatusChange("suspend");
+  });
+
+  describe("reinstate", function () {
+    it("makes suspended licenses active again, emitting LicensesReinstated", async function () {
+      await this.registry.connect(this.authority).suspend(ISSUER_ID, this.digests, 7);
+      await expect(this.registry.connect(this.authority).reinstate(ISSUER_ID, this.digests, 8))
+        .to.emit(this.registry, "LicensesReinstated")
+        .withArgs(ISSUER_ID, this.authority.address, 8, this.digests);
+      await expectStatuses(this, this.digests, Status.Active, 8);
+    });
+
+    it("allows Active -> Suspended -> Active repeatedly", async function () {
+      const d = this.digests.slice(0, 2);
+      for (let i = 0; i < 3; ++i) {
+        await this.registry.connect(this.key).suspend(ISSUER_ID, d, 1);
+        await expectStatuses(this, d, Status.Suspended, 1);
+        await this.registry.connect(this.authority).reinstate(ISSUER_ID, d, 2);
+        await expectStatuses(this, d, Status.Active, 2);
+      }
+    });
+
+    shouldBehaveLikeStatusChange("reinstate");
+  });
+
+  describe("revoke", function () {
+    it("revokes active licenses, emitting LicensesRevoked", async function () {
+      await expect(this.registry.connect(this.key).revoke(ISSUER_ID, this.digests, 3))
+        .to.emit(this.registry, "LicensesRevoked")
+        .withArgs(ISSUER_ID, this.key.address, 3, this.digests);
+      await expectStatuses(this, this.digests, Status.Revoked, 3);
+    });
+
+    it("revokes suspended licenses", async function () {
+      await this.registry.connect(this.key).suspend(ISSUER_ID, this.digests.slice(0, 2), 1);
+      await expect(this.registry.connect(this.authority).revoke(ISSUER_ID, this.digests, 4))
+        .to.emit(this.registry, "LicensesRevoked")
+        .withArgs(ISSUER_ID, this.authority.address, 4, this.digests);
+      await expectStatuses(this, this.digests, Status.Revoked, 4);
+    });
+
+    shouldBehaveLikeStatusChange("revoke");
+  });
+
+  describe("supersede", function () {
+    it("supersedes active and suspended licenses, emitting LicensesSuperseded", async function () {
+      const replacements = this.digests.map(replacementOf);
+      await this.registry.connect(this.key).suspend(ISSUER_ID, this.digests.slice(0, 2), 1);
+      await expect(this.registry.connect(this.key).supersede(ISSUER_ID, this.digests, replacements, 5))
+        .to.emit(this.registry, "LicensesSuperseded")
+        .withArgs(ISSUER_ID, this.key.address, 5, this.digests, replacements);
+      await expectStatuses(this, this.digests, Status.Superseded, 5, replacements);
+    });
+
+    it("reverts with LicenseRegistryLengthMismatch", async function () {
+      const replacements = this.digests.map(replacementOf);
+      await expect(this.registry.connect(this.key).supersede(ISSUER_ID, this.digests.slice(0, 2), replacements.slice(0, 1), 5))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryLengthMismatch")
+        .withArgs(2, 1);
+      await expect(this.registry.connect(this.key).supersede(ISSUER_ID, this.digests.slice(0, 1), replacements.slice(0, 2), 5))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryLengthMismatch")
+        .withArgs(1, 2);
+      await expect(this.registry.connect(this.key).supersede(ISSUER_ID, [], replacements.slice(0, 1), 5))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryLengthMismatch")
+        .withArgs(0, 1);
+    });
+
+    it("reverts with LicenseRegistryEmptyBatch for two empty lists", async function () {
+      await expect(
+        this.registry.connect(this.key).supersede(ISSUER_ID, [], [], 5),
+      ).to.be.revertedWithCustomError(this.registry, "LicenseRegistryEmptyBatch");
+    });
+
+    it("reverts with LicenseRegistryInvalidReplacement for a zero replacement or the digest itself, changing nothing", async function () {
+      const d = this.digests;
+      for (const [bad, replacement] of [
+        [d[2], ethers.ZeroHash],
+        [d[2], d[2]],
+      ]) {
+        const replacements = d.map(replacementOf);
+        replacements[2] = replacement;
+        await expect(this.registry.connect(this.key).supersede(ISSUER_ID, d, replacements, 5))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidReplacement")
+          .withArgs(bad, replacement);
+        await expectStatuses(this, d, Status.Active, 0);
+      }
+    });
+
+    shouldBehaveLikeStatusChange("supersede");
+  });
+
+  describe("transitions", function () {
+    // status the digest is brought into first, by a sequence of operations
+    const setups = {
+      Active: [],
+      Suspended: ["suspend"],
+      Revoked: ["revoke"],
+      Superseded: ["supersede"],
+      "Revoked (from Suspended)": ["suspend", "revoke"],
+      "Superseded (from Suspended)": ["suspend", "supersede"],
+      "Active (reinstated)": ["suspend", "reinstate"],
+    };
+    const expected = {
+      Active: { suspend: "Suspended", reinstate: ["InvalidTransition", "Active"], revoke: "Revoked", supersede: "Superseded" },
+      Suspended: { suspend: ["InvalidTransition", "Suspended"], reinstate: "Active", revoke: "Revoked", supersede: "Superseded" },
+      Revoked: { suspend: ["StatusFinal"], reinstate: ["StatusFinal"], revoke: ["StatusFinal"], supersede: ["StatusFinal"] },
+      Superseded: { suspend: ["StatusFinal"], reinstate: ["StatusFinal"], revoke: ["StatusFinal"], supersede: ["StatusFinal"] },
+    };
+
+    for (const [setupName, steps] of Object.entries(setups)) {
+      const from = setupName.split(" ")[0];
+      for (const [opName, outcome] of Object.entries(expected[from])) {
+        const title = typeof outcome === "string" ? `allows ${setupName} -> ${outcome} (${opName})` : `refuses ${opName} of ${setupName} with ${outcome[0]}`;
+        it(title, async function () {
+          const d = this.digests[0];
+          for (const step of steps) await OPERATIONS[step].send(this, this.key, ISSUER_ID, [d], 1);
+          const before = await this.registry.getStatus(ISSUER_ID, d);
+          expect(before.status).to.equal(Status[from]);
+          const op = OPERATIONS[opName];
+          const call = op.send(this, this.authority, ISSUER_ID, [d], 9);
+          if (typeof outcome === "string") {
+            await expect(call).to.emit(this.registry, op.event);
+            expect(await this.registry.getStatus(ISSUER_ID, d)).to.deep.equal([
+              Status[outcome],
+              9n,
+              opName === "supersede" ? replacementOf(d) : ethers.ZeroHash,
+            ]);
+            expect(op.to).to.equal(Status[outcome]);
+          } else if (outcome[0] === "StatusFinal") {
+            await expect(call)
+              .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusFinal")
+              .withArgs(d, Status[from]);
+            expect(await this.registry.getStatus(ISSUER_ID, d)).to.deep.equal(before);
+          } else {
+            await expect(call)
+              .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
+              .withArgs(d, Status[from], op.to);
+            expect(await this.registry.getStatus(ISSUER_ID, d)).to.deep.equal(before);
+            expect(enumName(op.to)).to.equal(outcome[1]);
+          }
+        });
+      }
+    }
+  });
+
+  describe("atomicity", function () {
+    it("a revoke failing on the last digest leaves no digest changed", async function () {
+      const d = this.digests;
+      await this.registry.connect(this.key).revoke(ISSUER_ID, [d[4]], 1);
+      await expect(this.registry.connect(this.key).revoke(ISSUER_ID, d, 2))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusFinal")
+        .withArgs(d[4], Status.Revoked);
+      await expectStatuses(this, d.slice(0, 4), Status.Active, 0);
+    });
+
+    it("a suspend failing on a suspended digest leaves no digest changed", async function () {
+      const d = this.digests;
+      await this.registry.connect(this.key).suspend(ISSUER_ID, [d[3]], 1);
+      await expect(this.registry.connect(this.key).suspend(ISSUER_ID, d, 2))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
+        .withArgs(d[3], Status.Suspended, Status.Suspended);
+      await expectStatuses(this, [d[0], d[1], d[2], d[4]], Status.Active, 0);
+      await expectStatuses(this, [d[3]], Status.Suspended, 1);
+    });
+
+    it("a reinstate failing on an active digest leaves no digest changed", async function () {
+      const d = this.digests;
+      await this.registry.connect(this.key).suspend(ISSUER_ID, d.slice(0, 3), 1);
+      await expect(this.registry.connect(this.key).reinstate(ISSUER_ID, d, 2))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
+        .withArgs(d[3], Status.Active, Status.Active);
+      await expectStatuses(this, d.slice(0, 3), Status.Suspended, 1);
+    });
+
+    it("a digest repeated in one call fails on its second occurrence and changes nothing", async function () {
+      const d = this.digests;
+      await expect(this.registry.connect(this.key).revoke(ISSUER_ID, [d[0], d[1], d[0]], 2))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusFinal")
+        .withArgs(d[0], Status.Revoked);
+      await expect(this.registry.connect(this.key).suspend(ISSUER_ID, [d[0], d[0]], 2))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
+        .withArgs(d[0], Status.Suspended, Status.Suspended);
+      await expectStatuses(this, d, Status.Active, 0);
+    });
+
+    it("a supersede failing on a superseded digest leaves no digest or replacement changed", async function () {
+      const d = this.digests;
+      await this.registry.connect(this.key).supersede(ISSUER_ID, [d[1]], [replacementOf(d[1])], 1);
+      await expect(this.registry.connect(this.key).supersede(ISSUER_ID, d, d.map((x) => ethers.id(x)), 2))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusFinal")
+        .withArgs(d[1], Status.Superseded);
+      await expectStatuses(this, [d[0], d[2], d[3], d[4]], Status.Active, 0);
+      await expectStatuses(this, [d[1]], Status.Superseded, 1, [replacementOf(d[1])]);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // Gas (product requirements)
+  // ----------------------------------------------------------------------------------------------
+
+  describe("gas", function () {
+    /** EIP-7623 floor of a transaction: 21000 + 10 * (zero bytes + 4 * non-zero bytes). */
+    function calldataFloor(data) {
+      const bytes = ethers.getBytes(data);
+      const zeros = bytes.filter((b) => b === 0).length;
+      return 21000n + 10n * BigInt(zeros + 4 * (bytes.length - zeros));
+    }
+
+    async function measure(txPromise, count) {
+      const tx = await txPromise;
+      const receipt = await tx.wait();
+      return { gas: receipt.gasUsed, perLicense: Number(receipt.gasUsed) / count, floor: calldataFloor(tx.data) };
+    }
+
+    it("gas per license of anchoring and revoking", async function () {
+      const hardfork = hre.config.networks.hardhat.hardfork;
+      console.log(`      hardhat hardfork: ${hardfork}`);
+
+      const anchors = {};
+      for (const n of [1, 100, 1000]) {
+        const { digests, root } = makeBatch(n, `gas-${n}`);
+        anchors[n] = { ...(await measure(this.registry.connect(this.key).anchor(root, digests), n)), digests };
+        const a = anchors[n];
+        console.log(
+          `      anchor ${String(n).padStart(4)}: ${a.gas} gas, ${a.perLicense.toFixed(1)} gas/license (calldata floor ${a.floor})`,
+        );
+      }
+
+      const revokes = {};
+      // revoke freshly anchored, active licenses (first write of each status slot: the worst case)
+      const toRevoke = { 1: anchors[1000].digests.slice(0, 1), 100: anchors[1000].digests.slice(1, 101) };
+      for (const n of [1, 100]) {
+        revokes[n] = await measure(this.registry.connect(this.key).revoke(ISSUER_ID, toRevoke[n], 1), n);
+        const r = revokes[n];
+        console.log(`      revoke ${String(n).padStart(4)}: ${r.gas} gas, ${r.perLicense.toFixed(1)} gas/license`);
+      }
+
+      // EIP-7623 (Prague and later) is in force: the anchor of 1000 pays at least the calldata floor
+      expect(anchors[1000].gas >= anchors[1000].floor).to.be.true;
+      expect(anchors[1000].perLicense).to.be.at.most(1500);
+      expect(revokes[100].perLicense).to.be.at.most(25000);
+    });
+  });
+});

@@ -1,0 +1,1134 @@
+const { ethers } = require("hardhat");
+const { expect } = require("chai");
+const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+
+const {
+  OPEN_END,
+  REGION,
+  REGION_NAME,
+  OTHER_REGION,
+  ISSUER_ID,
+  ISSUER_NAME,
+  PROFILE_HASH,
+  PROFILE_URI,
+  OTHER_ISSUER_ID,
+  LICENSE_TYPE,
+  INVALID_KEY_KINDS,
+  deployFixture,
+  makeInvalidKey,
+  nextTimestamp,
+  txTimestamp,
+} = require("./helpers");
+
+const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
+const NEW_ISSUER_ID = ethers.id("issuer:110000:tax");
+const UNKNOWN_REGION = 440300;
+
+// ------------------------------------------------------------------------------------------------
+// Shared behaviours
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * `send(ctx, caller, issuerId)` performs an action reserved to the authorities of the issuer's
+ * region (it succeeds when `caller` is `ctx.authority` and `issuerId` is ISSUER_ID).
+ */
+function shouldOnlyAllowRegionAuthority(send) {
+  describe("access (region authorities only)", function () {
+    it("succeeds for an authority of the issuer's region", async function () {
+      await expect(send(this, this.authority, ISSUER_ID)).not.to.be.reverted;
+    });
+
+    for (const who of ["stranger", "otherAuthority", "key", "admin"]) {
+      it(`reverts for ${who === "key" ? "a valid key of the issuer" : who === "otherAuthority" ? "an authority of another region" : `the ${who}`}`, async function () {
+        const caller = this[who];
+        await expect(send(this, caller, ISSUER_ID))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+          .withArgs(REGION, caller.address);
+      });
+    }
+
+    it("reverts for a removed authority", async function () {
+      await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+      await expect(send(this, this.authority, ISSUER_ID))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+        .withArgs(REGION, this.authority.address);
+    });
+
+    it("reverts for an unknown issuer", async function () {
+      await expect(send(this, this.authority, UNKNOWN_ISSUER_ID))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownIssuer")
+        .withArgs(UNKNOWN_ISSUER_ID);
+    });
+  });
+}
+
+/**
+ * `send(ctx, caller, issuerId)` performs a key-management action open to the authorities of the
+ * issuer's region and to the issuer's keys valid now (it succeeds for `ctx.authority` and
+ * `ctx.key` with ISSUER_ID).
+ */
+function shouldOnlyAllowIssuerOrAuthority(send) {
+  describe("access (a key of the issuer valid now, or a region authority)", function () {
+    it("succeeds for an authority of the issuer's region", async function () {
+      await expect(send(this, this.authority, ISSUER_ID)).not.to.be.reverted;
+    });
+
+    it("succeeds for a key of the issuer valid now", async function () {
+      await expect(send(this, this.key, ISSUER_ID)).not.to.be.reverted;
+    });
+
+    const others = {
+      stranger: "a stranger",
+      otherKey: "a valid key of another issuer",
+      otherAuthority: "an authority of another region",
+      admin: "the federation admin",
+    };
+    for (const [who, description] of Object.entries(others)) {
+      it(`reverts for ${description}`, async function () {
+        const caller = this[who];
+        await expect(send(this, caller, ISSUER_ID))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, caller.address);
+      });
+    }
+
+    for (const kind of INVALID_KEY_KINDS) {
+      it(`reverts for ${kind} of the issuer`, async function () {
+        const caller = await makeInvalidKey(this, kind);
+        await expect(send(this, caller, ISSUER_ID))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, caller.address);
+      });
+    }
+
+    it("reverts for a removed authority", async function () {
+      await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+      await expect(send(this, this.authority, ISSUER_ID))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.authority.address);
+    });
+
+    it("reverts for an unknown issuer", async function () {
+      await expect(send(this, this.authority, UNKNOWN_ISSUER_ID))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownIssuer")
+        .withArgs(UNKNOWN_ISSUER_ID);
+    });
+  });
+}
+
+/** `send(ctx, caller)` performs an action reserved to FEDERATION_ADMIN_ROLE. */
+function shouldOnlyAllowFederationAdmin(send) {
+  describe("access (federation admins only)", function () {
+    for (const who of ["stranger", "authority", "key"]) {
+      it(`reverts for ${who === "stranger" ? "a stranger" : who === "authority" ? "a region authority" : "an issuer key"}`, async function () {
+        const caller = this[who];
+        await expect(send(this, caller))
+          .to.be.revertedWithCustomError(this.trust, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, this.FEDERATION_ADMIN_ROLE);
+      });
+    }
+
+    it("succeeds for an account granted FEDERATION_ADMIN_ROLE", async function () {
+      await this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address);
+      await expect(send(this, this.stranger)).not.to.be.reverted;
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+
+describe("TrustRegistry", function () {
+  beforeEach(async function () {
+    Object.assign(this, await loadFixture(deployFixture));
+  });
+
+  describe("deployment", function () {
+    it("grants DEFAULT_ADMIN_ROLE and FEDERATION_ADMIN_ROLE to the admin", async function () {
+      expect(this.FEDERATION_ADMIN_ROLE).to.equal(ethers.id("FEDERATION_ADMIN_ROLE"));
+      expect(this.DEFAULT_ADMIN_ROLE).to.equal(ethers.ZeroHash);
+      expect(await this.trust.hasRole(this.DEFAULT_ADMIN_ROLE, this.admin.address)).to.be.true;
+      expect(await this.trust.hasRole(this.FEDERATION_ADMIN_ROLE, this.admin.address)).to.be.true;
+      expect(await this.trust.getRoleAdmin(this.FEDERATION_ADMIN_ROLE)).to.equal(this.DEFAULT_ADMIN_ROLE);
+      expect(await this.trust.OPEN_END()).to.equal(OPEN_END);
+    });
+
+    it("emits RoleGranted for both roles", async function () {
+      const factory = await ethers.getContractFactory("TrustRegistry");
+      const trust = await factory.deploy(this.stranger.address);
+      const tx = trust.deploymentTransaction();
+      await expect(tx)
+        .to.emit(trust, "RoleGranted")
+        .withArgs(this.DEFAULT_ADMIN_ROLE, this.stranger.address, this.admin.address);
+      await expect(tx)
+        .to.emit(trust, "RoleGranted")
+        .withArgs(this.FEDERATION_ADMIN_ROLE, this.stranger.address, this.admin.address);
+    });
+
+    it("reverts for the zero admin", async function () {
+      const factory = await ethers.getContractFactory("TrustRegistry");
+      await expect(factory.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        factory,
+        "TrustRegistryZeroAddress",
+      );
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // Regions
+  // ----------------------------------------------------------------------------------------------
+
+  describe("addRegion", function () {
+    it("adds a region and emits RegionAdded", async function () {
+      await expect(this.trust.connect(this.admin).addRegion(440300, "深圳市"))
+        .to.emit(this.trust, "RegionAdded")
+        .withArgs(440300, "深圳市");
+      expect(await this.trust.getRegion(440300)).to.deep.equal([true, "深圳市"]);
+    });
+
+    it("accepts the smallest and largest six-digit codes", async function () {
+      await expect(this.trust.connect(this.admin).addRegion(100000, "min"))
+        .to.emit(this.trust, "RegionAdded")
+        .withArgs(100000, "min");
+      await expect(this.trust.connect(this.admin).addRegion(999999, "max"))
+        .to.emit(this.trust, "RegionAdded")
+        .withArgs(999999, "max");
+      expect(await this.trust.getRegion(100000)).to.deep.equal([true, "min"]);
+      expect(await this.trust.getRegion(999999)).to.deep.equal([true, "max"]);
+    });
+
+    for (const code of [0, 99999, 1000000, 4294967295]) {
+      it(`reverts for the invalid code ${code}`, async function () {
+        await expect(this.trust.connect(this.admin).addRegion(code, "x"))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidRegionCode")
+          .withArgs(code);
+      });
+    }
+
+    it("reverts for an existing region", async function () {
+      await expect(this.trust.connect(this.admin).addRegion(REGION, "again"))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryRegionExists")
+        .withArgs(REGION);
+      expect(await this.trust.getRegion(REGION)).to.deep.equal([true, REGION_NAME]);
+    });
+
+    shouldOnlyAllowFederationAdmin((ctx, caller) => ctx.trust.connect(caller).addRegion(440300, "深圳市"));
+  });
+
+  describe("addRegionAuthority", function () {
+    it("adds an authority and emits RegionAuthorityAdded", async function () {
+      await expect(this.trust.connect(this.admin).addRegionAuthority(REGION, this.stranger.address))
+        .to.emit(this.trust, "RegionAuthorityAdded")
+        .withArgs(REGION, this.stranger.address);
+      expect(await this.trust.isRegionAuthority(REGION, this.stranger.address)).to.be.true;
+      expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, this.stranger.address)).to.be.true;
+      // the new authority has the powers of an authority
+      await expect(this.trust.connect(this.stranger).setIssuerActive(ISSUER_ID, false))
+        .to.emit(this.trust, "IssuerActiveSet")
+        .withArgs(ISSUER_ID, false);
+    });
+
+    it("lets an account be an authority of several regions", async function () {
+      await expect(this.trust.connect(this.admin).addRegionAuthority(OTHER_REGION, this.authority.address))
+        .to.emit(this.trust, "RegionAuthorityAdded")
+        .withArgs(OTHER_REGION, this.authority.address);
+      expect(await this.trust.isRegionAuthority(REGION, this.authority.address)).to.be.true;
+      expect(await this.trust.isRegionAuthority(OTHER_REGION, this.authority.address)).to.be.true;
+    });
+
+    it("reverts for an unknown region", async function () {
+      await expect(this.trust.connect(this.admin).addRegionAuthority(UNKNOWN_REGION, this.stranger.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownRegion")
+        .withArgs(UNKNOWN_REGION);
+    });
+
+    it("reverts for the zero address", async function () {
+      await expect(
+        this.trust.connect(this.admin).addRegionAuthority(REGION, ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
+    });
+
+    it("reverts for an existing authority", async function () {
+      await expect(this.trust.connect(this.admin).addRegionAuthority(REGION, this.authority.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryAuthorityExists")
+        .withArgs(REGION, this.authority.address);
+    });
+
+    shouldOnlyAllowFederationAdmin((ctx, caller) =>
+      ctx.trust.connect(caller).addRegionAuthority(REGION, ctx.accounts[0].address),
+    );
+  });
+
+  describe("removeRegionAuthority", function () {
+    it("removes an authority and emits RegionAuthorityRemoved", async function () {
+      await expect(this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address))
+        .to.emit(this.trust, "RegionAuthorityRemoved")
+        .withArgs(REGION, this.authority.address);
+      expect(await this.trust.isRegionAuthority(REGION, this.authority.address)).to.be.false;
+      expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, this.authority.address)).to.be.false;
+    });
+
+    it("leaves the authority's other regions untouched", async function () {
+      await this.trust.connect(this.admin).addRegionAuthority(OTHER_REGION, this.authority.address);
+      await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+      expect(await this.trust.isRegionAuthority(OTHER_REGION, this.authority.address)).to.be.true;
+      expect(await this.trust.isAuthorityOfIssuer(OTHER_ISSUER_ID, this.authority.address)).to.be.true;
+    });
+
+    it("a removed authority loses its power over every function", async function () {
+      const { trust, authority, admin, key, newKey } = this;
+      await trust.connect(admin).removeRegionAuthority(REGION, authority.address);
+      const asAuthority = trust.connect(authority);
+      const notAuthority = ["TrustRegistryNotRegionAuthority", REGION, authority.address];
+      const notIssuerOrAuthority = ["TrustRegistryNotIssuerOrAuthority", ISSUER_ID, authority.address];
+      const now = BigInt(await time.latest());
+      const cases = [
+        [() => asAuthority.registerIssuer(NEW_ISSUER_ID, REGION, "x", ethers.ZeroHash, ""), notAuthority],
+        [() => asAuthority.updateIssuerProfile(ISSUER_ID, "x", ethers.ZeroHash, ""), notAuthority],
+        [() => asAuthority.setIssuerActive(ISSUER_ID, false), notAuthority],
+        [() => asAuthority.permitLicenseType(ISSUER_ID, LICENSE_TYPE, now, OPEN_END), notAuthority],
+        [() => asAuthority.declareKeyCompromised(ISSUER_ID, key.address, now), notAuthority],
+        [() => asAuthority.addKey(ISSUER_ID, newKey.address, now, OPEN_END), notIssuerOrAuthority],
+        [() => asAuthority.rotateKey(ISSUER_ID, key.address, newKey.address), notIssuerOrAuthority],
+        [() => asAuthority.retireKey(ISSUER_ID, key.address), notIssuerOrAuthority],
+      ];
+      for (const [call, [error, ...args]] of cases) {
+        await expect(call())
+          .to.be.revertedWithCustomError(trust, error)
+          .withArgs(...args);
+      }
+    });
+
+    it("allows adding the authority again", async function () {
+      await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+      await expect(this.trust.connect(this.admin).addRegionAuthority(REGION, this.authority.address))
+        .to.emit(this.trust, "RegionAuthorityAdded")
+        .withArgs(REGION, this.authority.address);
+      expect(await this.trust.isRegionAuthority(REGION, this.authority.address)).to.be.true;
+    });
+
+    it("reverts for an unknown region", async function () {
+      await expect(this.trust.connect(this.admin).removeRegionAuthority(UNKNOWN_REGION, this.authority.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownRegion")
+        .withArgs(UNKNOWN_REGION);
+    });
+
+    it("reverts for an account that is not an authority of the region", async function () {
+      await expect(this.trust.connect(this.admin).removeRegionAuthority(REGION, this.otherAuthority.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+        .withArgs(REGION, this.otherAuthority.address);
+      await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+      await expect(this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+        .withArgs(REGION, this.authority.address);
+    });
+
+    shouldOnlyAllowFederationAdmin((ctx, caller) =>
+      ctx.trust.connect(caller).removeRegionAuthority(REGION, ctx.authority.address),
+    );
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // Issuers
+  // ----------------------------------------------------------------------------------------------
+
+  describe("registerIssuer", function () {
+    const name = "北京市税务局";
+    const profileHash = ethers.id("tax profile");
+    const profileURI = "https://example.gov.cn/issuers/110000-tax.json";
+
+    it("registers an active issuer and emits IssuerRegistered", async function () {
+      await expect(
+        this.trust.connect(this.authority).registerIssuer(NEW_ISSUER_ID, REGION, name, profileHash, profileURI),
+      )
+        .to.emit(this.trust, "IssuerRegistered")
+        .withArgs(NEW_ISSUER_ID, REGION, name, profileHash, profileURI);
+      expect(await this.trust.getIssuer(NEW_ISSUER_ID)).to.deep.equal([
+        true,
+        true,
+        BigInt(REGION),
+        profileHash,
+        name,
+        profileURI,
+      ]);
+      expect(await this.trust.getIssuerState(NEW_ISSUER_ID)).to.deep.equal([true, true, BigInt(REGION)]);
+      expect(await this.trust.isAuthorityOfIssuer(NEW_ISSUER_ID, this.authority.address)).to.be.true;
+    });
+
+    it("reverts for the zero id", async function () {
+      await expect(
+        this.trust.connect(this.authority).registerIssuer(ethers.ZeroHash, REGION, name, profileHash, profileURI),
+      ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroId");
+    });
+
+    it("reverts for an unknown region", async function () {
+      await expect(
+        this.trust
+          .connect(this.authority)
+          .registerIssuer(NEW_ISSUER_ID, UNKNOWN_REGION, name, profileHash, profileURI),
+      )
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownRegion")
+        .withArgs(UNKNOWN_REGION);
+    });
+
+    for (const who of ["stranger", "otherAuthority", "key", "admin"]) {
+      it(`reverts for a caller that is not an authority of the region (${who})`, async function () {
+        await expect(
+          this.trust.connect(this[who]).registerIssuer(NEW_ISSUER_ID, REGION, name, profileHash, profileURI),
+        )
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+          .withArgs(REGION, this[who].address);
+      });
+    }
+
+    it("reverts for an existing issuer id, in the same or in another region", async function () {
+      await expect(
+        this.trust.connect(this.authority).registerIssuer(ISSUER_ID, REGION, name, profileHash, profileURI),
+      )
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerExists")
+        .withArgs(ISSUER_ID);
+      await expect(
+        this.trust.connect(this.otherAuthority).registerIssuer(ISSUER_ID, OTHER_REGION, name, profileHash, profileURI),
+      )
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerExists")
+        .withArgs(ISSUER_ID);
+      expect(await this.trust.getIssuer(ISSUER_ID)).to.deep.equal([
+        true,
+        true,
+        BigInt(REGION),
+        PROFILE_HASH,
+        ISSUER_NAME,
+        PROFILE_URI,
+      ]);
+    });
+  });
+
+  describe("updateIssuerProfile", function () {
+    const name = "北京市市场监督管理局（新）";
+    const profileHash = ethers.id("profile v2");
+    const profileURI = "https://example.gov.cn/issuers/110000-amr-v2.json";
+
+    it("replaces the profile and emits IssuerProfileUpdated", async function () {
+      await expect(this.trust.connect(this.authority).updateIssuerProfile(ISSUER_ID, name, profileHash, profileURI))
+        .to.emit(this.trust, "IssuerProfileUpdated")
+        .withArgs(ISSUER_ID, name, profileHash, profileURI);
+      expect(await this.trust.getIssuer(ISSUER_ID)).to.deep.equal([
+        true,
+        true,
+        BigInt(REGION),
+        profileHash,
+        name,
+        profileURI,
+      ]);
+    });
+
+    it("keeps the active flag and the region", async function () {
+      await this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, false);
+      await this.trust.connect(this.authority).updateIssuerProfile(ISSUER_ID, name, profileHash, profileURI);
+      expect(await this.trust.getIssuerState(ISSUER_ID)).to.deep.equal([true, false, BigInt(REGION)]);
+    });
+
+    shouldOnlyAllowRegionAuthority((ctx, caller, issuerId) =>
+      ctx.trust.connect(caller).updateIssuerProfile(issuerId, name, profileHash, profileURI),
+    );
+  });
+
+  describe("setIssuerActive", function () {
+    it("deactivates and reactivates, emitting IssuerActiveSet", async function () {
+      await expect(this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, false))
+        .to.emit(this.trust, "IssuerActiveSet")
+        .withArgs(ISSUER_ID, false);
+      expect(await this.trust.getIssuerState(ISSUER_ID)).to.deep.equal([true, false, BigInt(REGION)]);
+      expect((await this.trust.getIssuer(ISSUER_ID)).active).to.be.false;
+
+      await expect(this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, true))
+        .to.emit(this.trust, "IssuerActiveSet")
+        .withArgs(ISSUER_ID, true);
+      expect(await this.trust.getIssuerState(ISSUER_ID)).to.deep.equal([true, true, BigInt(REGION)]);
+    });
+
+    it("does not affect the issuer's keys", async function () {
+      await this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, false);
+      const now = BigInt(await time.latest());
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, now)).to.be.true;
+    });
+
+    shouldOnlyAllowRegionAuthority((ctx, caller, issuerId) => ctx.trust.connect(caller).setIssuerActive(issuerId, false));
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // Keys
+  // ----------------------------------------------------------------------------------------------
+
+  describe("addKey", function () {
+    it("adds a key with its window and emits KeyAdded (authority)", async function () {
+      const from = BigInt(await time.latest()) + 100n;
+      const until = from + 1000n;
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, this.newKey.address, from, until);
+      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, until]);
+    });
+
+    it("lets a key of the issuer valid now add a key", async function () {
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, this.newKey.address, from, OPEN_END);
+      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, OPEN_END]);
+    });
+
+    it("a key is valid at exactly validFrom and invalid at exactly validUntil", async function () {
+      const from = BigInt(await time.latest()) + 100n;
+      const until = from + 50n;
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until);
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from - 1n)).to.be.false;
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, until - 1n)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, until)).to.be.false;
+
+      // and it acts accordingly on chain: not one second before validFrom ...
+      const asNewKey = this.trust.connect(this.newKey);
+      await time.setNextBlockTimestamp(from - 1n);
+      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[0].address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.newKey.address);
+      // ... at exactly validFrom ...
+      await time.setNextBlockTimestamp(from);
+      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[0].address, from, OPEN_END))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, this.accounts[0].address, from, OPEN_END);
+      // ... up to validUntil - 1 ...
+      await time.setNextBlockTimestamp(until - 1n);
+      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[1].address, from, OPEN_END))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, this.accounts[1].address, from, OPEN_END);
+      // ... but not at validUntil
+      await time.setNextBlockTimestamp(until);
+      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[2].address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.newKey.address);
+    });
+
+    it("reverts for the zero key", async function () {
+      const from = BigInt(await time.latest());
+      await expect(
+        this.trust.connect(this.authority).addKey(ISSUER_ID, ethers.ZeroAddress, from, OPEN_END),
+      ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
+    });
+
+    it("reverts for a key of another issuer", async function () {
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.otherKey.address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+        .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
+      expect(await this.trust.getKey(this.otherKey.address)).to.deep.equal([
+        OTHER_ISSUER_ID,
+        this.otherKeyValidFrom,
+        OPEN_END,
+      ]);
+    });
+
+    it("reverts for a key of the same issuer, even retired (keys are never reused)", async function () {
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.key.address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+        .withArgs(this.key.address, ISSUER_ID);
+      await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.key.address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+        .withArgs(this.key.address, ISSUER_ID);
+    });
+
+    it("reverts for an empty window", async function () {
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
+        .withArgs(from, from);
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from + 1n, from))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
+        .withArgs(from + 1n, from);
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, OPEN_END, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
+        .withArgs(OPEN_END, OPEN_END);
+    });
+
+    shouldOnlyAllowIssuerOrAuthority(async (ctx, caller, issuerId) =>
+      ctx.trust.connect(caller).addKey(issuerId, ctx.newKey.address, BigInt(await time.latest()), OPEN_END),
+    );
+  });
+
+  describe("rotateKey", function () {
+    for (const who of ["authority", "key"]) {
+      it(`ends the old window at the block's time and adds the new key from then on (${who})`, async function () {
+        const ts = await nextTimestamp(10n);
+        const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts);
+        await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
+        expect(await txTimestamp(await tx)).to.equal(ts);
+
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, ts, OPEN_END]);
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts - 1n)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, ts - 1n)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, ts)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, OPEN_END - 1n)).to.be.true;
+      });
+    }
+
+    it("the old key loses its power and the new key gains it", async function () {
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+      await expect(this.trust.connect(this.newKey).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+    });
+
+    it("lets another valid key of the issuer rotate a key", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+      const ts = await nextTimestamp();
+      await expect(this.trust.connect(this.spareKey).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, this.key.address, ts);
+    });
+
+    it("rotates a key with a finite window before its end", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n);
+      const ts = await nextTimestamp(50n);
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, this.spareKey.address, ts);
+      expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
+    });
+
+    for (const kind of INVALID_KEY_KINDS) {
+      it(`reverts with TrustRegistryKeyNotValid for ${kind}`, async function () {
+        const oldKey = await makeInvalidKey(this, kind);
+        const before = await this.trust.getKey(oldKey.address);
+        const ts = await nextTimestamp();
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, oldKey.address, ts);
+        expect(await this.trust.getKey(oldKey.address)).to.deep.equal(before);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+      });
+    }
+
+    it("reverts at exactly the end of the old key's window", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n);
+      await time.setNextBlockTimestamp(from + 100n);
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, this.spareKey.address, from + 100n);
+    });
+
+    it("reverts for an old key that is not a key of the issuer", async function () {
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+        .withArgs(ISSUER_ID, this.otherKey.address);
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.stranger.address, this.newKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+        .withArgs(ISSUER_ID, this.stranger.address);
+    });
+
+    it("reverts for the zero new key, leaving the old key untouched", async function () {
+      await expect(
+        this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+    });
+
+    it("reverts for a new key already in use (another issuer's, or the old key itself)", async function () {
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+        .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+        .withArgs(this.key.address, ISSUER_ID);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+    });
+
+    shouldOnlyAllowIssuerOrAuthority((ctx, caller, issuerId) =>
+      ctx.trust.connect(caller).rotateKey(issuerId, ctx.key.address, ctx.newKey.address),
+    );
+  });
+
+  describe("retireKey", function () {
+    for (const who of ["authority", "key"]) {
+      it(`ends the window at the block's time and emits KeyRetired (${who})`, async function () {
+        const ts = await nextTimestamp(10n);
+        await expect(this.trust.connect(this[who]).retireKey(ISSUER_ID, this.key.address))
+          .to.emit(this.trust, "KeyRetired")
+          .withArgs(ISSUER_ID, this.key.address, ts);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts - 1n)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
+      });
+    }
+
+    it("a key that retired itself loses its power", async function () {
+      await this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address);
+      await expect(this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+    });
+
+    it("lets another valid key of the issuer retire a key", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+      const ts = await nextTimestamp();
+      await expect(this.trust.connect(this.spareKey).retireKey(ISSUER_ID, this.key.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, this.key.address, ts);
+    });
+
+    it("ends a key that has not started at its validFrom (empty window)", async function () {
+      const from = BigInt(await time.latest()) + 1000n;
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
+      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, this.newKey.address, from);
+      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, from]);
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from)).to.be.false;
+      await time.increaseTo(from);
+      await expect(this.trust.connect(this.newKey).retireKey(ISSUER_ID, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.newKey.address);
+    });
+
+    it("ends a key with a finite window early", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 1000n);
+      const ts = await nextTimestamp(10n);
+      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, this.newKey.address, ts);
+      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
+    });
+
+    for (const kind of ["an expired key", "a retired key", "a compromised key"]) {
+      it(`reverts with TrustRegistryKeyNotValid for ${kind}`, async function () {
+        const target = await makeInvalidKey(this, kind);
+        const before = await this.trust.getKey(target.address);
+        const ts = await nextTimestamp();
+        await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, target.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, target.address, ts);
+        expect(await this.trust.getKey(target.address)).to.deep.equal(before);
+      });
+    }
+
+    it("reverts at exactly the end of the key's window", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 100n);
+      await time.setNextBlockTimestamp(from + 100n);
+      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, this.newKey.address, from + 100n);
+    });
+
+    it("reverts for a key that is not a key of the issuer", async function () {
+      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.otherKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+        .withArgs(ISSUER_ID, this.otherKey.address);
+      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.stranger.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+        .withArgs(ISSUER_ID, this.stranger.address);
+    });
+
+    shouldOnlyAllowIssuerOrAuthority((ctx, caller, issuerId) =>
+      ctx.trust.connect(caller).retireKey(issuerId, ctx.key.address),
+    );
+  });
+
+  describe("declareKeyCompromised", function () {
+    beforeEach(async function () {
+      await time.increase(100);
+    });
+
+    it("ends the window at the compromise time and emits KeyCompromised", async function () {
+      const at = this.keyValidFrom + 10n;
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at))
+        .to.emit(this.trust, "KeyCompromised")
+        .withArgs(ISSUER_ID, this.key.address, at);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, at]);
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, at - 1n)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, at)).to.be.false;
+      // the key loses its power
+      await expect(this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+    });
+
+    it("accepts exactly validFrom (empty window)", async function () {
+      await expect(
+        this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, this.keyValidFrom),
+      )
+        .to.emit(this.trust, "KeyCompromised")
+        .withArgs(ISSUER_ID, this.key.address, this.keyValidFrom);
+      expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, this.keyValidFrom)).to.be.false;
+    });
+
+    it("accepts exactly the block's time", async function () {
+      const ts = await nextTimestamp();
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, ts))
+        .to.emit(this.trust, "KeyCompromised")
+        .withArgs(ISSUER_ID, this.key.address, ts);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
+    });
+
+    it("accepts a time before the end of a retired key, and an earlier time after a compromise", async function () {
+      const ts = await nextTimestamp();
+      await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, ts - 1n))
+        .to.emit(this.trust, "KeyCompromised")
+        .withArgs(ISSUER_ID, this.key.address, ts - 1n);
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, ts - 50n))
+        .to.emit(this.trust, "KeyCompromised")
+        .withArgs(ISSUER_ID, this.key.address, ts - 50n);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts - 50n]);
+    });
+
+    it("reverts for a time before validFrom", async function () {
+      const at = this.keyValidFrom - 1n;
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+        .withArgs(this.key.address, at, this.keyValidFrom, OPEN_END);
+    });
+
+    it("reverts for a time in the future", async function () {
+      const ts = await nextTimestamp();
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, ts + 1n))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+        .withArgs(this.key.address, ts + 1n, this.keyValidFrom, OPEN_END);
+    });
+
+    it("reverts for any time when the key has not started", async function () {
+      const from = BigInt(await time.latest()) + 1000n;
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
+      const at = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.newKey.address, at))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+        .withArgs(this.newKey.address, at, from, OPEN_END);
+    });
+
+    it("reverts for a time at or after the current end of the window", async function () {
+      const end = await nextTimestamp();
+      await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
+      await time.increase(100);
+      for (const at of [end, end + 1n, end + 50n]) {
+        await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+          .withArgs(this.key.address, at, this.keyValidFrom, end);
+      }
+      // a window only ever shrinks: a second compromise at a later time is refused too
+      const first = this.keyValidFrom + 20n;
+      await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, first);
+      await expect(
+        this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, first + 1n),
+      )
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+        .withArgs(this.key.address, first + 1n, this.keyValidFrom, first);
+    });
+
+    it("reverts for a key that is not a key of the issuer", async function () {
+      const at = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.otherKey.address, at))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+        .withArgs(ISSUER_ID, this.otherKey.address);
+      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.stranger.address, at))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+        .withArgs(ISSUER_ID, this.stranger.address);
+    });
+
+    it("a valid key cannot declare itself or another key of its issuer compromised", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+      for (const target of [this.key, this.spareKey]) {
+        await expect(
+          this.trust.connect(this.key).declareKeyCompromised(ISSUER_ID, target.address, this.keyValidFrom + 1n),
+        )
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+          .withArgs(REGION, this.key.address);
+      }
+    });
+
+    shouldOnlyAllowRegionAuthority((ctx, caller, issuerId) =>
+      ctx.trust.connect(caller).declareKeyCompromised(issuerId, ctx.key.address, ctx.keyValidFrom + 1n),
+    );
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // License types
+  // ----------------------------------------------------------------------------------------------
+
+  describe("permitLicenseType", function () {
+    it("sets the window and emits LicenseTypePermitted", async function () {
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, from, OPEN_END))
+        .to.emit(this.trust, "LicenseTypePermitted")
+        .withArgs(ISSUER_ID, LICENSE_TYPE, from, OPEN_END);
+      expect(await this.trust.getTypePermission(ISSUER_ID, LICENSE_TYPE)).to.deep.equal([from, OPEN_END]);
+      expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, from)).to.be.true;
+      expect(await this.trust.mayIssue(OTHER_ISSUER_ID, LICENSE_TYPE, from)).to.be.false;
+    });
+
+    it("replaces an earlier window, which can end a permission", async function () {
+      const from = BigInt(await time.latest());
+      await this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, from, OPEN_END);
+      const ts = await nextTimestamp(10n);
+      await expect(this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, from, ts))
+        .to.emit(this.trust, "LicenseTypePermitted")
+        .withArgs(ISSUER_ID, LICENSE_TYPE, from, ts);
+      expect(await this.trust.getTypePermission(ISSUER_ID, LICENSE_TYPE)).to.deep.equal([from, ts]);
+      expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, ts - 1n)).to.be.true;
+      expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, ts)).to.be.false;
+    });
+
+    it("reverts for the zero license type", async function () {
+      const from = BigInt(await time.latest());
+      await expect(
+        this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, ethers.ZeroHash, from, OPEN_END),
+      ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroId");
+    });
+
+    it("reverts for an empty window", async function () {
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, from, from))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
+        .withArgs(from, from);
+      await expect(this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, from, from - 1n))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
+        .withArgs(from, from - 1n);
+    });
+
+    shouldOnlyAllowRegionAuthority(async (ctx, caller, issuerId) =>
+      ctx.trust.connect(caller).permitLicenseType(issuerId, LICENSE_TYPE, BigInt(await time.latest()), OPEN_END),
+    );
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // FEDERATION_ADMIN_ROLE
+  // ----------------------------------------------------------------------------------------------
+
+  describe("grantRole / revokeRole of FEDERATION_ADMIN_ROLE", function () {
+    it("the default admin grants the role, emitting RoleGranted", async function () {
+      await expect(this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address))
+        .to.emit(this.trust, "RoleGranted")
+        .withArgs(this.FEDERATION_ADMIN_ROLE, this.stranger.address, this.admin.address);
+      expect(await this.trust.hasRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address)).to.be.true;
+      await expect(this.trust.connect(this.stranger).addRegion(440300, "深圳市"))
+        .to.emit(this.trust, "RegionAdded")
+        .withArgs(440300, "深圳市");
+      await expect(this.trust.connect(this.stranger).addRegionAuthority(440300, this.accounts[0].address))
+        .to.emit(this.trust, "RegionAuthorityAdded")
+        .withArgs(440300, this.accounts[0].address);
+    });
+
+    it("granting a role already held emits nothing", async function () {
+      await expect(
+        this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, this.admin.address),
+      ).not.to.emit(this.trust, "RoleGranted");
+    });
+
+    it("the default admin revokes the role, emitting RoleRevoked; the account loses its power", async function () {
+      await this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address);
+      await expect(this.trust.connect(this.admin).revokeRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address))
+        .to.emit(this.trust, "RoleRevoked")
+        .withArgs(this.FEDERATION_ADMIN_ROLE, this.stranger.address, this.admin.address);
+      expect(await this.trust.hasRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address)).to.be.false;
+      const asStranger = this.trust.connect(this.stranger);
+      for (const call of [
+        () => asStranger.addRegion(440300, "深圳市"),
+        () => asStranger.addRegionAuthority(REGION, this.accounts[0].address),
+        () => asStranger.removeRegionAuthority(REGION, this.authority.address),
+      ]) {
+        await expect(call())
+          .to.be.revertedWithCustomError(this.trust, "AccessControlUnauthorizedAccount")
+          .withArgs(this.stranger.address, this.FEDERATION_ADMIN_ROLE);
+      }
+    });
+
+    it("the admin can revoke its own federation role and keep granting roles", async function () {
+      await this.trust.connect(this.admin).revokeRole(this.FEDERATION_ADMIN_ROLE, this.admin.address);
+      await expect(this.trust.connect(this.admin).addRegion(440300, "深圳市"))
+        .to.be.revertedWithCustomError(this.trust, "AccessControlUnauthorizedAccount")
+        .withArgs(this.admin.address, this.FEDERATION_ADMIN_ROLE);
+      await this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, this.admin.address);
+      await expect(this.trust.connect(this.admin).addRegion(440300, "深圳市")).to.emit(this.trust, "RegionAdded");
+    });
+
+    it("a federation admin renounces its own role, emitting RoleRevoked", async function () {
+      await this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address);
+      await expect(
+        this.trust.connect(this.stranger).renounceRole(this.FEDERATION_ADMIN_ROLE, this.admin.address),
+      ).to.be.revertedWithCustomError(this.trust, "AccessControlBadConfirmation");
+      await expect(this.trust.connect(this.stranger).renounceRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address))
+        .to.emit(this.trust, "RoleRevoked")
+        .withArgs(this.FEDERATION_ADMIN_ROLE, this.stranger.address, this.stranger.address);
+      expect(await this.trust.hasRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address)).to.be.false;
+    });
+
+    for (const [who, description] of [
+      ["stranger", "a stranger"],
+      ["authority", "a region authority"],
+      ["federationAdmin", "a federation admin without DEFAULT_ADMIN_ROLE"],
+    ]) {
+      it(`${description} can neither grant nor revoke the role`, async function () {
+        let caller = this[who];
+        if (who === "federationAdmin") {
+          caller = this.accounts[0];
+          await this.trust.connect(this.admin).grantRole(this.FEDERATION_ADMIN_ROLE, caller.address);
+        }
+        await expect(this.trust.connect(caller).grantRole(this.FEDERATION_ADMIN_ROLE, this.stranger.address))
+          .to.be.revertedWithCustomError(this.trust, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, this.DEFAULT_ADMIN_ROLE);
+        await expect(this.trust.connect(caller).revokeRole(this.FEDERATION_ADMIN_ROLE, this.admin.address))
+          .to.be.revertedWithCustomError(this.trust, "AccessControlUnauthorizedAccount")
+          .withArgs(caller.address, this.DEFAULT_ADMIN_ROLE);
+        expect(await this.trust.hasRole(this.FEDERATION_ADMIN_ROLE, this.admin.address)).to.be.true;
+      });
+    }
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // Views
+  // ----------------------------------------------------------------------------------------------
+
+  describe("views", function () {
+    describe("isKeyValid", function () {
+      it("is true within [validFrom, validUntil) only", async function () {
+        const from = this.keyValidFrom;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, from - 1n)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, from)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, OPEN_END - 1n)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, OPEN_END)).to.be.false;
+      });
+
+      it("is false for another issuer, an unknown key and the zero issuer id", async function () {
+        const now = BigInt(await time.latest());
+        expect(await this.trust.isKeyValid(OTHER_ISSUER_ID, this.key.address, now)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.otherKey.address, now)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.stranger.address, now)).to.be.false;
+        expect(await this.trust.isKeyValid(ethers.ZeroHash, this.stranger.address, now)).to.be.false;
+        expect(await this.trust.isKeyValid(ethers.ZeroHash, this.stranger.address, 0n)).to.be.false;
+        expect(await this.trust.isKeyValid(ethers.ZeroHash, this.key.address, now)).to.be.false;
+      });
+    });
+
+    describe("mayIssue", function () {
+      it("is false for a type never permitted", async function () {
+        expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, 0n)).to.be.false;
+        expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, BigInt(await time.latest()))).to.be.false;
+      });
+
+      it("is true within [validFrom, validUntil) only", async function () {
+        const from = BigInt(await time.latest()) + 10n;
+        const until = from + 100n;
+        await this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, from, until);
+        expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, from - 1n)).to.be.false;
+        expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, from)).to.be.true;
+        expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, until - 1n)).to.be.true;
+        expect(await this.trust.mayIssue(ISSUER_ID, LICENSE_TYPE, until)).to.be.false;
+        expect(await this.trust.mayIssue(ISSUER_ID, ethers.id("another type"), from)).to.be.false;
+      });
+    });
+
+    describe("isAuthorityOfIssuer", function () {
+      it("is true only for the authorities of the issuer's region", async function () {
+        expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, this.authority.address)).to.be.true;
+        expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, this.otherAuthority.address)).to.be.false;
+        expect(await this.trust.isAuthorityOfIssuer(OTHER_ISSUER_ID, this.otherAuthority.address)).to.be.true;
+        expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, this.key.address)).to.be.false;
+        expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, this.admin.address)).to.be.false;
+      });
+
+      it("is false for an unknown issuer", async function () {
+        expect(await this.trust.isAuthorityOfIssuer(UNKNOWN_ISSUER_ID, this.authority.address)).to.be.false;
+        expect(await this.trust.isAuthorityOfIssuer(ethers.ZeroHash, this.authority.address)).to.be.false;
+      });
+    });
+
+    describe("getKey", function () {
+      it("returns the issuer and window of a key", async function () {
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+        const key = await this.trust.getKey(this.otherKey.address);
+        expect(key.issuerId).to.equal(OTHER_ISSUER_ID);
+        expect(key.validFrom).to.equal(this.otherKeyValidFrom);
+        expect(key.validUntil).to.equal(OPEN_END);
+      });
+
+      it("returns zeros for an unknown key", async function () {
+        expect(await this.trust.getKey(this.stranger.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+      });
+    });
+
+    describe("getIssuerState", function () {
+      it("returns existence, activity and region", async function () {
+        expect(await this.trust.getIssuerState(ISSUER_ID)).to.deep.equal([true, true, BigInt(REGION)]);
+        expect(await this.trust.getIssuerState(OTHER_ISSUER_ID)).to.deep.equal([true, true, BigInt(OTHER_REGION)]);
+        expect(await this.trust.getIssuerState(UNKNOWN_ISSUER_ID)).to.deep.equal([false, false, 0n]);
+      });
+    });
+
+    describe("getIssuer", function () {
+      it("returns the issuer's details", async function () {
+        const issuer = await this.trust.getIssuer(ISSUER_ID);
+        expect(issuer.exists).to.be.true;
+        expect(issuer.active).to.be.true;
+        expect(issuer.region).to.equal(BigInt(REGION));
+        expect(issuer.profileHash).to.equal(PROFILE_HASH);
+        expect(issuer.name).to.equal(ISSUER_NAME);
+        expect(issuer.profileURI).to.equal(PROFILE_URI);
+      });
+
+      it("returns exists == false for an unknown issuer", async function () {
+        expect(await this.trust.getIssuer(UNKNOWN_ISSUER_ID)).to.deep.equal([
+          false,
+          false,
+          0n,
+          ethers.ZeroHash,
+          "",
+          "",
+        ]);
+      });
+    });
+
+    describe("getRegion", function () {
+      it("returns the region, or exists == false when unknown", async function () {
+        expect(await this.trust.getRegion(REGION)).to.deep.equal([true, REGION_NAME]);
+        const region = await this.trust.getRegion(OTHER_REGION);
+        expect(region.exists).to.be.true;
+        expect(region.name).to.equal("上海市");
+        expect(await this.trust.getRegion(UNKNOWN_REGION)).to.deep.equal([false, ""]);
+      });
+    });
+
+    describe("isRegionAuthority", function () {
+      it("tells whether an account is an authority of a region", async function () {
+        expect(await this.trust.isRegionAuthority(REGION, this.authority.address)).to.be.true;
+        expect(await this.trust.isRegionAuthority(OTHER_REGION, this.authority.address)).to.be.false;
+        expect(await this.trust.isRegionAuthority(OTHER_REGION, this.otherAuthority.address)).to.be.true;
+        expect(await this.trust.isRegionAuthority(REGION, this.admin.address)).to.be.false;
+        expect(await this.trust.isRegionAuthority(UNKNOWN_REGION, this.authority.address)).to.be.false;
+      });
+    });
+
+    describe("getTypePermission", function () {
+      it("returns the window, or zeros when never permitted", async function () {
+        expect(await this.trust.getTypePermission(ISSUER_ID, LICENSE_TYPE)).to.deep.equal([0n, 0n]);
+        await this.trust.connect(this.authority).permitLicenseType(ISSUER_ID, LICENSE_TYPE, 5n, 10n);
+        const permission = await this.trust.getTypePermission(ISSUER_ID, LICENSE_TYPE);
+        expect(permission.validFrom).to.equal(5n);
+        expect(permission.validUntil).to.equal(10n);
+        expect(await this.trust.getTypePermission(OTHER_ISSUER_ID, LICENSE_TYPE)).to.deep.equal([0n, 0n]);
+      });
+    });
+  });
+});

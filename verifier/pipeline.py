@@ -1,0 +1,405 @@
+"""The verification pipeline: QR text in, a structured result out.
+
+Steps, in order (the first failing step decides the status)::
+
+    decode (strict, bounded)          -> malformed
+    recompute the digest, recover the signer (EIP-712, secp256k1)
+    the issuer named by the license id is registered           -> unknown_issuer
+    the signer is a key of that issuer                         -> tampered
+    the digest is anchored (in a batch whose root checks out)  -> not_anchored
+    anchored with the signing key, inside its validity window  -> key_not_valid
+    the issuer was permitted the license type when anchored    -> type_not_permitted
+    status on chain                                            -> revoked / superseded / suspended
+    validity window against today's date (China Standard Time) -> not_yet_valid / expired
+                                                               -> valid
+
+A forged or altered license is one outcome, ``tampered``: whatever was changed, the recovered
+signer is then not a key of the issuer. Registry outcomes are ordinary results with reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from coincurve import PublicKey
+
+from registry._keccak import keccak256
+from registry.document import domain_separator, eip712_hash
+from registry.identifiers import uscc_from_issuer_id
+from registry.licensetypes import from_day_number
+from registry.presentation import MalformedPresentation, Presentation, decode_presentation
+from registry.records import Status
+from signer.eip712 import SECP256K1_N
+from verifier.state import AnchorRecord, ChainState, Freshness, IssuerRecord
+
+__all__ = ["CHINA_TZ", "Outcome", "Reason", "VerificationResult", "Verifier"]
+
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+_HALF_N = SECP256K1_N // 2
+
+
+class Outcome(enum.StrEnum):
+    VALID = "valid"
+    TAMPERED = "tampered"
+    MALFORMED = "malformed"
+    UNKNOWN_ISSUER = "unknown_issuer"
+    KEY_NOT_VALID = "key_not_valid"
+    TYPE_NOT_PERMITTED = "type_not_permitted"
+    NOT_ANCHORED = "not_anchored"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+#: Headline of each outcome, Chinese and English.
+HEADLINES: dict[Outcome, tuple[str, str]] = {
+    Outcome.VALID: ("有效", "Valid"),
+    Outcome.TAMPERED: ("证照内容被篡改或签名无效", "Tampered: the content does not match the issuer's signature"),
+    Outcome.MALFORMED: ("无法识别的二维码", "Not a readable e-license QR code"),
+    Outcome.UNKNOWN_ISSUER: ("发证机关未登记", "Unknown issuer"),
+    Outcome.KEY_NOT_VALID: ("签发密钥无效", "Signing key not valid"),
+    Outcome.TYPE_NOT_PERMITTED: ("发证机关无权签发此类证照", "Issuer not permitted to issue this type"),
+    Outcome.NOT_ANCHORED: ("已签发，尚未上链", "Issued, not yet anchored on chain"),
+    Outcome.REVOKED: ("已吊销", "Revoked"),
+    Outcome.SUSPENDED: ("已暂停", "Suspended"),
+    Outcome.SUPERSEDED: ("已被新版本替代", "Superseded by a newer version"),
+    Outcome.EXPIRED: ("已过期", "Expired"),
+    Outcome.NOT_YET_VALID: ("尚未生效", "Not yet valid"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    zh: str
+    en: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosedField:
+    key: str
+    label_zh: str
+    label_en: str
+    value: str | int
+    display_zh: str
+    display_en: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    status: Outcome
+    reasons: list[Reason]
+    checked_at: int
+    chain: Freshness | None
+    license_id: str | None = None
+    license_type: str | None = None
+    license_type_name: tuple[str, str] | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    disclosed: list[DisclosedField] = field(default_factory=list)
+    hidden_fields: int = 0
+    issuer: IssuerRecord | None = None
+    issuer_uscc: str | None = None
+    anchor: AnchorRecord | None = None
+    digest: bytes | None = None
+    signer: str | None = None
+    replacement: bytes | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Outcome.VALID
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (bytes as 0x-hex, dates ISO, times UNIX seconds)."""
+        zh, en = HEADLINES[self.status]
+        chain = None
+        if self.chain is not None:
+            chain = {
+                "block_number": self.chain.block_number,
+                "block_time": self.chain.block_time,
+                "age_seconds": round(self.chain.age(self.checked_at), 1),
+            }
+        return {
+            "status": self.status.value,
+            "headline": {"zh": zh, "en": en},
+            "reasons": [r.to_dict() for r in self.reasons],
+            "license_id": self.license_id,
+            "license_type": None
+            if self.license_type is None
+            else {"code": self.license_type, "zh": self.license_type_name[0], "en": self.license_type_name[1]}
+            if self.license_type_name
+            else {"code": self.license_type},
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "disclosed": [
+                {
+                    "key": f.key,
+                    "label": {"zh": f.label_zh, "en": f.label_en},
+                    "value": f.value,
+                    "display": {"zh": f.display_zh, "en": f.display_en},
+                }
+                for f in self.disclosed
+            ],
+            "hidden_fields": self.hidden_fields,
+            "issuer": None
+            if self.issuer is None and self.issuer_uscc is None
+            else {
+                "uscc": self.issuer_uscc,
+                "name": self.issuer.name if self.issuer else None,
+                "region": self.issuer.region if self.issuer else None,
+                "region_name": self.issuer.region_name if self.issuer else None,
+            },
+            "anchor": None
+            if self.anchor is None
+            else {
+                "root": "0x" + self.anchor.root.hex(),
+                "time": self.anchor.timestamp,
+                "time_iso": dt.datetime.fromtimestamp(self.anchor.timestamp, CHINA_TZ).isoformat(),
+                "block_number": self.anchor.block_number,
+            },
+            "digest": None if self.digest is None else "0x" + self.digest.hex(),
+            "signer": self.signer,
+            "replacement": None if self.replacement is None else "0x" + self.replacement.hex(),
+            "chain": chain,
+            "checked_at": self.checked_at,
+        }
+
+
+def _reason(code: str, zh: str, en: str) -> Reason:
+    return Reason(code, zh, en)
+
+
+def recover_signer(domain: bytes, digest: bytes, signature: bytes) -> str | None:
+    """Address that made ``signature`` (64-byte compact) over the EIP-712 hash of ``digest``;
+    ``None`` when the signature is not a valid canonical signature."""
+    r = int.from_bytes(signature[:32], "big")
+    vs = int.from_bytes(signature[32:], "big")
+    s = vs & ((1 << 255) - 1)
+    if not (0 < r < SECP256K1_N and 0 < s <= _HALF_N):
+        return None
+    recoverable = signature[:32] + s.to_bytes(32, "big") + bytes((vs >> 255,))
+    try:
+        public = PublicKey.from_signature_and_message(recoverable, eip712_hash(domain, digest), hasher=None)
+    except Exception:  # noqa: BLE001 - libsecp256k1 refuses unrecoverable signatures with various errors
+        return None
+    address = keccak256(public.format(compressed=False)[1:])[12:]
+    return _checksum(address)
+
+
+def _checksum(address: bytes) -> str:
+    hex_address = address.hex()
+    hashed = keccak256(hex_address.encode()).hex()
+    return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(hex_address, hashed[:40], strict=True))
+
+
+class Verifier:
+    """Verifies presentations against one deployment's chain state."""
+
+    def __init__(self, state: ChainState, *, chain_id: int, license_registry: str) -> None:
+        self.state = state
+        self.domain = domain_separator(chain_id, license_registry)
+
+    def verify(self, text: object, *, now: float | None = None) -> VerificationResult:
+        checked_at = int(dt.datetime.now(dt.UTC).timestamp() if now is None else now)
+        chain = self.state.freshness()
+        try:
+            presentation = decode_presentation(text)
+        except MalformedPresentation as exc:
+            return VerificationResult(
+                status=Outcome.MALFORMED,
+                reasons=[_reason("malformed", "二维码内容不是有效的电子证照", str(exc))],
+                checked_at=checked_at,
+                chain=chain,
+            )
+        return self._verify(presentation, checked_at, chain)
+
+    def _verify(self, p: Presentation, checked_at: int, chain: Freshness) -> VerificationResult:  # noqa: PLR0911
+        header = p.header
+        ltype = p.license_type
+        digest = p.digest()
+        signer = recover_signer(self.domain, digest, p.signature)
+        base: dict[str, Any] = {
+            "checked_at": checked_at,
+            "chain": chain,
+            "license_id": str(header.license_id),
+            "license_type": ltype.code,
+            "license_type_name": (ltype.zh, ltype.en),
+            "valid_from": from_day_number(header.valid_from),
+            "valid_to": None if header.valid_to is None else from_day_number(header.valid_to),
+            "issuer_uscc": uscc_from_issuer_id(header.issuer_id),
+            "digest": digest,
+            "signer": signer,
+        }
+
+        def result(outcome: Outcome, *reasons: Reason, **extra: Any) -> VerificationResult:
+            shown = outcome not in (Outcome.TAMPERED, Outcome.UNKNOWN_ISSUER)
+            disclosed = self._disclosed(p) if shown else []
+            return VerificationResult(
+                status=outcome,
+                reasons=list(reasons),
+                disclosed=disclosed,
+                hidden_fields=len(p.hidden),
+                **{**base, **extra},
+            )
+
+        issuer = self.state.issuer(header.issuer_id)
+        if issuer is None:
+            return result(
+                Outcome.UNKNOWN_ISSUER,
+                _reason(
+                    "unknown_issuer",
+                    f"统一社会信用代码为 {header.issuer_uscc} 的发证机关未在信任登记簿中登记",
+                    f"no issuer with credit code {header.issuer_uscc} is registered in the trust registry",
+                ),
+            )
+        key = None if signer is None else self.state.key(signer)
+        if key is None or key.issuer_id != header.issuer_id:
+            return result(
+                Outcome.TAMPERED,
+                _reason(
+                    "signature_mismatch",
+                    "证照内容与发证机关的签名不符，内容可能被修改或伪造",
+                    "the content does not match a signature by a key of the issuer: it was altered or forged",
+                ),
+                issuer=issuer,
+            )
+        anchor = self.state.anchor_of(digest)
+        if anchor is None or anchor.issuer_id != header.issuer_id:
+            return result(
+                Outcome.NOT_ANCHORED,
+                _reason(
+                    "not_anchored",
+                    "该证照已由发证机关签名，但尚未在区块链上存证（可能刚刚签发），请稍后再验",
+                    "signed by the issuer but not yet anchored on chain (it may have just been issued); "
+                    "check again later",
+                ),
+                issuer=issuer,
+            )
+        if not anchor.valid:
+            return result(
+                Outcome.NOT_ANCHORED,
+                _reason(
+                    "invalid_batch",
+                    "存证批次的摘要与其默克尔根不符，该批次无效",
+                    "the anchored batch's published digests do not match its Merkle root; the batch is void",
+                ),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        if anchor.key != signer:
+            return result(
+                Outcome.KEY_NOT_VALID,
+                _reason(
+                    "anchor_key_differs",
+                    "存证所用密钥与签名密钥不一致",
+                    "the batch was anchored with a different key than the one that signed the license",
+                ),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        if not key.contains(anchor.timestamp):
+            compromised = key.valid_until <= anchor.timestamp
+            when = dt.datetime.fromtimestamp(min(key.valid_until, 2**40), CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+            return result(
+                Outcome.KEY_NOT_VALID,
+                _reason(
+                    "key_window",
+                    f"签名密钥在上链时已失效（有效期至 {when}，可能已声明泄露或已轮换）"
+                    if compromised
+                    else "签名密钥在上链时尚未生效",
+                    f"the signing key was no longer valid when the license was anchored (valid until {when}; "
+                    "declared compromised or rotated)"
+                    if compromised
+                    else "the signing key was not yet valid when the license was anchored",
+                ),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        permission = self.state.type_permission(header.issuer_id, ltype.type_id)
+        if permission is None or not permission.contains(anchor.timestamp):
+            return result(
+                Outcome.TYPE_NOT_PERMITTED,
+                _reason(
+                    "type_not_permitted",
+                    f"{issuer.name} 在签发时无权签发{ltype.zh}",
+                    f"{issuer.name} was not permitted to issue {ltype.en.lower()}s when this one was anchored",
+                ),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        status = self.state.status(header.issuer_id, digest)
+        if status.status is Status.REVOKED:
+            return result(
+                Outcome.REVOKED,
+                _reason("revoked", f"已被发证机关吊销（原因代码 {status.reason}）", f"revoked (reason {status.reason})"),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        if status.status is Status.SUPERSEDED:
+            return result(
+                Outcome.SUPERSEDED,
+                _reason(
+                    "superseded",
+                    "该证照已变更，已被新版本替代，请出示最新版本",
+                    "this license was amended and replaced by a newer version; ask for the current one",
+                ),
+                issuer=issuer,
+                anchor=anchor,
+                replacement=status.replacement,
+            )
+        if status.status is Status.SUSPENDED:
+            return result(
+                Outcome.SUSPENDED,
+                _reason(
+                    "suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"
+                ),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        today = dt.datetime.fromtimestamp(checked_at, CHINA_TZ).date()
+        position = header.is_current(today)
+        if position < 0:
+            start = from_day_number(header.valid_from).isoformat()
+            return result(
+                Outcome.NOT_YET_VALID,
+                _reason("not_yet_valid", f"自 {start} 起生效", f"valid from {start}"),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        if position > 0:
+            end = from_day_number(header.valid_to or 0).isoformat()
+            return result(
+                Outcome.EXPIRED,
+                _reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"),
+                issuer=issuer,
+                anchor=anchor,
+            )
+        return result(
+            Outcome.VALID,
+            _reason(
+                "valid",
+                f"由{issuer.name}签发，已上链存证，状态正常，在有效期内",
+                f"issued by {issuer.name}, anchored on chain, in force and within its validity period",
+            ),
+            issuer=issuer,
+            anchor=anchor,
+        )
+
+    @staticmethod
+    def _disclosed(p: Presentation) -> list[DisclosedField]:
+        specs = p.license_type.by_key
+        out = []
+        for key, value in p.disclosed.items():
+            spec = specs[key]
+            out.append(
+                DisclosedField(key, spec.zh, spec.en, value, spec.display(value, "zh"), spec.display(value, "en"))
+            )
+        return out
