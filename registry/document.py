@@ -57,9 +57,7 @@ LICENSE_TYPE_STRING = (
     "uint32 validFrom,uint32 validTo,bytes32[] fieldCommitments)"
 )
 LICENSE_TYPEHASH = keccak256(LICENSE_TYPE_STRING.encode())
-_DOMAIN_TYPEHASH = keccak256(
-    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
+_DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 assert 2**SALT_TREE_DEPTH == MAX_FIELDS
 
 
@@ -246,9 +244,7 @@ class License:
     @cached_property
     def commitments(self) -> dict[str, bytes]:
         specs = self.license_type.by_key
-        return {
-            key: commitment(self.salts[specs[key].number - 1], key, value) for key, value in self.fields.items()
-        }
+        return {key: commitment(self.salts[specs[key].number - 1], key, value) for key, value in self.fields.items()}
 
     @cached_property
     def digest(self) -> bytes:

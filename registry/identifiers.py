@@ -30,9 +30,9 @@ __all__ = [
     "pack_ric",
     "pack_uscc",
     "region_name",
-    "uscc_from_issuer_id",
     "unpack_ric",
     "unpack_uscc",
+    "uscc_from_issuer_id",
     "validate_region",
     "validate_ric",
     "validate_uscc",
@@ -90,13 +90,19 @@ def validate_ric(value: object, *, field: str = "resident identity number") -> s
 _LOC = numdb.get("cn/loc")
 
 
+def _current_name(entry: str) -> str:
+    """``[1983-1989]南头区办事处,[1990-]南山区`` -> ``南山区`` (the database notes names by period)."""
+    latest = entry.rsplit(",", maxsplit=1)[-1]
+    return re.sub(r"^\[[0-9-]*\]", "", latest)
+
+
 def region_name(code: int) -> str | None:
     """Name of a GB/T 2260 administrative division (``None`` when unknown)."""
     parts = _LOC.info(f"{code:06d}") if 100000 <= code <= 999999 else []
     if len(parts) != 2 or not parts[0][1] or not parts[1][1]:
         return None
-    province = str(parts[0][1].get("province", ""))
-    county = str(parts[1][1].get("county", ""))
+    province = _current_name(str(parts[0][1].get("province", "")))
+    county = _current_name(str(parts[1][1].get("county", "")))
     if code % 10000 == 0 or county == province:
         return province
     return province + county if county not in ("市辖区", "县") else province
@@ -160,7 +166,7 @@ def unpack_ric(packed: object, *, field: str = "resident identity number") -> st
     if not isinstance(packed, int) or isinstance(packed, bool) or not 0 <= packed < 10**17:
         raise FieldValueError(field, "packed number is out of range", "a packed resident identity number")
     body = f"{packed:017d}"
-    return validate_ric(body + ric.calc_check_digit(body), field=field)
+    return validate_ric(body + ric.calc_check_digit(body + "0"), field=field)  # stdnum expects a check slot
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from registry.merkle import MerkleTree
 from registry.presentation import Presentation, present
 from registry.store import IssuerStore, LicenseRow
 
-__all__ = ["Department", "IssueRequest", "LicenseNotFound", "Signer"]
+__all__ = ["Department", "IssueRequest", "LicenseNotFoundError", "Signer"]
 
 #: Licenses written per database transaction when issuing many.
 ISSUE_CHUNK = 1000
@@ -37,7 +37,7 @@ class Signer(Protocol):
     def sign_digest(self, digest: bytes) -> bytes: ...
 
 
-class LicenseNotFound(ConfigurationError, LookupError):
+class LicenseNotFoundError(ConfigurationError, LookupError):
     """No license with that id in this store."""
 
 
@@ -179,7 +179,7 @@ class Department:
     def get(self, license_id: str) -> LicenseRow:
         row = self.store.get(str(LicenseIdentifier.parse(license_id)))
         if row is None or row.issuer_uscc != self.issuer_uscc:
-            raise LicenseNotFound(f"no license {license_id} of issuer {self.issuer_uscc} in this store")
+            raise LicenseNotFoundError(f"no license {license_id} of issuer {self.issuer_uscc} in this store")
         return row
 
     @staticmethod
@@ -208,7 +208,7 @@ class Department:
         """Resume prepared batches, then anchor pending licenses in batches of ``batch_size``."""
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ConfigurationError(f"batch size must be from 1 to {MAX_BATCH_SIZE}")
-        client, account = self._chain()
+        _, account = self._chain()
         results = [r for r in (self._send(b.root) for b in self.store.prepared_batches(account.address)) if r]
         while max_batches is None or len(results) < max_batches:
             digests = self.store.pending_digests(account.address, batch_size)
@@ -280,7 +280,7 @@ class Department:
         license_id: str,
         changes: Mapping[str, object],
         *,
-        valid_to: dt.date | None | str = "unchanged",
+        valid_to: dt.date | str | None = "unchanged",
         reason: int = 0,
     ) -> tuple[LicenseRow, TxResult]:
         """Issue version n+1 with ``changes`` applied and supersede version n on chain."""

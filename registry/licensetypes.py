@@ -283,9 +283,7 @@ BUSINESS_LICENSE = LicenseType(
         FieldSpec("established", 6, "成立日期", "Date of establishment", FieldKind.DATE),
         FieldSpec("term_end", 7, "营业期限至", "Term of operation until", FieldKind.DATE, required=False),
         FieldSpec("domicile", 8, "住所", "Domicile", _T, max_length=200),
-        FieldSpec(
-            "business_scope", 9, "经营范围", "Business scope", _T, max_length=2000, disclose_by_default=False
-        ),
+        FieldSpec("business_scope", 9, "经营范围", "Business scope", _T, max_length=2000, disclose_by_default=False),
     ),
 )
 

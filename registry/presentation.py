@@ -11,11 +11,12 @@ The CBOR item is an array of eleven elements::
 
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
 shape and every value are checked, in that order, before any hashing or signature work. Any
-problem raises :class:`MalformedPresentation` with a message saying what was expected.
+problem raises :class:`MalformedPresentationError` with a message saying what was expected.
 """
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ __all__ = [
     "MAX_DECOMPRESSED",
     "MAX_TEXT_LENGTH",
     "PREFIX",
-    "MalformedPresentation",
+    "MalformedPresentationError",
     "Presentation",
     "decode_presentation",
     "present",
@@ -58,7 +59,7 @@ _DIGEST = 32
 _SIGNATURE = 64
 
 
-class MalformedPresentation(RegistryError, ValueError):
+class MalformedPresentationError(RegistryError, ValueError):
     """The text is not a well-formed presentation; the message says what was expected."""
 
 
@@ -103,13 +104,14 @@ class Presentation:
 
     def to_text(self) -> str:
         """The QR text."""
-        return PREFIX + base45.b45encode(zlib.compress(self.to_cbor(), 9)).decode("ascii")
+        encoded: bytes = base45.b45encode(zlib.compress(self.to_cbor(), 9))
+        return PREFIX + encoded.decode("ascii")
 
 
 def present(license: License, signature: bytes, disclosed: list[str] | None = None) -> Presentation:
     """A presentation of ``license`` disclosing ``disclosed`` fields (default: the type's default)."""
     if len(signature) != _SIGNATURE:
-        raise MalformedPresentation("a signature must be 64 bytes (EIP-2098 compact form)")
+        raise MalformedPresentationError("a signature must be 64 bytes (EIP-2098 compact form)")
     shown, nodes, hidden = license.disclosure(disclosed)
     return Presentation(
         header=license.header,
@@ -120,8 +122,8 @@ def present(license: License, signature: bytes, disclosed: list[str] | None = No
     )
 
 
-def _fail(message: str) -> MalformedPresentation:
-    return MalformedPresentation(message)
+def _fail(message: str) -> MalformedPresentationError:
+    return MalformedPresentationError(message)
 
 
 def _int(value: Any, what: str, low: int, high: int) -> int:
@@ -235,7 +237,7 @@ def _from_item(item: Any) -> Presentation:  # noqa: PLR0912 - one check per elem
     if len(hidden_bytes) % _DIGEST or len(hidden_bytes) // _DIGEST + len(values) > len(ltype.fields):
         raise _fail(f"hidden commitments must be 32-byte entries, at most {len(ltype.fields)} fields in all")
     hidden = tuple(hidden_bytes[i : i + _DIGEST] for i in range(0, len(hidden_bytes), _DIGEST))
-    if any(a >= b for a, b in zip(hidden, hidden[1:], strict=False)):
+    if any(a >= b for a, b in itertools.pairwise(hidden)):
         raise _fail("hidden commitments must be in strictly ascending order")
     sig = _bytes(signature, "the signature")
     if len(sig) != _SIGNATURE:

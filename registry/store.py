@@ -168,7 +168,9 @@ class IssuerStore:
             key = (serials.c.issuer_uscc == issuer_uscc) & (serials.c.type_code == type_code)
             current = conn.execute(select(serials.c.next_serial).where(key).with_for_update()).scalar()
             if current is None:
-                conn.execute(insert(serials).values(issuer_uscc=issuer_uscc, type_code=type_code, next_serial=1 + count))
+                conn.execute(
+                    insert(serials).values(issuer_uscc=issuer_uscc, type_code=type_code, next_serial=1 + count)
+                )
                 return 1
             conn.execute(update(serials).where(key).values(next_serial=current + count))
             return int(current)
@@ -206,7 +208,7 @@ class IssuerStore:
             ).first()
         return None if row is None else LicenseRow.from_db(row)
 
-    def list(self, *, issuer_uscc: str | None = None, limit: int = 100, offset: int = 0) -> list[LicenseRow]:
+    def list_licenses(self, *, issuer_uscc: str | None = None, limit: int = 100, offset: int = 0) -> list[LicenseRow]:
         query = select(licenses).order_by(licenses.c.created_at, licenses.c.license_id).limit(limit).offset(offset)
         if issuer_uscc is not None:
             query = query.where(licenses.c.issuer_uscc == issuer_uscc)
@@ -220,7 +222,9 @@ class IssuerStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
 
-    def set_status(self, license_ids: Iterable[str], status: str, reason: int, superseded_by: str | None = None) -> None:
+    def set_status(
+        self, license_ids: Iterable[str], status: str, reason: int, superseded_by: str | None = None
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(licenses)
@@ -275,7 +279,11 @@ class IssuerStore:
                 update(batches)
                 .where(batches.c.root == root)
                 .values(
-                    state="anchored", tx_hash=tx_hash, block_number=block_number, block_time=block_time, gas_used=gas_used
+                    state="anchored",
+                    tx_hash=tx_hash,
+                    block_number=block_number,
+                    block_time=block_time,
+                    gas_used=gas_used,
                 )
             )
 

@@ -30,7 +30,7 @@ from registry._keccak import keccak256
 from registry.document import domain_separator, eip712_hash
 from registry.identifiers import uscc_from_issuer_id
 from registry.licensetypes import from_day_number
-from registry.presentation import MalformedPresentation, Presentation, decode_presentation
+from registry.presentation import MalformedPresentationError, Presentation, decode_presentation
 from registry.records import Status
 from signer.eip712 import SECP256K1_N
 from verifier.state import AnchorRecord, ChainState, Freshness, IssuerRecord
@@ -212,7 +212,7 @@ class Verifier:
         chain = self.state.freshness()
         try:
             presentation = decode_presentation(text)
-        except MalformedPresentation as exc:
+        except MalformedPresentationError as exc:
             return VerificationResult(
                 status=Outcome.MALFORMED,
                 reasons=[_reason("malformed", "二维码内容不是有效的电子证照", str(exc))],
@@ -221,7 +221,7 @@ class Verifier:
             )
         return self._verify(presentation, checked_at, chain)
 
-    def _verify(self, p: Presentation, checked_at: int, chain: Freshness) -> VerificationResult:  # noqa: PLR0911
+    def _verify(self, p: Presentation, checked_at: int, chain: Freshness) -> VerificationResult:
         header = p.header
         ltype = p.license_type
         digest = p.digest()
@@ -339,7 +339,9 @@ class Verifier:
         if status.status is Status.REVOKED:
             return result(
                 Outcome.REVOKED,
-                _reason("revoked", f"已被发证机关吊销（原因代码 {status.reason}）", f"revoked (reason {status.reason})"),
+                _reason(
+                    "revoked", f"已被发证机关吊销（原因代码 {status.reason}）", f"revoked (reason {status.reason})"
+                ),
                 issuer=issuer,
                 anchor=anchor,
             )
@@ -358,9 +360,7 @@ class Verifier:
         if status.status is Status.SUSPENDED:
             return result(
                 Outcome.SUSPENDED,
-                _reason(
-                    "suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"
-                ),
+                _reason("suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"),
                 issuer=issuer,
                 anchor=anchor,
             )

@@ -12,6 +12,7 @@ const {
   INVALID_KEY_KINDS,
   deployFixture,
   deployMerkleProofVerifier,
+  deployForwarder,
   makeInvalidKey,
   leafOf,
   hashPair,
@@ -29,13 +30,17 @@ const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
 const MAX_BATCH_SIZE = 10000;
 const REASON = 42;
 
-/** Deploy fixture + the test-only OpenZeppelin MerkleProof wrapper + an anchored batch of 5 digests. */
+/**
+ * Deploy fixture + the test-only OpenZeppelin MerkleProof wrapper and call forwarder + a batch of 5
+ * digests anchored by the issuer's key.
+ */
 async function licenseFixture() {
   const ctx = await loadFixture(deployFixture);
   const verifier = await deployMerkleProofVerifier();
+  const forwarder = await deployForwarder();
   const batch = makeBatch(5, "status");
   await ctx.registry.connect(ctx.key).anchor(batch.root, batch.digests);
-  return { ...ctx, verifier, digests: batch.digests, root: batch.root };
+  return { ...ctx, verifier, forwarder, digests: batch.digests, root: batch.root };
 }
 
 function replacementOf(digest) {
@@ -47,23 +52,22 @@ function enumName(value) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Status operations, uniformly: `send(ctx, caller, issuerId, digests, reason)`; `prepare(ctx, digests)`
-// brings `digests` into a status from which the operation is allowed; `to` is the resulting status.
+// Status operations, uniformly: `send(ctx, caller, issuerId, digests, reason)` and `data(...)` (the
+// calldata); `prepare(ctx, digests)` brings `digests` into a status from which the operation is
+// allowed; `to` is the resulting status. Supersede uses `replacementOf(digest)` as replacements.
 // ------------------------------------------------------------------------------------------------
 
 const OPERATIONS = {
   suspend: {
     event: "LicensesSuspended",
     to: Status.Suspended,
-    send: (ctx, caller, issuerId, digests, reason) =>
-      ctx.registry.connect(caller).suspend(issuerId, digests, reason),
+    args: (issuerId, digests, reason) => [issuerId, digests, reason],
     prepare: async () => {},
   },
   reinstate: {
     event: "LicensesReinstated",
     to: Status.Active,
-    send: (ctx, caller, issuerId, digests, reason) =>
-      ctx.registry.connect(caller).reinstate(issuerId, digests, reason),
+    args: (issuerId, digests, reason) => [issuerId, digests, reason],
     prepare: async (ctx, digests) => {
       const nonZero = digests.filter((d) => d !== ethers.ZeroHash);
       if (nonZero.length > 0) await ctx.registry.connect(ctx.authority).suspend(ISSUER_ID, nonZero, 1);
@@ -72,18 +76,20 @@ const OPERATIONS = {
   revoke: {
     event: "LicensesRevoked",
     to: Status.Revoked,
-    send: (ctx, caller, issuerId, digests, reason) =>
-      ctx.registry.connect(caller).revoke(issuerId, digests, reason),
+    args: (issuerId, digests, reason) => [issuerId, digests, reason],
     prepare: async () => {},
   },
   supersede: {
     event: "LicensesSuperseded",
     to: Status.Superseded,
-    send: (ctx, caller, issuerId, digests, reason) =>
-      ctx.registry.connect(caller).supersede(issuerId, digests, digests.map(replacementOf), reason),
+    args: (issuerId, digests, reason) => [issuerId, digests, digests.map(replacementOf), reason],
     prepare: async () => {},
   },
 };
+for (const [name, op] of Object.entries(OPERATIONS)) {
+  op.send = (ctx, caller, ...rest) => ctx.registry.connect(caller)[name](...op.args(...rest));
+  op.data = (ctx, ...rest) => ctx.registry.interface.encodeFunctionData(name, op.args(...rest));
+}
 
 async function statusesOf(ctx, digests, issuerId = ISSUER_ID) {
   return Promise.all(digests.map((d) => ctx.registry.getStatus(issuerId, d)));
@@ -178,6 +184,40 @@ function shouldBehaveLikeStatusChange(name) {
       await expect(op.send(this, this.authority, ISSUER_ID, this.digests, REASON))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.authority.address);
+    });
+
+    it("each region's authority acts on its own issuers' licenses only", async function () {
+      const d = [ethers.id("license of the other issuer")];
+      await expect(op.send(this, this.authority, OTHER_ISSUER_ID, d, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+        .withArgs(OTHER_ISSUER_ID, this.authority.address);
+      await expect(op.send(this, this.key, OTHER_ISSUER_ID, d, REASON))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+        .withArgs(OTHER_ISSUER_ID, this.key.address);
+      if (name === "reinstate") await this.registry.connect(this.otherKey).suspend(OTHER_ISSUER_ID, d, 1);
+      await expect(op.send(this, this.otherAuthority, OTHER_ISSUER_ID, d, REASON))
+        .to.emit(this.registry, op.event);
+      await expectStatuses(this, d, op.to, REASON, name === "supersede" ? d.map(replacementOf) : undefined, OTHER_ISSUER_ID);
+      await expectStatuses(this, d, Status.Active, 0);
+    });
+
+    it("records a contract key as the actor (msg.sender, not tx.origin)", async function () {
+      await op.prepare(this, this.digests);
+      const forwarder = await this.forwarder.getAddress();
+      const data = op.data(this, ISSUER_ID, this.digests, REASON);
+      await expect(this.forwarder.connect(this.key).forward(await this.registry.getAddress(), data))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, forwarder);
+      const now = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, forwarder, now, OPEN_END);
+      const tx = this.forwarder.connect(this.stranger).forward(await this.registry.getAddress(), data);
+      if (name === "supersede") {
+        await expect(tx)
+          .to.emit(this.registry, op.event)
+          .withArgs(ISSUER_ID, forwarder, REASON, this.digests, this.digests.map(replacementOf));
+      } else {
+        await expect(tx).to.emit(this.registry, op.event).withArgs(ISSUER_ID, forwarder, REASON, this.digests);
+      }
     });
 
     it("reverts for an unknown issuer", async function () {
@@ -352,6 +392,22 @@ describe("LicenseRegistry", function () {
       const anchor = await this.registry.getAnchor(b.root);
       expect(anchor.key).to.equal(this.newKey.address);
       expect(anchor.count).to.equal(3n);
+    });
+
+    it("records a contract key (msg.sender, not tx.origin) in the event and the anchor", async function () {
+      const forwarder = await this.forwarder.getAddress();
+      const registry = await this.registry.getAddress();
+      const { digests, root } = makeBatch(4, "contract-key");
+      const data = this.registry.interface.encodeFunctionData("anchor", [root, digests]);
+      await expect(this.forwarder.connect(this.key).forward(registry, data))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryUnknownKey")
+        .withArgs(forwarder);
+      const now = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, forwarder, now, OPEN_END);
+      await expect(this.forwarder.connect(this.stranger).forward(registry, data))
+        .to.emit(this.registry, "BatchAnchored")
+        .withArgs(root, ISSUER_ID, forwarder, digests);
+      expect((await this.registry.getAnchor(root)).key).to.equal(forwarder);
     });
 
     it("accepts a key at exactly validFrom and refuses it at exactly validUntil", async function () {

@@ -6,9 +6,9 @@
 // - A JS Merkle tree identical to `LicenseRegistry._merkleRoot` (sorted-pair keccak over the leaves
 //   `keccak256(digest)`, an odd last node carried up unchanged) with proofs in OpenZeppelin
 //   `MerkleProof` format, and a JS `processProof` that mirrors OpenZeppelin's.
-// - `deployMerkleProofVerifier`: a test-only wrapper around OpenZeppelin's MerkleProof
-//   (mocks/MerkleProofVerifier.sol), compiled here with the pinned, local solc-js, because Hardhat
-//   only compiles ./contracts.
+// - Test-only contracts under ./mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
+//   forwarder acting as a contract key), compiled here with the pinned, local solc-js (no download),
+//   because Hardhat only compiles ./contracts.
 
 const fs = require("fs");
 const path = require("path");
@@ -165,15 +165,16 @@ function makeBatch(count, seed = "batch") {
 // On-chain OpenZeppelin MerkleProof (test-only contract compiled with the local solc-js)
 // ------------------------------------------------------------------------------------------------
 
-let verifierArtifact;
+const mockArtifacts = {};
 
-function compileMerkleProofVerifier() {
-  if (verifierArtifact) return verifierArtifact;
+/** Compile tests/contracts/mocks/<name>.sol with the local solc-js (same settings as Hardhat's). */
+function compileMock(name) {
+  if (mockArtifacts[name]) return mockArtifacts[name];
   const solc = require("solc");
-  const file = path.join(__dirname, "mocks", "MerkleProofVerifier.sol");
+  const file = path.join(__dirname, "mocks", `${name}.sol`);
   const input = {
     language: "Solidity",
-    sources: { "MerkleProofVerifier.sol": { content: fs.readFileSync(file, "utf8") } },
+    sources: { [`${name}.sol`]: { content: fs.readFileSync(file, "utf8") } },
     settings: {
       evmVersion: "cancun",
       optimizer: { enabled: true, runs: 200 },
@@ -190,18 +191,27 @@ function compileMerkleProofVerifier() {
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
   const errors = (output.errors || []).filter((e) => e.severity === "error");
   if (errors.length > 0) throw new Error(errors.map((e) => e.formattedMessage).join("\n"));
-  const contract = output.contracts["MerkleProofVerifier.sol"].MerkleProofVerifier;
-  verifierArtifact = { abi: contract.abi, bytecode: "0x" + contract.evm.bytecode.object };
-  return verifierArtifact;
+  const contract = output.contracts[`${name}.sol`][name];
+  mockArtifacts[name] = { abi: contract.abi, bytecode: "0x" + contract.evm.bytecode.object };
+  return mockArtifacts[name];
 }
 
-async function deployMerkleProofVerifier() {
-  const { abi, bytecode } = compileMerkleProofVerifier();
+async function deployMock(name) {
+  const { abi, bytecode } = compileMock(name);
   const [deployer] = await ethers.getSigners();
-  const factory = new ethers.ContractFactory(abi, bytecode, deployer);
-  const verifier = await factory.deploy();
-  await verifier.waitForDeployment();
-  return verifier;
+  const contract = await new ethers.ContractFactory(abi, bytecode, deployer).deploy();
+  await contract.waitForDeployment();
+  return contract;
+}
+
+/** OpenZeppelin MerkleProof on chain: `verify(proof, root, leaf)`, `processProof(proof, leaf)`. */
+function deployMerkleProofVerifier() {
+  return deployMock("MerkleProofVerifier");
+}
+
+/** A contract account that forwards calls (`forward(target, data)`), bubbling reverts up. */
+function deployForwarder() {
+  return deployMock("Forwarder");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -287,8 +297,10 @@ module.exports = {
   verifyProof,
   makeDigests,
   makeBatch,
-  compileMerkleProofVerifier,
+  compileMock,
+  deployMock,
   deployMerkleProofVerifier,
+  deployForwarder,
   txTimestamp,
   nextTimestamp,
 };

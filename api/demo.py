@@ -1,0 +1,313 @@
+"""``elicense demo``: the whole story on one development chain.
+
+Two regions, three departments, a thousand licenses of mixed types anchored in batches, and one
+license for each verification outcome, each written as a QR image to ``HOME/demo/<case>.png`` and
+listed with its QR text and expected status in ``HOME/demo/presentations.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from stdnum.cn import uscc
+from web3 import Web3
+
+from registry import RegistryClient, dev_accounts
+from registry.devchain import increase_time, is_dev_chain, latest_timestamp
+from registry.errors import ConfigurationError
+from registry.identifiers import issuer_id_from_uscc
+from registry.issuance import Department, IssueRequest
+from registry.licensetypes import get_type
+from registry.presentation import Presentation, decode_presentation
+from registry.qr import qr_info, render_png
+from registry.samples import SampleFactory
+from registry.store import IssuerStore
+from signer.eip712 import LicenseSigner
+from verifier.pipeline import HEADLINES, Outcome, Verifier
+from verifier.state import ChainClientState
+
+__all__ = ["DEPARTMENTS", "run_demo"]
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    key: str
+    uscc: str
+    name: str
+    region: int
+    types: tuple[str, ...]
+
+
+DEPARTMENTS = (
+    DepartmentSpec("bj-samr", "11110000MB0195560T", "北京市市场监督管理局", 110000, ("BL", "FB")),
+    DepartmentSpec("bj-housing", "11110000000021135M", "北京市住房和城乡建设委员会", 110000, ("CP",)),
+    DepartmentSpec("sh-police", "11310000002420136Q", "上海市公安局", 310000, ("RP",)),
+)
+UNREGISTERED = DepartmentSpec("unregistered", "11440300MB2C92052H", "某未登记机关", 440300, ())
+
+
+@dataclass
+class Case:
+    name: str
+    expected: Outcome
+    text: str
+    note: str
+    got: Outcome | None = None
+    qr_version: int | None = None
+
+
+def _fixed_uscc(code: str) -> str:
+    """The demo's department codes with their check characters recomputed (GB 32100)."""
+    return code[:17] + uscc.calc_check_digit(code[:17])
+
+
+def run_demo(
+    home: Path,
+    w3: Web3,
+    *,
+    rpc_url: str | None,
+    licenses: int = 1000,
+    as_json: bool = False,
+    echo: Callable[[str], None] = print,
+) -> list[Case]:
+    if not is_dev_chain(w3):
+        raise ConfigurationError("the demo needs a development chain (in process, or a Hardhat node)")
+    started = time.monotonic()
+    out = home / "demo"
+    if rpc_url is not None and (home / "deployment.json").exists():
+        raise ConfigurationError(f"{home / 'deployment.json'} exists; run the demo with a fresh --home")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    say = (lambda _m: None) if as_json else echo
+
+    admin, authority_bj, authority_sh = dev_accounts(w3)[:3]
+    client, deployed = RegistryClient.deploy(w3, admin)
+    deployment = deployed.deployment
+    if rpc_url is not None:
+        deployment.save(home / "deployment.json")
+    say(f"deployed: TrustRegistry {deployment.trust_registry}, LicenseRegistry {deployment.license_registry}")
+
+    client.add_region(admin, 110000, "北京市")
+    client.add_region(admin, 310000, "上海市")
+    client.add_region_authority(admin, 110000, authority_bj.address)
+    client.add_region_authority(admin, 310000, authority_sh.address)
+    authorities = {110000: authority_bj, 310000: authority_sh}
+
+    store = IssuerStore.at(out / "store.db")
+    now = latest_timestamp(w3)
+    departments: dict[str, Department] = {}
+    for spec in (*DEPARTMENTS, UNREGISTERED):
+        uscc = _fixed_uscc(spec.uscc)
+        key: LocalAccount = Account.create()
+        client.fund(admin, key.address, 10**19)
+        if spec is not UNREGISTERED:
+            authority = authorities[spec.region]
+            issuer_id = issuer_id_from_uscc(uscc)
+            client.register_issuer(authority, issuer_id, spec.region, spec.name)
+            client.add_key(authority, issuer_id, key.address, valid_from=now)
+            for code in spec.types:
+                client.permit_license_type(authority, issuer_id, get_type(code).type_id, valid_from=now)
+        signer = LicenseSigner(key, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
+        departments[spec.key] = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=key)
+    say("regions 110000 北京市 and 310000 上海市; departments: " + ", ".join(d.name for d in DEPARTMENTS))
+
+    today = dt.datetime.now(CHINA).date()
+    samples = SampleFactory(2026, today=today)
+    samr, housing, police = departments["bj-samr"], departments["bj-housing"], departments["sh-police"]
+
+    # -- the bulk: mixed types, anchored in batches ----------------------------------------------
+    bulk: dict[str, list[IssueRequest]] = {"bj-samr": [], "bj-housing": [], "sh-police": []}
+    for i in range(licenses):
+        slot = i % 20
+        if slot < 12:
+            bulk["bj-samr"].append(samples.business_license())
+        elif slot < 15:
+            bulk["bj-samr"].append(samples.food_permit())
+        elif slot < 18:
+            bulk["bj-housing"].append(samples.construction_permit())
+        else:
+            bulk["sh-police"].append(samples.residence_permit())
+    issued = {k: departments[k].issue_many(v) for k, v in bulk.items()}
+    batches = []
+    for k in bulk:
+        batches += departments[k].anchor_pending(batch_size=250)
+    by_department = ", ".join(f"{len(v)} by {departments[k].issuer_uscc}" for k, v in issued.items())
+    say(
+        f"issued {licenses} licenses ({by_department}) "
+        f"and anchored them in {len(batches)} batches "
+        f"({sum(b.tx.gas_used for b in batches) / max(1, sum(b.count for b in batches)):,.0f} gas per license)"
+    )
+
+    # -- one license per outcome ----------------------------------------------------------------
+    cases: list[Case] = []
+
+    def add(name: str, expected: Outcome, text: str, note: str) -> None:
+        cases.append(Case(name, expected, text, note))
+
+    bl = issued["bj-samr"][0]
+    valid_text = samr.presentation(bl.license_id).to_text()
+    add("valid", Outcome.VALID, valid_text, "business license, business scope left undisclosed")
+    add(
+        "valid_full_disclosure",
+        Outcome.VALID,
+        samr.presentation(bl.license_id, disclose=list(bl.fields)).to_text(),
+        "the same license with every field disclosed",
+    )
+    add("tampered", Outcome.TAMPERED, _tamper(valid_text), "the company name changed in the QR code")
+    add("malformed", Outcome.MALFORMED, valid_text[: len(valid_text) // 2], "a QR text cut in half")
+
+    revoked = issued["bj-samr"][1]
+    samr.revoke([revoked.license_id], reason=3)
+    add("revoked", Outcome.REVOKED, samr.presentation(revoked.license_id).to_text(), "revoked by the issuer")
+
+    food = next(r for r in issued["bj-samr"] if r.type_code == "FB")
+    samr.suspend([food.license_id], reason=12)
+    add("suspended", Outcome.SUSPENDED, samr.presentation(food.license_id).to_text(), "food permit suspended")
+
+    reinstated = issued["bj-samr"][2]
+    samr.suspend([reinstated.license_id], reason=12)
+    samr.reinstate([reinstated.license_id], reason=0)
+    add(
+        "reinstated",
+        Outcome.VALID,
+        samr.presentation(reinstated.license_id).to_text(),
+        "suspended, then reinstated",
+    )
+
+    amended = issued["bj-samr"][3]
+    new_version, _ = samr.amend(amended.license_id, {"domicile": samples.address(110000)})
+    samr.anchor_pending()
+    add("superseded", Outcome.SUPERSEDED, samr.presentation(amended.license_id).to_text(), "the old version")
+    add("amended", Outcome.VALID, samr.presentation(new_version.license_id).to_text(), "the new version (v2)")
+
+    expired = samr.issue(
+        samples.business_license(valid_from=today - dt.timedelta(days=800), valid_to=today - dt.timedelta(days=1))
+    )
+    future = samr.issue(samples.business_license(valid_from=today + dt.timedelta(days=30)))
+    pending = samr.issue(samples.business_license())
+    samr.anchor_pending()
+    wrong_type = police.issue(samples.business_license(region=310000))
+    police.anchor_pending()
+    stranger = departments["unregistered"].issue(samples.business_license(region=440300))
+    add("expired", Outcome.EXPIRED, samr.presentation(expired.license_id).to_text(), "valid until yesterday")
+    add("not_yet_valid", Outcome.NOT_YET_VALID, samr.presentation(future.license_id).to_text(), "valid in 30 days")
+    add(
+        "type_not_permitted",
+        Outcome.TYPE_NOT_PERMITTED,
+        police.presentation(wrong_type.license_id).to_text(),
+        "a business license anchored by the public security bureau",
+    )
+    add(
+        "unknown_issuer",
+        Outcome.UNKNOWN_ISSUER,
+        departments["unregistered"].presentation(stranger.license_id).to_text(),
+        "signed by a department that is not registered",
+    )
+
+    # a key declared compromised: one license anchored before the compromise, one after
+    before = housing.issue(samples.construction_permit())
+    housing.anchor_pending()
+    first_anchor = latest_timestamp(w3)
+    increase_time(w3, 3600)
+    after = housing.issue(samples.construction_permit())
+    housing.anchor_pending()
+    compromised_at = first_anchor + 1800
+    client.declare_key_compromised(
+        authority_bj, housing.issuer_id, housing.signer.address, compromised_at=compromised_at
+    )
+    add(
+        "compromised_key_before",
+        Outcome.VALID,
+        housing.presentation(before.license_id).to_text(),
+        "anchored before the key was compromised",
+    )
+    add(
+        "compromised_key_after",
+        Outcome.KEY_NOT_VALID,
+        housing.presentation(after.license_id).to_text(),
+        "anchored after the key was compromised",
+    )
+    pending_after = samr.issue(samples.business_license())
+    add(
+        "not_anchored",
+        Outcome.NOT_ANCHORED,
+        samr.presentation(pending_after.license_id).to_text(),
+        "issued and signed, not yet anchored",
+    )
+    del pending
+
+    # -- verify every case against the chain ------------------------------------------------------
+    state = ChainClientState(client)
+    state.sync()
+    verifier = Verifier(state, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
+    for case in cases:
+        case.got = verifier.verify(case.text).status
+        try:
+            case.qr_version = qr_info(case.text).version
+            (out / f"{case.name}.png").write_bytes(render_png(case.text))
+        except ConfigurationError:
+            case.qr_version = None
+    presentations = {c.name: {"text": c.text, "expected": c.expected.value, "note": c.note} for c in cases}
+    (out / "presentations.json").write_text(json.dumps(presentations, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    if as_json:
+        echo(
+            json.dumps(
+                {
+                    "deployment": deployment.to_dict(),
+                    "cases": [
+                        {
+                            "case": c.name,
+                            "expected": c.expected.value,
+                            "got": c.got.value if c.got else None,
+                            "qr_version": c.qr_version,
+                            "note": c.note,
+                        }
+                        for c in cases
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        echo("")
+        echo(f"{'case':24} {'expected':18} {'result':18} {'QR':>3}  meaning")
+        for c in cases:
+            mark = "ok" if c.got is c.expected else "MISMATCH"
+            got = c.got.value if c.got else "-"
+            echo(
+                f"{c.name:24} {c.expected.value:18} {got:18} {c.qr_version or '-':>3}  "
+                f"{HEADLINES[c.got][0] if c.got else ''} / {c.note} [{mark}]"
+            )
+        echo("")
+        echo(f"QR images and presentations.json written to {out} ({time.monotonic() - started:.1f} s)")
+        if rpc_url is not None:
+            echo(
+                f"verify any of them again: elicense --home {home} --rpc-url {rpc_url} verify "
+                f"--image {out / 'valid.png'}"
+            )
+    mismatches = [c.name for c in cases if c.got is not c.expected]
+    if mismatches:
+        raise ConfigurationError(f"demo cases did not give their expected status: {', '.join(mismatches)}")
+    return cases
+
+
+def _tamper(text: str) -> str:
+    """The same presentation with the company name changed (signature unchanged)."""
+    p = decode_presentation(text)
+    disclosed: dict[str, Any] = dict(p.disclosed)
+    disclosed["name"] = str(disclosed["name"]).replace("有限公司", "集团有限公司")
+    forged = Presentation(header=p.header, disclosed=disclosed, nodes=p.nodes, hidden=p.hidden, signature=p.signature)
+    return forged.to_text()
