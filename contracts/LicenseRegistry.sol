@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
 import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 
@@ -9,9 +12,15 @@ import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 /// revoke, supersede), many licenses per transaction.
 /// @dev Status transitions: Active -> Suspended | Revoked | Superseded; Suspended -> Active
 /// (reinstate) | Revoked | Superseded. Revoked and Superseded are final.
-contract LicenseRegistry is ILicenseRegistry {
+contract LicenseRegistry is ILicenseRegistry, EIP712 {
     /// @notice Most digests accepted in one call.
     uint256 public constant MAX_BATCH_SIZE = 10_000;
+
+    /// @notice EIP-712 type of a license (its struct hash is the license digest).
+    bytes32 public constant LICENSE_TYPEHASH = keccak256(
+        "License(uint16 formatVersion,bytes32 licenseType,string licenseId,bytes32 issuerId,"
+        "uint32 validFrom,uint32 validTo,bytes32[] fieldCommitments)"
+    );
 
     /// @notice The trust registry deciding which keys and authorities may act for which issuer.
     ITrustRegistry public immutable trustRegistry;
@@ -19,7 +28,7 @@ contract LicenseRegistry is ILicenseRegistry {
     mapping(bytes32 root => Anchor) private _anchors;
     mapping(bytes32 issuerId => mapping(bytes32 digest => LicenseStatus)) private _statuses;
 
-    constructor(ITrustRegistry trustRegistry_) {
+    constructor(ITrustRegistry trustRegistry_) EIP712("E-License Registry", "1") {
         trustRegistry = trustRegistry_;
     }
 
@@ -101,6 +110,57 @@ contract LicenseRegistry is ILicenseRegistry {
     /// @inheritdoc ILicenseRegistry
     function getStatus(bytes32 issuerId, bytes32 digest) external view returns (LicenseStatus memory) {
         return _statuses[issuerId][digest];
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function licenseDigest(LicenseHeader calldata header, bytes32[] calldata fieldCommitments)
+        external
+        pure
+        returns (bytes32)
+    {
+        for (uint256 i = 1; i < fieldCommitments.length; ++i) {
+            if (fieldCommitments[i] <= fieldCommitments[i - 1]) revert LicenseRegistryCommitmentsNotAscending(i);
+        }
+        return keccak256(
+            abi.encode(
+                LICENSE_TYPEHASH,
+                header.formatVersion,
+                header.licenseType,
+                keccak256(bytes(header.licenseId)),
+                header.issuerId,
+                header.validFrom,
+                header.validTo,
+                keccak256(abi.encodePacked(fieldCommitments))
+            )
+        );
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function licenseSigner(bytes32 digest, bytes32 r, bytes32 vs) public view returns (address) {
+        return ECDSA.recover(_hashTypedDataV4(digest), r, vs);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function isInBatch(bytes32 root, bytes32[] calldata proof, bytes32 digest) public pure returns (bool) {
+        return MerkleProof.verifyCalldata(proof, root, keccak256(abi.encode(digest)));
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function checkLicense(bytes32 digest, bytes32 r, bytes32 vs, bytes32 root, bytes32[] calldata proof)
+        external
+        view
+        returns (LicenseCheck memory result)
+    {
+        result.signer = licenseSigner(digest, r, vs);
+        Anchor storage batch = _anchors[root];
+        result.issuerId = batch.issuerId;
+        result.anchored = batch.issuerId != bytes32(0) && isInBatch(root, proof, digest);
+        if (result.anchored) {
+            result.anchoredAt = batch.timestamp;
+            result.keyValidAtAnchor = batch.key == result.signer
+                && trustRegistry.isKeyValid(batch.issuerId, result.signer, uint64(batch.timestamp));
+            result.status = _statuses[batch.issuerId][digest].status;
+        }
     }
 
     function _change(bytes32 issuerId, bytes32[] calldata digests, Status to, uint16 reason) private {

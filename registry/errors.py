@@ -81,6 +81,12 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     # OpenZeppelin AccessControl
     "AccessControlUnauthorizedAccount": UnauthorizedError,
     "AccessControlBadConfirmation": InvalidArgumentError,
+    # OpenZeppelin ECDSA / EIP712 (signature checks of LicenseRegistry views)
+    "ECDSAInvalidSignature": InvalidArgumentError,
+    "ECDSAInvalidSignatureLength": InvalidArgumentError,
+    "ECDSAInvalidSignatureS": InvalidArgumentError,
+    "InvalidShortString": InvalidArgumentError,
+    "StringTooLong": InvalidArgumentError,
     # TrustRegistry
     "TrustRegistryInvalidRegionCode": InvalidArgumentError,
     "TrustRegistryRegionExists": ConflictError,
@@ -114,4 +120,5 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "LicenseRegistryInvalidTransition": InvalidStateError,
     "LicenseRegistryLengthMismatch": InvalidArgumentError,
     "LicenseRegistryInvalidReplacement": InvalidArgumentError,
+    "LicenseRegistryCommitmentsNotAscending": InvalidArgumentError,
 }

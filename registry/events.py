@@ -20,6 +20,7 @@ from registry.errors import ConfigurationError
 __all__ = [
     "EVENT_TYPES",
     "BatchAnchored",
+    "EIP712DomainChanged",
     "EventDecoder",
     "IssuerActiveSet",
     "IssuerProfileUpdated",
@@ -84,6 +85,13 @@ class RoleAdminChanged(RegistryEvent):
     role: bytes
     previous_admin_role: bytes
     new_admin_role: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EIP712DomainChanged(RegistryEvent):
+    """ERC-5267: the EIP-712 domain changed (never emitted by this deployment; listed by the ABI)."""
+
+    NAME: ClassVar[str] = "EIP712DomainChanged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +227,7 @@ EVENT_TYPES: dict[str, type[RegistryEvent]] = {
         RoleGranted,
         RoleRevoked,
         RoleAdminChanged,
+        EIP712DomainChanged,
         RegionAdded,
         RegionAuthorityAdded,
         RegionAuthorityRemoved,

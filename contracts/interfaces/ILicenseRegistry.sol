@@ -81,9 +81,55 @@ interface ILicenseRegistry {
     /// @notice A replacement is zero or equal to the digest it replaces.
     error LicenseRegistryInvalidReplacement(bytes32 digest, bytes32 replacement);
 
+    /// @notice The always-disclosed header of a license (see `registry/document.py`). Days are
+    /// counted from 1970-01-01; `validTo` is the last valid day, `type(uint32).max` when open-ended.
+    struct LicenseHeader {
+        uint16 formatVersion;
+        bytes32 licenseType;
+        string licenseId;
+        bytes32 issuerId;
+        uint32 validFrom;
+        uint32 validTo;
+    }
+
+    /// @notice What the chain says of a presented license (see `checkLicense`).
+    struct LicenseCheck {
+        bool anchored;
+        address signer;
+        bytes32 issuerId;
+        bool keyValidAtAnchor;
+        uint40 anchoredAt;
+        Status status;
+    }
+
+    /// @notice Field commitments passed to `licenseDigest` must be strictly ascending.
+    error LicenseRegistryCommitmentsNotAscending(uint256 index);
+
     /// @notice The anchor of `root` (`issuerId == 0` when not anchored).
     function getAnchor(bytes32 root) external view returns (Anchor memory);
 
     /// @notice The status of license `digest` of `issuerId`.
     function getStatus(bytes32 issuerId, bytes32 digest) external view returns (LicenseStatus memory);
+
+    /// @notice The license digest: the EIP-712 struct hash of the header and the sorted commitments.
+    function licenseDigest(LicenseHeader calldata header, bytes32[] calldata fieldCommitments)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice The address whose EIP-2098 signature `(r, vs)` signs `digest` under this contract's
+    /// EIP-712 domain (reverts on an invalid signature).
+    function licenseSigner(bytes32 digest, bytes32 r, bytes32 vs) external view returns (address);
+
+    /// @notice Whether `proof` shows `digest` in the batch with Merkle root `root`.
+    function isInBatch(bytes32 root, bytes32[] calldata proof, bytes32 digest) external pure returns (bool);
+
+    /// @notice Everything the chain says of a presented license: the batch `root` holds `digest`
+    /// (by `proof`) and is anchored, who signed it, whether that key anchored the batch inside its
+    /// window, and the license's status. A contract accepting a license requires `anchored`,
+    /// `keyValidAtAnchor`, `status == Active`, and checks the validity window and type itself.
+    function checkLicense(bytes32 digest, bytes32 r, bytes32 vs, bytes32 root, bytes32[] calldata proof)
+        external
+        view
+        returns (LicenseCheck memory);
 }

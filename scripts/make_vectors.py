@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Write tests/vectors/licenses.json: licenses -> canonical values -> commitments -> digest ->
+EIP-712 hash -> signature -> signer, a batch root with proofs, and each license's QR text.
+
+Everything is derived from fixed labels, so the file is reproducible; ``--check`` compares instead
+of writing. The pytest suite recomputes every value from the inputs; the Hardhat tests check that
+ethers and the LicenseRegistry contract (EIP-712 hashing, ecrecover, MerkleProof) agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import rlp
+from eth_account import Account
+from eth_utils.address import to_checksum_address
+from stdnum.cn import uscc
+
+from registry._keccak import keccak256
+from registry.document import License, domain_separator, eip712_hash
+from registry.identifiers import LicenseIdentifier
+from registry.licensetypes import get_type
+from registry.merkle import MerkleTree
+from registry.presentation import present
+from signer.eip712 import LicenseSigner
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "tests" / "vectors" / "licenses.json"
+CHAIN_ID = 31337
+ISSUER = "11110000MB0195560T"
+
+
+def _create_address(sender: str, nonce: int) -> str:
+    return to_checksum_address(keccak256(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+INPUTS: list[dict[str, Any]] = [
+    {
+        "label": "business license, all fields",
+        "type": "BL",
+        "serial": 1,
+        "version": 1,
+        "valid_from": "2024-03-01",
+        "valid_to": None,
+        "fields": {
+            "name": "北京市海淀区星辰智能科技有限公司",
+            "uscc": "91110108MA01ABCD2H",
+            "entity_type": 1,
+            "legal_representative": "张伟",
+            "registered_capital": 5000000,
+            "established": "2019-06-18",
+            "term_end": "2049-06-17",
+            "domicile": "北京市海淀区中关村大街27号15层1503室",
+            "business_scope": "技术开发、技术咨询、技术服务；软件开发；数据处理。",
+        },
+    },
+    {
+        "label": "business license, optional fields absent",
+        "type": "BL",
+        "serial": 2,
+        "version": 3,
+        "valid_from": "2025-01-01",
+        "valid_to": "2045-12-31",
+        "fields": {
+            "name": "北京恒泰贸易有限公司",
+            "uscc": "91110105MA00000019",
+            "entity_type": "个体工商户",
+            "legal_representative": "李娜",
+            "established": "2025-01-01",
+            "domicile": "北京市朝阳区建国路88号",
+            "business_scope": "日用品销售。",
+        },
+    },
+    {
+        "label": "food business permit",
+        "type": "FB",
+        "serial": 7,
+        "version": 1,
+        "valid_from": "2023-05-20",
+        "valid_to": "2028-05-19",
+        "fields": {
+            "operator_name": "北京鼎盛餐饮管理有限公司",
+            "uscc": "91110102MA0000002M",
+            "legal_representative": "王芳",
+            "domicile": "北京市西城区复兴门内大街1号",
+            "premises": "北京市西城区复兴门内大街1号一层",
+            "main_format": 2,
+            "business_items": "热食类食品制售",
+        },
+    },
+    {
+        "label": "residence permit",
+        "type": "RP",
+        "serial": 42,
+        "version": 1,
+        "valid_from": "2026-01-01",
+        "valid_to": "2026-12-31",
+        "fields": {
+            "holder_name": "陈静",
+            "ric": "11010519491231002X",
+            "residence_region": 310115,
+            "residence_address": "上海市浦东新区世纪大道100号",
+        },
+    },
+]
+
+
+def _fix_codes(fields: dict[str, Any]) -> dict[str, Any]:
+    """Recompute check characters of made-up credit codes (python-stdnum)."""
+    out = dict(fields)
+    for key in ("uscc", "builder_uscc", "contractor_uscc"):
+        if key in out:
+            out[key] = out[key][:17] + uscc.calc_check_digit(out[key][:17])
+    return out
+
+
+def build() -> dict[str, Any]:
+    signer_account = Account.from_key(keccak256(b"elicense test vector signer"))
+    deployer = Account.from_key(keccak256(b"elicense test vector deployer"))
+    trust = _create_address(deployer.address, 0)
+    registry = _create_address(deployer.address, 1)
+    signer = LicenseSigner(signer_account, chain_id=CHAIN_ID, license_registry=registry)
+    domain = domain_separator(CHAIN_ID, registry)
+    issuer_uscc = uscc.validate(ISSUER[:17] + uscc.calc_check_digit(ISSUER[:17]))
+    vectors = []
+    digests = []
+    for item in INPUTS:
+        fields = _fix_codes(item["fields"])
+        lic = License.create(
+            license_type=item["type"],
+            license_id=LicenseIdentifier(item["type"], issuer_uscc, item["serial"], item["version"]),
+            valid_from=dt.date.fromisoformat(item["valid_from"]),
+            valid_to=None if item["valid_to"] is None else dt.date.fromisoformat(item["valid_to"]),
+            fields=fields,
+            secret=keccak256(item["label"].encode())[:16],
+        )
+        signature = signer.sign_digest(lic.digest)
+        ltype = get_type(item["type"])
+        vectors.append(
+            {
+                "label": item["label"],
+                "input": {**item, "fields": fields},
+                "secret": "0x" + lic.secret.hex(),
+                "header": {
+                    "formatVersion": 1,
+                    "licenseType": "0x" + ltype.type_id.hex(),
+                    "licenseId": str(lic.header.license_id),
+                    "issuerId": "0x" + lic.header.issuer_id.hex(),
+                    "validFrom": lic.header.valid_from,
+                    "validTo": 0xFFFFFFFF if lic.header.valid_to is None else lic.header.valid_to,
+                },
+                "canonical": dict(lic.fields),
+                "salts": {k: "0x" + lic.salts[ltype.by_key[k].number - 1].hex() for k in lic.fields},
+                "commitments": {k: "0x" + v.hex() for k, v in lic.commitments.items()},
+                "sortedCommitments": ["0x" + c.hex() for c in sorted(lic.commitments.values())],
+                "digest": "0x" + lic.digest.hex(),
+                "eip712Hash": "0x" + eip712_hash(domain, lic.digest).hex(),
+                "signature": "0x" + signature.hex(),
+                "signer": signer_account.address,
+                "qr": present(lic, signature).to_text(),
+            }
+        )
+        digests.append(lic.digest)
+    tree = MerkleTree.from_digests(digests)
+    return {
+        "description": "License test vectors written by scripts/make_vectors.py: inputs -> canonical values -> "
+        "salts -> commitments -> digest (EIP-712 struct hash) -> EIP-712 hash -> signature -> signer, "
+        "one batch with proofs, and each license's QR text.",
+        "chainId": CHAIN_ID,
+        "deployerKey": "0x" + bytes(deployer.key).hex(),
+        "signerKey": "0x" + bytes(signer_account.key).hex(),
+        "trustRegistry": trust,
+        "licenseRegistry": registry,
+        "domainSeparator": "0x" + domain.hex(),
+        "issuerUscc": issuer_uscc,
+        "vectors": vectors,
+        "batch": {
+            "root": "0x" + tree.root.hex(),
+            "digests": ["0x" + d.hex() for d in tree.digests],
+            "proofs": {"0x" + d.hex(): ["0x" + p.hex() for p in tree.proof(d)] for d in tree.digests},
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="compare with the committed file; exit 1 if different")
+    args = parser.parse_args()
+    text = json.dumps(build(), ensure_ascii=False, indent=1) + "\n"
+    if args.check:
+        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
+        if current != text:
+            print(f"{TARGET} is stale; run scripts/make_vectors.py", file=sys.stderr)
+            return 1
+        print("vectors up to date")
+        return 0
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    TARGET.write_text(text, encoding="utf-8")
+    print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
