@@ -149,7 +149,7 @@ class LicenseHeader:
 
     @property
     def issuer_id(self) -> bytes:
-        return issuer_id_from_uscc(self.license_id.issuer_uscc)
+        return self.license_id.issuer_id
 
     def is_current(self, today: dt.date) -> int:
         """-1 before the window, 0 within, 1 after."""

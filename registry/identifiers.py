@@ -147,14 +147,22 @@ def unpack_uscc(packed: bytes, *, field: str = "unified social credit code") -> 
     """Inverse of :func:`pack_uscc`, validating the result."""
     if not isinstance(packed, bytes) or len(packed) != 12:
         raise FieldValueError(field, "packed code is not 12 bytes", "a packed unified social credit code")
-    number = int.from_bytes(packed, "big")
-    chars = []
-    for _ in range(18):
-        number, digit = divmod(number, 31)
-        chars.append(_USCC_ALPHABET[digit])
-    if number:
+    high, low = divmod(int.from_bytes(packed, "big"), _HALF)
+    if high >= _HALF:
         raise FieldValueError(field, "packed code is out of range", "a packed unified social credit code")
-    return validate_uscc("".join(reversed(chars)), field=field)
+    return validate_uscc(_base31(high) + _base31(low), field=field)
+
+
+_HALF = 31**9
+
+
+def _base31(number: int) -> str:
+    """Nine base-31 digits (machine-sized divisions, faster than one big number)."""
+    chars = [""] * 9
+    for position in range(8, -1, -1):
+        number, digit = divmod(number, 31)
+        chars[position] = _USCC_ALPHABET[digit]
+    return "".join(chars)
 
 
 def pack_ric(number: str) -> int:
@@ -191,6 +199,10 @@ class LicenseIdentifier:
     @property
     def body(self) -> str:
         return f"{self.type_code}{self.issuer_uscc}{self.serial:0{SERIAL_DIGITS}d}{self.version:0{VERSION_DIGITS}d}"
+
+    @cached_property
+    def issuer_id(self) -> bytes:
+        return issuer_id_from_uscc(self.issuer_uscc)
 
     @cached_property
     def text(self) -> str:

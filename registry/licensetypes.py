@@ -115,8 +115,12 @@ class FieldSpec:
             raise FieldValueError(name, "is empty", "non-empty text")
         if len(text) > self.max_length:
             raise FieldValueError(name, f"has {len(text)} characters", f"at most {self.max_length} characters")
-        if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text):
-            raise FieldValueError(name, "holds control or unassigned characters", "printable text")
+        if not text.isprintable():
+            raise FieldValueError(
+                name,
+                "holds control characters, line breaks, unassigned characters or unusual spaces",
+                "printable text on one line (ordinary spaces only)",
+            )
         return text
 
     def _date(self, value: object, name: str) -> int:

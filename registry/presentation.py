@@ -24,6 +24,7 @@ from typing import Any
 import base45
 import cbor2
 
+from registry._base45 import b45decode
 from registry.document import (
     FORMAT_VERSION,
     SALT_TREE_DEPTH,
@@ -167,7 +168,7 @@ def decode_presentation(text: object) -> Presentation:
     if len(body) % 3 == 1:
         raise _fail("the base45 text has an impossible length (truncated?)")
     try:
-        raw = base45.b45decode(body)
+        raw = b45decode(body)
     except ValueError:
         raise _fail("the base45 text does not decode") from None
     cbor_bytes = _decompress(raw)

@@ -33,6 +33,14 @@ _SCOPE = (
 )
 
 
+def _years_later(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def make_uscc(rng: random.Random, *, region: int, authority: str = "9", category: str = "1") -> str:
     """A unified social credit code with a correct check character (GB 32100)."""
     org = "".join(rng.choice(_ORG_ALPHABET) for _ in range(9))
@@ -82,7 +90,7 @@ class SampleFactory:
                 "legal_representative": self.person(),
                 "registered_capital": self.rng.randrange(1, 500) * 100_000,
                 "established": established,
-                "term_end": established.replace(year=established.year + 30),
+                "term_end": _years_later(established, 30),
                 "domicile": self.address(region),
                 "business_scope": _SCOPE,
             },
@@ -94,7 +102,7 @@ class SampleFactory:
         return IssueRequest(
             license_type="FB",
             valid_from=start,
-            valid_to=start.replace(year=start.year + 5) - dt.timedelta(days=1),
+            valid_to=_years_later(start, 5) - dt.timedelta(days=1),
             fields={
                 "operator_name": self.company(region).replace("有限公司", "餐饮有限公司"),
                 "uscc": make_uscc(self.rng, region=region + self.rng.randrange(1, 17) * 100),
@@ -134,7 +142,7 @@ class SampleFactory:
         return IssueRequest(
             license_type="RP",
             valid_from=start,
-            valid_to=start.replace(year=start.year + 1) - dt.timedelta(days=1),
+            valid_to=_years_later(start, 1) - dt.timedelta(days=1),
             fields={
                 "holder_name": self.person(),
                 "ric": make_ric(self.rng, region=home_region, born=born),

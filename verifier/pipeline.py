@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from coincurve import PublicKey
@@ -194,7 +195,9 @@ def recover_signer(domain: bytes, digest: bytes, signature: bytes) -> str | None
     return _checksum(address)
 
 
+@lru_cache(maxsize=4096)
 def _checksum(address: bytes) -> str:
+    # EIP-55; signers are few (issuer keys), so the result is cached
     hex_address = address.hex()
     hashed = keccak256(hex_address.encode()).hex()
     return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(hex_address, hashed[:40], strict=True))

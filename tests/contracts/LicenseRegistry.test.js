@@ -8,6 +8,7 @@ const {
   REGION,
   ISSUER_ID,
   OTHER_ISSUER_ID,
+  LICENSE_TYPE,
   Status,
   INVALID_KEY_KINDS,
   deployFixture,
@@ -364,6 +365,7 @@ describe("LicenseRegistry", function () {
           expect(verifyProof(proof, root, leaf)).to.be.true;
           expect(await this.verifier.verify(proof, root, leaf)).to.be.true;
           expect(await this.verifier.processProof(proof, leaf)).to.equal(processProof(proof, leaf));
+          expect(await this.registry.isInBatch(root, proof, digest)).to.be.true;
         }
         // and a proof does not verify another digest
         if (n > 1) {
@@ -796,6 +798,227 @@ describe("LicenseRegistry", function () {
         .withArgs(d[1], Status.Superseded);
       await expectStatuses(this, [d[0], d[2], d[3], d[4]], Status.Active, 0);
       await expectStatuses(this, [d[1]], Status.Superseded, 1, [replacementOf(d[1])]);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // On-chain license checks: licenseDigest, licenseSigner, isInBatch, checkLicense
+  // ----------------------------------------------------------------------------------------------
+
+  describe("license checks", function () {
+    const TYPES = {
+      License: [
+        { name: "formatVersion", type: "uint16" },
+        { name: "licenseType", type: "bytes32" },
+        { name: "licenseId", type: "string" },
+        { name: "issuerId", type: "bytes32" },
+        { name: "validFrom", type: "uint32" },
+        { name: "validTo", type: "uint32" },
+        { name: "fieldCommitments", type: "bytes32[]" },
+      ],
+    };
+
+    function header(i, tag = "A") {
+      return {
+        formatVersion: 1,
+        licenseType: LICENSE_TYPE,
+        licenseId: `91110000-${tag}-${String(i).padStart(6, "0")}`,
+        issuerId: ISSUER_ID,
+        validFrom: 20000,
+        validTo: 2 ** 32 - 1,
+      };
+    }
+
+    async function domain(ctx) {
+      const { chainId } = await ethers.provider.getNetwork();
+      return {
+        name: "E-License Registry",
+        version: "1",
+        chainId,
+        verifyingContract: await ctx.registry.getAddress(),
+      };
+    }
+
+    /** Licenses signed by `signer`, anchored in one batch by `anchorer`; with proofs and signatures. */
+    async function issue(ctx, count, signer, anchorer = signer, tag = "A") {
+      const licenses = [];
+      for (let i = 0; i < count; ++i) {
+        const h = header(i, tag);
+        const fieldCommitments = makeDigests(3, `commitment-${i}`);
+        const value = { ...h, fieldCommitments };
+        const digest = ethers.TypedDataEncoder.hashStruct("License", TYPES, value);
+        const sig = ethers.Signature.from(await signer.signTypedData(await domain(ctx), TYPES, value));
+        licenses.push({ header: h, fieldCommitments, digest, r: sig.r, vs: sig.yParityAndS });
+      }
+      licenses.sort((a, b) => (BigInt(a.digest) < BigInt(b.digest) ? -1 : 1));
+      const digests = licenses.map((l) => l.digest);
+      const root = merkleRoot(digests);
+      licenses.forEach((l, i) => (l.proof = merkleProof(digests, i)));
+      await ctx.registry.connect(anchorer).anchor(root, digests);
+      const { timestamp } = await ctx.registry.getAnchor(root);
+      return { licenses, root, digests, timestamp };
+    }
+
+    async function check(ctx, license, root) {
+      return ctx.registry.checkLicense(license.digest, license.r, license.vs, root, license.proof);
+    }
+
+    describe("licenseDigest", function () {
+      it("is the EIP-712 struct hash of the header and the sorted commitments", async function () {
+        const typeString =
+          "License(uint16 formatVersion,bytes32 licenseType,string licenseId,bytes32 issuerId," +
+          "uint32 validFrom,uint32 validTo,bytes32[] fieldCommitments)";
+        expect(await this.registry.LICENSE_TYPEHASH()).to.equal(ethers.id(typeString));
+        for (const n of [0, 1, 5]) {
+          const fieldCommitments = makeDigests(n, "commitments");
+          expect(await this.registry.licenseDigest(header(n), fieldCommitments)).to.equal(
+            ethers.TypedDataEncoder.hashStruct("License", TYPES, { ...header(n), fieldCommitments }),
+          );
+        }
+      });
+
+      it("reverts with LicenseRegistryCommitmentsNotAscending(index) for unsorted or repeated commitments", async function () {
+        const c = makeDigests(4, "commitments");
+        for (const [commitments, index] of [
+          [[c[1], c[0]], 1],
+          [[c[0], c[1], c[3], c[2]], 3],
+          [[c[0], c[1], c[1]], 2],
+        ]) {
+          await expect(this.registry.licenseDigest(header(0), commitments))
+            .to.be.revertedWithCustomError(this.registry, "LicenseRegistryCommitmentsNotAscending")
+            .withArgs(index);
+        }
+      });
+    });
+
+    describe("licenseSigner", function () {
+      it("recovers the EIP-712 signer under the contract's domain", async function () {
+        const d = await domain(this);
+        const fields = await this.registry.eip712Domain();
+        expect([fields.name, fields.version, fields.chainId, fields.verifyingContract]).to.deep.equal([
+          d.name,
+          d.version,
+          d.chainId,
+          d.verifyingContract,
+        ]);
+        const value = { ...header(1), fieldCommitments: makeDigests(2, "c") };
+        const digest = ethers.TypedDataEncoder.hashStruct("License", TYPES, value);
+        const sig = ethers.Signature.from(await this.key.signTypedData(d, TYPES, value));
+        expect(await this.registry.licenseSigner(digest, sig.r, sig.yParityAndS)).to.equal(this.key.address);
+        // the same signature over another digest recovers another address
+        expect(await this.registry.licenseSigner(ethers.id("other"), sig.r, sig.yParityAndS)).not.to.equal(
+          this.key.address,
+        );
+        // a signature under another domain does not recover the key
+        const other = ethers.Signature.from(await this.key.signTypedData({ ...d, version: "2" }, TYPES, value));
+        expect(await this.registry.licenseSigner(digest, other.r, other.yParityAndS)).not.to.equal(this.key.address);
+      });
+
+      it("reverts for an invalid signature", async function () {
+        await expect(
+          this.registry.licenseSigner(ethers.id("digest"), ethers.ZeroHash, ethers.ZeroHash),
+        ).to.be.revertedWithCustomError(this.registry, "ECDSAInvalidSignature");
+      });
+    });
+
+    describe("isInBatch", function () {
+      it("verifies the JS proofs of every digest, and nothing else", async function () {
+        const { digests, root } = makeBatch(13, "in-batch");
+        for (const [i, digest] of digests.entries()) {
+          const proof = merkleProof(digests, i);
+          expect(await this.registry.isInBatch(root, proof, digest)).to.be.true;
+          expect(await this.registry.isInBatch(root, proof, digests[(i + 1) % digests.length])).to.be.false;
+          expect(await this.registry.isInBatch(ethers.id("another root"), proof, digest)).to.be.false;
+        }
+        expect(await this.registry.isInBatch(root, [], ethers.id("not in the batch"))).to.be.false;
+      });
+    });
+
+    describe("checkLicense", function () {
+      it("reports an anchored license signed by the anchoring key as valid and active", async function () {
+        const { licenses, root, timestamp } = await issue(this, 3, this.key);
+        for (const license of licenses) {
+          expect(await this.registry.licenseDigest(license.header, license.fieldCommitments)).to.equal(
+            license.digest,
+          );
+          expect(await check(this, license, root)).to.deep.equal([
+            true,
+            this.key.address,
+            ISSUER_ID,
+            true,
+            timestamp,
+            Status.Active,
+          ]);
+        }
+      });
+
+      it("reports the license's status", async function () {
+        const { licenses, root } = await issue(this, 3, this.key);
+        const [a, b, c] = licenses;
+        await this.registry.connect(this.authority).suspend(ISSUER_ID, [a.digest], 1);
+        await this.registry.connect(this.key).revoke(ISSUER_ID, [b.digest], 2);
+        await this.registry.connect(this.key).supersede(ISSUER_ID, [c.digest], [ethers.id("c v2")], 3);
+        expect((await check(this, a, root)).status).to.equal(Status.Suspended);
+        expect((await check(this, b, root)).status).to.equal(Status.Revoked);
+        expect((await check(this, c, root)).status).to.equal(Status.Superseded);
+        // statuses of the same digest under another issuer are not the license's
+        await this.registry.connect(this.otherKey).revoke(OTHER_ISSUER_ID, [a.digest], 9);
+        expect((await check(this, a, root)).status).to.equal(Status.Suspended);
+      });
+
+      it("reports a root never anchored, or a wrong proof, as not anchored", async function () {
+        const { licenses, root, timestamp } = await issue(this, 3, this.key);
+        const [a, b] = licenses;
+        const never = ethers.id("never anchored");
+        expect(await check(this, a, never)).to.deep.equal([
+          false,
+          this.key.address,
+          ethers.ZeroHash,
+          false,
+          0n,
+          Status.Active,
+        ]);
+        const wrong = { ...a, proof: b.proof };
+        expect(await check(this, wrong, root)).to.deep.equal([
+          false,
+          this.key.address,
+          ISSUER_ID,
+          false,
+          0n,
+          Status.Active,
+        ]);
+        expect(timestamp).to.be.greaterThan(0n);
+      });
+
+      it("reports keyValidAtAnchor == false for a license signed by a key other than the anchoring key", async function () {
+        const now = BigInt(await time.latest());
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
+        const { licenses, root } = await issue(this, 2, this.spareKey, this.key);
+        const result = await check(this, licenses[0], root);
+        expect(result.anchored).to.be.true;
+        expect(result.signer).to.equal(this.spareKey.address);
+        expect(result.keyValidAtAnchor).to.be.false;
+        // ... and for a signature by a key of another issuer
+        const forged = await issue(this, 1, this.otherKey, this.key);
+        expect((await check(this, forged.licenses[0], forged.root)).keyValidAtAnchor).to.be.false;
+      });
+
+      it("follows a compromise of the anchoring key: anchored at or after compromisedAt is not valid", async function () {
+        const early = await issue(this, 2, this.key);
+        await time.increase(10);
+        const late = await issue(this, 2, this.key, this.key, "B");
+        await time.increase(10);
+        await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, late.timestamp);
+        expect((await check(this, early.licenses[0], early.root)).keyValidAtAnchor).to.be.true;
+        expect((await check(this, late.licenses[0], late.root)).keyValidAtAnchor).to.be.false;
+        expect((await check(this, late.licenses[0], late.root)).anchored).to.be.true;
+      });
+
+      it("a routine retirement or rotation keeps earlier licenses valid", async function () {
+        const { licenses, root } = await issue(this, 2, this.key);
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        expect((await check(this, licenses[0], root)).keyValidAtAnchor).to.be.true;
+      });
     });
   });
 
