@@ -26,7 +26,7 @@ import cbor2
 from eth_utils.address import to_canonical_address
 
 from registry._keccak import keccak256
-from registry.identifiers import FieldValueError, LicenseIdentifier, issuer_id_from_uscc
+from registry.identifiers import FieldValueError, LicenseIdentifier
 from registry.licensetypes import MAX_FIELDS, LicenseType, day_number, get_type
 
 __all__ = [

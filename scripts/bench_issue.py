@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _benchsetup import setup  # noqa: E402
+from _benchsetup import setup
 
-from registry.samples import SampleFactory  # noqa: E402
-from registry.store import IssuerStore  # noqa: E402
+from registry.samples import SampleFactory
+from registry.store import IssuerStore
 
 
 def main() -> int:
@@ -58,7 +58,9 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"issued {figures['licenses']:,} licenses into {figures['store']}: {figures['issue_per_second']:,} per second")
+        print(
+            f"issued {figures['licenses']:,} licenses into {figures['store']}: {figures['issue_per_second']:,} per second"
+        )
         print(
             f"anchored them in batches of 1,000 on the in-process chain: {figures['anchor_per_second']:,} per second, "
             f"{figures['anchor_gas_per_license']} gas per license"

@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _benchsetup import setup  # noqa: E402
+from _benchsetup import setup
 
-from registry.qr import qr_info  # noqa: E402
-from registry.samples import SampleFactory  # noqa: E402
-from registry.store import IssuerStore  # noqa: E402
-from verifier.pipeline import Outcome, Verifier  # noqa: E402
-from verifier.state import ChainClientState  # noqa: E402
+from registry.qr import qr_info
+from registry.samples import SampleFactory
+from registry.store import IssuerStore
+from verifier.pipeline import Outcome, Verifier
+from verifier.state import ChainClientState
 
 
 def main() -> int:
@@ -43,9 +43,7 @@ def main() -> int:
         store = IssuerStore.at(Path(tmp) / "store.db")
         bench = setup(store)
         samples = SampleFactory(7)
-        requests = [
-            samples.business_license() if i % 10 < 8 else samples.food_permit() for i in range(args.licenses)
-        ]
+        requests = [samples.business_license() if i % 10 < 8 else samples.food_permit() for i in range(args.licenses)]
         rows = bench.department.issue_many(requests)
         bench.department.anchor_pending(batch_size=1000)
         texts = [bench.department.presentation(r.license_id).to_text() for r in rows]

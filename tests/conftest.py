@@ -19,6 +19,13 @@ from web3 import Web3
 
 from registry import RegistryClient, connect, dev_accounts, license_type_id
 from registry.devchain import increase_time, latest_timestamp, revert, snapshot
+from registry.identifiers import issuer_id_from_uscc
+from registry.issuance import Department
+from registry.samples import SampleFactory
+from registry.store import IssuerStore, LicenseRow
+from signer.eip712 import LicenseSigner
+from verifier.pipeline import Verifier
+from verifier.state import ChainClientState
 
 ROOT = Path(__file__).resolve().parent.parent
 HARDHAT = ROOT / "node_modules" / ".bin" / "hardhat"
@@ -170,3 +177,51 @@ def world(deployed: tuple[Chain, RegistryClient]) -> World:
 
 def digests(n: int) -> list[bytes]:
     return [os.urandom(32) for _ in range(n)]
+
+
+@dataclass
+class Issued:
+    """An in-process chain with one department that issued and anchored licenses, and a verifier."""
+
+    client: RegistryClient
+    department: Department
+    rows: list[LicenseRow]
+    state: ChainClientState
+    verifier: Verifier
+    authority: LocalAccount
+
+    def text(self, index: int = 0, disclose: list[str] | None = None) -> str:
+        return self.department.presentation(self.rows[index].license_id, disclose).to_text()
+
+
+DEPARTMENT_USCC = "11110000MB0195560T"
+
+
+def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
+    w3 = connect(None)
+    admin, authority, key = dev_accounts(w3)[:3]
+    client, _ = RegistryClient.deploy(w3, admin)
+    client.add_region(admin, REGION_A, "北京市")
+    client.add_region_authority(admin, REGION_A, authority.address)
+    issuer_id = issuer_id_from_uscc(DEPARTMENT_USCC)
+    client.register_issuer(authority, issuer_id, REGION_A, "北京市市场监督管理局")
+    now = latest_timestamp(w3)
+    client.add_key(authority, issuer_id, key.address, valid_from=now)
+    client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=now)
+    client.permit_license_type(authority, issuer_id, license_type_id("FB"), valid_from=now)
+    d = client.deployment
+    signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
+    store = IssuerStore.at(tmp_dir / "store.db")
+    department = Department(issuer_uscc=DEPARTMENT_USCC, store=store, signer=signer, client=client, account=key)
+    samples = SampleFactory(5)
+    rows = department.issue_many([samples.business_license() if i % 3 else samples.food_permit() for i in range(count)])
+    department.anchor_pending()
+    state = ChainClientState(client)
+    state.sync()
+    verifier = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry)
+    return Issued(client, department, rows, state, verifier, authority)
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> Issued:
+    return make_issued(tmp_path_factory.mktemp("issued"))
