@@ -3,6 +3,7 @@ to a QR text ever verifies as valid."""
 
 from __future__ import annotations
 
+import io
 import zlib
 
 import base45
@@ -11,6 +12,7 @@ import pytest
 from conftest import Issued
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from registry.presentation import (
     MAX_DECOMPRESSED,
@@ -69,10 +71,6 @@ def test_image_errors():
         read_qr_image(b"")
     with pytest.raises(QrImageError, match="not a readable image"):
         read_qr_image(b"\x89PNG\r\n\x1a\nnot really")
-    import io
-
-    from PIL import Image
-
     blank = io.BytesIO()
     Image.new("L", (200, 200), 255).save(blank, format="PNG")
     with pytest.raises(QrImageError, match="no QR code"):
