@@ -58,9 +58,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
     else:
-        print(
-            f"issued {figures['licenses']:,} licenses into {figures['store']}: {figures['issue_per_second']:,} per second"
-        )
+        rate = figures["issue_per_second"]
+        print(f"issued {figures['licenses']:,} licenses into {figures['store']}: {rate:,} per second")
         print(
             f"anchored them in batches of 1,000 on the in-process chain: {figures['anchor_per_second']:,} per second, "
             f"{figures['anchor_gas_per_license']} gas per license"
