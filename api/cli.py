@@ -265,6 +265,20 @@ def info(ctx: Context, /, as_json: bool) -> None:
             click.echo(f"{k:18} {v}")
 
 
+@cli.command()
+@click.argument("address")
+@click.argument("amount", type=float)
+@_signer_options
+@click.pass_obj
+def fund(ctx: Context, /, address: str, amount: float, **opts: Any) -> None:
+    """Send AMOUNT of the chain's coin (e.g. 1.5) to ADDRESS, so a new key can pay for gas."""
+    if not 0 < amount <= 1_000_000:
+        fail("AMOUNT must be more than 0 and at most 1000000")
+    client = ctx.client()
+    gas = client.fund(_account(ctx, opts), address, int(amount * 10**18))
+    click.echo(f"sent {amount} to {address} (gas {gas:,})")
+
+
 # ------------------------------------------------------------------------------------------------
 # Keys
 # ------------------------------------------------------------------------------------------------

@@ -146,21 +146,57 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     }
 
     /// @inheritdoc ILicenseRegistry
-    function checkLicense(bytes32 digest, bytes32 r, bytes32 vs, bytes32 root, bytes32[] calldata proof)
-        external
-        view
-        returns (LicenseCheck memory result)
-    {
+    function checkLicense(
+        bytes32 issuerId,
+        bytes32 digest,
+        bytes32 r,
+        bytes32 vs,
+        bytes32 root,
+        bytes32[] calldata proof
+    ) external view returns (LicenseCheck memory result) {
         result.signer = licenseSigner(digest, r, vs);
         Anchor storage batch = _anchors[root];
-        result.issuerId = batch.issuerId;
-        result.anchored = batch.issuerId != bytes32(0) && isInBatch(root, proof, digest);
-        if (result.anchored) {
-            result.anchoredAt = batch.timestamp;
-            result.keyValidAtAnchor = batch.key == result.signer
-                && trustRegistry.isKeyValid(batch.issuerId, result.signer, uint64(batch.timestamp));
-            result.status = _statuses[batch.issuerId][digest].status;
+        if (issuerId == bytes32(0) || batch.issuerId != issuerId || !isInBatch(root, proof, digest)) {
+            return result;
         }
+        result.anchored = true;
+        result.issuerId = issuerId;
+        result.anchoredAt = batch.timestamp;
+        result.keyValidAtAnchor =
+            batch.key == result.signer && trustRegistry.isKeyValid(issuerId, result.signer, uint64(batch.timestamp));
+        result.status = _statuses[issuerId][digest].status;
+    }
+
+    /// @notice Make licenses active again whose current status was set by a key that was not valid
+    /// when it set it (a key since declared compromised from an earlier time): the only way a final
+    /// status changes. Only an authority of the issuer's region may do this.
+    function voidStatusChanges(bytes32 issuerId, bytes32[] calldata digests) external {
+        uint256 count = digests.length;
+        if (count == 0) revert LicenseRegistryEmptyBatch();
+        if (count > MAX_BATCH_SIZE) revert LicenseRegistryBatchTooLarge(count, MAX_BATCH_SIZE);
+        (bool exists,,) = trustRegistry.getIssuerState(issuerId);
+        if (!exists) revert LicenseRegistryUnknownIssuer(issuerId);
+        if (!trustRegistry.isAuthorityOfIssuer(issuerId, msg.sender)) {
+            revert LicenseRegistryNotAuthority(issuerId, msg.sender);
+        }
+        mapping(bytes32 => LicenseStatus) storage statuses = _statuses[issuerId];
+        for (uint256 i = 0; i < count; ++i) {
+            LicenseStatus storage entry = statuses[digests[i]];
+            address setBy = entry.setBy;
+            if (
+                entry.status == Status.Active
+                    || trustRegistry.getKey(setBy).issuerId != issuerId
+                    || trustRegistry.isKeyValid(issuerId, setBy, uint64(entry.setAt))
+            ) {
+                revert LicenseRegistryStatusNotVoidable(digests[i]);
+            }
+            entry.status = Status.Active;
+            entry.reason = 0;
+            entry.setBy = msg.sender;
+            entry.setAt = uint40(block.timestamp);
+            entry.replacement = bytes32(0);
+        }
+        emit StatusChangesVoided(issuerId, msg.sender, digests);
     }
 
     function _change(bytes32 issuerId, bytes32[] calldata digests, Status to, uint16 reason) private {
@@ -180,6 +216,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
             if (!allowed) revert LicenseRegistryInvalidTransition(digest, from, to);
             entry.status = to;
             entry.reason = reason;
+            entry.setBy = msg.sender;
+            entry.setAt = uint40(block.timestamp);
         }
     }
 

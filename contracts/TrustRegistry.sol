@@ -11,10 +11,12 @@ import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 /// - `FEDERATION_ADMIN_ROLE` adds regions and manages each region's authority accounts.
 /// - An authority of a region registers the region's issuers, updates and (de)activates them,
 ///   manages their keys (add, rotate, retire, declare compromised) and their permitted license types.
-/// - A key of an issuer that is valid now may add, rotate and retire the issuer's keys (routine key
-///   management by the department itself). Declaring a key compromised, which invalidates licenses
-///   already anchored after the given past time, is reserved to the region's authorities, so that a
-///   stolen key can never be used to invalidate an issuer's earlier licenses.
+/// - A key of an issuer that is valid now may rotate itself (end its own window now and open its
+///   successor's) and retire itself: routine key management by the department, with no power over
+///   the issuer's other keys. Adding keys and declaring a key compromised are reserved to the
+///   region's authorities. Compromise ends the key's window at a past time, and also voids every
+///   successor the key rotated itself to at or after that time (a thief's first move is to rotate
+///   to a key of their own), so nothing a stolen key set up outlives the declaration.
 contract TrustRegistry is ITrustRegistry, AccessControl {
     /// @notice Role of the federation's administrators.
     bytes32 public constant FEDERATION_ADMIN_ROLE = keccak256("FEDERATION_ADMIN_ROLE");
@@ -27,6 +29,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     mapping(bytes32 issuerId => Issuer) private _issuers;
     mapping(address key => KeyWindow) private _keys;
     mapping(bytes32 issuerId => mapping(bytes32 licenseType => TypePermission)) private _permissions;
+    mapping(address key => address successor) private _selfRotatedTo;
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
     constructor(address admin) {
@@ -119,15 +122,17 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     // Keys (region authorities, or a key of the issuer valid now)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)`.
+    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)` (authorities only).
     function addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil) external {
-        _requireIssuerOrAuthority(issuerId);
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
         _addKey(issuerId, key, validFrom, validUntil);
     }
 
-    /// @notice End the window of `oldKey` now and add `newKey` valid from now, open-ended.
+    /// @notice End the window of `oldKey` now and add `newKey` valid from now, open-ended. Called by an
+    /// authority of the issuer's region, or by `oldKey` itself while it is valid.
     function rotateKey(bytes32 issuerId, address oldKey, address newKey) external {
-        _requireIssuerOrAuthority(issuerId);
+        bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, oldKey);
         if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
@@ -136,11 +141,13 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         window.validUntil = nowTs;
         emit KeyRetired(issuerId, oldKey, nowTs);
         _addKey(issuerId, newKey, nowTs, OPEN_END);
+        if (bySelf) _selfRotatedTo[oldKey] = newKey;
     }
 
-    /// @notice End the window of `key` now (or make it empty when it has not started yet).
+    /// @notice End the window of `key` now (or make it empty when it has not started yet). Called by an
+    /// authority of the issuer's region, or by `key` itself while it is valid.
     function retireKey(bytes32 issuerId, address key) external {
-        _requireIssuerOrAuthority(issuerId);
+        _requireSelfOrAuthority(issuerId, key);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, key);
         if (window.validUntil <= nowTs) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
@@ -152,7 +159,9 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     /// @notice Declare `key` compromised since `compromisedAt`: its window ends then. Licenses anchored
     /// with the key at or after that time stop being valid; earlier ones stay valid.
     /// @dev Only an authority of the issuer's region may do this. `compromisedAt` must lie within
-    /// `[validFrom, now]` and before the window's current end (a window only ever shrinks).
+    /// `[validFrom, now]` and before the window's current end (a window only ever shrinks). Keys that
+    /// `key` rotated itself to at or after `compromisedAt` get an empty window (a `KeyCompromised`
+    /// event each, at their start), and so on down the chain of self-rotations.
     function declareKeyCompromised(bytes32 issuerId, address key, uint64 compromisedAt) external {
         Issuer storage issuer = _requireIssuer(issuerId);
         _requireAuthority(issuer.region);
@@ -165,6 +174,15 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         }
         window.validUntil = compromisedAt;
         emit KeyCompromised(issuerId, key, compromisedAt);
+        // void the successors this key rotated itself to after the compromise, and theirs
+        address successor = _selfRotatedTo[key];
+        while (successor != address(0)) {
+            KeyWindow storage next = _keys[successor];
+            if (next.validFrom < compromisedAt || next.validUntil == next.validFrom) break;
+            next.validUntil = next.validFrom;
+            emit KeyCompromised(issuerId, successor, next.validFrom);
+            successor = _selfRotatedTo[successor];
+        }
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -264,13 +282,12 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         if (!issuer.exists) revert TrustRegistryUnknownIssuer(issuerId);
     }
 
-    function _requireIssuerOrAuthority(bytes32 issuerId) private view {
+    /// @dev Returns true when the caller is `key` itself (valid now), false for an authority.
+    function _requireSelfOrAuthority(bytes32 issuerId, address key) private view returns (bool bySelf) {
         Issuer storage issuer = _requireIssuer(issuerId);
-        if (
-            !_authorities[issuer.region][msg.sender] && !isKeyValid(issuerId, msg.sender, uint64(block.timestamp))
-        ) {
-            revert TrustRegistryNotIssuerOrAuthority(issuerId, msg.sender);
-        }
+        if (_authorities[issuer.region][msg.sender]) return false;
+        if (msg.sender == key && isKeyValid(issuerId, msg.sender, uint64(block.timestamp))) return true;
+        revert TrustRegistryNotIssuerOrAuthority(issuerId, msg.sender);
     }
 
     function _requireKey(bytes32 issuerId, address key) private view returns (KeyWindow storage window) {

@@ -121,4 +121,6 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "LicenseRegistryLengthMismatch": InvalidArgumentError,
     "LicenseRegistryInvalidReplacement": InvalidArgumentError,
     "LicenseRegistryCommitmentsNotAscending": InvalidArgumentError,
+    "LicenseRegistryStatusNotVoidable": InvalidStateError,
+    "LicenseRegistryNotAuthority": UnauthorizedError,
 }

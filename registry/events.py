@@ -41,6 +41,7 @@ __all__ = [
     "RoleAdminChanged",
     "RoleGranted",
     "RoleRevoked",
+    "StatusChangesVoided",
 ]
 
 
@@ -221,6 +222,14 @@ class LicensesSuperseded(RegistryEvent):
     replacements: tuple[bytes, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChangesVoided(RegistryEvent):
+    NAME: ClassVar[str] = "StatusChangesVoided"
+    issuer_id: bytes
+    actor: str
+    digests: tuple[bytes, ...]
+
+
 EVENT_TYPES: dict[str, type[RegistryEvent]] = {
     cls.NAME: cls
     for cls in (
@@ -243,6 +252,7 @@ EVENT_TYPES: dict[str, type[RegistryEvent]] = {
         LicensesReinstated,
         LicensesRevoked,
         LicensesSuperseded,
+        StatusChangesVoided,
     )
 }
 

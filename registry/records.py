@@ -92,6 +92,8 @@ class LicenseStatus:
     status: Status
     reason: int
     replacement: bytes | None
+    set_by: str | None = None  # the key or authority that set the status (None: never changed)
+    set_at: int = 0
 
 
 def license_type_id(code: str) -> bytes:

@@ -314,9 +314,10 @@ def test_unauthorised_trust_registry_calls(world: World):
     with pytest.raises(UnauthorizedError) as info:
         c.register_issuer(world.authority_b, b"\x55" * 32, REGION_A, "x")
     assert info.value.arguments == {"region": REGION_A, "account": world.authority_b.address}
-    with pytest.raises(UnauthorizedError) as info:
-        c.add_key(world.key_b, ISSUER_A, world.stranger.address, valid_from=0)
-    assert info.value.error_name == "TrustRegistryNotIssuerOrAuthority"
+    for sender in (world.key_b, world.key_a):  # keys (even the issuer's own) cannot add keys
+        with pytest.raises(UnauthorizedError) as info:
+            c.add_key(sender, ISSUER_A, world.stranger.address, valid_from=0)
+        assert info.value.error_name == "TrustRegistryNotRegionAuthority"
     with pytest.raises(UnauthorizedError):
         c.permit_license_type(world.key_a, ISSUER_A, license_type_id("FP"), valid_from=0)
     with pytest.raises(ConflictError) as info:
@@ -396,3 +397,40 @@ def test_arguments_are_checked_before_sending(world: World):
         c.supersede(world.key_a, ISSUER_A, digests(2), digests(1), reason=1)
     with pytest.raises(ValueError, match="license type code"):
         license_type_id("")
+
+
+def test_a_stolen_key_cannot_outlive_its_compromise(world: World):
+    """A thief holding key A rotates it to a key of their own and revokes a license; the authority
+    declares A compromised from before the theft: the thief's key is void, the revocation can be
+    voided on chain, and a legitimate revocation from before the theft stays final."""
+    c = world.client
+    batch = digests(3)
+    c.anchor(world.key_a, batch)
+    c.revoke(world.key_a, ISSUER_A, batch[:1], reason=1)  # legitimate, before the theft
+    world.chain.increase_time(100)
+    theft = world.chain.now()
+    thief = world.stranger
+    c.rotate_key(world.key_a, ISSUER_A, world.key_a.address, thief.address)  # the thief, with key A
+    c.revoke(thief, ISSUER_A, batch[1:2], reason=9)
+    assert c.get_status(ISSUER_A, batch[1]).set_by == thief.address
+    # another valid key of the issuer could not have stopped it, only the authority can
+    tx = c.declare_key_compromised(world.authority_a, ISSUER_A, world.key_a.address, compromised_at=theft)
+    assert [(type(e).__name__, e.key) for e in tx.events] == [
+        ("KeyCompromised", world.key_a.address),
+        ("KeyCompromised", thief.address),
+    ]
+    window = c.get_key(thief.address)
+    assert window is not None
+    assert window.valid_from == window.valid_until  # empty: never valid
+    with pytest.raises(UnauthorizedError):
+        c.anchor(thief, digests(1))
+    with pytest.raises(InvalidStateError) as info:
+        c.void_status_changes(world.authority_a, ISSUER_A, batch[:1])
+    assert info.value.error_name == "LicenseRegistryStatusNotVoidable"
+    with pytest.raises(UnauthorizedError) as info:
+        c.void_status_changes(world.key_b, ISSUER_A, batch[1:2])
+    assert info.value.error_name == "LicenseRegistryNotAuthority"
+    c.void_status_changes(world.authority_a, ISSUER_A, batch[1:2])
+    status = c.get_status(ISSUER_A, batch[1])
+    assert (status.status, status.set_by) == (Status.ACTIVE, world.authority_a.address)
+    assert c.get_status(ISSUER_A, batch[0]).status is Status.REVOKED

@@ -29,6 +29,7 @@ from registry.events import (
     LicenseTypePermitted,
     RegionAdded,
     RegistryEvent,
+    StatusChangesVoided,
 )
 from registry.merkle import MerkleTree
 from registry.records import KeyWindow, LicenseStatus, Status, TypePermission
@@ -40,6 +41,7 @@ __all__ = [
     "EventIndex",
     "Freshness",
     "IssuerRecord",
+    "StatusChange",
 ]
 
 
@@ -96,6 +98,18 @@ class ChainState(Protocol):
 _ACTIVE = LicenseStatus(Status.ACTIVE, 0, None)
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One status change of a license as the chain recorded it."""
+
+    status: Status
+    reason: int
+    replacement: bytes | None
+    actor: str
+    time: int
+    voiding: bool = False  # a region authority's StatusChangesVoided
+
+
 class EventIndex:
     """Registry state rebuilt from events, in memory."""
 
@@ -106,7 +120,7 @@ class EventIndex:
         self.permissions: dict[tuple[bytes, bytes], TypePermission] = {}
         self.batches: dict[bytes, AnchorRecord] = {}
         self.anchors: dict[bytes, AnchorRecord] = {}
-        self.statuses: dict[tuple[bytes, bytes], LicenseStatus] = {}
+        self.status_changes: dict[tuple[bytes, bytes], list[StatusChange]] = {}
         self.block_number = 0
         self.block_time = 0
 
@@ -125,7 +139,21 @@ class EventIndex:
         return self.permissions.get((issuer_id, license_type))
 
     def status(self, issuer_id: bytes, digest: bytes) -> LicenseStatus:
-        return self.statuses.get((issuer_id, digest), _ACTIVE)
+        """The effective status: the chain's status changes in order, leaving out those made by a
+        key of the issuer outside its window (a key declared compromised from an earlier time)."""
+        changes = self.status_changes.get((issuer_id, digest))
+        if not changes:
+            return _ACTIVE
+        effective = _ACTIVE
+        for change in changes:
+            if change.voiding:
+                effective = _ACTIVE
+                continue
+            key = self.keys.get(change.actor)
+            if key is not None and key.issuer_id == issuer_id and not key.contains(change.time):
+                continue
+            effective = LicenseStatus(change.status, change.reason, change.replacement, change.actor, change.time)
+        return effective
 
     def freshness(self) -> Freshness:
         return Freshness(self.block_number, self.block_time)
@@ -166,14 +194,21 @@ class EventIndex:
         elif isinstance(event, BatchAnchored):
             self._anchor(event, block_time)
         elif isinstance(event, LicensesSuspended):
-            self._set(event.issuer_id, event.digests, Status.SUSPENDED, event.reason)
+            self._set(
+                event.issuer_id, event.digests, Status.SUSPENDED, event.reason, actor=event.actor, time_=block_time
+            )
         elif isinstance(event, LicensesReinstated):
-            self._set(event.issuer_id, event.digests, Status.ACTIVE, event.reason)
+            self._set(event.issuer_id, event.digests, Status.ACTIVE, event.reason, actor=event.actor, time_=block_time)
         elif isinstance(event, LicensesRevoked):
-            self._set(event.issuer_id, event.digests, Status.REVOKED, event.reason)
+            self._set(event.issuer_id, event.digests, Status.REVOKED, event.reason, actor=event.actor, time_=block_time)
         elif isinstance(event, LicensesSuperseded):
             for digest, replacement in zip(event.digests, event.replacements, strict=True):
-                self.statuses[(event.issuer_id, digest)] = LicenseStatus(Status.SUPERSEDED, event.reason, replacement)
+                change = StatusChange(Status.SUPERSEDED, event.reason, replacement, event.actor, block_time)
+                self.status_changes.setdefault((event.issuer_id, digest), []).append(change)
+        elif isinstance(event, StatusChangesVoided):
+            for digest in event.digests:
+                change = StatusChange(Status.ACTIVE, 0, None, event.actor, block_time, voiding=True)
+                self.status_changes.setdefault((event.issuer_id, digest), []).append(change)
         if event.meta.block_number >= self.block_number:
             self.block_number = event.meta.block_number
             self.block_time = block_time
@@ -201,9 +236,12 @@ class EventIndex:
         for digest in event.digests:
             self.anchors.setdefault(digest, record)  # the first anchor of a digest is its issuance
 
-    def _set(self, issuer_id: bytes, digests: Iterable[bytes], status: Status, reason: int) -> None:
+    def _set(
+        self, issuer_id: bytes, digests: Iterable[bytes], status: Status, reason: int, *, actor: str, time_: int
+    ) -> None:
         for digest in digests:
-            self.statuses[(issuer_id, digest)] = LicenseStatus(status, reason, None)
+            change = StatusChange(status, reason, None, actor, time_)
+            self.status_changes.setdefault((issuer_id, digest), []).append(change)
 
     def advance(self, block_number: int, block_time: int) -> None:
         """Record that every event up to ``block_number`` has been applied."""

@@ -28,10 +28,12 @@ interface ILicenseRegistry {
         uint16 count;
     }
 
-    /// @notice Status of one license.
+    /// @notice Status of one license: who set it and when (`setBy == 0` for a license never changed).
     struct LicenseStatus {
         Status status;
         uint16 reason;
+        address setBy;
+        uint40 setAt;
         bytes32 replacement;
     }
 
@@ -47,6 +49,10 @@ interface ILicenseRegistry {
     event LicensesSuperseded(
         bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests, bytes32[] replacements
     );
+
+    /// @notice Status changes made by a key outside its (since shortened) window were voided by a
+    /// region authority: the licenses are active again.
+    event StatusChangesVoided(bytes32 indexed issuerId, address indexed actor, bytes32[] digests);
 
     /// @notice The zero root was given.
     error LicenseRegistryZeroRoot();
@@ -102,6 +108,12 @@ interface ILicenseRegistry {
         Status status;
     }
 
+    /// @notice Only a status set by a key outside its validity window (a key declared compromised
+    /// before it made the change) can be voided.
+    error LicenseRegistryStatusNotVoidable(bytes32 digest);
+    /// @notice Only an authority of the issuer's region may void status changes.
+    error LicenseRegistryNotAuthority(bytes32 issuerId, address account);
+
     /// @notice Field commitments passed to `licenseDigest` must be strictly ascending.
     error LicenseRegistryCommitmentsNotAscending(uint256 index);
 
@@ -124,12 +136,18 @@ interface ILicenseRegistry {
     /// @notice Whether `proof` shows `digest` in the batch with Merkle root `root`.
     function isInBatch(bytes32 root, bytes32[] calldata proof, bytes32 digest) external pure returns (bool);
 
-    /// @notice Everything the chain says of a presented license: the batch `root` holds `digest`
-    /// (by `proof`) and is anchored, who signed it, whether that key anchored the batch inside its
-    /// window, and the license's status. A contract accepting a license requires `anchored`,
-    /// `keyValidAtAnchor`, `status == Active`, and checks the validity window and type itself.
-    function checkLicense(bytes32 digest, bytes32 r, bytes32 vs, bytes32 root, bytes32[] calldata proof)
-        external
-        view
-        returns (LicenseCheck memory);
+    /// @notice Everything the chain says of a presented license of `issuerId` (the issuer named in
+    /// the license's header): the batch `root` was anchored by that issuer and holds `digest` (by
+    /// `proof`), who signed the digest, whether that key anchored the batch inside its window, and
+    /// the license's status. A contract accepting a license computes `digest` with `licenseDigest`
+    /// from the header it relies on, requires `anchored`, `keyValidAtAnchor` and `status == Active`,
+    /// and checks the validity window (and the type permission, in the trust registry) itself.
+    function checkLicense(
+        bytes32 issuerId,
+        bytes32 digest,
+        bytes32 r,
+        bytes32 vs,
+        bytes32 root,
+        bytes32[] calldata proof
+    ) external view returns (LicenseCheck memory);
 }

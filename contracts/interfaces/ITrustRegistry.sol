@@ -95,7 +95,7 @@ interface ITrustRegistry {
     error TrustRegistryUnknownKey(bytes32 issuerId, address key);
     /// @notice The window is empty (`validFrom >= validUntil`).
     error TrustRegistryInvalidWindow(uint64 validFrom, uint64 validUntil);
-    /// @notice The caller is neither a key of the issuer valid now nor an authority of its region.
+    /// @notice The caller is neither the key concerned (valid now) nor an authority of the issuer's region.
     error TrustRegistryNotIssuerOrAuthority(bytes32 issuerId, address account);
     /// @notice The key's window has already ended (or has not started), so it cannot be retired or rotated.
     error TrustRegistryKeyNotValid(bytes32 issuerId, address key, uint64 at);

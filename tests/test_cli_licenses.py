@@ -1,0 +1,103 @@
+"""A department's whole workflow through the command line, against a hardhat node: federation and
+region set-up, an encrypted department key, issuing from a CSV file, anchoring, QR images,
+verification from a photo, revocation."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import HardhatNode
+
+from registry import connect, dev_accounts
+from registry.samples import SampleFactory
+
+ELICENSE = Path(sys.executable).parent / "elicense"
+DEPT = "11110000MB0195560T"
+
+
+def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
+    home = tmp_path / "home"
+    env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": hardhat_node.url, "DEPT_PW": "s3cret pass"}
+
+    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(ELICENSE), *args], capture_output=True, text=True, timeout=300, env=env, check=False
+        )
+        assert result.returncode == code, f"elicense {' '.join(args)}: {result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+        return result
+
+    authority = dev_accounts(connect(hardhat_node.url))[1].address
+    run("deploy", "--dev-account", "0")
+    run("region", "add", "110000", "--dev-account", "0")
+    run("region", "add-authority", "110000", authority, "--dev-account", "0")
+    key = run("keys", "create", "dept", "--password-env", "DEPT_PW").stdout.split()[1]
+    run("fund", key, "5", "--dev-account", "0")
+    run(
+        "issuer",
+        "register",
+        "--uscc",
+        DEPT,
+        "--region",
+        "110000",
+        "--name",
+        "北京市市场监督管理局",
+        "--dev-account",
+        "1",
+    )
+    run("issuer", "add-key", "--uscc", DEPT, key, "--dev-account", "1")
+    run("issuer", "permit", "--uscc", DEPT, "--type", "BL", "--dev-account", "1")
+    shown = json.loads(run("issuer", "show", "--uscc", DEPT, "--json").stdout)
+    assert shown["name"] == "北京市市场监督管理局"
+    assert set(shown["permitted_types"]) == {"BL"}
+
+    samples = SampleFactory(21)
+    rows = [samples.business_license() for _ in range(3)]
+    csv_path = tmp_path / "licenses.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["type", "valid_from", "valid_to", *rows[0].fields])
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(
+                {
+                    "type": "BL",
+                    "valid_from": r.valid_from.isoformat(),
+                    "valid_to": "",
+                    **{k: str(v) for k, v in r.fields.items()},
+                }
+            )
+    signing = ("--keystore", "dept", "--password-env", "DEPT_PW")
+    issued = json.loads(run("license", "issue", "--uscc", DEPT, "--file", str(csv_path), "--json", *signing).stdout)
+    assert len(issued) == 3
+    license_id = issued[0]["license_id"]
+    anchored = run("license", "anchor", "--uscc", DEPT, *signing).stdout
+    assert "3 licenses anchored in 1 batches" in anchored
+
+    png = tmp_path / "qr.png"
+    text = run("qr", license_id, "--out", str(png)).stdout.strip()
+    assert text.startswith("LC1:")
+    verified = run("verify", "--image", str(png), "--json")
+    data = json.loads(verified.stdout)
+    assert data["status"] == "valid"
+    assert data["license_id"] == license_id
+    assert data["issuer"]["name"] == "北京市市场监督管理局"
+
+    run("license", "revoke", "--uscc", DEPT, license_id, "--reason", "3", *signing)
+    revoked = run("verify", "--text", text, code=1)
+    assert "REVOKED" in revoked.stdout
+    assert json.loads(run("license", "show", license_id, "--json").stdout)["status"] == "revoked"
+
+    # mistakes get clear errors and change nothing
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"type": "BL", "valid_from": "2025-01-01", "name": "x"}]))
+    error = run("license", "issue", "--uscc", DEPT, "--file", str(bad), *signing, code=2).stderr
+    assert "is missing" in error
+    wrong_pw = run("license", "anchor", "--uscc", DEPT, "--keystore", "dept", "--password-env", "NOPE", code=2)
+    assert "NOPE" in wrong_pw.stderr
+    other = run("issuer", "permit", "--uscc", DEPT, "--type", "FB", *signing, code=2)
+    assert "TrustRegistryNotRegionAuthority" in other.stderr

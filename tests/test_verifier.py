@@ -1,0 +1,131 @@
+"""The verification pipeline: every outcome, on the in-process chain and against a hardhat node
+through the command line, and the cases only a forged chain state or a stolen key produce."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import Issued, make_issued
+
+from api.demo import run_demo
+from registry import connect
+from registry.devchain import increase_time, latest_timestamp
+from registry.events import BatchAnchored
+from registry.qr import qr_info
+from registry.records import Status
+from verifier.pipeline import Outcome, Verifier
+from verifier.qr import read_qr_image
+from verifier.state import EventIndex
+
+ELICENSE = Path(sys.executable).parent / "elicense"
+
+
+def test_demo_shows_every_outcome_in_process(tmp_path):
+    cases = run_demo(tmp_path, connect(None), rpc_url=None, licenses=60, echo=lambda _m: None)
+    outcomes = {c.got for c in cases}
+    assert outcomes == set(Outcome)  # every status of the pipeline appears
+    assert all(c.got is c.expected for c in cases)
+    presentations = json.loads((tmp_path / "demo" / "presentations.json").read_text())
+    assert set(presentations) == {c.name for c in cases}
+    valid = next(c for c in cases if c.name == "valid")
+    assert valid.qr_version is not None
+    assert valid.qr_version <= 15
+    assert read_qr_image((tmp_path / "demo" / "valid.png").read_bytes()) == valid.text
+
+
+def test_result_carries_issuer_anchor_fields_and_chain_state(issued: Issued):
+    result = issued.verifier.verify(issued.text(1))
+    assert result.status is Outcome.VALID
+    data = result.to_dict()
+    json.dumps(data, ensure_ascii=False)
+    assert data["issuer"]["name"] == "北京市市场监督管理局"
+    assert data["issuer"]["region"] == 110000
+    assert data["anchor"]["block_number"] > 0
+    assert data["chain"]["block_number"] == issued.state.block_number
+    assert data["chain"]["age_seconds"] >= 0
+    assert data["headline"] == {"zh": "有效", "en": "Valid"}
+    assert {f["key"] for f in data["disclosed"]} == {k for k in issued.rows[1].fields if k != "business_scope"}
+    assert data["hidden_fields"] == 1
+    reason = data["reasons"][0]
+    assert reason["zh"] and reason["en"]
+
+
+def test_tampered_and_malformed_disclose_nothing(issued: Issued):
+    text = issued.text(1)
+    forged = text[:-6] + ("0" if text[-6] != "0" else "1") + text[-5:]
+    for candidate in (forged, "LC1:", "not a qr code"):
+        result = issued.verifier.verify(candidate)
+        assert result.status in (Outcome.TAMPERED, Outcome.MALFORMED)
+        assert result.disclosed == []
+        assert result.reasons
+
+
+def test_a_batch_whose_digests_do_not_match_its_root_never_verifies(issued: Issued):
+    index = EventIndex()
+    for event in issued.client.get_events(issued.client.deployment.block_number):
+        if isinstance(event, BatchAnchored):
+            event = dataclasses.replace(event, root=b"\x01" * 32)
+        index.apply(event, latest_timestamp(issued.client.w3))
+    d = issued.client.deployment
+    verifier = Verifier(index, chain_id=d.chain_id, license_registry=d.license_registry)
+    result = verifier.verify(issued.text(1))
+    assert result.status is Outcome.NOT_ANCHORED
+    assert result.reasons[0].code == "invalid_batch"
+
+
+def test_a_revocation_by_a_stolen_key_is_ignored_once_the_compromise_is_declared(tmp_path):
+    world = make_issued(tmp_path, count=3)
+    client, department = world.client, world.department
+    key = department.account
+    assert key is not None
+    increase_time(client.w3, 60)
+    theft = latest_timestamp(client.w3)
+    client.revoke(key, department.issuer_id, [world.rows[1].digest], reason=66)  # the thief, with the key
+    world.state.sync()
+    assert world.verifier.verify(world.text(1)).status is Outcome.REVOKED
+    client.declare_key_compromised(world.authority, department.issuer_id, key.address, compromised_at=theft)
+    world.state.sync()
+    # licenses anchored before the theft stay valid, and the thief's revocation no longer counts
+    assert world.verifier.verify(world.text(1)).status is Outcome.VALID
+    assert world.verifier.verify(world.text(2)).status is Outcome.VALID
+    assert client.get_status(department.issuer_id, world.rows[1].digest).status is Status.REVOKED  # on chain
+    client.void_status_changes(world.authority, department.issuer_id, [world.rows[1].digest])
+    world.state.sync()
+    assert world.verifier.verify(world.text(1)).status is Outcome.VALID
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ELICENSE), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ELICENSE_HOME": "", "ELICENSE_RPC_URL": ""},
+    )
+
+
+def test_demo_on_a_node_then_verify_every_case_again_with_the_cli(tmp_path, hardhat_node):
+    home = tmp_path / "home"
+    demo = _cli("--home", str(home), "--rpc-url", hardhat_node.url, "demo", "--licenses", "40", "--json")
+    assert demo.returncode == 0, demo.stderr
+    report = json.loads(demo.stdout)
+    assert all(c["expected"] == c["got"] for c in report["cases"])
+    presentations = json.loads((home / "demo" / "presentations.json").read_text())
+    for name, case in presentations.items():
+        result = _cli("--home", str(home), "--rpc-url", hardhat_node.url, "verify", "--text", case["text"], "--json")
+        data = json.loads(result.stdout)
+        assert data["status"] == case["expected"], name
+        assert result.returncode == (0 if case["expected"] == "valid" else 1)
+    image = _cli(
+        "--home", str(home), "--rpc-url", hardhat_node.url, "verify", "--image", str(home / "demo" / "revoked.png")
+    )
+    assert image.returncode == 1
+    assert "REVOKED" in image.stdout
+    assert "已吊销" in image.stdout
+    assert qr_info(presentations["valid"]["text"]).version <= 15
