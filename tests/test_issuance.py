@@ -72,7 +72,8 @@ def test_anchoring_resumes_a_prepared_batch_and_never_anchors_twice(fresh: Issue
     rows2 = dept.issue_many([SampleFactory(12).business_license() for _ in range(3)])
     tree2 = MerkleTree(sorted(r.digest for r in rows2))
     dept.store.prepare_batch(tree2.root, dept.signer.address, tree2.digests)
-    assert dept.client is not None and dept.account is not None
+    assert dept.client is not None
+    assert dept.account is not None
     dept.client.anchor(dept.account, list(tree2.digests))
     before = dept.client.block_number()
     assert dept.anchor_pending() == []
