@@ -153,7 +153,8 @@ class IssuerStore:
         metadata.create_all(self.engine)
 
     @classmethod
-    def at(cls, path: Path) -> IssuerStore:
+    def at(cls, path: str | Path) -> IssuerStore:
+        path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         return cls(sqlite_url(path))
 

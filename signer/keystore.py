@@ -87,13 +87,13 @@ def _write_new(path: Path, document: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
 
 
-def create_keystore(path: Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> str:
+def create_keystore(path: str | Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> str:
     """Generate a new secp256k1 key, store it encrypted at ``path``; return its address."""
     account = Account.create()
     return import_keystore(path, account.key, password, scrypt_n=scrypt_n)
 
 
-def import_keystore(path: Path, private_key: bytes, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> str:
+def import_keystore(path: str | Path, private_key: bytes, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> str:
     """Store an existing 32-byte private key encrypted at ``path``; return its address."""
     if not isinstance(private_key, bytes) or len(private_key) != 32:
         raise KeystoreError("a private key must be 32 bytes")
@@ -104,11 +104,12 @@ def import_keystore(path: Path, private_key: bytes, password: str, *, scrypt_n: 
         document = Account.encrypt(private_key, password, kdf="scrypt", iterations=scrypt_n)
     except ValueError as exc:
         raise KeystoreError(f"not a valid secp256k1 private key: {exc}") from None
-    _write_new(path, dict(document))
+    _write_new(Path(path), dict(document))
     return to_checksum_address("0x" + str(document["address"]).removeprefix("0x"))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -124,7 +125,7 @@ def _read(path: Path) -> dict[str, Any]:
     return document
 
 
-def keystore_address(path: Path) -> str:
+def keystore_address(path: str | Path) -> str:
     """The address recorded in a keystore, without decrypting it."""
     document = _read(path)
     address = document.get("address")
@@ -133,7 +134,7 @@ def keystore_address(path: Path) -> str:
     return to_checksum_address("0x" + address.removeprefix("0x"))
 
 
-def load_account(path: Path, password: str) -> LocalAccount:
+def load_account(path: str | Path, password: str) -> LocalAccount:
     """Decrypt a keystore into a signing account."""
     document = _read(path)
     try:
