@@ -25,6 +25,7 @@ const {
   makeDigests,
   makeBatch,
   nextTimestamp,
+  txTimestamp,
 } = require("./helpers");
 
 const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
@@ -96,11 +97,22 @@ async function statusesOf(ctx, digests, issuerId = ISSUER_ID) {
   return Promise.all(digests.map((d) => ctx.registry.getStatus(issuerId, d)));
 }
 
-async function expectStatuses(ctx, digests, status, reason, replacements, issuerId = ISSUER_ID) {
+/** Who set a status and when, for a status never changed. */
+const UNSET = { setBy: ethers.ZeroAddress, setAt: 0n };
+
+/** Who set a status and when: `by` (a signer or an address) in the block of `tx` (a response or a promise). */
+async function setBy(by, tx) {
+  return { setBy: typeof by === "string" ? by : by.address, setAt: await txTimestamp(await tx) };
+}
+
+/** Every digest has exactly this status, reason, setter (`set`, as from `setBy`) and replacement. */
+async function expectStatuses(ctx, digests, status, reason, set, replacements, issuerId = ISSUER_ID) {
   for (const [i, d] of digests.entries()) {
     expect(await ctx.registry.getStatus(issuerId, d)).to.deep.equal([
       status,
       BigInt(reason),
+      set.setBy,
+      set.setAt,
       replacements ? replacements[i] : ethers.ZeroHash,
     ]);
   }
@@ -128,6 +140,7 @@ function shouldBehaveLikeStatusChange(name) {
           this.digests,
           op.to,
           REASON,
+          await setBy(caller, tx),
           name === "supersede" ? this.digests.map(replacementOf) : undefined,
         );
       });
@@ -196,10 +209,11 @@ function shouldBehaveLikeStatusChange(name) {
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
         .withArgs(OTHER_ISSUER_ID, this.key.address);
       if (name === "reinstate") await this.registry.connect(this.otherKey).suspend(OTHER_ISSUER_ID, d, 1);
-      await expect(op.send(this, this.otherAuthority, OTHER_ISSUER_ID, d, REASON))
-        .to.emit(this.registry, op.event);
-      await expectStatuses(this, d, op.to, REASON, name === "supersede" ? d.map(replacementOf) : undefined, OTHER_ISSUER_ID);
-      await expectStatuses(this, d, Status.Active, 0);
+      const tx = op.send(this, this.otherAuthority, OTHER_ISSUER_ID, d, REASON);
+      await expect(tx).to.emit(this.registry, op.event);
+      const set = await setBy(this.otherAuthority, tx);
+      await expectStatuses(this, d, op.to, REASON, set, name === "supersede" ? d.map(replacementOf) : undefined, OTHER_ISSUER_ID);
+      await expectStatuses(this, d, Status.Active, 0, UNSET);
     });
 
     it("records a contract key as the actor (msg.sender, not tx.origin)", async function () {
@@ -219,6 +233,15 @@ function shouldBehaveLikeStatusChange(name) {
       } else {
         await expect(tx).to.emit(this.registry, op.event).withArgs(ISSUER_ID, forwarder, REASON, this.digests);
       }
+      // ... and as the status's `setBy`
+      await expectStatuses(
+        this,
+        this.digests,
+        op.to,
+        REASON,
+        await setBy(forwarder, tx),
+        name === "supersede" ? this.digests.map(replacementOf) : undefined,
+      );
     });
 
     it("reverts for an unknown issuer", async function () {
@@ -257,15 +280,87 @@ function shouldBehaveLikeStatusChange(name) {
     it("changes only the status of the given issuer's licenses", async function () {
       await op.prepare(this, this.digests);
       await op.send(this, this.authority, ISSUER_ID, this.digests, REASON);
-      await expectStatuses(this, this.digests, Status.Active, 0, undefined, OTHER_ISSUER_ID);
+      await expectStatuses(this, this.digests, Status.Active, 0, UNSET, undefined, OTHER_ISSUER_ID);
     });
 
     it("still works for an inactive issuer", async function () {
       await op.prepare(this, this.digests);
       await this.trust.connect(this.authority).setIssuerActive(ISSUER_ID, false);
-      await expect(op.send(this, this.key, ISSUER_ID, this.digests, REASON)).to.emit(this.registry, op.event);
+      const tx = op.send(this, this.key, ISSUER_ID, this.digests, REASON);
+      await expect(tx).to.emit(this.registry, op.event);
+      expect((await this.registry.getStatus(ISSUER_ID, this.digests[0])).setBy).to.equal(this.key.address);
     });
   });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Signed licenses: EIP-712 signatures under the registry's domain, anchored in one batch
+// ------------------------------------------------------------------------------------------------
+
+const TYPES = {
+  License: [
+    { name: "formatVersion", type: "uint16" },
+    { name: "licenseType", type: "bytes32" },
+    { name: "licenseId", type: "string" },
+    { name: "issuerId", type: "bytes32" },
+    { name: "validFrom", type: "uint32" },
+    { name: "validTo", type: "uint32" },
+    { name: "fieldCommitments", type: "bytes32[]" },
+  ],
+};
+
+function header(i, tag = "A", issuerId = ISSUER_ID) {
+  return {
+    formatVersion: 1,
+    licenseType: LICENSE_TYPE,
+    licenseId: `91110000-${tag}-${String(i).padStart(6, "0")}`,
+    issuerId,
+    validFrom: 20000,
+    validTo: 2 ** 32 - 1,
+  };
+}
+
+async function domain(ctx) {
+  const { chainId } = await ethers.provider.getNetwork();
+  return {
+    name: "E-License Registry",
+    version: "1",
+    chainId,
+    verifyingContract: await ctx.registry.getAddress(),
+  };
+}
+
+/**
+ * `count` licenses of `issuerId` signed by `signer`, anchored in one batch by `anchorer`; with
+ * proofs and signatures, the batch root and its anchoring time.
+ */
+async function issue(ctx, count, signer, anchorer = signer, tag = "A", issuerId = ISSUER_ID) {
+  const licenses = [];
+  for (let i = 0; i < count; ++i) {
+    const h = header(i, tag, issuerId);
+    const fieldCommitments = makeDigests(3, `commitment-${tag}-${i}`);
+    const value = { ...h, fieldCommitments };
+    const digest = ethers.TypedDataEncoder.hashStruct("License", TYPES, value);
+    const sig = ethers.Signature.from(await signer.signTypedData(await domain(ctx), TYPES, value));
+    licenses.push({ header: h, fieldCommitments, digest, r: sig.r, vs: sig.yParityAndS });
+  }
+  licenses.sort((a, b) => (BigInt(a.digest) < BigInt(b.digest) ? -1 : 1));
+  const digests = licenses.map((l) => l.digest);
+  const root = merkleRoot(digests);
+  licenses.forEach((l, i) => (l.proof = merkleProof(digests, i)));
+  await ctx.registry.connect(anchorer).anchor(root, digests);
+  const { timestamp } = await ctx.registry.getAnchor(root);
+  return { licenses, root, digests, timestamp };
+}
+
+/** `checkLicense` of `license` in the batch `root`, as a license of `issuerId`. */
+async function check(ctx, license, root, issuerId = ISSUER_ID) {
+  return ctx.registry.checkLicense(issuerId, license.digest, license.r, license.vs, root, license.proof);
+}
+
+/** The all-zero result of `checkLicense` but for the signer. */
+function notAnchored(signer) {
+  return [false, signer, ethers.ZeroHash, false, 0n, Status.Active];
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -582,9 +677,22 @@ describe("LicenseRegistry", function () {
   });
 
   describe("getStatus", function () {
-    it("is Active with no reason and no replacement by default", async function () {
-      await expectStatuses(this, this.digests, Status.Active, 0);
-      await expectStatuses(this, [ethers.id("never anchored")], Status.Active, 0);
+    it("is Active with no reason, no setter, no time and no replacement by default", async function () {
+      await expectStatuses(this, this.digests, Status.Active, 0, UNSET);
+      await expectStatuses(this, [ethers.id("never anchored")], Status.Active, 0, UNSET);
+      await expectStatuses(this, this.digests, Status.Active, 0, UNSET, undefined, OTHER_ISSUER_ID);
+    });
+
+    it("names its fields status, reason, setBy, setAt and replacement", async function () {
+      const d = this.digests[0];
+      const tx = this.registry.connect(this.key).supersede(ISSUER_ID, [d], [replacementOf(d)], 6);
+      const { setAt } = await setBy(this.key, tx);
+      const status = await this.registry.getStatus(ISSUER_ID, d);
+      expect(status.status).to.equal(Status.Superseded);
+      expect(status.reason).to.equal(6n);
+      expect(status.setBy).to.equal(this.key.address);
+      expect(status.setAt).to.equal(setAt);
+      expect(status.replacement).to.equal(replacementOf(d));
     });
   });
 
@@ -594,15 +702,14 @@ describe("LicenseRegistry", function () {
 
   describe("suspend", function () {
     it("suspends active licenses, emitting LicensesSuspended", async function () {
-      await expect(this.registry.connect(this.key).suspend(ISSUER_ID, this.digests, 7))
-        .to.emit(this.registry, "LicensesSuspended")
-        .withArgs(ISSUER_ID, this.key.address, 7, this.digests);
-      await expectStatuses(this, this.digests, Status.Suspended, 7);
+      const tx = this.registry.connect(this.key).suspend(ISSUER_ID, this.digests, 7);
+      await expect(tx).to.emit(this.registry, "LicensesSuspended").withArgs(ISSUER_ID, this.key.address, 7, this.digests);
+      await expectStatuses(this, this.digests, Status.Suspended, 7, await setBy(this.key, tx));
     });
 
     it("records the maximum reason code", async function () {
-      await this.registry.connect(this.authority).suspend(ISSUER_ID, this.digests.slice(0, 1), 65535);
-      await expectStatuses(this, this.digests.slice(0, 1), Status.Suspended, 65535);
+      const tx = this.registry.connect(this.authority).suspend(ISSUER_ID, this.digests.slice(0, 1), 65535);
+      await expectStatuses(this, this.digests.slice(0, 1), Status.Suspended, 65535, await setBy(this.authority, tx));
     });
 
     shouldBehaveLikeStatusChange("suspend");
@@ -610,20 +717,23 @@ describe("LicenseRegistry", function () {
 
   describe("reinstate", function () {
     it("makes suspended licenses active again, emitting LicensesReinstated", async function () {
-      await this.registry.connect(this.authority).suspend(ISSUER_ID, this.digests, 7);
-      await expect(this.registry.connect(this.authority).reinstate(ISSUER_ID, this.digests, 8))
+      await this.registry.connect(this.key).suspend(ISSUER_ID, this.digests, 7);
+      await time.increase(10);
+      const tx = this.registry.connect(this.authority).reinstate(ISSUER_ID, this.digests, 8);
+      await expect(tx)
         .to.emit(this.registry, "LicensesReinstated")
         .withArgs(ISSUER_ID, this.authority.address, 8, this.digests);
-      await expectStatuses(this, this.digests, Status.Active, 8);
+      // the reinstatement is the status's last change: its setter and time replace the suspension's
+      await expectStatuses(this, this.digests, Status.Active, 8, await setBy(this.authority, tx));
     });
 
     it("allows Active -> Suspended -> Active repeatedly", async function () {
       const d = this.digests.slice(0, 2);
       for (let i = 0; i < 3; ++i) {
-        await this.registry.connect(this.key).suspend(ISSUER_ID, d, 1);
-        await expectStatuses(this, d, Status.Suspended, 1);
-        await this.registry.connect(this.authority).reinstate(ISSUER_ID, d, 2);
-        await expectStatuses(this, d, Status.Active, 2);
+        const suspension = await this.registry.connect(this.key).suspend(ISSUER_ID, d, 1);
+        await expectStatuses(this, d, Status.Suspended, 1, await setBy(this.key, suspension));
+        const reinstatement = await this.registry.connect(this.authority).reinstate(ISSUER_ID, d, 2);
+        await expectStatuses(this, d, Status.Active, 2, await setBy(this.authority, reinstatement));
       }
     });
 
@@ -632,18 +742,18 @@ describe("LicenseRegistry", function () {
 
   describe("revoke", function () {
     it("revokes active licenses, emitting LicensesRevoked", async function () {
-      await expect(this.registry.connect(this.key).revoke(ISSUER_ID, this.digests, 3))
-        .to.emit(this.registry, "LicensesRevoked")
-        .withArgs(ISSUER_ID, this.key.address, 3, this.digests);
-      await expectStatuses(this, this.digests, Status.Revoked, 3);
+      const tx = this.registry.connect(this.key).revoke(ISSUER_ID, this.digests, 3);
+      await expect(tx).to.emit(this.registry, "LicensesRevoked").withArgs(ISSUER_ID, this.key.address, 3, this.digests);
+      await expectStatuses(this, this.digests, Status.Revoked, 3, await setBy(this.key, tx));
     });
 
     it("revokes suspended licenses", async function () {
       await this.registry.connect(this.key).suspend(ISSUER_ID, this.digests.slice(0, 2), 1);
-      await expect(this.registry.connect(this.authority).revoke(ISSUER_ID, this.digests, 4))
+      const tx = this.registry.connect(this.authority).revoke(ISSUER_ID, this.digests, 4);
+      await expect(tx)
         .to.emit(this.registry, "LicensesRevoked")
         .withArgs(ISSUER_ID, this.authority.address, 4, this.digests);
-      await expectStatuses(this, this.digests, Status.Revoked, 4);
+      await expectStatuses(this, this.digests, Status.Revoked, 4, await setBy(this.authority, tx));
     });
 
     shouldBehaveLikeStatusChange("revoke");
@@ -653,10 +763,11 @@ describe("LicenseRegistry", function () {
     it("supersedes active and suspended licenses, emitting LicensesSuperseded", async function () {
       const replacements = this.digests.map(replacementOf);
       await this.registry.connect(this.key).suspend(ISSUER_ID, this.digests.slice(0, 2), 1);
-      await expect(this.registry.connect(this.key).supersede(ISSUER_ID, this.digests, replacements, 5))
+      const tx = this.registry.connect(this.key).supersede(ISSUER_ID, this.digests, replacements, 5);
+      await expect(tx)
         .to.emit(this.registry, "LicensesSuperseded")
         .withArgs(ISSUER_ID, this.key.address, 5, this.digests, replacements);
-      await expectStatuses(this, this.digests, Status.Superseded, 5, replacements);
+      await expectStatuses(this, this.digests, Status.Superseded, 5, await setBy(this.key, tx), replacements);
     });
 
     it("reverts with LicenseRegistryLengthMismatch", async function () {
@@ -689,7 +800,7 @@ describe("LicenseRegistry", function () {
         await expect(this.registry.connect(this.key).supersede(ISSUER_ID, d, replacements, 5))
           .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidReplacement")
           .withArgs(bad, replacement);
-        await expectStatuses(this, d, Status.Active, 0);
+        await expectStatuses(this, d, Status.Active, 0, UNSET);
       }
     });
 
@@ -730,6 +841,8 @@ describe("LicenseRegistry", function () {
             expect(await this.registry.getStatus(ISSUER_ID, d)).to.deep.equal([
               Status[outcome],
               9n,
+              this.authority.address,
+              await txTimestamp(await call),
               opName === "supersede" ? replacementOf(d) : ethers.ZeroHash,
             ]);
             expect(op.to).to.equal(Status[outcome]);
@@ -753,30 +866,31 @@ describe("LicenseRegistry", function () {
   describe("atomicity", function () {
     it("a revoke failing on the last digest leaves no digest changed", async function () {
       const d = this.digests;
-      await this.registry.connect(this.key).revoke(ISSUER_ID, [d[4]], 1);
+      const revocation = await this.registry.connect(this.key).revoke(ISSUER_ID, [d[4]], 1);
       await expect(this.registry.connect(this.key).revoke(ISSUER_ID, d, 2))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusFinal")
         .withArgs(d[4], Status.Revoked);
-      await expectStatuses(this, d.slice(0, 4), Status.Active, 0);
+      await expectStatuses(this, d.slice(0, 4), Status.Active, 0, UNSET);
+      await expectStatuses(this, [d[4]], Status.Revoked, 1, await setBy(this.key, revocation));
     });
 
     it("a suspend failing on a suspended digest leaves no digest changed", async function () {
       const d = this.digests;
-      await this.registry.connect(this.key).suspend(ISSUER_ID, [d[3]], 1);
+      const suspension = await this.registry.connect(this.key).suspend(ISSUER_ID, [d[3]], 1);
       await expect(this.registry.connect(this.key).suspend(ISSUER_ID, d, 2))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
         .withArgs(d[3], Status.Suspended, Status.Suspended);
-      await expectStatuses(this, [d[0], d[1], d[2], d[4]], Status.Active, 0);
-      await expectStatuses(this, [d[3]], Status.Suspended, 1);
+      await expectStatuses(this, [d[0], d[1], d[2], d[4]], Status.Active, 0, UNSET);
+      await expectStatuses(this, [d[3]], Status.Suspended, 1, await setBy(this.key, suspension));
     });
 
     it("a reinstate failing on an active digest leaves no digest changed", async function () {
       const d = this.digests;
-      await this.registry.connect(this.key).suspend(ISSUER_ID, d.slice(0, 3), 1);
+      const suspension = await this.registry.connect(this.key).suspend(ISSUER_ID, d.slice(0, 3), 1);
       await expect(this.registry.connect(this.key).reinstate(ISSUER_ID, d, 2))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
         .withArgs(d[3], Status.Active, Status.Active);
-      await expectStatuses(this, d.slice(0, 3), Status.Suspended, 1);
+      await expectStatuses(this, d.slice(0, 3), Status.Suspended, 1, await setBy(this.key, suspension));
     });
 
     it("a digest repeated in one call fails on its second occurrence and changes nothing", async function () {
@@ -787,17 +901,17 @@ describe("LicenseRegistry", function () {
       await expect(this.registry.connect(this.key).suspend(ISSUER_ID, [d[0], d[0]], 2))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryInvalidTransition")
         .withArgs(d[0], Status.Suspended, Status.Suspended);
-      await expectStatuses(this, d, Status.Active, 0);
+      await expectStatuses(this, d, Status.Active, 0, UNSET);
     });
 
     it("a supersede failing on a superseded digest leaves no digest or replacement changed", async function () {
       const d = this.digests;
-      await this.registry.connect(this.key).supersede(ISSUER_ID, [d[1]], [replacementOf(d[1])], 1);
+      const supersession = await this.registry.connect(this.key).supersede(ISSUER_ID, [d[1]], [replacementOf(d[1])], 1);
       await expect(this.registry.connect(this.key).supersede(ISSUER_ID, d, d.map((x) => ethers.id(x)), 2))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusFinal")
         .withArgs(d[1], Status.Superseded);
-      await expectStatuses(this, [d[0], d[2], d[3], d[4]], Status.Active, 0);
-      await expectStatuses(this, [d[1]], Status.Superseded, 1, [replacementOf(d[1])]);
+      await expectStatuses(this, [d[0], d[2], d[3], d[4]], Status.Active, 0, UNSET);
+      await expectStatuses(this, [d[1]], Status.Superseded, 1, await setBy(this.key, supersession), [replacementOf(d[1])]);
     });
   });
 
@@ -806,63 +920,6 @@ describe("LicenseRegistry", function () {
   // ----------------------------------------------------------------------------------------------
 
   describe("license checks", function () {
-    const TYPES = {
-      License: [
-        { name: "formatVersion", type: "uint16" },
-        { name: "licenseType", type: "bytes32" },
-        { name: "licenseId", type: "string" },
-        { name: "issuerId", type: "bytes32" },
-        { name: "validFrom", type: "uint32" },
-        { name: "validTo", type: "uint32" },
-        { name: "fieldCommitments", type: "bytes32[]" },
-      ],
-    };
-
-    function header(i, tag = "A") {
-      return {
-        formatVersion: 1,
-        licenseType: LICENSE_TYPE,
-        licenseId: `91110000-${tag}-${String(i).padStart(6, "0")}`,
-        issuerId: ISSUER_ID,
-        validFrom: 20000,
-        validTo: 2 ** 32 - 1,
-      };
-    }
-
-    async function domain(ctx) {
-      const { chainId } = await ethers.provider.getNetwork();
-      return {
-        name: "E-License Registry",
-        version: "1",
-        chainId,
-        verifyingContract: await ctx.registry.getAddress(),
-      };
-    }
-
-    /** Licenses signed by `signer`, anchored in one batch by `anchorer`; with proofs and signatures. */
-    async function issue(ctx, count, signer, anchorer = signer, tag = "A") {
-      const licenses = [];
-      for (let i = 0; i < count; ++i) {
-        const h = header(i, tag);
-        const fieldCommitments = makeDigests(3, `commitment-${i}`);
-        const value = { ...h, fieldCommitments };
-        const digest = ethers.TypedDataEncoder.hashStruct("License", TYPES, value);
-        const sig = ethers.Signature.from(await signer.signTypedData(await domain(ctx), TYPES, value));
-        licenses.push({ header: h, fieldCommitments, digest, r: sig.r, vs: sig.yParityAndS });
-      }
-      licenses.sort((a, b) => (BigInt(a.digest) < BigInt(b.digest) ? -1 : 1));
-      const digests = licenses.map((l) => l.digest);
-      const root = merkleRoot(digests);
-      licenses.forEach((l, i) => (l.proof = merkleProof(digests, i)));
-      await ctx.registry.connect(anchorer).anchor(root, digests);
-      const { timestamp } = await ctx.registry.getAnchor(root);
-      return { licenses, root, digests, timestamp };
-    }
-
-    async function check(ctx, license, root) {
-      return ctx.registry.checkLicense(license.digest, license.r, license.vs, root, license.proof);
-    }
-
     describe("licenseDigest", function () {
       it("is the EIP-712 struct hash of the header and the sorted commitments", async function () {
         const typeString =
@@ -950,6 +1007,13 @@ describe("LicenseRegistry", function () {
             Status.Active,
           ]);
         }
+        const result = await check(this, licenses[0], root);
+        expect(result.anchored).to.be.true;
+        expect(result.signer).to.equal(this.key.address);
+        expect(result.issuerId).to.equal(ISSUER_ID);
+        expect(result.keyValidAtAnchor).to.be.true;
+        expect(result.anchoredAt).to.equal(timestamp);
+        expect(result.status).to.equal(Status.Active);
       });
 
       it("reports the license's status", async function () {
@@ -966,41 +1030,87 @@ describe("LicenseRegistry", function () {
         expect((await check(this, a, root)).status).to.equal(Status.Suspended);
       });
 
-      it("reports a root never anchored, or a wrong proof, as not anchored", async function () {
+      it("reports a root never anchored, or a wrong proof, as not anchored: all zero but the signer", async function () {
         const { licenses, root, timestamp } = await issue(this, 3, this.key);
         const [a, b] = licenses;
-        const never = ethers.id("never anchored");
-        expect(await check(this, a, never)).to.deep.equal([
-          false,
-          this.key.address,
-          ethers.ZeroHash,
-          false,
-          0n,
-          Status.Active,
-        ]);
-        const wrong = { ...a, proof: b.proof };
-        expect(await check(this, wrong, root)).to.deep.equal([
-          false,
-          this.key.address,
-          ISSUER_ID,
-          false,
-          0n,
-          Status.Active,
-        ]);
+        await this.registry.connect(this.key).revoke(ISSUER_ID, [a.digest], 1);
+        expect(await check(this, a, ethers.id("never anchored"))).to.deep.equal(notAnchored(this.key.address));
+        expect(await check(this, { ...a, proof: b.proof }, root)).to.deep.equal(notAnchored(this.key.address));
+        expect(await check(this, { ...a, proof: [] }, root)).to.deep.equal(notAnchored(this.key.address));
+        // the proof of `a` does not prove `b` either (b's signature, a's proof)
+        expect(await check(this, { ...b, proof: a.proof }, root)).to.deep.equal(notAnchored(this.key.address));
         expect(timestamp).to.be.greaterThan(0n);
+      });
+
+      it("reports nothing but the signer for the zero issuer id, even for a root of the digest never anchored", async function () {
+        const { licenses, root } = await issue(this, 2, this.key);
+        const [a] = licenses;
+        expect(await check(this, a, root, ethers.ZeroHash)).to.deep.equal(notAnchored(this.key.address));
+        // a root made up of the digest alone (proof []) has no anchor, whose issuer id is zero
+        const madeUp = merkleRoot([a.digest]);
+        expect(await this.registry.isInBatch(madeUp, [], a.digest)).to.be.true;
+        expect((await this.registry.getAnchor(madeUp)).issuerId).to.equal(ethers.ZeroHash);
+        expect(await check(this, { ...a, proof: [] }, madeUp, ethers.ZeroHash)).to.deep.equal(
+          notAnchored(this.key.address),
+        );
+      });
+
+      it("reports a batch anchored by another issuer as not anchored (cross-issuer)", async function () {
+        // another issuer's key signs and anchors a license claiming to be of ISSUER_ID
+        const forged = await issue(this, 2, this.otherKey, this.otherKey, "X", ISSUER_ID);
+        const [license] = forged.licenses;
+        expect(license.header.issuerId).to.equal(ISSUER_ID);
+        expect(await check(this, license, forged.root, ISSUER_ID)).to.deep.equal(notAnchored(this.otherKey.address));
+        // as a license of the issuer that anchored it, it is
+        expect(await check(this, license, forged.root, OTHER_ISSUER_ID)).to.deep.equal([
+          true,
+          this.otherKey.address,
+          OTHER_ISSUER_ID,
+          true,
+          forged.timestamp,
+          Status.Active,
+        ]);
+        // and the other way round: ISSUER_ID's batch checked as OTHER_ISSUER_ID's, whatever its status there
+        const own = await issue(this, 1, this.key);
+        await this.registry.connect(this.otherKey).revoke(OTHER_ISSUER_ID, [own.licenses[0].digest], 1);
+        expect(await check(this, own.licenses[0], own.root, OTHER_ISSUER_ID)).to.deep.equal(
+          notAnchored(this.key.address),
+        );
+        expect(await check(this, own.licenses[0], own.root, UNKNOWN_ISSUER_ID)).to.deep.equal(
+          notAnchored(this.key.address),
+        );
+      });
+
+      it("reverts for an invalid signature", async function () {
+        const { licenses, root } = await issue(this, 1, this.key);
+        const [a] = licenses;
+        await expect(
+          this.registry.checkLicense(ISSUER_ID, a.digest, ethers.ZeroHash, ethers.ZeroHash, root, a.proof),
+        ).to.be.revertedWithCustomError(this.registry, "ECDSAInvalidSignature");
       });
 
       it("reports keyValidAtAnchor == false for a license signed by a key other than the anchoring key", async function () {
         const now = BigInt(await time.latest());
         await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
-        const { licenses, root } = await issue(this, 2, this.spareKey, this.key);
-        const result = await check(this, licenses[0], root);
-        expect(result.anchored).to.be.true;
-        expect(result.signer).to.equal(this.spareKey.address);
-        expect(result.keyValidAtAnchor).to.be.false;
+        const { licenses, root, timestamp } = await issue(this, 2, this.spareKey, this.key);
+        expect(await check(this, licenses[0], root)).to.deep.equal([
+          true,
+          this.spareKey.address,
+          ISSUER_ID,
+          false,
+          timestamp,
+          Status.Active,
+        ]);
         // ... and for a signature by a key of another issuer
-        const forged = await issue(this, 1, this.otherKey, this.key);
-        expect((await check(this, forged.licenses[0], forged.root)).keyValidAtAnchor).to.be.false;
+        const forged = await issue(this, 1, this.otherKey, this.key, "B");
+        expect(await check(this, forged.licenses[0], forged.root)).to.deep.equal([
+          true,
+          this.otherKey.address,
+          ISSUER_ID,
+          false,
+          forged.timestamp,
+          Status.Active,
+        ]);
       });
 
       it("follows a compromise of the anchoring key: anchored at or after compromisedAt is not valid", async function () {
@@ -1010,14 +1120,23 @@ describe("LicenseRegistry", function () {
         await time.increase(10);
         await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, late.timestamp);
         expect((await check(this, early.licenses[0], early.root)).keyValidAtAnchor).to.be.true;
-        expect((await check(this, late.licenses[0], late.root)).keyValidAtAnchor).to.be.false;
-        expect((await check(this, late.licenses[0], late.root)).anchored).to.be.true;
+        expect(await check(this, late.licenses[0], late.root)).to.deep.equal([
+          true,
+          this.key.address,
+          ISSUER_ID,
+          false,
+          late.timestamp,
+          Status.Active,
+        ]);
       });
 
       it("a routine retirement or rotation keeps earlier licenses valid", async function () {
         const { licenses, root } = await issue(this, 2, this.key);
         await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
         expect((await check(this, licenses[0], root)).keyValidAtAnchor).to.be.true;
+        const next = await issue(this, 2, this.newKey, this.newKey, "B");
+        await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address);
+        expect((await check(this, next.licenses[0], next.root)).keyValidAtAnchor).to.be.true;
       });
     });
   });

@@ -18,6 +18,8 @@ const {
   makeInvalidKey,
   nextTimestamp,
   txTimestamp,
+  eventsOf,
+  makeBatch,
 } = require("./helpers");
 
 const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
@@ -63,18 +65,31 @@ function shouldOnlyAllowRegionAuthority(send) {
 }
 
 /**
- * `send(ctx, caller, issuerId)` performs a key-management action open to the authorities of the
- * issuer's region and to the issuer's keys valid now (it succeeds for `ctx.authority` and
- * `ctx.key` with ISSUER_ID).
+ * `send(ctx, caller, issuerId, key)` performs a key-management action on `key` open to the
+ * authorities of the issuer's region and to `key` itself while it is valid now (it succeeds for
+ * `ctx.authority`, and for `ctx.key` acting on itself, with ISSUER_ID and `key == ctx.key`).
  */
-function shouldOnlyAllowIssuerOrAuthority(send) {
-  describe("access (a key of the issuer valid now, or a region authority)", function () {
+function shouldOnlyAllowKeyItselfOrAuthority(send) {
+  describe("access (the key concerned itself while valid now, or a region authority)", function () {
     it("succeeds for an authority of the issuer's region", async function () {
-      await expect(send(this, this.authority, ISSUER_ID)).not.to.be.reverted;
+      await expect(send(this, this.authority, ISSUER_ID, this.key)).not.to.be.reverted;
     });
 
-    it("succeeds for a key of the issuer valid now", async function () {
-      await expect(send(this, this.key, ISSUER_ID)).not.to.be.reverted;
+    it("succeeds for the key itself, valid now", async function () {
+      await expect(send(this, this.key, ISSUER_ID, this.key)).not.to.be.reverted;
+    });
+
+    it("reverts for another valid key of the same issuer, either way round", async function () {
+      const now = BigInt(await time.latest());
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
+      await expect(send(this, this.spareKey, ISSUER_ID, this.key))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.spareKey.address);
+      await expect(send(this, this.key, ISSUER_ID, this.spareKey))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+      expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, now, OPEN_END]);
     });
 
     const others = {
@@ -86,32 +101,54 @@ function shouldOnlyAllowIssuerOrAuthority(send) {
     for (const [who, description] of Object.entries(others)) {
       it(`reverts for ${description}`, async function () {
         const caller = this[who];
-        await expect(send(this, caller, ISSUER_ID))
+        await expect(send(this, caller, ISSUER_ID, this.key))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
           .withArgs(ISSUER_ID, caller.address);
       });
     }
 
+    it("reverts for a caller acting on itself under an issuer it is not a key of", async function () {
+      // a valid key of another issuer, named under ISSUER_ID
+      await expect(send(this, this.otherKey, ISSUER_ID, this.otherKey))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.otherKey.address);
+      // a valid key of ISSUER_ID, named under another issuer
+      await expect(send(this, this.key, OTHER_ISSUER_ID, this.key))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(OTHER_ISSUER_ID, this.key.address);
+      // an account that is no key at all (access is checked before the key is looked up)
+      await expect(send(this, this.stranger, ISSUER_ID, this.stranger))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.stranger.address);
+    });
+
     for (const kind of INVALID_KEY_KINDS) {
-      it(`reverts for ${kind} of the issuer`, async function () {
+      it(`reverts for the key itself when it is ${kind}, and for it acting on another key`, async function () {
         const caller = await makeInvalidKey(this, kind);
-        await expect(send(this, caller, ISSUER_ID))
+        const before = await this.trust.getKey(caller.address);
+        await expect(send(this, caller, ISSUER_ID, caller))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
           .withArgs(ISSUER_ID, caller.address);
+        await expect(send(this, caller, ISSUER_ID, this.key))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, caller.address);
+        expect(await this.trust.getKey(caller.address)).to.deep.equal(before);
       });
     }
 
     it("reverts for a removed authority", async function () {
       await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
-      await expect(send(this, this.authority, ISSUER_ID))
+      await expect(send(this, this.authority, ISSUER_ID, this.key))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.authority.address);
     });
 
-    it("reverts for an unknown issuer", async function () {
-      await expect(send(this, this.authority, UNKNOWN_ISSUER_ID))
-        .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownIssuer")
-        .withArgs(UNKNOWN_ISSUER_ID);
+    it("reverts for an unknown issuer, for an authority and for the key itself", async function () {
+      for (const caller of [this.authority, this.key]) {
+        await expect(send(this, caller, UNKNOWN_ISSUER_ID, this.key))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownIssuer")
+          .withArgs(UNKNOWN_ISSUER_ID);
+      }
     });
   });
 }
@@ -287,7 +324,7 @@ describe("TrustRegistry", function () {
         [() => asAuthority.setIssuerActive(ISSUER_ID, false), notAuthority],
         [() => asAuthority.permitLicenseType(ISSUER_ID, LICENSE_TYPE, now, OPEN_END), notAuthority],
         [() => asAuthority.declareKeyCompromised(ISSUER_ID, key.address, now), notAuthority],
-        [() => asAuthority.addKey(ISSUER_ID, newKey.address, now, OPEN_END), notIssuerOrAuthority],
+        [() => asAuthority.addKey(ISSUER_ID, newKey.address, now, OPEN_END), notAuthority],
         [() => asAuthority.rotateKey(ISSUER_ID, key.address, newKey.address), notIssuerOrAuthority],
         [() => asAuthority.retireKey(ISSUER_ID, key.address), notIssuerOrAuthority],
       ];
@@ -460,7 +497,7 @@ describe("TrustRegistry", function () {
   // ----------------------------------------------------------------------------------------------
 
   describe("addKey", function () {
-    it("adds a key with its window and emits KeyAdded (authority)", async function () {
+    it("adds a key with its window and emits KeyAdded", async function () {
       const from = BigInt(await time.latest()) + 100n;
       const until = from + 1000n;
       await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until))
@@ -469,44 +506,51 @@ describe("TrustRegistry", function () {
       expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, until]);
     });
 
-    it("lets a key of the issuer valid now add a key", async function () {
+    it("no key of the issuer may add a key: not the fixture's key, nor one added by rotation", async function () {
       const from = BigInt(await time.latest());
-      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END))
-        .to.emit(this.trust, "KeyAdded")
-        .withArgs(ISSUER_ID, this.newKey.address, from, OPEN_END);
-      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, OPEN_END]);
+      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+        .withArgs(REGION, this.key.address);
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      await expect(this.trust.connect(this.newKey).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+        .withArgs(REGION, this.newKey.address);
+      expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
     });
 
     it("a key is valid at exactly validFrom and invalid at exactly validUntil", async function () {
       const from = BigInt(await time.latest()) + 100n;
       const until = from + 50n;
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until);
-      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from - 1n)).to.be.false;
-      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from)).to.be.true;
-      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, until - 1n)).to.be.true;
-      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, until)).to.be.false;
+      const [a, b, c] = [this.newKey, this.spareKey, this.accounts[0]];
+      for (const k of [a, b, c]) await this.trust.connect(this.authority).addKey(ISSUER_ID, k.address, from, until);
+      expect(await this.trust.isKeyValid(ISSUER_ID, a.address, from - 1n)).to.be.false;
+      expect(await this.trust.isKeyValid(ISSUER_ID, a.address, from)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, a.address, until - 1n)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, a.address, until)).to.be.false;
 
-      // and it acts accordingly on chain: not one second before validFrom ...
-      const asNewKey = this.trust.connect(this.newKey);
+      // and it acts accordingly on chain (a key may retire itself while valid): not one second
+      // before validFrom ...
       await time.setNextBlockTimestamp(from - 1n);
-      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[0].address, from, OPEN_END))
+      await expect(this.trust.connect(a).retireKey(ISSUER_ID, a.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
-        .withArgs(ISSUER_ID, this.newKey.address);
-      // ... at exactly validFrom ...
+        .withArgs(ISSUER_ID, a.address);
+      // ... at exactly validFrom (its window becomes empty) ...
       await time.setNextBlockTimestamp(from);
-      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[0].address, from, OPEN_END))
-        .to.emit(this.trust, "KeyAdded")
-        .withArgs(ISSUER_ID, this.accounts[0].address, from, OPEN_END);
+      await expect(this.trust.connect(a).retireKey(ISSUER_ID, a.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, a.address, from);
+      expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, from, from]);
       // ... up to validUntil - 1 ...
       await time.setNextBlockTimestamp(until - 1n);
-      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[1].address, from, OPEN_END))
-        .to.emit(this.trust, "KeyAdded")
-        .withArgs(ISSUER_ID, this.accounts[1].address, from, OPEN_END);
+      await expect(this.trust.connect(b).retireKey(ISSUER_ID, b.address))
+        .to.emit(this.trust, "KeyRetired")
+        .withArgs(ISSUER_ID, b.address, until - 1n);
       // ... but not at validUntil
       await time.setNextBlockTimestamp(until);
-      await expect(asNewKey.addKey(ISSUER_ID, this.accounts[2].address, from, OPEN_END))
+      await expect(this.trust.connect(c).retireKey(ISSUER_ID, c.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
-        .withArgs(ISSUER_ID, this.newKey.address);
+        .withArgs(ISSUER_ID, c.address);
+      expect(await this.trust.getKey(c.address)).to.deep.equal([ISSUER_ID, from, until]);
     });
 
     it("reverts for the zero key", async function () {
@@ -552,7 +596,7 @@ describe("TrustRegistry", function () {
         .withArgs(OPEN_END, OPEN_END);
     });
 
-    shouldOnlyAllowIssuerOrAuthority(async (ctx, caller, issuerId) =>
+    shouldOnlyAllowRegionAuthority(async (ctx, caller, issuerId) =>
       ctx.trust.connect(caller).addKey(issuerId, ctx.newKey.address, BigInt(await time.latest()), OPEN_END),
     );
   });
@@ -564,6 +608,10 @@ describe("TrustRegistry", function () {
         const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
         await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts);
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyRetired", ISSUER_ID, this.key.address, ts],
+          ["KeyAdded", ISSUER_ID, this.newKey.address, ts, OPEN_END],
+        ]);
         expect(await txTimestamp(await tx)).to.equal(ts);
 
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
@@ -576,38 +624,44 @@ describe("TrustRegistry", function () {
       });
     }
 
-    it("the old key loses its power and the new key gains it", async function () {
+    it("the old key loses its power and the new key gains power over itself only", async function () {
       await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
-      const from = BigInt(await time.latest());
-      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.key.address);
-      await expect(this.trust.connect(this.newKey).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
-        .to.emit(this.trust, "KeyAdded")
-        .withArgs(ISSUER_ID, this.spareKey.address, from, OPEN_END);
-    });
-
-    it("lets another valid key of the issuer rotate a key", async function () {
-      const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+      await expect(this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+      // the new key has no power over the key it replaced
+      await expect(this.trust.connect(this.newKey).retireKey(ISSUER_ID, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.newKey.address);
+      // ... but rotates itself in turn
       const ts = await nextTimestamp();
-      await expect(this.trust.connect(this.spareKey).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
-        .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, this.key.address, ts);
+      const tx = this.trust.connect(this.newKey).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address);
+      expect(await eventsOf(this.trust, tx)).to.deep.equal([
+        ["KeyRetired", ISSUER_ID, this.newKey.address, ts],
+        ["KeyAdded", ISSUER_ID, this.spareKey.address, ts, OPEN_END],
+      ]);
     });
 
-    it("rotates a key with a finite window before its end", async function () {
-      const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n);
-      const ts = await nextTimestamp(50n);
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address))
-        .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, this.spareKey.address, ts);
-      expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
-    });
+    for (const who of ["authority", "the key itself"]) {
+      it(`rotates a key with a finite window before its end (${who})`, async function () {
+        const from = BigInt(await time.latest());
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n);
+        const caller = who === "authority" ? this.authority : this.spareKey;
+        const ts = await nextTimestamp(50n);
+        const tx = this.trust.connect(caller).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address);
+        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.spareKey.address, ts);
+        // the new key is open-ended, whatever the end of the old one
+        await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
+        expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, ts, OPEN_END]);
+      });
+    }
 
     for (const kind of INVALID_KEY_KINDS) {
-      it(`reverts with TrustRegistryKeyNotValid for ${kind}`, async function () {
+      it(`reverts with TrustRegistryKeyNotValid for ${kind} (authority)`, async function () {
         const oldKey = await makeInvalidKey(this, kind);
         const before = await this.trust.getKey(oldKey.address);
         const ts = await nextTimestamp();
@@ -628,7 +682,7 @@ describe("TrustRegistry", function () {
         .withArgs(ISSUER_ID, this.spareKey.address, from + 100n);
     });
 
-    it("reverts for an old key that is not a key of the issuer", async function () {
+    it("reverts for an old key that is not a key of the issuer (authority)", async function () {
       await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
         .withArgs(ISSUER_ID, this.otherKey.address);
@@ -637,25 +691,28 @@ describe("TrustRegistry", function () {
         .withArgs(ISSUER_ID, this.stranger.address);
     });
 
-    it("reverts for the zero new key, leaving the old key untouched", async function () {
-      await expect(
-        this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, ethers.ZeroAddress),
-      ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
-      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
-    });
+    for (const who of ["authority", "key"]) {
+      it(`reverts for the zero new key, leaving the old key untouched (${who})`, async function () {
+        await expect(
+          this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, ethers.ZeroAddress),
+        ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+      });
 
-    it("reverts for a new key already in use (another issuer's, or the old key itself)", async function () {
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address))
-        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
-        .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.key.address))
-        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
-        .withArgs(this.key.address, ISSUER_ID);
-      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
-    });
+      it(`reverts for a new key already in use (another issuer's, the old key itself) (${who})`, async function () {
+        const caller = this[who];
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+          .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.key.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+          .withArgs(this.key.address, ISSUER_ID);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+      });
+    }
 
-    shouldOnlyAllowIssuerOrAuthority((ctx, caller, issuerId) =>
-      ctx.trust.connect(caller).rotateKey(issuerId, ctx.key.address, ctx.newKey.address),
+    shouldOnlyAllowKeyItselfOrAuthority((ctx, caller, issuerId, key) =>
+      ctx.trust.connect(caller).rotateKey(issuerId, key.address, ctx.newKey.address),
     );
   });
 
@@ -663,9 +720,8 @@ describe("TrustRegistry", function () {
     for (const who of ["authority", "key"]) {
       it(`ends the window at the block's time and emits KeyRetired (${who})`, async function () {
         const ts = await nextTimestamp(10n);
-        await expect(this.trust.connect(this[who]).retireKey(ISSUER_ID, this.key.address))
-          .to.emit(this.trust, "KeyRetired")
-          .withArgs(ISSUER_ID, this.key.address, ts);
+        const tx = this.trust.connect(this[who]).retireKey(ISSUER_ID, this.key.address);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyRetired", ISSUER_ID, this.key.address, ts]]);
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts - 1n)).to.be.true;
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
@@ -677,15 +733,9 @@ describe("TrustRegistry", function () {
       await expect(this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.key.address);
-    });
-
-    it("lets another valid key of the issuer retire a key", async function () {
-      const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
-      const ts = await nextTimestamp();
-      await expect(this.trust.connect(this.spareKey).retireKey(ISSUER_ID, this.key.address))
-        .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, this.key.address, ts);
+      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
     });
 
     it("ends a key that has not started at its validFrom (empty window)", async function () {
@@ -697,23 +747,26 @@ describe("TrustRegistry", function () {
       expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, from]);
       expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from)).to.be.false;
       await time.increaseTo(from);
-      await expect(this.trust.connect(this.newKey).retireKey(ISSUER_ID, this.key.address))
+      await expect(this.trust.connect(this.newKey).retireKey(ISSUER_ID, this.newKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.newKey.address);
     });
 
-    it("ends a key with a finite window early", async function () {
-      const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 1000n);
-      const ts = await nextTimestamp(10n);
-      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
-        .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, this.newKey.address, ts);
-      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
-    });
+    for (const who of ["authority", "the key itself"]) {
+      it(`ends a key with a finite window early (${who})`, async function () {
+        const from = BigInt(await time.latest());
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 1000n);
+        const caller = who === "authority" ? this.authority : this.newKey;
+        const ts = await nextTimestamp(10n);
+        await expect(this.trust.connect(caller).retireKey(ISSUER_ID, this.newKey.address))
+          .to.emit(this.trust, "KeyRetired")
+          .withArgs(ISSUER_ID, this.newKey.address, ts);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
+      });
+    }
 
     for (const kind of ["an expired key", "a retired key", "a compromised key"]) {
-      it(`reverts with TrustRegistryKeyNotValid for ${kind}`, async function () {
+      it(`reverts with TrustRegistryKeyNotValid for ${kind} (authority)`, async function () {
         const target = await makeInvalidKey(this, kind);
         const before = await this.trust.getKey(target.address);
         const ts = await nextTimestamp();
@@ -733,7 +786,7 @@ describe("TrustRegistry", function () {
         .withArgs(ISSUER_ID, this.newKey.address, from + 100n);
     });
 
-    it("reverts for a key that is not a key of the issuer", async function () {
+    it("reverts for a key that is not a key of the issuer (authority)", async function () {
       await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.otherKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
         .withArgs(ISSUER_ID, this.otherKey.address);
@@ -742,8 +795,8 @@ describe("TrustRegistry", function () {
         .withArgs(ISSUER_ID, this.stranger.address);
     });
 
-    shouldOnlyAllowIssuerOrAuthority((ctx, caller, issuerId) =>
-      ctx.trust.connect(caller).retireKey(issuerId, ctx.key.address),
+    shouldOnlyAllowKeyItselfOrAuthority((ctx, caller, issuerId, key) =>
+      ctx.trust.connect(caller).retireKey(issuerId, key.address),
     );
   });
 
@@ -786,13 +839,170 @@ describe("TrustRegistry", function () {
     it("accepts a time before the end of a retired key, and an earlier time after a compromise", async function () {
       const ts = await nextTimestamp();
       await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
-      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, ts - 1n))
-        .to.emit(this.trust, "KeyCompromised")
-        .withArgs(ISSUER_ID, this.key.address, ts - 1n);
-      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, ts - 50n))
-        .to.emit(this.trust, "KeyCompromised")
-        .withArgs(ISSUER_ID, this.key.address, ts - 50n);
+      const asAuthority = this.trust.connect(this.authority);
+      // a retired key has no successor: exactly one event each time
+      expect(await eventsOf(this.trust, asAuthority.declareKeyCompromised(ISSUER_ID, this.key.address, ts - 1n))).to.deep.equal([
+        ["KeyCompromised", ISSUER_ID, this.key.address, ts - 1n],
+      ]);
+      expect(await eventsOf(this.trust, asAuthority.declareKeyCompromised(ISSUER_ID, this.key.address, ts - 50n))).to.deep.equal([
+        ["KeyCompromised", ISSUER_ID, this.key.address, ts - 50n],
+      ]);
       expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts - 50n]);
+    });
+
+    describe("successors the key rotated itself to", function () {
+      /** `from` rotates itself to `to` at the next block, `delta` seconds on; returns that time. */
+      async function selfRotate(ctx, from, to, delta = 10n) {
+        const ts = await nextTimestamp(delta);
+        await ctx.trust.connect(from).rotateKey(ISSUER_ID, from.address, to.address);
+        return ts;
+      }
+
+      /** `key` is not valid at any time, cannot act, and cannot anchor. */
+      async function expectVoided(ctx, key, validFrom) {
+        expect(await ctx.trust.getKey(key.address)).to.deep.equal([ISSUER_ID, validFrom, validFrom]);
+        const now = BigInt(await time.latest());
+        for (const at of [0n, validFrom - 1n, validFrom, validFrom + 1n, now, now + 1000n, OPEN_END - 1n]) {
+          expect(await ctx.trust.isKeyValid(ISSUER_ID, key.address, at)).to.be.false;
+        }
+        const batch = makeBatch(2, `voided ${key.address}`);
+        const ts = await nextTimestamp();
+        await expect(ctx.registry.connect(key).anchor(batch.root, batch.digests))
+          .to.be.revertedWithCustomError(ctx.registry, "LicenseRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, key.address, ts);
+        await expect(ctx.trust.connect(key).rotateKey(ISSUER_ID, key.address, ctx.stranger.address))
+          .to.be.revertedWithCustomError(ctx.trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, key.address);
+        await expect(ctx.trust.connect(key).retireKey(ISSUER_ID, key.address))
+          .to.be.revertedWithCustomError(ctx.trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, key.address);
+      }
+
+      it("a thief's chain of self-rotations after compromisedAt is voided, in order, down the chain", async function () {
+        const [thief1, thief2] = [this.newKey, this.spareKey];
+        // the key is stolen at `stolenAt`; the thief rotates it to a key of their own, and again
+        const stolenAt = BigInt(await time.latest());
+        const t1 = await selfRotate(this, this.key, thief1);
+        const t2 = await selfRotate(this, thief1, thief2);
+        // meanwhile the thief's last key is valid and anchors
+        const thiefBatch = makeBatch(2, "thief");
+        await this.registry.connect(thief2).anchor(thiefBatch.root, thiefBatch.digests);
+        expect(await this.trust.isKeyValid(ISSUER_ID, thief2.address, BigInt(await time.latest()))).to.be.true;
+
+        await time.increase(10);
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
+          ["KeyCompromised", ISSUER_ID, thief1.address, t1],
+          ["KeyCompromised", ISSUER_ID, thief2.address, t2],
+        ]);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, stolenAt]);
+        await expectVoided(this, thief1, t1);
+        await expectVoided(this, thief2, t2);
+        // the authority can do nothing more with them either
+        const ts = await nextTimestamp();
+        await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, thief2.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, thief2.address, ts);
+        await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, thief2.address, t2))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+          .withArgs(thief2.address, t2, t2, t2);
+        // and the thief's batch no longer counts as anchored by a valid key
+        const anchor = await this.registry.getAnchor(thiefBatch.root);
+        expect(anchor.key).to.equal(thief2.address);
+        expect(await this.trust.isKeyValid(ISSUER_ID, thief2.address, anchor.timestamp)).to.be.false;
+      });
+
+      it("keeps the self-rotation made before compromisedAt: declaring a key in the middle of the chain", async function () {
+        const [a, b] = [this.newKey, this.spareKey];
+        const t1 = await selfRotate(this, this.key, a);
+        const t2 = await selfRotate(this, a, b, 20n);
+        await time.increase(10);
+        // a was stolen at t1 + 5, after the key rotated itself to it
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, a.address, t1 + 5n);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, a.address, t1 + 5n],
+          ["KeyCompromised", ISSUER_ID, b.address, t2],
+        ]);
+        // the key's window and the rotation to `a` stand; `a` keeps [t1, t1 + 5)
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t1]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t1 + 5n]);
+        expect(await this.trust.isKeyValid(ISSUER_ID, a.address, t1)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, a.address, t1 + 4n)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, a.address, t1 + 5n)).to.be.false;
+        await expectVoided(this, b, t2);
+      });
+
+      it("keeps a successor created by an authority's rotation, and the chain after it", async function () {
+        const [a, b, c] = [this.newKey, this.spareKey, this.accounts[0]];
+        const stolenAt = BigInt(await time.latest());
+        // the authority rotates the key to `a`; `a` rotates itself to `b`
+        const t1 = await nextTimestamp(10n);
+        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, a.address);
+        const t2 = await selfRotate(this, a, b);
+        await time.increase(10);
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, stolenAt]]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t2]);
+        expect(await this.trust.getKey(b.address)).to.deep.equal([ISSUER_ID, t2, OPEN_END]);
+        expect(await this.trust.isKeyValid(ISSUER_ID, b.address, BigInt(await time.latest()))).to.be.true;
+
+        // a self-rotation followed by an authority rotation: the chain stops at the authority's key
+        const t3 = await selfRotate(this, b, c);
+        const d = this.accounts[1];
+        const t4 = await nextTimestamp(10n);
+        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, c.address, d.address);
+        await time.increase(10);
+        const tx2 = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, b.address, t2 + 1n);
+        expect(await eventsOf(this.trust, tx2)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, b.address, t2 + 1n],
+          ["KeyCompromised", ISSUER_ID, c.address, t3],
+        ]);
+        expect(await this.trust.getKey(c.address)).to.deep.equal([ISSUER_ID, t3, t3]);
+        expect(await this.trust.getKey(d.address)).to.deep.equal([ISSUER_ID, t4, OPEN_END]);
+      });
+
+      it("voids a successor that has since retired itself, and stops there", async function () {
+        const a = this.newKey;
+        const stolenAt = BigInt(await time.latest());
+        const t1 = await selfRotate(this, this.key, a);
+        const end = await nextTimestamp(10n);
+        await this.trust.connect(a).retireKey(ISSUER_ID, a.address);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, end]);
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
+          ["KeyCompromised", ISSUER_ID, a.address, t1],
+        ]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t1]);
+      });
+
+      it("a second, earlier declaration does not void the successors again", async function () {
+        const a = this.newKey;
+        const stolenAt = BigInt(await time.latest());
+        const t1 = await selfRotate(this, this.key, a);
+        await time.increase(10);
+        await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt - 10n);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt - 10n],
+        ]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t1]);
+      });
+
+      it("compromisedAt must lie before the self-rotation (the key's window ends there)", async function () {
+        const t1 = await selfRotate(this, this.key, this.newKey);
+        await time.increase(10);
+        await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t1))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+          .withArgs(this.key.address, t1, this.keyValidFrom, t1);
+        // the latest time accepted, t1 - 1, voids the successor
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t1 - 1n);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, this.key.address, t1 - 1n],
+          ["KeyCompromised", ISSUER_ID, this.newKey.address, t1],
+        ]);
+      });
     });
 
     it("reverts for a time before validFrom", async function () {

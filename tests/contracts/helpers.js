@@ -262,6 +262,21 @@ async function txTimestamp(tx) {
   return BigInt(block.timestamp);
 }
 
+/**
+ * The events `contract` emitted in transaction `tx` (a response, or a promise of one), in log order,
+ * each as `[name, ...args]`: for asserting the exact sequence of events, which `.to.emit` cannot.
+ */
+async function eventsOf(contract, tx) {
+  const receipt = await (await tx).wait();
+  const address = (await contract.getAddress()).toLowerCase();
+  return receipt.logs
+    .filter((log) => log.address.toLowerCase() === address)
+    .map((log) => {
+      const event = contract.interface.parseLog(log);
+      return [event.name, ...event.args.toArray()];
+    });
+}
+
 /** Fix the next block's timestamp at `latest + delta` and return it. */
 async function nextTimestamp(delta = 1n) {
   const ts = BigInt(await time.latest()) + BigInt(delta);
@@ -302,5 +317,6 @@ module.exports = {
   deployMerkleProofVerifier,
   deployForwarder,
   txTimestamp,
+  eventsOf,
   nextTimestamp,
 };
