@@ -24,12 +24,16 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     /// @notice The end of an open-ended window.
     uint64 public constant OPEN_END = type(uint64).max;
 
+    /// @notice Most self-rotated successors one compromise declaration voids.
+    uint256 public constant MAX_CASCADE = 64;
+
     mapping(uint32 region => Region) private _regions;
     mapping(uint32 region => mapping(address account => bool)) private _authorities;
     mapping(bytes32 issuerId => Issuer) private _issuers;
     mapping(address key => KeyWindow) private _keys;
     mapping(bytes32 issuerId => mapping(bytes32 licenseType => TypePermission)) private _permissions;
-    mapping(address key => address successor) private _selfRotatedTo;
+    mapping(address key => address successor) private _rotatedTo;
+    mapping(address key => bool) private _rotatedBySelf;
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
     constructor(address admin) {
@@ -129,29 +133,32 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         _addKey(issuerId, key, validFrom, validUntil);
     }
 
-    /// @notice End the window of `oldKey` now and add `newKey` valid from now, open-ended. Called by an
-    /// authority of the issuer's region, or by `oldKey` itself while it is valid.
+    /// @notice End the window of `oldKey` after the current second and add `newKey` valid from now,
+    /// open-ended. Called by an authority of the issuer's region, or by `oldKey` itself while valid.
     function rotateKey(bytes32 issuerId, address oldKey, address newKey) external {
         bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, oldKey);
-        if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
-            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs);
+        if (!(window.validFrom <= nowTs && nowTs < window.validUntil) || _rotatedTo[oldKey] != address(0)) {
+            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs); // not valid, or rotated already
         }
-        window.validUntil = nowTs;
-        emit KeyRetired(issuerId, oldKey, nowTs);
+        // the old key stays valid through the current second, so what it did in this block counts
+        window.validUntil = nowTs + 1;
+        emit KeyRetired(issuerId, oldKey, nowTs + 1);
         _addKey(issuerId, newKey, nowTs, OPEN_END);
-        if (bySelf) _selfRotatedTo[oldKey] = newKey;
+        _rotatedTo[oldKey] = newKey;
+        _rotatedBySelf[oldKey] = bySelf;
     }
 
-    /// @notice End the window of `key` now (or make it empty when it has not started yet). Called by an
-    /// authority of the issuer's region, or by `key` itself while it is valid.
+    /// @notice End the window of `key` after the current second (or make it empty when it has not
+    /// started yet). Called by an authority of the issuer's region, or by `key` itself while valid.
     function retireKey(bytes32 issuerId, address key) external {
         _requireSelfOrAuthority(issuerId, key);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, key);
         if (window.validUntil <= nowTs) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
-        uint64 end = window.validFrom > nowTs ? window.validFrom : nowTs;
+        // valid through the current second (what it did in this block counts), or never if not started
+        uint64 end = window.validFrom > nowTs ? window.validFrom : nowTs + 1;
         window.validUntil = end;
         emit KeyRetired(issuerId, key, end);
     }
@@ -174,14 +181,19 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         }
         window.validUntil = compromisedAt;
         emit KeyCompromised(issuerId, key, compromisedAt);
-        // void the successors this key rotated itself to after the compromise, and theirs
-        address successor = _selfRotatedTo[key];
-        while (successor != address(0)) {
+        // void the successors this key rotated itself to after the compromise, and theirs (a thief's
+        // keys), walking through successors voided before; at most MAX_CASCADE per call (declare
+        // the last one reached compromised to go further)
+        address current = key;
+        for (uint256 n = 0; _rotatedBySelf[current] && n < MAX_CASCADE; ++n) {
+            address successor = _rotatedTo[current];
             KeyWindow storage next = _keys[successor];
-            if (next.validFrom < compromisedAt || next.validUntil == next.validFrom) break;
-            next.validUntil = next.validFrom;
-            emit KeyCompromised(issuerId, successor, next.validFrom);
-            successor = _selfRotatedTo[successor];
+            if (next.validFrom < compromisedAt) break; // created before the compromise: legitimate
+            if (next.validUntil != next.validFrom) {
+                next.validUntil = next.validFrom;
+                emit KeyCompromised(issuerId, successor, next.validFrom);
+            }
+            current = successor;
         }
     }
 

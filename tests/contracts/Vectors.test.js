@@ -95,17 +95,32 @@ describe("cross-implementation vectors (Python, ethers, Solidity)", function () 
     await expect(registry.connect(signer).anchor(data.batch.root, data.batch.digests))
       .to.emit(registry, "BatchAnchored")
       .withArgs(data.batch.root, issuerId, signer.address, data.batch.digests);
+    const anchoredAt = (await registry.getAnchor(data.batch.root)).timestamp;
 
     for (const vector of data.vectors) {
       const proof = data.batch.proofs[vector.digest];
       expect(await registry.isInBatch(data.batch.root, proof, vector.digest)).to.equal(true);
       const { r, vs } = splitCompact(vector.signature);
-      const check = await registry.checkLicense(vector.digest, r, vs, data.batch.root, proof);
+      // checked as a license of the issuer its header names
+      expect(vector.header.issuerId).to.equal(issuerId);
+      const check = await registry.checkLicense(vector.header.issuerId, vector.digest, r, vs, data.batch.root, proof);
       expect(check.anchored).to.equal(true);
       expect(check.signer).to.equal(vector.signer);
       expect(check.issuerId).to.equal(issuerId);
       expect(check.keyValidAtAnchor).to.equal(true);
+      expect(check.anchoredAt).to.equal(anchoredAt);
       expect(check.status).to.equal(0n);
+      // ... and as a license of no issuer, or of another issuer, it is not anchored
+      for (const other of [ethers.ZeroHash, ethers.id("another issuer")]) {
+        expect(await registry.checkLicense(other, vector.digest, r, vs, data.batch.root, proof)).to.deep.equal([
+          false,
+          vector.signer,
+          ethers.ZeroHash,
+          false,
+          0n,
+          0n,
+        ]);
+      }
     }
     // a proof of one license does not prove another
     const [a, b] = data.vectors;
@@ -114,7 +129,18 @@ describe("cross-implementation vectors (Python, ethers, Solidity)", function () 
     // revoked: checkLicense reports it
     await registry.connect(signer).revoke(issuerId, [a.digest], 3);
     const { r, vs } = splitCompact(a.signature);
-    const check = await registry.checkLicense(a.digest, r, vs, data.batch.root, data.batch.proofs[a.digest]);
+    const check = await registry.checkLicense(
+      a.header.issuerId,
+      a.digest,
+      r,
+      vs,
+      data.batch.root,
+      data.batch.proofs[a.digest],
+    );
+    expect(check.anchored).to.equal(true);
     expect(check.status).to.equal(2n);
+    const status = await registry.getStatus(issuerId, a.digest);
+    expect(status.setBy).to.equal(signer.address);
+    expect(status.reason).to.equal(3n);
   });
 });

@@ -273,7 +273,7 @@ async function eventsOf(contract, tx) {
     .filter((log) => log.address.toLowerCase() === address)
     .map((log) => {
       const event = contract.interface.parseLog(log);
-      return [event.name, ...event.args.toArray()];
+      return [event.name, ...event.args.toArray(true)];
     });
 }
 

@@ -1,0 +1,514 @@
+"""The chain mirror: every registry event of one deployment, kept in a local database (SQLite by
+default, PostgreSQL by URL), with a confirmation depth, a checkpoint, and reorganisation repair.
+
+Verification reads only the mirror's in-memory index (:class:`~verifier.state.EventIndex`), which
+is rebuilt from the database at start and kept current by :meth:`Mirror.sync`; no RPC call and no
+call to any issuer happens on the verification path.
+
+- **Confirmation depth** ``d``: only blocks at least ``d`` deep (``number <= head - d + 1``) are
+  mirrored, so reorganisations up to that depth never touch the mirror.
+- **Checkpoint**: the last mirrored block (number, hash, time), stored with the events in one
+  transaction per sync step; a crash at any point resumes from the last committed checkpoint.
+- **Reorganisations** deeper than ``d``: each sync first compares the checkpoint's hash with the
+  chain's block at that height. On a mismatch it walks back through the stored block hashes to the
+  last block the chain still has, deletes every event after it, rebuilds the index and syncs again.
+- **Batches** whose published digests do not rebuild their Merkle root are recorded invalid and
+  their licenses never verify (the index recomputes every root).
+- **Snapshots**: :meth:`Mirror.export_snapshot` writes the events and checkpoint to a file;
+  :meth:`Mirror.import_snapshot` starts a new mirror from one after checking it against the chain.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from registry import Deployment, RegistryClient
+from registry.errors import ChainUnavailableError, ConfigurationError, RegistryError
+from registry.events import (
+    BatchAnchored,
+    EventDecoder,
+    IssuerRegistered,
+    KeyAdded,
+    RegistryEvent,
+)
+from registry.artifacts import load_artifact
+from verifier.state import EventIndex, Freshness
+
+__all__ = ["Mirror", "MirrorError", "SyncReport"]
+
+_SNAPSHOT_FORMAT = "elicense-mirror-snapshot/1"
+_MAX_SNAPSHOT_BYTES = 2 * 1024**3
+
+metadata = MetaData()
+
+meta = Table(
+    "mirror_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+events_table = Table(
+    "mirror_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("block_number", BigInteger, nullable=False, index=True),
+    Column("log_index", Integer, nullable=False),
+    Column("block_hash", LargeBinary(32), nullable=False),
+    Column("block_time", BigInteger, nullable=False),
+    Column("tx_hash", LargeBinary(32), nullable=False),
+    Column("address", String(42), nullable=False),
+    Column("topics", Text, nullable=False),  # JSON list of 0x-hex topics
+    Column("data", LargeBinary, nullable=False),
+)
+
+blocks = Table(
+    "mirror_blocks",
+    metadata,
+    Column("number", BigInteger, primary_key=True),
+    Column("hash", LargeBinary(32), nullable=False),
+    Column("time", BigInteger, nullable=False),
+)
+
+
+class MirrorError(RegistryError):
+    """The mirror cannot be used as asked (wrong deployment, bad snapshot, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    events: int
+    from_block: int
+    to_block: int
+    head: int
+    reorg_depth: int  # blocks rolled back (0 when none)
+    seconds: float
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Mirror:
+    """A chain mirror of one deployment (see the module documentation)."""
+
+    def __init__(self, url: str, deployment: Deployment, *, confirmations: int = 2, chunk_blocks: int = 2000):
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigurationError(f"a mirror database URL looks like sqlite:///path, got {url!r}")
+        if not 1 <= confirmations <= 1000:
+            raise ConfigurationError("confirmations must be from 1 (the head block) to 1000")
+        if not 1 <= chunk_blocks <= 100_000:
+            raise ConfigurationError("chunk_blocks must be from 1 to 100000")
+        self.url = url
+        self.deployment = deployment
+        self.confirmations = confirmations
+        self.chunk_blocks = chunk_blocks
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        self.decoder = EventDecoder([load_artifact(n).abi for n in ("TrustRegistry", "LicenseRegistry")])
+        self._lock = threading.RLock()
+        self._check_deployment()
+        self.index = EventIndex()
+        self._last_event_id = 0
+        self.reload()
+
+    @classmethod
+    def at(cls, path: str | Path, deployment: Deployment, **kwargs: Any) -> Mirror:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{path}", deployment, **kwargs)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- metadata ----------------------------------------------------------------------------------
+
+    def _get_meta(self, conn: Connection, key: str) -> str | None:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def _set_meta(self, conn: Connection, key: str, value: str) -> None:
+        conn.execute(delete(meta).where(meta.c.key == key))
+        conn.execute(insert(meta).values(key=key, value=value))
+
+    def _check_deployment(self) -> None:
+        expected = json.dumps(self.deployment.to_dict(), sort_keys=True)
+        with self.engine.begin() as conn:
+            stored = self._get_meta(conn, "deployment")
+            if stored is None:
+                self._set_meta(conn, "deployment", expected)
+            elif stored != expected:
+                raise MirrorError(
+                    "this mirror database belongs to another deployment; use a new database for this one"
+                )
+
+    def checkpoint(self) -> tuple[int, bytes, int] | None:
+        """(block number, block hash, block time) of the last mirrored block, if any."""
+        with self.engine.connect() as conn:
+            value = self._get_meta(conn, "checkpoint")
+        if value is None:
+            return None
+        number, hash_hex, when = json.loads(value)
+        return int(number), bytes.fromhex(hash_hex), int(when)
+
+    def freshness(self) -> Freshness:
+        return self.index.freshness()
+
+    # -- the in-memory index -----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Rebuild the index from the database (at start, after a reorganisation, or to pick up
+        what another process synced)."""
+        with self._lock:
+            index = EventIndex()
+            last_id = 0
+            for row_id, decoded, block_time in self._stored_events(0):
+                index.apply(decoded, block_time)
+                last_id = row_id
+            point = self.checkpoint()
+            if point is not None:
+                index.advance(point[0], point[2])
+            self.index = index
+            self._last_event_id = last_id
+
+    def refresh(self) -> int:
+        """Apply events another process added to the database since the last load; returns how many.
+        (A reorganisation repaired by another process is picked up by :meth:`reload`.)"""
+        with self._lock:
+            count = 0
+            for row_id, decoded, block_time in self._stored_events(self._last_event_id):
+                self.index.apply(decoded, block_time)
+                self._last_event_id = row_id
+                count += 1
+            point = self.checkpoint()
+            if point is not None:
+                self.index.advance(point[0], point[2])
+            return count
+
+    def _stored_events(self, after_id: int) -> Iterator[tuple[int, RegistryEvent, int]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(events_table).where(events_table.c.id > after_id).order_by(events_table.c.id)
+            ).all()
+        for row in rows:
+            log = {
+                "address": row.address,
+                "topics": [bytes.fromhex(t[2:]) for t in json.loads(row.topics)],
+                "data": bytes(row.data),
+                "blockNumber": row.block_number,
+                "blockHash": bytes(row.block_hash),
+                "transactionHash": bytes(row.tx_hash),
+                "logIndex": row.log_index,
+            }
+            decoded = self.decoder.decode(log)
+            if decoded is not None:
+                yield int(row.id), decoded, int(row.block_time)
+
+    # -- syncing -----------------------------------------------------------------------------------
+
+    def sync(self, client: RegistryClient, *, max_blocks: int | None = None) -> SyncReport:
+        """Bring the mirror up to ``head - confirmations + 1`` (or ``max_blocks`` further)."""
+        if client.deployment != self.deployment:
+            raise MirrorError("the client is for another deployment than this mirror")
+        started = time.monotonic()
+        with self._lock:
+            reorg = self._repair_reorg(client)
+            head = client.block_number()
+            target = head - self.confirmations + 1
+            point = self.checkpoint()
+            start = self.deployment.block_number if point is None else point[0] + 1
+            if max_blocks is not None:
+                target = min(target, start + max_blocks - 1)
+            applied = 0
+            first = start
+            while start <= target:
+                end = min(target, start + self.chunk_blocks - 1)
+                applied += self._sync_range(client, start, end)
+                start = end + 1
+            return SyncReport(
+                events=applied,
+                from_block=first,
+                to_block=max(first - 1, target),
+                head=head,
+                reorg_depth=reorg,
+                seconds=time.monotonic() - started,
+            )
+
+    def _sync_range(self, client: RegistryClient, start: int, end: int) -> int:
+        w3 = client.w3
+        logs = w3.eth.get_logs(
+            {
+                "fromBlock": start,
+                "toBlock": end,
+                "address": [client.trust.address, client.licenses.address],
+            }
+        )
+        times: dict[int, tuple[bytes, int]] = {}
+
+        def block(number: int) -> tuple[bytes, int]:
+            if number not in times:
+                b = w3.eth.get_block(number)
+                times[number] = (bytes(b["hash"]), int(b["timestamp"]))
+            return times[number]
+
+        rows = []
+        decoded: list[tuple[RegistryEvent, int]] = []
+        for log in sorted(logs, key=lambda item: (int(item["blockNumber"]), int(item["logIndex"]))):
+            number = int(log["blockNumber"])
+            block_hash, block_time = block(number)
+            if bytes(log["blockHash"]) != block_hash:
+                raise MirrorError(f"block {number} changed while syncing; try again")
+            event_record = self.decoder.decode(log)
+            if event_record is None:
+                continue
+            rows.append(
+                {
+                    "block_number": number,
+                    "log_index": int(log["logIndex"]),
+                    "block_hash": block_hash,
+                    "block_time": block_time,
+                    "tx_hash": bytes(log["transactionHash"]),
+                    "address": event_record.meta.address,
+                    "topics": json.dumps(["0x" + bytes(t).hex() for t in log["topics"]]),
+                    "data": bytes(log["data"]),
+                }
+            )
+            decoded.append((event_record, block_time))
+        end_hash, end_time = block(end)
+        with self.engine.begin() as conn:
+            if rows:
+                conn.execute(insert(events_table), rows)
+            block_rows = {(n, h, t) for n, (h, t) in times.items()}
+            existing = set(
+                conn.execute(select(blocks.c.number).where(blocks.c.number.in_([n for n, _, _ in block_rows]))).scalars()
+            )
+            new_blocks = [{"number": n, "hash": h, "time": t} for n, h, t in block_rows if n not in existing]
+            if new_blocks:
+                conn.execute(insert(blocks), new_blocks)
+            self._set_meta(conn, "checkpoint", json.dumps([end, end_hash.hex(), end_time]))
+            last_id = conn.execute(select(events_table.c.id).order_by(events_table.c.id.desc()).limit(1)).scalar()
+        for record, block_time in decoded:
+            self.index.apply(record, block_time)
+        self.index.advance(end, end_time)
+        self._last_event_id = int(last_id or 0)
+        return len(rows)
+
+    def _repair_reorg(self, client: RegistryClient) -> int:
+        """Detect a reorganisation below the checkpoint and roll back to the last common block."""
+        point = self.checkpoint()
+        if point is None:
+            return 0
+        number, stored_hash, _ = point
+        current = client.w3.eth.get_block(number) if number <= client.block_number() else None
+        if current is not None and bytes(current["hash"]) == stored_hash:
+            return 0
+        with self.engine.connect() as conn:
+            known = conn.execute(select(blocks.c.number, blocks.c.hash).order_by(blocks.c.number.desc())).all()
+        fork = self.deployment.block_number - 1
+        for block_number, block_hash in known:
+            if block_number > client.block_number():
+                continue
+            if bytes(client.w3.eth.get_block(block_number)["hash"]) == bytes(block_hash):
+                fork = int(block_number)
+                break
+        fork_block = client.w3.eth.get_block(max(fork, 0))
+        with self.engine.begin() as conn:
+            conn.execute(delete(events_table).where(events_table.c.block_number > fork))
+            conn.execute(delete(blocks).where(blocks.c.number > fork))
+            if fork < self.deployment.block_number:
+                conn.execute(delete(meta).where(meta.c.key == "checkpoint"))
+            else:
+                self._set_meta(
+                    conn,
+                    "checkpoint",
+                    json.dumps([fork, bytes(fork_block["hash"]).hex(), int(fork_block["timestamp"])]),
+                )
+        self.reload()
+        return number - fork
+
+    def follow(
+        self,
+        client: RegistryClient,
+        *,
+        interval: float = 2.0,
+        stop: threading.Event | None = None,
+        on_error: Any = None,
+    ) -> None:
+        """Keep syncing every ``interval`` seconds until ``stop`` is set. A node that goes away is
+        retried; verification keeps answering from the mirror meanwhile."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            try:
+                self.sync(client)
+            except (ChainUnavailableError, MirrorError, OSError) as exc:
+                if on_error is not None:
+                    on_error(exc)
+            except Exception as exc:  # noqa: BLE001 - a follower must survive node hiccups of any kind
+                if on_error is not None:
+                    on_error(exc)
+            stop.wait(interval)
+
+    # -- snapshots ---------------------------------------------------------------------------------
+
+    def export_snapshot(self, path: str | Path) -> int:
+        """Write the checkpoint and every event to a gzip JSON-lines file; returns the event count."""
+        point = self.checkpoint()
+        if point is None:
+            raise MirrorError("the mirror is empty; sync it before exporting a snapshot")
+        path = Path(path)
+        count = 0
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8") as fh, self.engine.connect() as conn:
+            header = {
+                "format": _SNAPSHOT_FORMAT,
+                "deployment": self.deployment.to_dict(),
+                "checkpoint": [point[0], point[1].hex(), point[2]],
+            }
+            fh.write(json.dumps(header) + "\n")
+            for row in conn.execute(select(events_table).order_by(events_table.c.id)):
+                fh.write(
+                    json.dumps(
+                        {
+                            "b": row.block_number,
+                            "i": row.log_index,
+                            "h": bytes(row.block_hash).hex(),
+                            "t": row.block_time,
+                            "x": bytes(row.tx_hash).hex(),
+                            "a": row.address,
+                            "topics": json.loads(row.topics),
+                            "d": bytes(row.data).hex(),
+                        }
+                    )
+                    + "\n"
+                )
+                count += 1
+        tmp.replace(path)
+        return count
+
+    @classmethod
+    def import_snapshot(
+        cls, path: str | Path, url: str, client: RegistryClient, *, confirmations: int = 2
+    ) -> Mirror:
+        """A new mirror at ``url`` started from a snapshot, after checking it against the chain:
+        the deployment matches, the checkpoint block and every block holding an event are on the
+        chain with the same hashes, every anchored batch is on chain with the same issuer and key,
+        and every key and issuer of the snapshot exists on chain."""
+        path = Path(path)
+        if path.stat().st_size > _MAX_SNAPSHOT_BYTES:
+            raise MirrorError(f"{path} is larger than {_MAX_SNAPSHOT_BYTES} bytes")
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                header = json.loads(fh.readline())
+                records = [json.loads(line) for line in fh]
+        except (OSError, ValueError, EOFError) as exc:
+            raise MirrorError(f"{path} is not a readable mirror snapshot: {exc}") from None
+        if not isinstance(header, dict) or header.get("format") != _SNAPSHOT_FORMAT:
+            raise MirrorError(f"{path} is not a mirror snapshot (format {_SNAPSHOT_FORMAT})")
+        try:
+            snapshot_deployment = Deployment.from_dict(header["deployment"])
+            number, hash_hex, when = header["checkpoint"]
+            checkpoint = (int(number), bytes.fromhex(hash_hex), int(when))
+            rows = [_snapshot_row(r) for r in records]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MirrorError(f"{path} holds a malformed snapshot: {exc}") from None
+        if snapshot_deployment != client.deployment:
+            raise MirrorError("the snapshot is of another deployment than the client's")
+        mirror = cls(url, client.deployment, confirmations=confirmations)
+        if mirror.checkpoint() is not None:
+            raise MirrorError("the target mirror database is not empty")
+        _check_snapshot(mirror, client, checkpoint, rows)
+        with mirror.engine.begin() as conn:
+            if rows:
+                conn.execute(insert(events_table), rows)
+            seen = {(r["block_number"], r["block_hash"], r["block_time"]) for r in rows}
+            seen.add(checkpoint)
+            conn.execute(insert(blocks), [{"number": n, "hash": h, "time": t} for n, h, t in seen])
+            mirror._set_meta(conn, "checkpoint", json.dumps([checkpoint[0], checkpoint[1].hex(), checkpoint[2]]))
+        mirror.reload()
+        return mirror
+
+
+def _snapshot_row(record: dict[str, Any]) -> dict[str, Any]:
+    topics = record["topics"]
+    if not isinstance(topics, list) or not all(isinstance(t, str) and len(t) == 66 for t in topics):
+        raise ValueError("bad topics")
+    return {
+        "block_number": int(record["b"]),
+        "log_index": int(record["i"]),
+        "block_hash": bytes.fromhex(record["h"]),
+        "block_time": int(record["t"]),
+        "tx_hash": bytes.fromhex(record["x"]),
+        "address": str(record["a"]),
+        "topics": json.dumps(topics),
+        "data": bytes.fromhex(record["d"]),
+    }
+
+
+def _check_snapshot(
+    mirror: Mirror, client: RegistryClient, checkpoint: tuple[int, bytes, int], rows: Sequence[dict[str, Any]]
+) -> None:
+    w3 = client.w3
+    head = client.block_number()
+    if checkpoint[0] > head:
+        raise MirrorError(f"the snapshot's checkpoint (block {checkpoint[0]}) is beyond the chain's head ({head})")
+    block_hashes = {checkpoint[0]: checkpoint[1]}
+    for r in rows:
+        if block_hashes.setdefault(r["block_number"], r["block_hash"]) != r["block_hash"]:
+            raise MirrorError(f"the snapshot has two hashes for block {r['block_number']}")
+    for number, expected in sorted(block_hashes.items()):
+        if bytes(w3.eth.get_block(number)["hash"]) != expected:
+            raise MirrorError(f"block {number} of the snapshot is not on this chain (reorganised or forged)")
+    for r in rows:
+        log = {
+            "address": r["address"],
+            "topics": [bytes.fromhex(t[2:]) for t in json.loads(r["topics"])],
+            "data": r["data"],
+            "blockNumber": r["block_number"],
+            "blockHash": r["block_hash"],
+            "transactionHash": r["tx_hash"],
+            "logIndex": r["log_index"],
+        }
+        record = mirror.decoder.decode(log)
+        if record is None:
+            raise MirrorError(f"event {r['block_number']}/{r['log_index']} of the snapshot is not a registry event")
+        if isinstance(record, BatchAnchored):
+            anchor = client.get_anchor(record.root)
+            if anchor is None or anchor.issuer_id != record.issuer_id or anchor.key != record.key:
+                raise MirrorError(f"batch 0x{record.root.hex()} of the snapshot is not anchored on chain as stated")
+            if anchor.block_number != record.meta.block_number:
+                raise MirrorError(f"batch 0x{record.root.hex()} was anchored in another block")
+        elif isinstance(record, KeyAdded):
+            window = client.get_key(record.key)
+            if window is None or window.issuer_id != record.issuer_id:
+                raise MirrorError(f"key {record.key} of the snapshot is not registered on chain for its issuer")
+        elif isinstance(record, IssuerRegistered) and client.get_issuer(record.issuer_id) is None:
+            raise MirrorError(f"issuer 0x{record.issuer_id.hex()} of the snapshot is not registered on chain")
