@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from registry import Deployment, RegistryClient
+from registry.artifacts import load_artifact
 from registry.errors import ChainUnavailableError, ConfigurationError, RegistryError
 from registry.events import (
     BatchAnchored,
@@ -55,7 +56,6 @@ from registry.events import (
     KeyAdded,
     RegistryEvent,
 )
-from registry.artifacts import load_artifact
 from verifier.state import EventIndex, Freshness
 
 __all__ = ["Mirror", "MirrorError", "SyncReport"]
@@ -167,9 +167,7 @@ class Mirror:
             if stored is None:
                 self._set_meta(conn, "deployment", expected)
             elif stored != expected:
-                raise MirrorError(
-                    "this mirror database belongs to another deployment; use a new database for this one"
-                )
+                raise MirrorError("this mirror database belongs to another deployment; use a new database for this one")
 
     def checkpoint(self) -> tuple[int, bytes, int] | None:
         """(block number, block hash, block time) of the last mirrored block, if any."""
@@ -308,9 +306,8 @@ class Mirror:
             if rows:
                 conn.execute(insert(events_table), rows)
             block_rows = {(n, h, t) for n, (h, t) in times.items()}
-            existing = set(
-                conn.execute(select(blocks.c.number).where(blocks.c.number.in_([n for n, _, _ in block_rows]))).scalars()
-            )
+            numbers = [n for n, _, _ in block_rows]
+            existing = set(conn.execute(select(blocks.c.number).where(blocks.c.number.in_(numbers))).scalars())
             new_blocks = [{"number": n, "hash": h, "time": t} for n, h, t in block_rows if n not in existing]
             if new_blocks:
                 conn.execute(insert(blocks), new_blocks)
@@ -415,9 +412,7 @@ class Mirror:
         return count
 
     @classmethod
-    def import_snapshot(
-        cls, path: str | Path, url: str, client: RegistryClient, *, confirmations: int = 2
-    ) -> Mirror:
+    def import_snapshot(cls, path: str | Path, url: str, client: RegistryClient, *, confirmations: int = 2) -> Mirror:
         """A new mirror at ``url`` started from a snapshot, after checking it against the chain:
         the deployment matches, the checkpoint block and every block holding an event are on the
         chain with the same hashes, every anchored batch is on chain with the same issuer and key,
@@ -473,7 +468,7 @@ def _snapshot_row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_snapshot(
+def _check_snapshot(  # noqa: PLR0912 - one check per kind of record
     mirror: Mirror, client: RegistryClient, checkpoint: tuple[int, bytes, int], rows: Sequence[dict[str, Any]]
 ) -> None:
     w3 = client.w3

@@ -1,0 +1,182 @@
+"""The chain mirror: sync with a confirmation depth, persistence, reorganisations deeper than the
+depth (on a hardhat node), snapshots checked against the chain, a stopped node."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import HardhatNode, Issued, make_issued, start_hardhat_node
+
+from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts, license_type_id
+from registry.devchain import latest_timestamp, mine, revert, snapshot
+from registry.identifiers import issuer_id_from_uscc
+from verifier.mirror import Mirror, MirrorError
+from verifier.pipeline import Outcome, Verifier
+
+
+def verifier_of(mirror: Mirror) -> Verifier:
+    d = mirror.deployment
+    return Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
+
+
+@pytest.fixture
+def issued_world(tmp_path) -> Issued:
+    return make_issued(tmp_path, count=20)
+
+
+def test_sync_verify_and_reload_from_disk(issued_world: Issued, tmp_path):
+    w = issued_world
+    mirror = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=1)
+    report = mirror.sync(w.client)
+    assert report.events > 0
+    assert report.to_block == report.head
+    assert verifier_of(mirror).verify(w.text(1)).status is Outcome.VALID
+    assert mirror.freshness().block_number == report.head
+    # a second sync with nothing new applies nothing
+    assert mirror.sync(w.client).events == 0
+    # a new process reads the same state from disk, without the chain
+    again = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=1)
+    assert verifier_of(again).verify(w.text(2)).status is Outcome.VALID
+    assert again.freshness() == mirror.freshness()
+    # changes synced by one process reach another through refresh()
+    w.department.revoke([w.rows[3].license_id], reason=2)
+    mirror.sync(w.client)
+    assert again.refresh() == 1
+    assert verifier_of(again).verify(w.text(3)).status is Outcome.REVOKED
+
+
+def test_confirmation_depth_holds_back_recent_blocks(issued_world: Issued, tmp_path):
+    w = issued_world
+    mirror = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=3)
+    mine(w.client.w3, 2)  # the anchors are now 3 blocks deep
+    head = w.client.block_number()
+    report = mirror.sync(w.client)
+    assert report.to_block == head - 2
+    w.department.revoke([w.rows[1].license_id], reason=2)  # lands in block head + 1
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(w.text(1)).status is Outcome.VALID  # not yet 3 deep
+    mine(w.client.w3, 2)
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(w.text(1)).status is Outcome.REVOKED
+
+
+def test_a_mirror_belongs_to_one_deployment(issued_world: Issued, tmp_path):
+    Mirror.at(tmp_path / "mirror.db", issued_world.client.deployment)
+    other = make_issued(tmp_path / "other", count=1).client.deployment
+    other = type(other)(
+        chain_id=other.chain_id,
+        trust_registry=other.license_registry,
+        license_registry=other.trust_registry,
+        block_number=other.block_number,
+        deployer=other.deployer,
+    )
+    with pytest.raises(MirrorError, match="another deployment"):
+        Mirror.at(tmp_path / "mirror.db", other)
+
+
+def test_snapshot_round_trip_and_forgeries(issued_world: Issued, tmp_path):
+    w = issued_world
+    mirror = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=1)
+    mirror.sync(w.client)
+    count = mirror.export_snapshot(tmp_path / "snap.gz")
+    assert count > 0
+    target = f"sqlite:///{tmp_path / 'b.db'}"
+    imported = Mirror.import_snapshot(tmp_path / "snap.gz", target, w.client, confirmations=1)
+    assert imported.freshness() == mirror.freshness()
+    assert verifier_of(imported).verify(w.text(4)).status is Outcome.VALID
+    imported.sync(w.client)  # continues from the snapshot's checkpoint
+
+    with gzip.open(tmp_path / "snap.gz", "rt") as fh:
+        header, *records = (json.loads(line) for line in fh)
+
+    def write(name: str, head: dict, rows: list) -> Path:
+        path = tmp_path / name
+        with gzip.open(path, "wt") as fh:
+            for item in (head, *rows):
+                fh.write(json.dumps(item) + "\n")
+        return path
+
+    forged_block = [dict(r, h="11" * 32) if r["b"] == records[0]["b"] else dict(r) for r in records]
+    with pytest.raises(MirrorError, match="not on this chain"):
+        Mirror.import_snapshot(write("f1.gz", header, forged_block), f"sqlite:///{tmp_path / 'f1.db'}", w.client)
+    anchored = next(i for i, r in enumerate(records) if len(r["d"]) > 1000)  # a BatchAnchored event
+    forged_batch = [dict(r) for r in records]
+    topics = forged_batch[anchored]["topics"]
+    forged_batch[anchored]["topics"] = [topics[0], "0x" + "22" * 32, *topics[2:]]
+    with pytest.raises(MirrorError, match="not anchored on chain"):
+        Mirror.import_snapshot(write("f2.gz", header, forged_batch), f"sqlite:///{tmp_path / 'f2.db'}", w.client)
+    (tmp_path / "junk.gz").write_bytes(b"not gzip")
+    with pytest.raises(MirrorError, match="not a readable mirror snapshot"):
+        Mirror.import_snapshot(tmp_path / "junk.gz", f"sqlite:///{tmp_path / 'f3.db'}", w.client)
+
+
+def test_a_reorganisation_deeper_than_the_depth_is_repaired(tmp_path, hardhat_node: HardhatNode):
+    w3 = connect(hardhat_node.url)
+    outer = snapshot(w3)
+    try:
+        admin, authority, key = dev_accounts(w3)[:3]
+        client, _ = RegistryClient.deploy(w3, admin)
+        issuer_id = issuer_id_from_uscc("11110000MB0195560T")
+        client.add_region(admin, 110000, "北京市")
+        client.add_region_authority(admin, 110000, authority.address)
+        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
+        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=latest_timestamp(w3))
+        mirror = Mirror.at(tmp_path / "mirror.db", client.deployment, confirmations=2)
+        mirror.sync(client)
+
+        fork = snapshot(w3)
+        lost = [bytes([i]) * 32 for i in range(1, 4)]
+        client.anchor(key, lost)
+        mine(w3, 3)
+        mirror.sync(client)
+        assert all(mirror.index.anchor_of(d) is not None for d in lost)
+        depth_before = mirror.checkpoint()
+
+        revert(w3, fork)  # the chain forgets the batch: another branch wins
+        kept = [bytes([i]) * 32 for i in range(10, 12)]
+        client.anchor(key, kept)
+        mine(w3, 5)
+        report = mirror.sync(client)
+        assert depth_before is not None
+        assert report.reorg_depth >= 3  # deeper than the confirmation depth of 2
+        assert all(mirror.index.anchor_of(d) is None for d in lost)
+        assert all(mirror.index.anchor_of(d) is not None for d in kept)
+        checkpoint = mirror.checkpoint()
+        assert checkpoint is not None
+        assert checkpoint[1] == bytes(w3.eth.get_block(checkpoint[0])["hash"])
+        # the repaired state is what a fresh mirror of the chain finds
+        fresh = Mirror.at(tmp_path / "fresh.db", client.deployment, confirmations=2)
+        fresh.sync(client)
+        assert set(fresh.index.anchors) == set(mirror.index.anchors)
+    finally:
+        revert(w3, outer)
+
+
+def test_a_stopped_node_leaves_verification_answering(tmp_path):
+    node = start_hardhat_node(tmp_path)
+    try:
+        w3 = connect(node.url)
+        admin, authority, key = dev_accounts(w3)[:3]
+        client, _ = RegistryClient.deploy(w3, admin)
+        issuer_id = issuer_id_from_uscc("11110000MB0195560T")
+        client.add_region(admin, 110000, "北京市")
+        client.add_region_authority(admin, 110000, authority.address)
+        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
+        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        client.anchor(key, [b"\x07" * 32])
+        mirror = Mirror.at(tmp_path / "mirror.db", client.deployment, confirmations=1)
+        mirror.sync(client)
+    finally:
+        node.stop()
+    before = mirror.freshness()
+    with pytest.raises(ChainUnavailableError):
+        mirror.sync(client)
+    assert mirror.index.anchor_of(b"\x07" * 32) is not None
+    time.sleep(1.1)
+    assert mirror.freshness() == before
+    assert mirror.freshness().age() >= before.age() - 0.01
