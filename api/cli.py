@@ -825,6 +825,190 @@ def demo(ctx: Context, /, licenses: int, as_json: bool) -> None:
     run_demo(ctx.home, ctx.w3(), rpc_url=ctx.rpc_url, licenses=licenses, as_json=as_json, echo=click.echo)
 
 
+# ------------------------------------------------------------------------------------------------
+# The service, API keys and the mirror
+# ------------------------------------------------------------------------------------------------
+
+
+def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
+    """``USCC=KEYSTORE[:PASSWORD_ENV]`` -> (credit code, account)."""
+    if "=" not in spec:
+        fail(f"--department {spec!r} must look like USCC=KEYSTORE or USCC=KEYSTORE:PASSWORD_ENV")
+    uscc, rest = spec.split("=", 1)
+    keystore, _, env_name = rest.partition(":")
+    path = Path(keystore) if ("/" in keystore or keystore.endswith(".json")) else ctx.keys_dir / f"{keystore}.json"
+    source = PasswordSource(env=env_name or None, prompt=sys.stdin.isatty())
+    return validate_uscc(uscc, field="--department"), load_account(path, source.read(purpose=str(path)))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--department",
+    "department_specs",
+    multiple=True,
+    help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat).",
+)
+@click.option("--licenses", default=1000, show_default=True, help="Demo mode: licenses to issue.")
+@click.pass_obj
+def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ...], licenses: int) -> None:
+    """Run the HTTP service and the counter page.
+
+    With --rpc-url: serve the deployment of HOME, keep its chain mirror (HOME/mirror.db) in step,
+    and sign for the --department keys. Without: run the demo on an in-process chain first and
+    serve its data (an API key for the demo's market-regulation bureau is printed).
+    """
+    import uvicorn
+
+    from api.main import create_app
+    from api.services import Services
+    from api.settings import Settings
+    from verifier.mirror import Mirror
+
+    settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
+    if ctx.rpc_url is None:
+        if department_specs:
+            fail("--department needs --rpc-url (demo mode signs with the demo's own keys)")
+        run = run_demo(ctx.home, ctx.w3(), rpc_url=None, licenses=licenses, echo=click.echo)
+        deployment = run.client.deployment
+        mirror = Mirror.at(ctx.home / "demo" / "mirror.db", deployment, confirmations=1)
+        services = Services(
+            settings,
+            deployment=deployment,
+            client=run.client,
+            mirror=mirror,
+            store=run.store,
+            departments=run.departments,
+        )
+        uscc, department = next(iter(run.departments.items()))
+        _, key = services.api_keys.create(uscc, label="demo")
+        valid = next(c.text for c in run.cases if c.name == "valid")
+        base = f"http://{host}:{port}"
+        click.echo("")
+        click.echo(f"Counter page:   {base}/")
+        click.echo(f"API document:   {base}/docs")
+        click.echo(f"QR text to try: {valid}")
+        click.echo(f"  curl -s {base}/v1/verify -H 'Content-Type: application/json' -d '{{\"qr\": \"{valid}\"}}'")
+        click.echo(f"QR images:      {ctx.home / 'demo'}/*.png (upload one on the counter page)")
+        click.echo(f"API key of {department.issuer_uscc} (shown once): {key}")
+    else:
+        client = ctx.client()
+        deployment = client.deployment
+        mirror = Mirror(settings.mirror_url, deployment, confirmations=settings.confirmations)
+        store = ctx.store()
+        departments = {}
+        for spec in department_specs:
+            uscc, account = _parse_department(ctx, spec)
+            signer = LicenseSigner(account, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
+            departments[uscc] = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=account)
+        services = Services(
+            settings, deployment=deployment, client=client, mirror=mirror, store=store, departments=departments
+        )
+        click.echo(f"Counter page: http://{host}:{port}/  (chain {ctx.rpc_url}, mirror {settings.mirror_url})")
+    app = create_app(services)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@cli.group()
+def apikey() -> None:
+    """API keys of departments for the issuer endpoints (stored only as hashes)."""
+
+
+@apikey.command("create")
+@_uscc_option
+@click.option("--label", default="", help="What the key is for.")
+@click.pass_obj
+def apikey_create(ctx: Context, /, uscc: str, label: str) -> None:
+    """Create a key for a department; it is printed once and never stored."""
+    from api.security import ApiKeys
+
+    key_id, key = ApiKeys(ctx.store().engine).create(uscc, label)
+    click.echo(f"{key_id} {key}")
+
+
+@apikey.command("list")
+@click.pass_obj
+def apikey_list(ctx: Context, /) -> None:
+    """List keys (id, department, label, created, revoked); the keys themselves are not stored."""
+    from api.security import ApiKeys
+
+    for info_ in ApiKeys(ctx.store().engine).list():
+        state = "revoked" if info_.revoked else "active"
+        click.echo(f"{info_.key_id} {info_.issuer_uscc} {state} {info_.created_at} {info_.label}")
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def apikey_revoke(ctx: Context, /, key_id: str) -> None:
+    """Revoke a key by its id."""
+    from api.security import ApiKeys
+
+    if not ApiKeys(ctx.store().engine).revoke(key_id):
+        fail(f"no API key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@cli.group()
+def mirror() -> None:
+    """The local chain mirror verification reads (HOME/mirror.db)."""
+
+
+def _mirror(ctx: Context, confirmations: int) -> Any:
+    from verifier.mirror import Mirror
+
+    client = ctx.client()
+    url = os.environ.get("ELICENSE_MIRROR_DB") or f"sqlite:///{ctx.home / 'mirror.db'}"
+    return client, Mirror(url, client.deployment, confirmations=confirmations)
+
+
+@mirror.command("sync")
+@click.option("--confirmations", default=2, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--follow", is_flag=True, help="Keep syncing every 2 s until interrupted.")
+@click.pass_obj
+def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
+    """Bring the mirror up to the chain (minus the confirmation depth)."""
+    client, m = _mirror(ctx, confirmations)
+    while True:
+        report = m.sync(client)
+        click.echo(
+            f"blocks {report.from_block}..{report.to_block} (head {report.head}): {report.events} events, "
+            f"{len(m.index.anchors):,} licenses indexed"
+            + (f", repaired a reorganisation {report.reorg_depth} blocks deep" if report.reorg_depth else "")
+        )
+        if not follow:
+            return
+        import time as _time
+
+        _time.sleep(2)
+
+
+@mirror.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def mirror_export(ctx: Context, /, path: Path) -> None:
+    """Write a snapshot of the mirror (gzip JSON lines) for another verifier to start from."""
+    _, m = _mirror(ctx, 2)
+    click.echo(f"{m.export_snapshot(path)} events written to {path}")
+
+
+@mirror.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--confirmations", default=2, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_obj
+def mirror_import(ctx: Context, /, path: Path, confirmations: int) -> None:
+    """Start this home's mirror from a snapshot, after checking it against the chain."""
+    from verifier.mirror import Mirror
+
+    client = ctx.client()
+    url = os.environ.get("ELICENSE_MIRROR_DB") or f"sqlite:///{ctx.home / 'mirror.db'}"
+    m = Mirror.import_snapshot(path, url, client, confirmations=confirmations)
+    click.echo(
+        f"mirror started from {path}: {len(m.index.anchors):,} licenses up to block {m.freshness().block_number}"
+    )
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

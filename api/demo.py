@@ -35,7 +35,7 @@ from signer.eip712 import LicenseSigner
 from verifier.pipeline import HEADLINES, Outcome, Verifier
 from verifier.state import ChainClientState
 
-__all__ = ["DEPARTMENTS", "run_demo"]
+__all__ = ["DEPARTMENTS", "DemoRun", "run_demo"]
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -55,6 +55,16 @@ DEPARTMENTS = (
     DepartmentSpec("sh-police", "11310000002420136Q", "上海市公安局", 310000, ("RP",)),
 )
 UNREGISTERED = DepartmentSpec("unregistered", "11440300MB2C92052H", "某未登记机关", 440300, ())
+
+
+@dataclass
+class DemoRun:
+    """What the demo built: its cases, and what a service needs to keep serving them."""
+
+    cases: list[Case]
+    client: RegistryClient
+    departments: dict[str, Department]
+    store: IssuerStore
 
 
 @dataclass
@@ -80,7 +90,7 @@ def run_demo(
     licenses: int = 1000,
     as_json: bool = False,
     echo: Callable[[str], None] = print,
-) -> list[Case]:
+) -> DemoRun:
     if not is_dev_chain(w3):
         raise ConfigurationError("the demo needs a development chain (in process, or a Hardhat node)")
     started = time.monotonic()
@@ -301,7 +311,8 @@ def run_demo(
     mismatches = [c.name for c in cases if c.got is not c.expected]
     if mismatches:
         raise ConfigurationError(f"demo cases did not give their expected status: {', '.join(mismatches)}")
-    return cases
+    real = {d.uscc: departments[d.key] for d in DEPARTMENTS}
+    return DemoRun(cases=cases, client=client, departments={_fixed_uscc(k): v for k, v in real.items()}, store=store)
 
 
 def _tamper(text: str) -> str:

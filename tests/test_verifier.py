@@ -26,7 +26,7 @@ ELICENSE = Path(sys.executable).parent / "elicense"
 
 
 def test_demo_shows_every_outcome_in_process(tmp_path):
-    cases = run_demo(tmp_path, connect(None), rpc_url=None, licenses=60, echo=lambda _m: None)
+    cases = run_demo(tmp_path, connect(None), rpc_url=None, licenses=60, echo=lambda _m: None).cases
     outcomes = {c.got for c in cases}
     assert outcomes == set(Outcome)  # every status of the pipeline appears
     assert all(c.got is c.expected for c in cases)

@@ -1,6 +1,6 @@
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { loadFixture, time, setBalance } = require("@nomicfoundation/hardhat-network-helpers");
 
 const {
   OPEN_END,
@@ -20,6 +20,8 @@ const {
   txTimestamp,
   eventsOf,
   makeBatch,
+  inOneBlock,
+  outcomeOf,
 } = require("./helpers");
 
 const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
@@ -534,17 +536,20 @@ describe("TrustRegistry", function () {
       await expect(this.trust.connect(a).retireKey(ISSUER_ID, a.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, a.address);
-      // ... at exactly validFrom (its window becomes empty) ...
+      // ... at exactly validFrom (its window shrinks to that one second) ...
       await time.setNextBlockTimestamp(from);
       await expect(this.trust.connect(a).retireKey(ISSUER_ID, a.address))
         .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, a.address, from);
-      expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, from, from]);
-      // ... up to validUntil - 1 ...
+        .withArgs(ISSUER_ID, a.address, from + 1n);
+      expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, from, from + 1n]);
+      expect(await this.trust.isKeyValid(ISSUER_ID, a.address, from)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, a.address, from + 1n)).to.be.false;
+      // ... up to validUntil - 1 (the window then ends where it ended: after that second) ...
       await time.setNextBlockTimestamp(until - 1n);
       await expect(this.trust.connect(b).retireKey(ISSUER_ID, b.address))
         .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, b.address, until - 1n);
+        .withArgs(ISSUER_ID, b.address, until);
+      expect(await this.trust.getKey(b.address)).to.deep.equal([ISSUER_ID, from, until]);
       // ... but not at validUntil
       await time.setNextBlockTimestamp(until);
       await expect(this.trust.connect(c).retireKey(ISSUER_ID, c.address))
@@ -603,28 +608,31 @@ describe("TrustRegistry", function () {
 
   describe("rotateKey", function () {
     for (const who of ["authority", "key"]) {
-      it(`ends the old window at the block's time and adds the new key from then on (${who})`, async function () {
+      it(`ends the old window after the block's second and adds the new key from that second on (${who})`, async function () {
         const ts = await nextTimestamp(10n);
         const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
-        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts);
+        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts + 1n);
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
-          ["KeyRetired", ISSUER_ID, this.key.address, ts],
+          ["KeyRetired", ISSUER_ID, this.key.address, ts + 1n],
           ["KeyAdded", ISSUER_ID, this.newKey.address, ts, OPEN_END],
         ]);
         expect(await txTimestamp(await tx)).to.equal(ts);
 
-        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts + 1n]);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, ts, OPEN_END]);
+        // the old key is valid through the second of the rotation, the new one from it: both at ts
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts - 1n)).to.be.true;
-        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts + 1n)).to.be.false;
         expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, ts - 1n)).to.be.false;
         expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, ts)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, ts + 1n)).to.be.true;
         expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, OPEN_END - 1n)).to.be.true;
       });
     }
 
-    it("the old key loses its power and the new key gains power over itself only", async function () {
+    it("the old key loses its power after that second and the new key gains power over itself only", async function () {
       await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
       await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
@@ -640,7 +648,7 @@ describe("TrustRegistry", function () {
       const ts = await nextTimestamp();
       const tx = this.trust.connect(this.newKey).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address);
       expect(await eventsOf(this.trust, tx)).to.deep.equal([
-        ["KeyRetired", ISSUER_ID, this.newKey.address, ts],
+        ["KeyRetired", ISSUER_ID, this.newKey.address, ts + 1n],
         ["KeyAdded", ISSUER_ID, this.spareKey.address, ts, OPEN_END],
       ]);
     });
@@ -652,13 +660,90 @@ describe("TrustRegistry", function () {
         const caller = who === "authority" ? this.authority : this.spareKey;
         const ts = await nextTimestamp(50n);
         const tx = this.trust.connect(caller).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address);
-        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.spareKey.address, ts);
+        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.spareKey.address, ts + 1n);
         // the new key is open-ended, whatever the end of the old one
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
-        expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
+        expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, ts + 1n]);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, ts, OPEN_END]);
       });
     }
+
+    it("rotates a finite window in its last second, whose end then stays where it was", async function () {
+      const from = BigInt(await time.latest());
+      const until = from + 100n;
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, until);
+      await time.setNextBlockTimestamp(until - 1n);
+      const tx = this.trust.connect(this.spareKey).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address);
+      expect(await eventsOf(this.trust, tx)).to.deep.equal([
+        ["KeyRetired", ISSUER_ID, this.spareKey.address, until],
+        ["KeyAdded", ISSUER_ID, this.newKey.address, until - 1n, OPEN_END],
+      ]);
+      expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, until]);
+    });
+
+    describe("a key is rotated at most once", function () {
+      const CALLERS = { key: "the key itself", authority: "an authority" };
+      for (const [first, firstName] of Object.entries(CALLERS)) {
+        for (const [second, secondName] of Object.entries(CALLERS)) {
+          it(`${firstName} rotates it, then ${secondName} again in the same block (its window not ended): TrustRegistryKeyNotValid`, async function () {
+            const { trust, key, newKey, spareKey } = this;
+            const t = await nextTimestamp(10n);
+            const { responses, receipts, timestamp } = await inOneBlock([
+              (o) => trust.connect(this[first]).rotateKey(ISSUER_ID, key.address, newKey.address, o),
+              (o) => trust.connect(this[second]).rotateKey(ISSUER_ID, key.address, spareKey.address, o),
+            ]);
+            expect(timestamp).to.equal(t);
+            expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+            await expect(outcomeOf(responses[0]))
+              .to.emit(trust, "KeyRetired")
+              .withArgs(ISSUER_ID, key.address, t + 1n);
+            expect(await eventsOf(trust, responses[0])).to.deep.equal([
+              ["KeyRetired", ISSUER_ID, key.address, t + 1n],
+              ["KeyAdded", ISSUER_ID, newKey.address, t, OPEN_END],
+            ]);
+            // the key is still valid at t, yet cannot be rotated a second time
+            expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
+            await expect(outcomeOf(responses[1]))
+              .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
+              .withArgs(ISSUER_ID, key.address, t);
+            expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
+            expect(await trust.getKey(newKey.address)).to.deep.equal([ISSUER_ID, t, OPEN_END]);
+            expect(await trust.getKey(spareKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+          });
+        }
+      }
+
+      it("the thief's case: a stolen key rotated to A cannot be rotated again to B in the same block", async function () {
+        const { trust, registry, key } = this;
+        const [a, b] = [this.newKey, this.spareKey];
+        const t = await nextTimestamp(10n);
+        const { responses, receipts } = await inOneBlock([
+          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, a.address, o),
+          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, b.address, o),
+        ]);
+        expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+        await expect(outcomeOf(responses[0])).not.to.be.reverted;
+        await expect(outcomeOf(responses[1]))
+          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, key.address, t);
+        // B is no key: it can neither anchor nor rotate itself
+        expect(await trust.getKey(b.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+        const batch = makeBatch(2, "thief B");
+        await expect(registry.connect(b).anchor(batch.root, batch.digests))
+          .to.be.revertedWithCustomError(registry, "LicenseRegistryUnknownKey")
+          .withArgs(b.address);
+        // the key has one successor only: A, valid from t on
+        expect(await trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t, OPEN_END]);
+      });
+
+      it("an authority cannot rotate a rotated key after its window has ended either", async function () {
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        const ts = await nextTimestamp();
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, this.key.address, ts);
+      });
+    });
 
     for (const kind of INVALID_KEY_KINDS) {
       it(`reverts with TrustRegistryKeyNotValid for ${kind} (authority)`, async function () {
@@ -718,13 +803,15 @@ describe("TrustRegistry", function () {
 
   describe("retireKey", function () {
     for (const who of ["authority", "key"]) {
-      it(`ends the window at the block's time and emits KeyRetired (${who})`, async function () {
+      it(`ends the window after the block's second and emits KeyRetired (${who})`, async function () {
         const ts = await nextTimestamp(10n);
         const tx = this.trust.connect(this[who]).retireKey(ISSUER_ID, this.key.address);
-        expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyRetired", ISSUER_ID, this.key.address, ts]]);
-        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
+        await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts + 1n);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyRetired", ISSUER_ID, this.key.address, ts + 1n]]);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts + 1n]);
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts - 1n)).to.be.true;
-        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts + 1n)).to.be.false;
       });
     }
 
@@ -741,15 +828,37 @@ describe("TrustRegistry", function () {
     it("ends a key that has not started at its validFrom (empty window)", async function () {
       const from = BigInt(await time.latest()) + 1000n;
       await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
-      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
-        .to.emit(this.trust, "KeyRetired")
-        .withArgs(ISSUER_ID, this.newKey.address, from);
+      const tx = this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address);
+      await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.newKey.address, from);
+      expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyRetired", ISSUER_ID, this.newKey.address, from]]);
       expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, from]);
-      expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, from)).to.be.false;
+      for (const at of [from - 1n, from, from + 1n]) {
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.newKey.address, at)).to.be.false;
+      }
       await time.increaseTo(from);
       await expect(this.trust.connect(this.newKey).retireKey(ISSUER_ID, this.newKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.newKey.address);
+    });
+
+    it("retiring in the second before a key starts empties its window; in the second it starts keeps that second", async function () {
+      const ts = BigInt(await time.latest()) + 10n;
+      const [starting, later] = [this.newKey, this.spareKey];
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, starting.address, ts, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, later.address, ts + 1n, OPEN_END);
+      const { responses } = await inOneBlock(
+        [
+          (o) => this.trust.connect(this.authority).retireKey(ISSUER_ID, starting.address, o),
+          (o) => this.trust.connect(this.authority).retireKey(ISSUER_ID, later.address, o),
+        ],
+        ts,
+      );
+      expect(await eventsOf(this.trust, responses[0])).to.deep.equal([["KeyRetired", ISSUER_ID, starting.address, ts + 1n]]);
+      expect(await eventsOf(this.trust, responses[1])).to.deep.equal([["KeyRetired", ISSUER_ID, later.address, ts + 1n]]);
+      expect(await this.trust.getKey(starting.address)).to.deep.equal([ISSUER_ID, ts, ts + 1n]);
+      expect(await this.trust.getKey(later.address)).to.deep.equal([ISSUER_ID, ts + 1n, ts + 1n]);
+      expect(await this.trust.isKeyValid(ISSUER_ID, starting.address, ts)).to.be.true;
+      expect(await this.trust.isKeyValid(ISSUER_ID, later.address, ts + 1n)).to.be.false;
     });
 
     for (const who of ["authority", "the key itself"]) {
@@ -760,8 +869,8 @@ describe("TrustRegistry", function () {
         const ts = await nextTimestamp(10n);
         await expect(this.trust.connect(caller).retireKey(ISSUER_ID, this.newKey.address))
           .to.emit(this.trust, "KeyRetired")
-          .withArgs(ISSUER_ID, this.newKey.address, ts);
-        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, ts]);
+          .withArgs(ISSUER_ID, this.newKey.address, ts + 1n);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, ts + 1n]);
       });
     }
 
@@ -836,16 +945,19 @@ describe("TrustRegistry", function () {
       expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts]);
     });
 
-    it("accepts a time before the end of a retired key, and an earlier time after a compromise", async function () {
+    it("accepts a time before the end of a retired key (its last second), and an earlier time after a compromise", async function () {
       const ts = await nextTimestamp();
       await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts + 1n]);
+      await time.increase(10);
       const asAuthority = this.trust.connect(this.authority);
       // a retired key has no successor: exactly one event each time
-      for (const at of [ts - 1n, ts - 50n]) {
+      for (const at of [ts, ts - 50n]) {
         const tx = asAuthority.declareKeyCompromised(ISSUER_ID, this.key.address, at);
+        await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, this.key.address, at);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, at]]);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, at]);
       }
-      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts - 50n]);
     });
 
     describe("successors the key rotated itself to", function () {
@@ -876,6 +988,10 @@ describe("TrustRegistry", function () {
           .withArgs(ISSUER_ID, key.address);
       }
 
+      it("MAX_CASCADE, the most successors one declaration voids, is 64", async function () {
+        expect(await this.trust.MAX_CASCADE()).to.equal(64n);
+      });
+
       it("a thief's chain of self-rotations after compromisedAt is voided, in order, down the chain", async function () {
         const [thief1, thief2] = [this.newKey, this.spareKey];
         // the key is stolen at `stolenAt`; the thief rotates it to a key of their own, and again
@@ -889,6 +1005,9 @@ describe("TrustRegistry", function () {
 
         await time.increase(10);
         const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, this.key.address, stolenAt);
+        await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, thief1.address, t1);
+        await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, thief2.address, t2);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
           ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
           ["KeyCompromised", ISSUER_ID, thief1.address, t1],
@@ -922,8 +1041,9 @@ describe("TrustRegistry", function () {
           ["KeyCompromised", ISSUER_ID, a.address, t1 + 5n],
           ["KeyCompromised", ISSUER_ID, b.address, t2],
         ]);
-        // the key's window and the rotation to `a` stand; `a` keeps [t1, t1 + 5)
-        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t1]);
+        // the key's window (through the second of its rotation) and the rotation to `a` stand;
+        // `a` keeps [t1, t1 + 5)
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t1 + 1n]);
         expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t1 + 5n]);
         expect(await this.trust.isKeyValid(ISSUER_ID, a.address, t1)).to.be.true;
         expect(await this.trust.isKeyValid(ISSUER_ID, a.address, t1 + 4n)).to.be.true;
@@ -941,7 +1061,7 @@ describe("TrustRegistry", function () {
         await time.increase(10);
         const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, stolenAt]]);
-        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t2]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t2 + 1n]);
         expect(await this.trust.getKey(b.address)).to.deep.equal([ISSUER_ID, t2, OPEN_END]);
         expect(await this.trust.isKeyValid(ISSUER_ID, b.address, BigInt(await time.latest()))).to.be.true;
 
@@ -966,7 +1086,7 @@ describe("TrustRegistry", function () {
         const t1 = await selfRotate(this, this.key, a);
         const end = await nextTimestamp(10n);
         await this.trust.connect(a).retireKey(ISSUER_ID, a.address);
-        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, end]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, end + 1n]);
         const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
           ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
@@ -988,18 +1108,187 @@ describe("TrustRegistry", function () {
         expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t1]);
       });
 
-      it("compromisedAt must lie before the self-rotation (the key's window ends there)", async function () {
+      it("the latest compromisedAt accepted after a self-rotation is the rotation's second, which voids the successor", async function () {
         const t1 = await selfRotate(this, this.key, this.newKey);
         await time.increase(10);
-        await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t1))
+        // the key's window ends after the second of its rotation: t1 + 1 is out of range
+        await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t1 + 1n))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
-          .withArgs(this.key.address, t1, this.keyValidFrom, t1);
-        // the latest time accepted, t1 - 1, voids the successor
-        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t1 - 1n);
+          .withArgs(this.key.address, t1 + 1n, this.keyValidFrom, t1 + 1n);
+        // t1 is accepted, and voids the successor created in that second
+        const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t1);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
-          ["KeyCompromised", ISSUER_ID, this.key.address, t1 - 1n],
+          ["KeyCompromised", ISSUER_ID, this.key.address, t1],
           ["KeyCompromised", ISSUER_ID, this.newKey.address, t1],
         ]);
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t1]);
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, t1 - 1n)).to.be.true;
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, t1)).to.be.false;
+        await expectVoided(this, this.newKey, t1);
+      });
+
+      describe("a thief's two self-rotations in one block (K -> A -> B, all at t)", function () {
+        /** K rotates itself to A and A to B in one block; returns the time before the block and t. */
+        async function rotateTwiceInOneBlock(ctx) {
+          const stolenAt = BigInt(await time.latest());
+          const t = stolenAt + 10n;
+          const [a, b] = [ctx.newKey, ctx.spareKey];
+          const { receipts, timestamp } = await inOneBlock(
+            [
+              (o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, a.address, o),
+              (o) => ctx.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, o),
+            ],
+            t,
+          );
+          expect(receipts.map((r) => r.status)).to.deep.equal([1, 1]);
+          expect(timestamp).to.equal(t);
+          // A's window is [t, t + 1), not empty; B's is [t, OPEN_END)
+          expect(await ctx.trust.getKey(ctx.key.address)).to.deep.equal([ISSUER_ID, ctx.keyValidFrom, t + 1n]);
+          expect(await ctx.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t, t + 1n]);
+          expect(await ctx.trust.getKey(b.address)).to.deep.equal([ISSUER_ID, t, OPEN_END]);
+          return { stolenAt, t, a, b };
+        }
+
+        for (const [description, when] of [
+          ["from before the block", (stolenAt) => stolenAt],
+          ["from the block's second t", (stolenAt, t) => t],
+        ]) {
+          it(`declaring K compromised ${description} voids A and B: neither is valid at any time, B cannot anchor`, async function () {
+            const { stolenAt, t, a, b } = await rotateTwiceInOneBlock(this);
+            const at = when(stolenAt, t);
+            // the thief's B anchors meanwhile
+            const forged = makeBatch(2, "forged by B");
+            await this.registry.connect(b).anchor(forged.root, forged.digests);
+            await time.increase(10);
+            const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at);
+            await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, a.address, t);
+            await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, b.address, t);
+            expect(await eventsOf(this.trust, tx)).to.deep.equal([
+              ["KeyCompromised", ISSUER_ID, this.key.address, at],
+              ["KeyCompromised", ISSUER_ID, a.address, t],
+              ["KeyCompromised", ISSUER_ID, b.address, t],
+            ]);
+            expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, at]);
+            await expectVoided(this, a, t);
+            await expectVoided(this, b, t);
+            const anchor = await this.registry.getAnchor(forged.root);
+            expect(anchor.key).to.equal(b.address);
+            expect(await this.trust.isKeyValid(ISSUER_ID, b.address, anchor.timestamp)).to.be.false;
+          });
+        }
+
+        it("walks through successors voided before, without an event: A declared first, then K", async function () {
+          const { stolenAt, t, a, b } = await rotateTwiceInOneBlock(this);
+          await time.increase(10);
+          const first = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, a.address, t);
+          expect(await eventsOf(this.trust, first)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, a.address, t],
+            ["KeyCompromised", ISSUER_ID, b.address, t],
+          ]);
+          const second = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+          expect(await eventsOf(this.trust, second)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
+          ]);
+          await expectVoided(this, a, t);
+          await expectVoided(this, b, t);
+        });
+      });
+
+      it("walks through a successor voided before, without an event, and voids the one before it", async function () {
+        const [a, b, c] = [this.newKey, this.spareKey, this.accounts[0]];
+        const stolenAt = BigInt(await time.latest());
+        const t1 = await selfRotate(this, this.key, a);
+        const t2 = await selfRotate(this, a, b);
+        const t3 = await selfRotate(this, b, c);
+        await time.increase(10);
+        // b is declared compromised from its start: b and c are voided
+        const first = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, b.address, t2);
+        expect(await eventsOf(this.trust, first)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, b.address, t2],
+          ["KeyCompromised", ISSUER_ID, c.address, t3],
+        ]);
+        expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t2 + 1n]);
+        // then the key: a is voided; b and c, voided already, are passed without an event
+        const second = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        expect(await eventsOf(this.trust, second)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
+          ["KeyCompromised", ISSUER_ID, a.address, t1],
+        ]);
+        await expectVoided(this, a, t1);
+        await expectVoided(this, b, t2);
+        await expectVoided(this, c, t3);
+      });
+
+      describe("at most MAX_CASCADE successors per declaration", function () {
+        const CHAIN = 66; // self-rotations: keys K0 (the fixture's key), K1, ..., K66
+
+        /** The fixture's key rotates itself to K1, K1 to K2, ..., one second apart. */
+        async function longChain(ctx) {
+          const keys = [ctx.key];
+          for (let i = 1; i <= CHAIN; ++i) {
+            const wallet = new ethers.Wallet(ethers.id(`cascade key ${i}`), ethers.provider);
+            await setBalance(wallet.address, ethers.parseEther("1"));
+            keys.push(wallet);
+          }
+          const stolenAt = BigInt(await time.latest());
+          const starts = [ctx.keyValidFrom];
+          for (let i = 0; i < CHAIN; ++i) starts.push(await selfRotate(ctx, keys[i], keys[i + 1], 1n));
+          return { keys, starts, stolenAt };
+        }
+
+        it("voids K1..K64 only; the last reached, K64, cannot be declared; declaring K65 finishes the chain", async function () {
+          this.timeout(20000);
+          const { keys, starts, stolenAt } = await longChain(this);
+          const max = Number(await this.trust.MAX_CASCADE());
+          expect(max).to.equal(64);
+          await time.increase(10);
+
+          // the declaration of K0 voids exactly MAX_CASCADE successors, in order
+          const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt);
+          await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, keys[max].address, starts[max]);
+          const expected = [["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt]];
+          for (let i = 1; i <= max; ++i) expected.push(["KeyCompromised", ISSUER_ID, keys[i].address, starts[i]]);
+          expect(await eventsOf(this.trust, tx)).to.deep.equal(expected);
+          for (const i of [1, 2, max - 1, max]) {
+            expect(await this.trust.getKey(keys[i].address)).to.deep.equal([ISSUER_ID, starts[i], starts[i]]);
+          }
+          // K65 is not reached: untouched, and its successor K66 is valid now
+          expect(await this.trust.getKey(keys[max + 1].address)).to.deep.equal([
+            ISSUER_ID,
+            starts[max + 1],
+            starts[max + 2] + 1n,
+          ]);
+          expect(await this.trust.getKey(keys[max + 2].address)).to.deep.equal([ISSUER_ID, starts[max + 2], OPEN_END]);
+          const now = BigInt(await time.latest());
+          expect(await this.trust.isKeyValid(ISSUER_ID, keys[max + 2].address, now)).to.be.true;
+
+          // the last key reached, K64, has an empty window: no time is in range for declaring it
+          const last = keys[max];
+          for (const at of [starts[max], starts[max] + 1n]) {
+            await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, last.address, at))
+              .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+              .withArgs(last.address, at, starts[max], starts[max]);
+          }
+          // declaring K0 again (earlier) walks through K1..K64 silently and stops at the limit again
+          const again = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt - 1n);
+          expect(await eventsOf(this.trust, again)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt - 1n],
+          ]);
+          expect(await this.trust.isKeyValid(ISSUER_ID, keys[max + 2].address, now)).to.be.true;
+
+          // declaring the first key not reached, K65, from its start finishes the chain
+          const rest = this.trust
+            .connect(this.authority)
+            .declareKeyCompromised(ISSUER_ID, keys[max + 1].address, starts[max + 1]);
+          expect(await eventsOf(this.trust, rest)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, keys[max + 1].address, starts[max + 1]],
+            ["KeyCompromised", ISSUER_ID, keys[max + 2].address, starts[max + 2]],
+          ]);
+          for (let i = 1; i <= CHAIN; ++i) {
+            expect(await this.trust.getKey(keys[i].address)).to.deep.equal([ISSUER_ID, starts[i], starts[i]]);
+          }
+          await expectVoided(this, keys[CHAIN], starts[CHAIN]);
+        });
       });
     });
 
@@ -1027,8 +1316,10 @@ describe("TrustRegistry", function () {
     });
 
     it("reverts for a time at or after the current end of the window", async function () {
-      const end = await nextTimestamp();
+      // retired at `end - 1`: the window ends after that second
+      const end = (await nextTimestamp()) + 1n;
       await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, end]);
       await time.increase(100);
       for (const at of [end, end + 1n, end + 50n]) {
         await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at))

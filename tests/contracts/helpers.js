@@ -9,10 +9,14 @@
 // - Test-only contracts under ./mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
 //   forwarder acting as a contract key), compiled here with the pinned, local solc-js (no download),
 //   because Hardhat only compiles ./contracts.
+// - `inOneBlock` mines several transactions in one block (automine off, then `evm_mine`), and
+//   `outcomeOf` replays a mined transaction's revert data (debug_traceTransaction) so that
+//   `revertedWithCustomError(...).withArgs(...)` can check a transaction that reverted inside such a
+//   block.
 
 const fs = require("fs");
 const path = require("path");
-const { ethers } = require("hardhat");
+const { ethers, network } = require("hardhat");
 const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const OPEN_END = 2n ** 64n - 1n;
@@ -236,6 +240,8 @@ async function makeInvalidKey(ctx, kind) {
     case "a retired key":
       await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END);
       await trust.connect(authority).retireKey(ISSUER_ID, spareKey.address);
+      // a retired key stays valid through the second of its retirement: let that second pass
+      await time.increase(1);
       break;
     case "a key not valid yet":
       await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now + 1000n, OPEN_END);
@@ -284,6 +290,58 @@ async function nextTimestamp(delta = 1n) {
   return ts;
 }
 
+// ------------------------------------------------------------------------------------------------
+// Several transactions in one block
+// ------------------------------------------------------------------------------------------------
+
+/** Gas limit given to each transaction of `inOneBlock` (so none is estimated, nor refused by estimation). */
+const ONE_BLOCK_GAS_LIMIT = 1_000_000n;
+
+/**
+ * Send the transactions of `sends` (functions `(overrides) => contract.connect(..).fn(..., overrides)`)
+ * with automine off, then mine them all in ONE block (at `timestamp` if given), in that order.
+ * Transactions that revert are mined too (status 0): see `outcomeOf`. Returns the responses, the
+ * receipts, and the block's number and timestamp.
+ */
+async function inOneBlock(sends, timestamp) {
+  const responses = [];
+  await network.provider.send("evm_setAutomine", [false]);
+  try {
+    for (const send of sends) responses.push(await send({ gasLimit: ONE_BLOCK_GAS_LIMIT }));
+    if (timestamp !== undefined) await time.setNextBlockTimestamp(timestamp);
+    await network.provider.send("evm_mine", []);
+  } finally {
+    await network.provider.send("evm_setAutomine", [true]);
+  }
+  const receipts = await Promise.all(responses.map((r) => ethers.provider.getTransactionReceipt(r.hash)));
+  const blockNumber = receipts[0].blockNumber;
+  receipts.forEach((receipt, i) => {
+    if (receipt.blockNumber !== blockNumber || receipt.index !== i) {
+      throw new Error(`transaction ${i} was mined at ${receipt.blockNumber}:${receipt.index}, not ${blockNumber}:${i}`);
+    }
+  });
+  const block = await ethers.provider.getBlock(blockNumber);
+  if (block.transactions.length !== sends.length) throw new Error("the block holds other transactions");
+  return { responses, receipts, blockNumber, timestamp: BigInt(block.timestamp) };
+}
+
+/**
+ * The outcome of the mined transaction `response`: resolves to it when it succeeded, rejects with
+ * its revert data (replayed with debug_traceTransaction) when it reverted, as a transaction sent
+ * alone would; for `expect(outcomeOf(tx)).to.be.revertedWithCustomError(...).withArgs(...)`.
+ */
+async function outcomeOf(response) {
+  const trace = await network.provider.send("debug_traceTransaction", [
+    response.hash,
+    { disableStorage: true, disableMemory: true, disableStack: true },
+  ]);
+  if (!trace.failed) return response;
+  const returnValue = trace.returnValue.startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`;
+  const error = new Error(`transaction ${response.hash} reverted`);
+  error.data = returnValue;
+  throw error;
+}
+
 module.exports = {
   OPEN_END,
   REGION,
@@ -319,4 +377,6 @@ module.exports = {
   txTimestamp,
   eventsOf,
   nextTimestamp,
+  inOneBlock,
+  outcomeOf,
 };

@@ -1,0 +1,142 @@
+"""The FastAPI application: verification, issuer and public endpoints, health and metrics, and the
+counter page at ``/``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.routes import health, issuers, public, verify
+from api.services import Services
+
+STATIC = Path(__file__).resolve().parent / "static"
+REPO = Path(__file__).resolve().parent.parent
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DESCRIPTION = """
+Verify e-licenses from their QR codes against a local mirror of the registry chain (no call to the
+chain node or to the issuing department on the verification path), issue and manage licenses for
+the departments this service signs for, and read the issuer directory.
+
+Errors are RFC 9457 problem details (`application/problem+json`). Issuer endpoints need the
+department's API key (`Authorization: Bearer elk_...`, created with `elicense apikey create`).
+"""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before the route reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _send_problem(
+                send, 413, "Request too large", f"the body is {int(length)} bytes; at most {self.limit}"
+            )
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLargeError:
+            await _send_problem(send, 413, "Request too large", f"the body is larger than {self.limit} bytes")
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", errors.PROBLEM.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
+    """The application over ``services`` (started and stopped with the app)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.start()
+        try:
+            yield
+        finally:
+            services.stop()
+
+    app = FastAPI(
+        title="E-license registry",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(verify.router)
+    app.include_router(public.router)
+    app.include_router(issuers.router)
+    app.include_router(health.router)
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        label = getattr(route, "path", "other")
+        services.metrics.requests.labels(label).observe(time.perf_counter() - started)
+        return response
+
+    vendor_dir = vendor or services.settings.static_vendor or REPO / "node_modules" / "jsqr" / "dist"
+
+    @app.get("/", include_in_schema=False)
+    def counter_page() -> HTMLResponse:
+        return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/static/vendor/jsQR.js", include_in_schema=False)
+    def jsqr() -> FileResponse:
+        path = vendor_dir / "jsQR.js"
+        if not path.exists():
+            raise errors.ProblemError(
+                404, "Not installed", f"{path} is missing: run scripts/setup (npm ci) to install the QR decoder"
+            )
+        return FileResponse(path, media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes)
+    return app

@@ -1,0 +1,196 @@
+"""Issuer endpoints: issue, anchor, change status, fetch QR codes. Authenticated per department
+(API key); a department acts only for itself. Issuance is idempotent with ``Idempotency-Key``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import IssuerDep, ServicesDep
+from api.errors import ProblemError
+from api.models import (
+    AnchorResponse,
+    IssueBatchRequest,
+    IssuedBatch,
+    IssuedLicense,
+    IssueRequestModel,
+    StatusChangeRequest,
+    StatusChangeResponse,
+)
+from api.security import IdempotentReplay
+from api.services import Services
+from registry.identifiers import validate_uscc
+from registry.issuance import Department, IssueRequest
+from registry.qr import render_png, render_svg
+
+router = APIRouter(prefix="/v1/issuers/{uscc}", tags=["issuers"])
+
+UsccPath = Annotated[str, Path(min_length=18, max_length=18, description="The department's credit code")]
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="Retrying with the same key returns the first result"),
+]
+
+
+def _department(services: Services, uscc: str, caller: str) -> Department:
+    code = validate_uscc(uscc, field="uscc")
+    if code != caller:
+        raise ProblemError(403, "Forbidden", f"this API key belongs to {caller}; it cannot act for {code}")
+    department = services.departments.get(code)
+    if department is None:
+        raise ProblemError(404, "Unknown department", f"this service holds no signing key for {code}")
+    return department
+
+
+def _to_request(model: IssueRequestModel) -> IssueRequest:
+    return IssueRequest(
+        license_type=model.type,
+        fields={k: v for k, v in model.fields.items() if v is not None},
+        valid_from=model.valid_from,
+        valid_to=model.valid_to,
+    )
+
+
+def _idempotent(
+    services: Services, issuer: str, key: str | None, body: Any, run: Callable[[], Any], *, status_code: int = 201
+) -> JSONResponse:
+    if key is None:
+        return JSONResponse(run(), status_code=status_code)
+    request_hash = services.idempotency.request_hash(body)
+    try:
+        services.idempotency.begin(issuer, key, request_hash)
+    except IdempotentReplay as replay:
+        return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+    except KeyError:
+        raise ProblemError(409, "Request in progress", "a request with this Idempotency-Key is still running") from None
+    except ValueError as exc:
+        raise ProblemError(422, "Idempotency-Key reused", str(exc)) from None
+    try:
+        result = run()
+    except BaseException:
+        services.idempotency.abandon(issuer, key)
+        raise
+    services.idempotency.finish(issuer, key, status_code, result)
+    return JSONResponse(result, status_code=status_code)
+
+
+@router.post("/licenses", status_code=201, response_model=IssuedLicense, summary="Issue one license")
+def issue_one(
+    uscc: UsccPath,
+    body: IssueRequestModel,
+    caller: IssuerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    """Validate, commit, sign and store one license; it is anchored with the next batch."""
+    department = _department(services, uscc, caller)
+
+    def run() -> dict[str, Any]:
+        row = department.issue(_to_request(body))
+        services.metrics.issued.labels(caller).inc()
+        return {"license_id": row.license_id, "digest": "0x" + row.digest.hex(), "status": "issued, not yet anchored"}
+
+    return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
+
+
+@router.post("/licenses/batch", status_code=201, response_model=IssuedBatch, summary="Issue many licenses")
+def issue_batch(
+    uscc: UsccPath,
+    body: IssueBatchRequest,
+    caller: IssuerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    """Issue up to 10,000 licenses: all are validated before any is stored."""
+    department = _department(services, uscc, caller)
+
+    def run() -> dict[str, Any]:
+        rows = department.issue_many([_to_request(m) for m in body.licenses])
+        services.metrics.issued.labels(caller).inc(len(rows))
+        return {
+            "count": len(rows),
+            "licenses": [
+                {"license_id": r.license_id, "digest": "0x" + r.digest.hex(), "status": "issued, not yet anchored"}
+                for r in rows
+            ],
+        }
+
+    return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
+
+
+@router.post("/anchor", response_model=AnchorResponse, summary="Anchor pending licenses now")
+def anchor(uscc: UsccPath, caller: IssuerDep, services: ServicesDep) -> dict[str, Any]:
+    """Anchor every pending license of the department in batches (one transaction each)."""
+    department = _department(services, uscc, caller)
+    if department.client is None:
+        raise ProblemError(503, "No chain", "this service has no chain client to anchor with")
+    with services.chain_lock:
+        results = department.anchor_pending(batch_size=services.settings.anchor_batch_size)
+    services.metrics.anchored.labels(caller).inc(sum(r.count for r in results))
+    services.sync_once()
+    return {
+        "batches": [
+            {
+                "root": "0x" + r.root.hex(),
+                "count": r.count,
+                "block_number": r.tx.block_number,
+                "gas_per_license": round(r.gas_per_license, 1),
+            }
+            for r in results
+        ],
+        "anchored": sum(r.count for r in results),
+        "pending": department.store.count(pending_only=True),
+    }
+
+
+@router.post(
+    "/licenses/{license_id}/status", response_model=StatusChangeResponse, summary="Suspend, reinstate or revoke"
+)
+def change_status(
+    uscc: UsccPath,
+    license_id: Annotated[str, Path(min_length=31, max_length=31)],
+    body: StatusChangeRequest,
+    caller: IssuerDep,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """Change a license's status on chain (one transaction)."""
+    department = _department(services, uscc, caller)
+    with services.chain_lock:
+        action = {"suspend": department.suspend, "reinstate": department.reinstate, "revoke": department.revoke}
+        tx = action[body.action]([license_id], reason=body.reason)
+    services.sync_once()
+    row = department.get(license_id)
+    return {
+        "license_id": row.license_id,
+        "status": row.status,
+        "tx_hash": "0x" + tx.tx_hash.hex(),
+        "block_number": tx.block_number,
+    }
+
+
+@router.get(
+    "/licenses/{license_id}/qr",
+    summary="QR code of a license",
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "text/plain": {}}}},
+)
+def qr(
+    uscc: UsccPath,
+    license_id: Annotated[str, Path(min_length=31, max_length=31)],
+    caller: IssuerDep,
+    services: ServicesDep,
+    format: Annotated[str, Query(pattern="^(png|svg|text)$")] = "png",
+    disclose: Annotated[str | None, Query(max_length=500, description="comma-separated fields")] = None,
+) -> Response:
+    """The license's QR code as PNG, SVG or its text, disclosing the type's default fields or
+    ``disclose``."""
+    department = _department(services, uscc, caller)
+    fields = None if disclose is None else [f.strip() for f in disclose.split(",") if f.strip()]
+    text = department.presentation(license_id, fields).to_text()
+    if format == "text":
+        return Response(text, media_type="text/plain")
+    if format == "svg":
+        return Response(render_svg(text), media_type="image/svg+xml")
+    return Response(render_png(text), media_type="image/png")

@@ -1,0 +1,169 @@
+"""API keys of issuing departments (stored only as SHA-256 hashes) and idempotency records.
+
+Both live in the issuer store's database. A key is shown once, when created
+(``elicense apikey create``); a department can act only for itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from registry.identifiers import validate_uscc
+
+__all__ = ["KEY_PREFIX", "ApiKeys", "Idempotency", "IdempotentReplay"]
+
+KEY_PREFIX = "elk_"
+metadata = MetaData()
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("issuer_uscc", String(18), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("label", String(100), nullable=False, default=""),
+    Column("created_at", Integer, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+idempotency = Table(
+    "idempotency_keys",
+    metadata,
+    Column("issuer_uscc", String(18), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),  # null while the first request is in progress
+    Column("response", Text, nullable=True),
+    Column("created_at", Integer, nullable=False),
+)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    key_id: str
+    issuer_uscc: str
+    label: str
+    created_at: int
+    revoked: bool
+
+
+class ApiKeys:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def create(self, issuer_uscc: str, label: str = "") -> tuple[str, str]:
+        """A new key for ``issuer_uscc``: returns (key id, the key). Only the hash is stored."""
+        uscc = validate_uscc(issuer_uscc, field="issuer")
+        if len(label) > 100:
+            raise ValueError("a label is at most 100 characters")
+        key_id = secrets.token_hex(4)
+        key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    id=key_id, issuer_uscc=uscc, key_hash=_hash(key), label=label, created_at=int(time.time())
+                )
+            )
+        return key_id, key
+
+    def revoke(self, key_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked=True))
+        return bool(result.rowcount)
+
+    def list(self) -> list[ApiKeyInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
+        return [ApiKeyInfo(r.id, r.issuer_uscc, r.label, r.created_at, r.revoked) for r in rows]
+
+    def issuer_of(self, key: str) -> str | None:
+        """The department a presented key belongs to (``None`` when unknown or revoked)."""
+        if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200:
+            return None
+        digest = _hash(key)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_hash == digest)).first()
+        if row is None or row.revoked or not hmac.compare_digest(row.key_hash, digest):
+            return None
+        return str(row.issuer_uscc)
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """A retried request: carries the first response."""
+
+    def __init__(self, status_code: int, body: Any) -> None:
+        super().__init__("replay")
+        self.status_code = status_code
+        self.body = body
+
+
+class Idempotency:
+    """At-most-once execution of issuer requests keyed by their ``Idempotency-Key`` header."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @staticmethod
+    def request_hash(body: Any) -> str:
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def begin(self, issuer_uscc: str, key: str, request_hash: str) -> None:
+        """Claim the key; raises :class:`IdempotentReplay` with the first response when it was used,
+        ``KeyError`` when the first request is still running, ``ValueError`` when the key was used
+        for a different request."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(idempotency).values(
+                        issuer_uscc=issuer_uscc, key=key, request_hash=request_hash, created_at=int(time.time())
+                    )
+                )
+            return
+        except IntegrityError:
+            pass
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(idempotency).where((idempotency.c.issuer_uscc == issuer_uscc) & (idempotency.c.key == key))
+            ).first()
+        if row is None:
+            raise KeyError(key)
+        if row.request_hash != request_hash:
+            raise ValueError("this Idempotency-Key was used for a different request")
+        if row.status_code is None:
+            raise KeyError(key)
+        raise IdempotentReplay(int(row.status_code), json.loads(row.response))
+
+    def finish(self, issuer_uscc: str, key: str, status_code: int, body: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(idempotency)
+                .where((idempotency.c.issuer_uscc == issuer_uscc) & (idempotency.c.key == key))
+                .values(status_code=status_code, response=json.dumps(body, ensure_ascii=False))
+            )
+
+    def abandon(self, issuer_uscc: str, key: str) -> None:
+        """Release a claim whose request failed, so a retry can run."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(idempotency).where(
+                    (idempotency.c.issuer_uscc == issuer_uscc)
+                    & (idempotency.c.key == key)
+                    & idempotency.c.status_code.is_(None)
+                )
+            )

@@ -1,0 +1,196 @@
+"""What the HTTP service runs on: the deployment, the chain client, the mirror and its follower,
+the verifier, the issuer store and the departments this service signs for.
+
+Verification reads only the mirror's in-memory index. The follower thread keeps the mirror in
+step with the chain; when the node goes away, verification keeps answering from the mirror and
+every result says how old it is (the freshness policy decides whether a stale mirror only warns or
+makes the service refuse).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from api.security import ApiKeys, Idempotency
+from api.settings import Settings
+from registry import Deployment, RegistryClient
+from registry.issuance import Department
+from registry.store import IssuerStore
+from verifier.mirror import Mirror
+from verifier.pipeline import Reason, VerificationResult, Verifier
+
+log = logging.getLogger("elicense.service")
+
+STALE_REASON = (
+    "stale_mirror",
+    "区块链镜像已有 {age:.0f} 秒未更新，结果可能不是最新状态",
+    "the chain mirror is {age:.0f} s old; the result may not reflect the latest status",
+)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.verifications = Counter("elicense_verifications", "Verifications by status", ["status"], registry=r)
+        self.requests = Histogram(
+            "elicense_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.mirror_block = Gauge("elicense_mirror_block", "Last block applied to the mirror", registry=r)
+        self.mirror_age = Gauge("elicense_mirror_age_seconds", "Age of the mirror's last block", registry=r)
+        self.sync_errors = Counter("elicense_mirror_sync_errors", "Failed mirror syncs", registry=r)
+        self.issued = Counter("elicense_issued", "Licenses issued through the API", ["issuer"], registry=r)
+        self.anchored = Counter("elicense_anchored", "Licenses anchored through the API", ["issuer"], registry=r)
+
+
+# -- batch verification in worker processes --------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _worker_init(mirror_url: str, deployment: dict[str, Any], confirmations: int) -> None:
+    d = Deployment.from_dict(deployment)
+    mirror = Mirror(mirror_url, d, confirmations=confirmations)
+    _worker["mirror"] = mirror
+    _worker["verifier"] = Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
+
+
+def _worker_verify(texts: Sequence[str], now: float) -> list[dict[str, Any]]:
+    mirror: Mirror = _worker["mirror"]
+    mirror.refresh()
+    verifier: Verifier = _worker["verifier"]
+    verifier.state = mirror.index
+    return [verifier.verify(t, now=now).to_dict() for t in texts]
+
+
+class Services:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        deployment: Deployment,
+        client: RegistryClient | None,
+        mirror: Mirror,
+        store: IssuerStore,
+        departments: dict[str, Department] | None = None,
+        follow: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.deployment = deployment
+        self.client = client
+        self.mirror = mirror
+        self.store = store
+        self.departments = departments or {}
+        self.api_keys = ApiKeys(store.engine)
+        self.idempotency = Idempotency(store.engine)
+        self.metrics = Metrics()
+        self.chain_lock = threading.RLock()  # one writer at a time on the chain client
+        self.verifier = Verifier(
+            mirror.index, chain_id=deployment.chain_id, license_registry=deployment.license_registry
+        )
+        self.started = time.time()
+        self.last_sync_error: str | None = None
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._follow = follow and client is not None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._follow and self._follower is None:
+            self.sync_once()
+            self._follower = threading.Thread(target=self._follow_loop, name="mirror-follower", daemon=True)
+            self._follower.start()
+        self._update_gauges()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=10)
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def _follow_loop(self) -> None:
+        while not self._stop.wait(self.settings.sync_interval):
+            self.sync_once()
+
+    def sync_once(self) -> None:
+        if self.client is None:
+            return
+        try:
+            with self.chain_lock:
+                report = self.mirror.sync(self.client)
+            self.verifier.state = self.mirror.index
+            if report.reorg_depth:
+                log.warning("mirror repaired a reorganisation %d blocks deep", report.reorg_depth)
+            self.last_sync_error = None
+        except Exception as exc:  # noqa: BLE001 - the follower survives anything the node does
+            self.metrics.sync_errors.inc()
+            self.last_sync_error = f"{type(exc).__name__}: {exc}"
+            log.warning("mirror sync failed: %s", self.last_sync_error)
+        self._update_gauges()
+
+    def _update_gauges(self) -> None:
+        fresh = self.mirror.freshness()
+        self.metrics.mirror_block.set(fresh.block_number)
+        self.metrics.mirror_age.set(fresh.age())
+
+    # -- verification ------------------------------------------------------------------------------
+
+    def is_stale(self) -> tuple[bool, float]:
+        fresh = self.mirror.freshness()
+        if fresh.block_number == 0:
+            return True, float("inf")
+        age = fresh.age()
+        return age > self.settings.stale_after, age
+
+    def verify(self, text: object) -> VerificationResult:
+        result = self.verifier.verify(text)
+        self.metrics.verifications.labels(result.status.value).inc()
+        stale, age = self.is_stale()
+        if stale:
+            code, zh, en = STALE_REASON
+            result.reasons.append(Reason(code, zh.format(age=age), en.format(age=age)))
+        return result
+
+    def verify_many(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Verify in worker processes when the batch is large (each holds a copy of the mirror)."""
+        now = time.time()
+        workers = self.settings.batch_workers
+        if len(texts) < 2000 or workers == 1:
+            return [self.verify(t).to_dict() for t in texts]
+        count = workers or os.cpu_count() or 1
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=count,
+                initializer=_worker_init,
+                initargs=(self.mirror.url, self.deployment.to_dict(), self.mirror.confirmations),
+            )
+        size = max(500, len(texts) // (2 * count))
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        results: list[dict[str, Any]] = []
+        for part in self._pool.map(_worker_verify, chunks, [now] * len(chunks)):
+            results.extend(part)
+        stale, age = self.is_stale()
+        for r in results:
+            self.metrics.verifications.labels(r["status"]).inc()
+            if stale:
+                code, zh, en = STALE_REASON
+                r["reasons"].append({"code": code, "zh": zh.format(age=age), "en": en.format(age=age)})
+        return results

@@ -1,0 +1,45 @@
+"""Service settings, read from the environment (``ELICENSE_*``) by the app only."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of ``elicense serve``. Every field can be set as ``ELICENSE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ELICENSE_", extra="ignore")
+
+    home: Path = Field(default=Path.home() / ".elicense", description="keystores, deployment, stores")
+    rpc_url: str | None = Field(default=None, description="JSON-RPC URL of the chain")
+    db: str | None = Field(default=None, description="issuer store URL (default sqlite:///HOME/store.db)")
+    mirror_db: str | None = Field(default=None, description="mirror URL (default sqlite:///HOME/mirror.db)")
+    confirmations: int = Field(default=2, ge=1, le=1000)
+    sync_interval: float = Field(default=2.0, gt=0, le=3600)
+    stale_after: float = Field(default=120.0, gt=0, description="seconds after which the mirror is stale")
+    stale_policy: Literal["warn", "refuse"] = "warn"
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=10_000, ge=1, le=100_000)
+    batch_workers: int = Field(default=0, ge=0, le=64, description="processes for batch verification (0: cores)")
+    anchor_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    anchor_interval: float = Field(default=5.0, gt=0)
+    static_vendor: Path | None = Field(default=None, description="folder holding jsQR.js")
+
+    @property
+    def store_url(self) -> str:
+        return self.db or f"sqlite:///{self.home / 'store.db'}"
+
+    @property
+    def mirror_url(self) -> str:
+        return self.mirror_db or f"sqlite:///{self.home / 'mirror.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,143 @@
+// Counter page: scan a license's QR code with the camera (jsQR) or upload a photo, verify it with
+// the service, and show the result large and plain. Chinese by default.
+(function () {
+  "use strict";
+  const T = {
+    zh: {
+      title: "电子证照核验", scan: "扫描二维码", stop: "停止扫描", upload: "上传照片", again: "核验下一张",
+      hint: "将证照上的二维码对准摄像头，或上传二维码照片。", fields: "证照信息", lang: "English",
+      license: "证照编号", type: "证照类型", issuer: "发证机关", region: "所属地区", anchored: "上链时间",
+      validity: "有效期", hidden: "未披露字段", freshness: "链上数据：区块 {block}，{age} 秒前", checking: "正在核验…",
+      noCamera: "无法打开摄像头，请上传二维码照片。", error: "核验失败", open: "长期",
+    },
+    en: {
+      title: "E-license check", scan: "Scan QR code", stop: "Stop scanning", upload: "Upload photo", again: "Check another",
+      hint: "Hold the QR code on the license in front of the camera, or upload a photo of it.", fields: "License details", lang: "中文",
+      license: "License id", type: "Type", issuer: "Issuer", region: "Region", anchored: "Anchored",
+      validity: "Valid", hidden: "Undisclosed fields", freshness: "Chain data: block {block}, {age} s old", checking: "Checking…",
+      noCamera: "The camera cannot be opened; upload a photo of the QR code.", error: "Check failed", open: "open-ended",
+    },
+  };
+  let lang = "zh";
+  let last = null;
+  let stream = null;
+  let scanning = false;
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => T[lang][key];
+
+  function applyLanguage() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    $("lang").textContent = t("lang");
+    if (scanning) $("start").textContent = t("stop");
+    if (last) render(last);
+  }
+
+  function row(list, label, value) {
+    const dt = document.createElement("dt"); dt.textContent = label;
+    const dd = document.createElement("dd"); dd.textContent = value;
+    list.append(dt, dd);
+  }
+
+  function render(data) {
+    last = data;
+    $("result").hidden = false;
+    const verdict = $("verdict");
+    verdict.className = "verdict " + (data.status === "valid" ? "ok" : data.status === "not_anchored" ? "wait" : "bad");
+    verdict.dataset.status = data.status;
+    $("headline").textContent = data.headline ? data.headline[lang] : t("error");
+    const reasons = $("reasons"); reasons.replaceChildren();
+    (data.reasons || []).forEach((r) => { const li = document.createElement("li"); li.textContent = r[lang]; reasons.append(li); });
+    const details = $("details"); details.replaceChildren();
+    if (data.license_id) row(details, t("license"), data.license_id);
+    if (data.license_type) row(details, t("type"), data.license_type[lang] || data.license_type.code);
+    if (data.issuer && data.issuer.name) row(details, t("issuer"), data.issuer.name);
+    if (data.issuer && data.issuer.region_name) row(details, t("region"), data.issuer.region_name);
+    if (data.anchor) row(details, t("anchored"), data.anchor.time_iso.replace("T", " ").slice(0, 19));
+    if (data.valid_from) row(details, t("validity"), data.valid_from + " — " + (data.valid_to || t("open")));
+    details.hidden = details.children.length === 0;
+    const fields = $("fields"); fields.replaceChildren();
+    (data.disclosed || []).forEach((f) => row(fields, f.label[lang], f.display[lang]));
+    if (data.hidden_fields) row(fields, t("hidden"), String(data.hidden_fields));
+    fields.hidden = fields.children.length === 0;
+    fields.previousElementSibling.hidden = fields.hidden;
+    $("freshness").textContent = data.chain
+      ? t("freshness").replace("{block}", data.chain.block_number).replace("{age}", Math.round(data.chain.age_seconds))
+      : "";
+    $("result").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  async function post(url, options) {
+    $("headline").textContent = t("checking");
+    try {
+      const response = await fetch(url, options);
+      const data = await response.json();
+      if (!response.ok && !data.status) {
+        render({ status: "error", headline: { zh: t("error"), en: t("error") }, reasons: [{ zh: data.detail, en: data.detail }] });
+        return;
+      }
+      render(data);
+    } catch (err) {
+      render({ status: "error", headline: { zh: T.zh.error, en: T.en.error }, reasons: [{ zh: String(err), en: String(err) }] });
+    }
+  }
+
+  function verifyText(text) {
+    post("/v1/verify", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ qr: text }) });
+  }
+
+  function stopCamera() {
+    scanning = false;
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    $("start").textContent = t("scan");
+  }
+
+  function tick() {
+    if (!scanning) return;
+    const video = $("video");
+    if (video.readyState >= video.HAVE_ENOUGH_DATA) {
+      const canvas = $("canvas");
+      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+      const ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+      if (code && code.data) {
+        stopCamera();
+        verifyText(code.data);
+        return;
+      }
+    }
+    requestAnimationFrame(tick);
+  }
+
+  async function startCamera() {
+    if (scanning) { stopCamera(); return; }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch (err) {
+      $("hint").textContent = t("noCamera");
+      return;
+    }
+    const video = $("video");
+    video.srcObject = stream;
+    await video.play();
+    scanning = true;
+    $("start").textContent = t("stop");
+    requestAnimationFrame(tick);
+  }
+
+  $("start").addEventListener("click", startCamera);
+  $("file").addEventListener("change", (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("image", file);
+    post("/v1/verify/image", { method: "POST", body: form });
+    event.target.value = "";
+  });
+  $("again").addEventListener("click", () => { $("result").hidden = true; last = null; startCamera(); });
+  $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; applyLanguage(); });
+  applyLanguage();
+})();
