@@ -272,7 +272,6 @@ class Verifier:
                     "证照内容与发证机关的签名不符，内容可能被修改或伪造",
                     "the content does not match a signature by a key of the issuer: it was altered or forged",
                 ),
-                issuer=issuer,
             )
         anchor = self.state.anchor_of(digest)
         if anchor is None or anchor.issuer_id != header.issuer_id:

@@ -27,6 +27,8 @@ const {
   nextTimestamp,
   txTimestamp,
   eventsOf,
+  inOneBlock,
+  outcomeOf,
 } = require("./helpers");
 
 const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
@@ -333,10 +335,10 @@ async function domain(ctx) {
 }
 
 /**
- * `count` licenses of `issuerId` signed by `signer`, anchored in one batch by `anchorer`; with
- * proofs and signatures, the batch root and its anchoring time.
+ * `count` licenses of `issuerId` signed by `signer`, in one batch not anchored yet: with proofs and
+ * signatures, and the batch's (ascending) digests and root.
  */
-async function issue(ctx, count, signer, anchorer = signer, tag = "A", issuerId = ISSUER_ID) {
+async function sign(ctx, count, signer, tag = "A", issuerId = ISSUER_ID) {
   const licenses = [];
   for (let i = 0; i < count; ++i) {
     const h = header(i, tag, issuerId);
@@ -350,6 +352,15 @@ async function issue(ctx, count, signer, anchorer = signer, tag = "A", issuerId 
   const digests = licenses.map((l) => l.digest);
   const root = merkleRoot(digests);
   licenses.forEach((l, i) => (l.proof = merkleProof(digests, i)));
+  return { licenses, root, digests };
+}
+
+/**
+ * `count` licenses of `issuerId` signed by `signer`, anchored in one batch by `anchorer`; with
+ * proofs and signatures, the batch root and its anchoring time.
+ */
+async function issue(ctx, count, signer, anchorer = signer, tag = "A", issuerId = ISSUER_ID) {
+  const { licenses, root, digests } = await sign(ctx, count, signer, tag, issuerId);
   await ctx.registry.connect(anchorer).anchor(root, digests);
   const { timestamp } = await ctx.registry.getAnchor(root);
   return { licenses, root, digests, timestamp };
@@ -1297,6 +1308,211 @@ describe("LicenseRegistry", function () {
         batch.timestamp,
         Status.Active,
       ]);
+    });
+
+    it("a thief's two rotations in one block (K -> A -> B) and what B did then are undone by one declaration", async function () {
+      const [a, b] = [this.newKey, this.spareKey];
+      const batch = await issue(this, 2, this.key);
+      const [victim, other] = batch.licenses;
+      await time.increase(10);
+      const stolenAt = BigInt(await time.latest());
+      // in one block at t: K -> A, A -> B, and B anchors a forgery and revokes a license
+      const forged = await sign(this, 1, b, "F");
+      const t = stolenAt + 10n;
+      const { responses, receipts } = await inOneBlock(
+        [
+          (o) => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, a.address, o),
+          (o) => this.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, o),
+          (o) => this.registry.connect(b).anchor(forged.root, forged.digests, o),
+          (o) => this.registry.connect(b).revoke(ISSUER_ID, [victim.digest], 9, o),
+        ],
+        t,
+      );
+      expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1, 1]);
+      await expect(responses[2])
+        .to.emit(this.registry, "BatchAnchored")
+        .withArgs(forged.root, ISSUER_ID, b.address, forged.digests);
+      await expect(responses[3]).to.emit(this.registry, "LicensesRevoked").withArgs(ISSUER_ID, b.address, 9, [victim.digest]);
+      expect(await check(this, forged.licenses[0], forged.root)).to.deep.equal([
+        true,
+        b.address,
+        ISSUER_ID,
+        true,
+        t,
+        Status.Active,
+      ]);
+      await expectStatuses(this, [victim.digest], Status.Revoked, 9, { setBy: b.address, setAt: t });
+
+      await time.increase(10);
+      const declaration = this.trust
+        .connect(this.authority)
+        .declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+      expect(await eventsOf(this.trust, declaration)).to.deep.equal([
+        ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
+        ["KeyCompromised", ISSUER_ID, a.address, t],
+        ["KeyCompromised", ISSUER_ID, b.address, t],
+      ]);
+      // the forgery no longer checks out; B can neither anchor nor change statuses any more
+      expect(await check(this, forged.licenses[0], forged.root)).to.deep.equal([
+        true,
+        b.address,
+        ISSUER_ID,
+        false,
+        t,
+        Status.Active,
+      ]);
+      const more = makeBatch(2, "more forgeries by B");
+      const ts = await nextTimestamp();
+      await expect(this.registry.connect(b).anchor(more.root, more.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, b.address, ts);
+      await expect(this.registry.connect(b).revoke(ISSUER_ID, [other.digest], 9))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, b.address);
+      // B's revocation is voided: the license is valid and active again
+      const voiding = this.registry.connect(this.authority).voidStatusChanges(ISSUER_ID, [victim.digest]);
+      await expect(voiding)
+        .to.emit(this.registry, "StatusChangesVoided")
+        .withArgs(ISSUER_ID, this.authority.address, [victim.digest]);
+      await expectStatuses(this, [victim.digest], Status.Active, 0, await setBy(this.authority, voiding));
+      expect(await check(this, victim, batch.root)).to.deep.equal([
+        true,
+        this.key.address,
+        ISSUER_ID,
+        true,
+        batch.timestamp,
+        Status.Active,
+      ]);
+    });
+  });
+
+  // ----------------------------------------------------------------------------------------------
+  // What a key does in the second its window ends (rotation, retirement) counts
+  // ----------------------------------------------------------------------------------------------
+
+  describe("the last second of a rotated or retired key", function () {
+    const ENDINGS = {
+      "the key rotates itself": {
+        send: (ctx, o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, o),
+        events: (ctx, t) => [
+          ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
+          ["KeyAdded", ISSUER_ID, ctx.newKey.address, t, OPEN_END],
+        ],
+        successor: "self",
+      },
+      "an authority rotates it": {
+        send: (ctx, o) =>
+          ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, o),
+        events: (ctx, t) => [
+          ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
+          ["KeyAdded", ISSUER_ID, ctx.newKey.address, t, OPEN_END],
+        ],
+        successor: "authority",
+      },
+      "the key retires itself": {
+        send: (ctx, o) => ctx.trust.connect(ctx.key).retireKey(ISSUER_ID, ctx.key.address, o),
+        events: (ctx, t) => [["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n]],
+      },
+      "an authority retires it": {
+        send: (ctx, o) => ctx.trust.connect(ctx.authority).retireKey(ISSUER_ID, ctx.key.address, o),
+        events: (ctx, t) => [["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n]],
+      },
+    };
+
+    for (const [description, ending] of Object.entries(ENDINGS)) {
+      it(`a key anchors and revokes, then ${description}, in one block: its batch stays valid, its revocation stands`, async function () {
+        const { key, authority } = this;
+        const signed = await sign(this, 2, key, "S");
+        const d = this.digests[0];
+        const t = await nextTimestamp(10n);
+        const { responses, receipts, timestamp } = await inOneBlock([
+          (o) => this.registry.connect(key).anchor(signed.root, signed.digests, o),
+          (o) => this.registry.connect(key).revoke(ISSUER_ID, [d], 4, o),
+          (o) => ending.send(this, o),
+        ]);
+        expect(timestamp).to.equal(t);
+        expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1]);
+        await expect(responses[0])
+          .to.emit(this.registry, "BatchAnchored")
+          .withArgs(signed.root, ISSUER_ID, key.address, signed.digests);
+        await expect(responses[1]).to.emit(this.registry, "LicensesRevoked").withArgs(ISSUER_ID, key.address, 4, [d]);
+        await expect(responses[2]).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, key.address, t + 1n);
+        expect(await eventsOf(this.trust, responses[2])).to.deep.equal(ending.events(this, t));
+        expect(await this.trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
+
+        // the batch was anchored at t by a key valid at t
+        for (const license of signed.licenses) {
+          expect(await check(this, license, signed.root)).to.deep.equal([
+            true,
+            key.address,
+            ISSUER_ID,
+            true,
+            t,
+            Status.Active,
+          ]);
+        }
+        // the revocation was made at t by a key valid at t: it stands
+        await expectStatuses(this, [d], Status.Revoked, 4, { setBy: key.address, setAt: t });
+        await time.increase(10);
+        await expect(this.registry.connect(authority).voidStatusChanges(ISSUER_ID, [d]))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusNotVoidable")
+          .withArgs(d);
+        // no compromise can be declared from a later time: the window ends after t
+        await expect(this.trust.connect(authority).declareKeyCompromised(ISSUER_ID, key.address, t + 1n))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
+          .withArgs(key.address, t + 1n, this.keyValidFrom, t + 1n);
+        await expect(this.registry.connect(authority).voidStatusChanges(ISSUER_ID, [d]))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryStatusNotVoidable")
+          .withArgs(d);
+
+        // a compromise from t itself (the latest time accepted) takes that second's actions with it
+        const declaration = this.trust.connect(authority).declareKeyCompromised(ISSUER_ID, key.address, t);
+        expect(await eventsOf(this.trust, declaration)).to.deep.equal([
+          ["KeyCompromised", ISSUER_ID, key.address, t],
+          ...(ending.successor === "self" ? [["KeyCompromised", ISSUER_ID, this.newKey.address, t]] : []),
+        ]);
+        expect((await check(this, signed.licenses[0], signed.root)).keyValidAtAnchor).to.be.false;
+        const voiding = this.registry.connect(authority).voidStatusChanges(ISSUER_ID, [d]);
+        await expect(voiding).to.emit(this.registry, "StatusChangesVoided").withArgs(ISSUER_ID, authority.address, [d]);
+        await expectStatuses(this, [d], Status.Active, 0, await setBy(authority, voiding));
+        if (ending.successor !== undefined) {
+          // the successor of a self-rotation is voided; one the authority created stands
+          const expected = ending.successor === "self" ? [ISSUER_ID, t, t] : [ISSUER_ID, t, OPEN_END];
+          expect(await this.trust.getKey(this.newKey.address)).to.deep.equal(expected);
+        }
+      });
+    }
+
+    it("the rotated key stays valid for the rest of that second (it may still anchor), but cannot rotate again", async function () {
+      const { key } = this;
+      const batch = await sign(this, 2, key, "after rotation");
+      const t = await nextTimestamp(10n);
+      const { responses, receipts } = await inOneBlock([
+        (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.newKey.address, o),
+        (o) => this.registry.connect(key).anchor(batch.root, batch.digests, o),
+        (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.spareKey.address, o),
+      ]);
+      expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 0]);
+      await expect(responses[1])
+        .to.emit(this.registry, "BatchAnchored")
+        .withArgs(batch.root, ISSUER_ID, key.address, batch.digests);
+      expect(await check(this, batch.licenses[0], batch.root)).to.deep.equal([
+        true,
+        key.address,
+        ISSUER_ID,
+        true,
+        t,
+        Status.Active,
+      ]);
+      await expect(outcomeOf(responses[2]))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, key.address, t);
+      // from the next second on, the old key can do nothing
+      const more = makeBatch(2, "after its second");
+      const ts = await nextTimestamp();
+      await expect(this.registry.connect(key).anchor(more.root, more.digests))
+        .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, key.address, ts);
     });
   });
 

@@ -1,0 +1,152 @@
+"""The counter page in real headless Chromium (Debian's, driven by Playwright): a clerk uploads a
+photo of a QR code, and scans one live through Chromium's fake camera fed with the QR image. Each
+test saves a screenshot under test-artifacts/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from PIL import Image
+
+from api.demo import run_demo
+from api.main import create_app
+from api.services import Services
+from api.settings import Settings
+from registry import connect
+from verifier.mirror import Mirror
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROME_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Debian's chromium is not installed: scripts/setup installs it (apt-get install chromium)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    home = tmp_path_factory.mktemp("counter")
+    run = run_demo(home, connect(None), rpc_url=None, licenses=30, echo=lambda _m: None)
+    deployment = run.client.deployment
+    services = Services(
+        Settings(home=home),
+        deployment=deployment,
+        client=run.client,
+        mirror=Mirror.at(home / "mirror.db", deployment, confirmations=1),
+        store=run.store,
+        departments=run.departments,
+    )
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}", home / "demo"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _y4m(png: Path, target: Path, *, frames: int = 20) -> Path:
+    """A raw video (YUV4MPEG2, 4:2:0) showing the QR image, for Chromium's fake camera."""
+    qr = Image.open(png).convert("L")
+    side = 440
+    qr = qr.resize((side, side), Image.NEAREST)
+    canvas = Image.new("L", (640, 480), 255)
+    canvas.paste(qr, ((640 - side) // 2, (480 - side) // 2))
+    luma = canvas.tobytes()
+    chroma = bytes([128]) * (320 * 240)
+    with target.open("wb") as fh:
+        fh.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            fh.write(b"FRAME\n" + luma + chroma + chroma)
+    return target
+
+
+def _browser(extra_args: list[str]):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS + extra_args)
+    return manager, browser
+
+
+def test_upload_a_photo(server):
+    base, demo = server
+    manager, browser = _browser([])
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.goto(base + "/")
+        assert page.locator("h1").inner_text() == "电子证照核验"
+        page.set_input_files("#file", str(demo / "valid.png"))
+        page.wait_for_selector("#verdict[data-status=valid]", timeout=15000)
+        assert page.locator("#headline").inner_text() == "有效"
+        assert "北京市市场监督管理局" in page.locator("#details").inner_text()
+        assert "统一社会信用代码" in page.locator("#fields").inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "counter-upload-valid.png"), full_page=True)
+        color = page.eval_on_selector("#verdict", "e => getComputedStyle(e).backgroundColor")
+        assert color == "rgb(0, 168, 84)"  # green
+        page.click("#lang")
+        assert page.locator("#headline").inner_text() == "Valid"
+        page.set_input_files("#file", str(demo / "tampered.png"))
+        page.wait_for_selector("#verdict[data-status=tampered]", timeout=15000)
+        color = page.eval_on_selector("#verdict", "e => getComputedStyle(e).backgroundColor")
+        assert color == "rgb(212, 56, 13)"  # red
+        page.screenshot(path=str(ARTIFACTS / "counter-upload-tampered.png"), full_page=True)
+    finally:
+        browser.close()
+        manager.stop()
+
+
+def test_live_scan_with_the_camera(server, tmp_path):
+    base, demo = server
+    video = _y4m(demo / "revoked.png", tmp_path / "revoked.y4m")
+    manager, browser = _browser(
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ]
+    )
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        context.grant_permissions(["camera"], origin=base)
+        page = context.new_page()
+        page.goto(base + "/")
+        page.click("#start")
+        page.wait_for_selector("#verdict[data-status=revoked]", timeout=30000)
+        assert page.locator("#headline").inner_text() == "已吊销"
+        expected = json.loads((demo / "presentations.json").read_text())["revoked"]["expected"]
+        assert expected == "revoked"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "counter-camera-revoked.png"), full_page=True)
+    finally:
+        browser.close()
+        manager.stop()
