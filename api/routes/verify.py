@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, UploadFile
+import orjson
+from fastapi import APIRouter, File, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
@@ -27,11 +28,12 @@ def _refuse_if_stale(services: ServicesDep) -> None:
 
 
 @router.post("", response_model=VerificationResponse, summary="Verify one QR text")
-def verify(body: VerifyRequest, services: ServicesDep) -> dict[str, Any]:
+async def verify(body: VerifyRequest, services: ServicesDep) -> Response:
     """Verify the text of a license's QR code (``LC1:...``) against the chain mirror. The result's
     ``status`` is one of the outcomes of docs/licenses.md, with reasons in Chinese and English."""
     _refuse_if_stale(services)
-    return services.verify(body.qr).to_dict()
+    # about 0.2 ms of CPU and no I/O: run on the event loop rather than hop to a thread
+    return Response(orjson.dumps(services.verify(body.qr).to_dict()), media_type="application/json")
 
 
 @router.post("/image", response_model=VerificationResponse, summary="Verify a photo of a QR code")
@@ -49,7 +51,7 @@ async def verify_image(
 
 
 @router.post("/batch", response_model=VerifyBatchResponse, summary="Verify many QR texts")
-def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> dict[str, Any]:
+def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> Response:
     """Verify up to 10,000 QR texts; one result each, in the order given."""
     _refuse_if_stale(services)
     limit = services.settings.max_batch
@@ -59,4 +61,4 @@ def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> dict[str, A
     if too_long is not None:
         raise ProblemError(422, "Invalid request", f"qrs[{too_long}] is longer than 1400 characters")
     results = services.verify_many(body.qrs)
-    return {"count": len(results), "results": results}
+    return Response(b'{"count":%d,"results":' % len(body.qrs) + results + b"}", media_type="application/json")

@@ -842,9 +842,10 @@ describe("TrustRegistry", function () {
     });
 
     it("retiring in the second before a key starts empties its window; in the second it starts keeps that second", async function () {
-      const ts = BigInt(await time.latest()) + 10n;
       const [starting, later] = [this.newKey, this.spareKey];
+      const ts = (await nextTimestamp()) + 10n;
       await this.trust.connect(this.authority).addKey(ISSUER_ID, starting.address, ts, OPEN_END);
+      await nextTimestamp();
       await this.trust.connect(this.authority).addKey(ISSUER_ID, later.address, ts + 1n, OPEN_END);
       const { responses } = await inOneBlock(
         [
@@ -958,6 +959,21 @@ describe("TrustRegistry", function () {
         expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, at]]);
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, at]);
       }
+    });
+
+    it("a declaration from the block's own second stops the key at once, later in that block too", async function () {
+      const t = await nextTimestamp(10n);
+      const { responses, receipts } = await inOneBlock([
+        (o) => this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t, o),
+        (o) => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, o),
+      ]);
+      expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+      expect(await eventsOf(this.trust, responses[0])).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, t]]);
+      await expect(outcomeOf(responses[1]))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+      expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t]);
+      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
     });
 
     describe("successors the key rotated itself to", function () {

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Load test of a running service: single verifications at a fixed rate, then batches.
+
+Reads QR texts of real licenses from an issuer store (by default the demo's, HOME/demo/store.db,
+written by ``elicense serve`` in demo mode), then:
+
+1. **single**: ``POST /v1/verify`` at ``--rate`` requests per second for ``--seconds`` (open loop:
+   latency is measured from each request's scheduled time, so a slow server cannot hide its queue),
+   reporting the rate achieved and p50/p99/max latency;
+2. **batch**: ``POST /v1/verify/batch`` with ``--batch`` texts per request, ``--batches`` times,
+   reporting licenses verified per second.
+
+    elicense serve &                       # demo mode, http://127.0.0.1:8000
+    python scripts/load.py --home home [--url http://127.0.0.1:8000] [--rate 500] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from registry.issuance import Department
+from registry.presentation import present
+from registry.store import IssuerStore
+
+
+def load_texts(store_path: Path, limit: int) -> list[str]:
+    if not store_path.exists():
+        raise SystemExit(f"no issuer store at {store_path}: run `elicense serve` (demo mode) with this --home first")
+    store = IssuerStore.at(store_path)
+    rows = [r for r in store.list_licenses(limit=limit) if r.batch_root is not None and r.status == "active"]
+    store.close()
+    if not rows:
+        raise SystemExit(f"{store_path} holds no anchored licenses")
+    return [present(Department.license_of(r), r.signature).to_text() for r in rows]
+
+
+def valid_only(url: str, texts: list[str]) -> list[str]:
+    """Keep the texts the service finds valid (the demo's store also holds its expired, revoked...
+    cases), so every timed request takes the full verification path."""
+    kept: list[str] = []
+    with httpx.Client(base_url=url, timeout=120) as client:
+        for start in range(0, len(texts), 1000):
+            chunk = texts[start : start + 1000]
+            response = client.post("/v1/verify/batch", json={"qrs": chunk})
+            response.raise_for_status()
+            kept += [t for t, r in zip(chunk, response.json()["results"], strict=True) if r["status"] == "valid"]
+    if not kept:
+        raise SystemExit("the service finds none of the store's licenses valid")
+    return kept
+
+
+class _Connection:
+    """A minimal HTTP/1.1 keep-alive client: the load generator must cost far less than the server
+    it measures, and general-purpose async clients spend milliseconds per request."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.host = host
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> _Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, host)
+
+    async def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        payload = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), payload
+
+
+async def single(url: str, texts: list[str], rate: float, seconds: float, connections: int = 64) -> dict[str, float]:
+    target = httpx.URL(url)
+    host, port = target.host, target.port or 80
+    bodies = [json.dumps({"qr": t}).encode() for t in texts]
+    pool: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await _Connection.open(host, port))
+    for i in range(50):  # warm up
+        conn = await pool.get()
+        await conn.post_json("/v1/verify", bodies[i % len(bodies)])
+        pool.put_nowait(conn)
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter() + 0.2
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        conn = await pool.get()
+        try:
+            status, payload = await conn.post_json("/v1/verify", bodies[i % len(bodies)])
+        finally:
+            pool.put_nowait(conn)
+        latencies.append(time.perf_counter() - scheduled)
+        if status != 200 or b'"status":"valid"' not in payload:
+            errors += 1
+
+    await asyncio.gather(*(one(i) for i in range(total)))
+    elapsed = time.perf_counter() - start
+    while not pool.empty():
+        pool.get_nowait().writer.close()
+    latencies.sort()
+    return {
+        "requests": total,
+        "target_rps": rate,
+        "achieved_rps": round(total / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2),
+        "max_ms": round(latencies[-1] * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "errors": errors,
+    }
+
+
+def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, float]:
+    payload = [texts[i % len(texts)] for i in range(size)]
+    with httpx.Client(base_url=url, timeout=300) as client:
+        client.post("/v1/verify/batch", json={"qrs": payload[: min(size, 2500)]})  # warm up the workers
+        durations = []
+        for _ in range(count):
+            started = time.perf_counter()
+            response = client.post("/v1/verify/batch", json={"qrs": payload})
+            durations.append(time.perf_counter() - started)
+            response.raise_for_status()
+            results = response.json()["results"]
+            if len(results) != size or any(r["status"] != "valid" for r in results):
+                raise SystemExit("the batch endpoint returned unexpected results")
+    best = min(durations)
+    return {
+        "batch_size": size,
+        "batches": count,
+        "licenses_per_second": round(size / statistics.median(durations)),
+        "best_licenses_per_second": round(size / best),
+        "median_seconds": round(statistics.median(durations), 3),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--home", type=Path, default=Path("home"), help="where the demo's store is")
+    parser.add_argument("--store", type=Path, help="an issuer store file (default HOME/demo/store.db)")
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not 1 <= args.rate <= 20_000 or not 1 <= args.seconds <= 3600 or not 1 <= args.batch <= 100_000:
+        parser.error("--rate 1..20000, --seconds 1..3600, --batch 1..100000")
+    texts = valid_only(args.url, load_texts(args.store or args.home / "demo" / "store.db", 100_000))
+    report = {
+        "distinct_licenses": len(texts),
+        "single": asyncio.run(single(args.url, texts, args.rate, args.seconds)),
+        "batch": batch(args.url, texts, args.batch, args.batches),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        s, b = report["single"], report["batch"]
+        print(f"{len(texts)} distinct licenses against {args.url}")
+        print(
+            f"single: {s['achieved_rps']} requests/s (target {s['target_rps']}), p50 {s['p50_ms']} ms, "
+            f"p99 {s['p99_ms']} ms, max {s['max_ms']} ms, {s['errors']} errors"
+        )
+        print(
+            f"batch:  {b['licenses_per_second']:,} licenses/s (median of {b['batches']} batches of {b['batch_size']:,}; "
+            f"best {b['best_licenses_per_second']:,})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
