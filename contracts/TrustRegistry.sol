@@ -34,6 +34,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     mapping(bytes32 issuerId => mapping(bytes32 licenseType => TypePermission)) private _permissions;
     mapping(address key => address successor) private _rotatedTo;
     mapping(address key => bool) private _rotatedBySelf;
+    mapping(address key => bool) private _closed; // rotated or retired: no further rotation or retirement
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
     constructor(address admin) {
@@ -139,15 +140,17 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, oldKey);
-        if (!(window.validFrom <= nowTs && nowTs < window.validUntil) || _rotatedTo[oldKey] != address(0)) {
-            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs); // not valid, or rotated already
+        if (!(window.validFrom <= nowTs && nowTs < window.validUntil) || _closed[oldKey]) {
+            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs); // not valid, or rotated/retired already
         }
+        _closed[oldKey] = true;
         // the old key stays valid through the current second, so what it did in this block counts
         window.validUntil = nowTs + 1;
         emit KeyRetired(issuerId, oldKey, nowTs + 1);
         _addKey(issuerId, newKey, nowTs, OPEN_END);
         _rotatedTo[oldKey] = newKey;
         _rotatedBySelf[oldKey] = bySelf;
+        emit KeyRotated(issuerId, oldKey, newKey, bySelf);
     }
 
     /// @notice End the window of `key` after the current second (or make it empty when it has not
@@ -156,7 +159,8 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         _requireSelfOrAuthority(issuerId, key);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, key);
-        if (window.validUntil <= nowTs) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
+        if (window.validUntil <= nowTs || _closed[key]) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
+        _closed[key] = true;
         // valid through the current second (what it did in this block counts), or never if not started
         uint64 end = window.validFrom > nowTs ? window.validFrom : nowTs + 1;
         window.validUntil = end;
@@ -181,14 +185,14 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         }
         window.validUntil = compromisedAt;
         emit KeyCompromised(issuerId, key, compromisedAt);
-        // void the successors this key rotated itself to after the compromise, and theirs (a thief's
-        // keys), walking through successors voided before; at most MAX_CASCADE per call (declare
-        // the last one reached compromised to go further)
+        // void the successors this key rotated itself to (a thief's keys: each starts at or after the
+        // rotation, so after the compromise), and theirs, walking through successors voided before;
+        // at most MAX_CASCADE per call. To go further, declare the first key not reached compromised
+        // from its start (`getRotation` and the `KeyRotated` events give the chain).
         address current = key;
         for (uint256 n = 0; _rotatedBySelf[current] && n < MAX_CASCADE; ++n) {
             address successor = _rotatedTo[current];
             KeyWindow storage next = _keys[successor];
-            if (next.validFrom < compromisedAt) break; // created before the compromise: legitimate
             if (next.validUntil != next.validFrom) {
                 next.validUntil = next.validFrom;
                 emit KeyCompromised(issuerId, successor, next.validFrom);
@@ -240,6 +244,11 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     /// @inheritdoc ITrustRegistry
     function getKey(address key) external view returns (KeyWindow memory) {
         return _keys[key];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getRotation(address key) external view returns (address successor, bool bySelf, bool closed) {
+        return (_rotatedTo[key], _rotatedBySelf[key], _closed[key]);
     }
 
     /// @inheritdoc ITrustRegistry

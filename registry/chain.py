@@ -485,11 +485,11 @@ class RegistryClient:
 
     def rotate_key(self, sender: LocalAccount, issuer_id: bytes, old_key: str, new_key: str) -> TxResult:
         args = (_bytes32("issuer_id", issuer_id), _address("old_key", old_key), _address("new_key", new_key))
-        return self._transact(sender, _Pending(self.trust, "rotateKey", args, 150_000))
+        return self._transact(sender, _Pending(self.trust, "rotateKey", args, 250_000))
 
     def retire_key(self, sender: LocalAccount, issuer_id: bytes, key: str) -> TxResult:
         args = (_bytes32("issuer_id", issuer_id), _address("key", key))
-        return self._transact(sender, _Pending(self.trust, "retireKey", args, 100_000))
+        return self._transact(sender, _Pending(self.trust, "retireKey", args, 150_000))
 
     def declare_key_compromised(
         self, sender: LocalAccount, issuer_id: bytes, key: str, *, compromised_at: int
@@ -499,7 +499,8 @@ class RegistryClient:
             _address("key", key),
             _uint("compromised_at", compromised_at, _UINT64_MAX),
         )
-        return self._transact(sender, _Pending(self.trust, "declareKeyCompromised", args, 100_000))
+        # the walk over self-rotated successors costs up to about 800,000 gas (64 keys)
+        return self._transact(sender, _Pending(self.trust, "declareKeyCompromised", args, 1_200_000))
 
     def permit_license_type(
         self,
@@ -646,6 +647,12 @@ class RegistryClient:
         return KeyWindow(
             key=to_checksum_address(key), issuer_id=issuer_id, valid_from=valid_from, valid_until=valid_until
         )
+
+    def get_rotation(self, key: str) -> tuple[str | None, bool, bool]:
+        """(successor, rotated by itself, closed): the key's rotation, if any; a closed key was
+        rotated or retired and can be neither again."""
+        successor, by_self, closed = self._call(self.trust.functions.getRotation(_address("key", key)))
+        return (None if int(successor, 16) == 0 else to_checksum_address(successor), bool(by_self), bool(closed))
 
     def is_key_valid(self, issuer_id: bytes, key: str, at: int) -> bool:
         fn = self.trust.functions.isKeyValid(

@@ -28,6 +28,7 @@ __all__ = [
     "KeyAdded",
     "KeyCompromised",
     "KeyRetired",
+    "KeyRotated",
     "LicenseTypePermitted",
     "LicensesReinstated",
     "LicensesRevoked",
@@ -160,6 +161,15 @@ class KeyRetired(RegistryEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class KeyRotated(RegistryEvent):
+    NAME: ClassVar[str] = "KeyRotated"
+    issuer_id: bytes
+    old_key: str
+    new_key: str
+    by_self: bool
+
+
+@dataclass(frozen=True, slots=True)
 class KeyCompromised(RegistryEvent):
     NAME: ClassVar[str] = "KeyCompromised"
     issuer_id: bytes
@@ -245,6 +255,7 @@ EVENT_TYPES: dict[str, type[RegistryEvent]] = {
         IssuerActiveSet,
         KeyAdded,
         KeyRetired,
+        KeyRotated,
         KeyCompromised,
         LicenseTypePermitted,
         BatchAnchored,

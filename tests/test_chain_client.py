@@ -26,6 +26,7 @@ from registry.events import (
     KeyAdded,
     KeyCompromised,
     KeyRetired,
+    KeyRotated,
     LicensesReinstated,
     LicensesRevoked,
     LicensesSuperseded,
@@ -195,9 +196,12 @@ def test_rotation_ends_the_old_window_and_keeps_history(world: World):
     new = world.spare_key
     world.chain.increase_time(10)
     tx = c.rotate_key(old, ISSUER_A, old.address, new.address)
-    retired, added = tx.events
+    retired, added, rotated = tx.events
     assert isinstance(retired, KeyRetired)
     assert isinstance(added, KeyAdded)
+    assert isinstance(rotated, KeyRotated)
+    assert (rotated.old_key, rotated.new_key, rotated.by_self) == (old.address, new.address, True)
+    assert c.get_rotation(old.address) == (new.address, True, True)
     # the old key stays valid through the rotation's second, so what it did in that block counts
     assert retired.valid_until == tx.timestamp + 1
     assert (added.key, added.valid_from, added.valid_until) == (new.address, tx.timestamp, OPEN_END)

@@ -195,6 +195,9 @@ class Mirror:
             point = self.checkpoint()
             if point is not None:
                 index.advance(point[0], point[2])
+            with self.engine.connect() as conn:
+                synced = self._get_meta(conn, "synced_at")
+            index.synced_at = float(synced) if synced else 0.0
             self.index = index
             self._last_event_id = last_id
 
@@ -210,6 +213,10 @@ class Mirror:
             point = self.checkpoint()
             if point is not None:
                 self.index.advance(point[0], point[2])
+            with self.engine.connect() as conn:
+                synced = self._get_meta(conn, "synced_at")
+            if synced:
+                self.index.synced_at = float(synced)
             return count
 
     def _stored_events(self, after_id: int) -> Iterator[tuple[int, RegistryEvent, int]]:
@@ -252,6 +259,9 @@ class Mirror:
                 end = min(target, start + self.chunk_blocks - 1)
                 applied += self._sync_range(client, start, end)
                 start = end + 1
+            self.index.synced_at = time.time()
+            with self.engine.begin() as conn:
+                self._set_meta(conn, "synced_at", repr(self.index.synced_at))
             return SyncReport(
                 events=applied,
                 from_block=first,

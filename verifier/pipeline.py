@@ -126,6 +126,7 @@ class VerificationResult:
             chain = {
                 "block_number": self.chain.block_number,
                 "block_time": self.chain.block_time,
+                "synced_at": round(self.chain.synced_at, 1) if self.chain.synced_at else None,
                 "age_seconds": round(self.chain.age(self.checked_at), 1),
             }
         return {

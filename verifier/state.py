@@ -70,13 +70,17 @@ class IssuerRecord:
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """How current the state is: the last block applied and its time."""
+    """How current the state is: the last block applied, its time, and when the chain was last
+    read successfully (``synced_at``, wall clock). The age is measured from ``synced_at`` when
+    known: a quiet chain makes no blocks, yet a mirror that just read its head is current."""
 
     block_number: int
     block_time: int
+    synced_at: float = 0.0
 
     def age(self, now: float | None = None) -> float:
-        return max(0.0, (time.time() if now is None else now) - self.block_time)
+        reference = self.synced_at or self.block_time
+        return max(0.0, (time.time() if now is None else now) - reference)
 
 
 class ChainState(Protocol):
@@ -123,6 +127,7 @@ class EventIndex:
         self.status_changes: dict[tuple[bytes, bytes], list[StatusChange]] = {}
         self.block_number = 0
         self.block_time = 0
+        self.synced_at = 0.0
 
     # -- ChainState --------------------------------------------------------------------------------
 
@@ -156,7 +161,7 @@ class EventIndex:
         return effective
 
     def freshness(self) -> Freshness:
-        return Freshness(self.block_number, self.block_time)
+        return Freshness(self.block_number, self.block_time, self.synced_at)
 
     # -- applying events ---------------------------------------------------------------------------
 
@@ -273,11 +278,13 @@ class ChainClientState(EventIndex):
         """Apply every event since the last sync; returns how many were applied."""
         head = self.client.block_number()
         if head < self._next_block:
+            self.synced_at = time.time()
             return 0
         events = self.client.get_events(self._next_block, head)
         for event in events:
             self.apply(event, self._time_of(event.meta.block_number))
         self.advance(head, self._time_of(head))
+        self.synced_at = time.time()
         self._next_block = head + 1
         self._block_times.clear()
         return len(events)

@@ -24,7 +24,12 @@ def readyz(services: ServicesDep) -> JSONResponse:
     fresh = services.mirror.freshness()
     body: dict[str, Any] = {
         "ready": not stale,
-        "mirror": {"block_number": fresh.block_number, "block_time": fresh.block_time, "age_seconds": round(age, 1)},
+        "mirror": {
+            "block_number": fresh.block_number,
+            "block_time": fresh.block_time,
+            "synced_at": fresh.synced_at or None,
+            "age_seconds": round(age, 1),
+        },
         "stale_after_seconds": services.settings.stale_after,
         "last_sync_error": services.last_sync_error,
     }

@@ -60,6 +60,8 @@ interface ITrustRegistry {
     event KeyAdded(bytes32 indexed issuerId, address indexed key, uint64 validFrom, uint64 validUntil);
     /// @notice A key's window was ended at `validUntil` in the ordinary way (retirement or rotation).
     event KeyRetired(bytes32 indexed issuerId, address indexed key, uint64 validUntil);
+    /// @notice `oldKey` was rotated to `newKey`, by `oldKey` itself (`bySelf`) or by an authority.
+    event KeyRotated(bytes32 indexed issuerId, address indexed oldKey, address indexed newKey, bool bySelf);
     /// @notice A key was declared compromised: its window now ends at `compromisedAt` (in the past).
     event KeyCompromised(bytes32 indexed issuerId, address indexed key, uint64 compromisedAt);
     /// @notice An issuer may issue `licenseType` within `[validFrom, validUntil)`.
@@ -120,6 +122,10 @@ interface ITrustRegistry {
 
     /// @notice Whether the issuer exists, whether it is active, and its region (cheap; no strings).
     function getIssuerState(bytes32 issuerId) external view returns (bool exists, bool active, uint32 region);
+
+    /// @notice The key `key` was rotated to (zero when never rotated), whether it rotated itself, and
+    /// whether it is closed (rotated or retired: it can be neither again).
+    function getRotation(address key) external view returns (address successor, bool bySelf, bool closed);
 
     /// @notice Details of an issuer (`exists == false` when unknown).
     function getIssuer(bytes32 issuerId) external view returns (Issuer memory);

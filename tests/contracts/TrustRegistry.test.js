@@ -613,11 +613,19 @@ describe("TrustRegistry", function () {
         const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
         await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts + 1n);
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
+        const bySelf = who === "key";
+        await expect(tx)
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, this.key.address, this.newKey.address, bySelf);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
           ["KeyRetired", ISSUER_ID, this.key.address, ts + 1n],
           ["KeyAdded", ISSUER_ID, this.newKey.address, ts, OPEN_END],
+          ["KeyRotated", ISSUER_ID, this.key.address, this.newKey.address, bySelf],
         ]);
         expect(await txTimestamp(await tx)).to.equal(ts);
+        // the old key is closed and names its successor; the new key is neither rotated nor closed
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([this.newKey.address, bySelf, true]);
+        expect(await this.trust.getRotation(this.newKey.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
 
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, ts + 1n]);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, ts, OPEN_END]);
@@ -647,10 +655,16 @@ describe("TrustRegistry", function () {
       // ... but rotates itself in turn
       const ts = await nextTimestamp();
       const tx = this.trust.connect(this.newKey).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address);
+      await expect(tx)
+        .to.emit(this.trust, "KeyRotated")
+        .withArgs(ISSUER_ID, this.newKey.address, this.spareKey.address, true);
       expect(await eventsOf(this.trust, tx)).to.deep.equal([
         ["KeyRetired", ISSUER_ID, this.newKey.address, ts + 1n],
         ["KeyAdded", ISSUER_ID, this.spareKey.address, ts, OPEN_END],
+        ["KeyRotated", ISSUER_ID, this.newKey.address, this.spareKey.address, true],
       ]);
+      expect(await this.trust.getRotation(this.key.address)).to.deep.equal([this.newKey.address, true, true]);
+      expect(await this.trust.getRotation(this.newKey.address)).to.deep.equal([this.spareKey.address, true, true]);
     });
 
     for (const who of ["authority", "the key itself"]) {
@@ -663,6 +677,16 @@ describe("TrustRegistry", function () {
         await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.spareKey.address, ts + 1n);
         // the new key is open-ended, whatever the end of the old one
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
+        const bySelf = who !== "authority";
+        await expect(tx)
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, this.spareKey.address, this.newKey.address, bySelf);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyRetired", ISSUER_ID, this.spareKey.address, ts + 1n],
+          ["KeyAdded", ISSUER_ID, this.newKey.address, ts, OPEN_END],
+          ["KeyRotated", ISSUER_ID, this.spareKey.address, this.newKey.address, bySelf],
+        ]);
+        expect(await this.trust.getRotation(this.spareKey.address)).to.deep.equal([this.newKey.address, bySelf, true]);
         expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, ts + 1n]);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, ts, OPEN_END]);
       });
@@ -677,7 +701,11 @@ describe("TrustRegistry", function () {
       expect(await eventsOf(this.trust, tx)).to.deep.equal([
         ["KeyRetired", ISSUER_ID, this.spareKey.address, until],
         ["KeyAdded", ISSUER_ID, this.newKey.address, until - 1n, OPEN_END],
+        ["KeyRotated", ISSUER_ID, this.spareKey.address, this.newKey.address, true],
       ]);
+      await expect(tx)
+        .to.emit(this.trust, "KeyRotated")
+        .withArgs(ISSUER_ID, this.spareKey.address, this.newKey.address, true);
       expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ISSUER_ID, from, until]);
     });
 
@@ -694,12 +722,17 @@ describe("TrustRegistry", function () {
             ]);
             expect(timestamp).to.equal(t);
             expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+            const bySelf = first === "key";
             await expect(outcomeOf(responses[0]))
               .to.emit(trust, "KeyRetired")
               .withArgs(ISSUER_ID, key.address, t + 1n);
+            await expect(outcomeOf(responses[0]))
+              .to.emit(trust, "KeyRotated")
+              .withArgs(ISSUER_ID, key.address, newKey.address, bySelf);
             expect(await eventsOf(trust, responses[0])).to.deep.equal([
               ["KeyRetired", ISSUER_ID, key.address, t + 1n],
               ["KeyAdded", ISSUER_ID, newKey.address, t, OPEN_END],
+              ["KeyRotated", ISSUER_ID, key.address, newKey.address, bySelf],
             ]);
             // the key is still valid at t, yet cannot be rotated a second time
             expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
@@ -709,6 +742,8 @@ describe("TrustRegistry", function () {
             expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
             expect(await trust.getKey(newKey.address)).to.deep.equal([ISSUER_ID, t, OPEN_END]);
             expect(await trust.getKey(spareKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+            // the first rotation is the one recorded
+            expect(await trust.getRotation(key.address)).to.deep.equal([newKey.address, bySelf, true]);
           });
         }
       }
@@ -723,6 +758,11 @@ describe("TrustRegistry", function () {
         ]);
         expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
         await expect(outcomeOf(responses[0])).not.to.be.reverted;
+        expect(await eventsOf(trust, responses[0])).to.deep.equal([
+          ["KeyRetired", ISSUER_ID, key.address, t + 1n],
+          ["KeyAdded", ISSUER_ID, a.address, t, OPEN_END],
+          ["KeyRotated", ISSUER_ID, key.address, a.address, true],
+        ]);
         await expect(outcomeOf(responses[1]))
           .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
           .withArgs(ISSUER_ID, key.address, t);
@@ -734,6 +774,7 @@ describe("TrustRegistry", function () {
           .withArgs(b.address);
         // the key has one successor only: A, valid from t on
         expect(await trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t, OPEN_END]);
+        expect(await trust.getRotation(key.address)).to.deep.equal([a.address, true, true]);
       });
 
       it("an authority cannot rotate a rotated key after its window has ended either", async function () {
@@ -742,6 +783,70 @@ describe("TrustRegistry", function () {
         await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
           .withArgs(ISSUER_ID, this.key.address, ts);
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([this.newKey.address, true, true]);
+      });
+    });
+
+    describe("a retired key is closed: it cannot be rotated, even within its last second", function () {
+      const CALLERS = { key: "the key itself", authority: "an authority" };
+      for (const [first, firstName] of Object.entries(CALLERS)) {
+        for (const [second, secondName] of Object.entries(CALLERS)) {
+          it(`${firstName} retires it, then ${secondName} rotates it in the same block: TrustRegistryKeyNotValid`, async function () {
+            const { trust, key, newKey } = this;
+            const t = await nextTimestamp(10n);
+            const { responses, receipts, timestamp } = await inOneBlock([
+              (o) => trust.connect(this[first]).retireKey(ISSUER_ID, key.address, o),
+              (o) => trust.connect(this[second]).rotateKey(ISSUER_ID, key.address, newKey.address, o),
+            ]);
+            expect(timestamp).to.equal(t);
+            expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+            await expect(outcomeOf(responses[0]))
+              .to.emit(trust, "KeyRetired")
+              .withArgs(ISSUER_ID, key.address, t + 1n);
+            expect(await eventsOf(trust, responses[0])).to.deep.equal([["KeyRetired", ISSUER_ID, key.address, t + 1n]]);
+            // the key is still valid at t (the window ends at t + 1), yet the rotation is refused
+            expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
+            await expect(outcomeOf(responses[1]))
+              .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
+              .withArgs(ISSUER_ID, key.address, t);
+            expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
+            expect(await trust.getKey(newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+            expect(await trust.getRotation(key.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
+          });
+        }
+      }
+
+      it("the thief's case: an authority retires a stolen key, the thief's self-rotation later in that block fails", async function () {
+        const { trust, registry, authority, key } = this;
+        const thief = this.spareKey;
+        const t = await nextTimestamp(10n);
+        const { responses, receipts } = await inOneBlock([
+          (o) => trust.connect(authority).retireKey(ISSUER_ID, key.address, o),
+          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address, o),
+        ]);
+        expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+        await expect(outcomeOf(responses[0]))
+          .to.emit(trust, "KeyRetired")
+          .withArgs(ISSUER_ID, key.address, t + 1n);
+        await expect(outcomeOf(responses[1]))
+          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, key.address, t);
+        expect(await eventsOf(trust, responses[1])).to.deep.equal([]);
+        // the thief's key is no key: it can neither anchor nor act
+        expect(await trust.getKey(thief.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+        expect(await trust.getRotation(key.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
+        const batch = makeBatch(2, "thief after retirement");
+        await expect(registry.connect(thief).anchor(batch.root, batch.digests))
+          .to.be.revertedWithCustomError(registry, "LicenseRegistryUnknownKey")
+          .withArgs(thief.address);
+        // and once the second has passed the stolen key can do nothing either, nor the authority with it
+        await expect(trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address))
+          .to.be.revertedWithCustomError(trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, key.address);
+        const ts = await nextTimestamp();
+        await expect(trust.connect(authority).rotateKey(ISSUER_ID, key.address, thief.address))
+          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, key.address, ts);
       });
     });
 
@@ -782,6 +887,11 @@ describe("TrustRegistry", function () {
           this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, ethers.ZeroAddress),
         ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+        // a failed rotation does not close the key: it can still be rotated
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
+        await expect(this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, this.key.address, this.newKey.address, who === "key");
       });
 
       it(`reverts for a new key already in use (another issuer's, the old key itself) (${who})`, async function () {

@@ -1,0 +1,112 @@
+"""`elicense serve` as a user runs it: demo mode on the in-process chain, and against a hardhat
+node whose node then stops (verification keeps answering from the mirror and says how stale it is)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from conftest import free_port, start_hardhat_node
+
+ELICENSE = Path(sys.executable).parent / "elicense"
+
+
+def _get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the service exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the service did not start")
+
+
+def test_demo_mode_prints_the_counter_url_and_a_qr_text(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [str(ELICENSE), "--home", str(tmp_path), "serve", "--port", str(port), "--licenses", "40"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "ELICENSE_RPC_URL": ""},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, process)
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert f"Counter page:   {base}/" in output
+    text = re.search(r"QR text to try: (LC1:.*)", output)
+    assert text is not None
+    assert re.search(r"API key of \w{18} \(shown once\): elk_", output)
+
+
+def test_verification_keeps_answering_when_the_node_stops(tmp_path):
+    node = start_hardhat_node(tmp_path)
+    home = tmp_path / "home"
+    env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": node.url}
+    demo = subprocess.run(
+        [str(ELICENSE), "demo", "--licenses", "20", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr
+    port = free_port()
+    process = subprocess.Popen(
+        [str(ELICENSE), "serve", "--port", str(port)],
+        env={**env, "ELICENSE_STALE_AFTER": "3", "ELICENSE_SYNC_INTERVAL": "0.5", "ELICENSE_CONFIRMATIONS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    cases = json.loads((home / "demo" / "presentations.json").read_text())
+    try:
+        _wait_for(base, process)
+        ready_status, _ = _get(base + "/readyz")
+        assert _post(base + "/v1/verify", {"qr": cases["revoked"]["text"]})["status"] == "revoked"
+        node.stop()
+        time.sleep(4)
+        result = _post(base + "/v1/verify", {"qr": cases["valid"]["text"]})
+        assert result["status"] == "valid"
+        assert result["chain"]["block_number"] > 0
+        assert result["reasons"][-1]["code"] == "stale_mirror"
+        status, ready = _get(base + "/readyz")
+        assert status == 503
+        assert ready["ready"] is False
+        assert ready["last_sync_error"]
+        assert ready_status in (200, 503)  # the demo moved the node's clock ahead; either is possible
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+        node.stop()
