@@ -189,10 +189,9 @@ def main() -> int:
             f"single: {s['achieved_rps']} requests/s (target {s['target_rps']}), p50 {s['p50_ms']} ms, "
             f"p99 {s['p99_ms']} ms, max {s['max_ms']} ms, {s['errors']} errors"
         )
-        print(
-            f"batch:  {b['licenses_per_second']:,} licenses/s (median of {b['batches']} batches of {b['batch_size']:,}; "
-            f"best {b['best_licenses_per_second']:,})"
-        )
+        size, best = b["batch_size"], b["best_licenses_per_second"]
+        rate = b["licenses_per_second"]
+        print(f"batch:  {rate:,} licenses/s (median of {b['batches']} batches of {size:,}; best {best:,})")
     return 0
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from stdnum.cn import uscc
 
 from api.demo import DemoRun, run_demo
 from api.main import create_app
@@ -22,8 +24,6 @@ HOUSING = "11110000000021135M"
 
 
 def _fixed(code: str) -> str:
-    from stdnum.cn import uscc
-
     return code[:17] + uscc.calc_check_digit(code[:17])
 
 
@@ -222,8 +222,6 @@ def test_stale_mirror_policy(demo):
     demo_run, home = demo
     warn = make_services(demo_run, home, stale_after=0.001)
     with TestClient(create_app(warn)) as client:
-        import time
-
         time.sleep(0.01)
         data = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]}).json()
         if warn.mirror.freshness().age() > 0.001:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from PIL import Image
+from playwright.sync_api import sync_playwright
 
 from api.demo import run_demo
 from api.main import create_app
@@ -90,8 +91,6 @@ def _y4m(png: Path, target: Path, *, frames: int = 20) -> Path:
 
 
 def _browser(extra_args: list[str]):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
     manager = sync_playwright().start()
     browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS + extra_args)
     return manager, browser

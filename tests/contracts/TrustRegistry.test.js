@@ -922,8 +922,68 @@ describe("TrustRegistry", function () {
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts - 1n)).to.be.true;
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.true;
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts + 1n)).to.be.false;
+        // closed, with no successor
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
       });
     }
+
+    describe("a key is closed once retired or rotated: it cannot be retired, even within its last second", function () {
+      const CALLERS = { key: "the key itself", authority: "an authority" };
+      for (const [firstAction, action] of [
+        ["retires", (ctx, caller, o) => ctx.trust.connect(caller).retireKey(ISSUER_ID, ctx.key.address, o)],
+        ["rotates", (ctx, caller, o) => ctx.trust.connect(caller).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, o)],
+      ]) {
+        for (const [first, firstName] of Object.entries(CALLERS)) {
+          for (const [second, secondName] of Object.entries(CALLERS)) {
+            it(`${firstName} ${firstAction} it, then ${secondName} retires it in the same block: TrustRegistryKeyNotValid`, async function () {
+              const { trust, key, newKey } = this;
+              const t = await nextTimestamp(10n);
+              const { responses, receipts, timestamp } = await inOneBlock([
+                (o) => action(this, this[first], o),
+                (o) => trust.connect(this[second]).retireKey(ISSUER_ID, key.address, o),
+              ]);
+              expect(timestamp).to.equal(t);
+              expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
+              const bySelf = first === "key";
+              const expected =
+                firstAction === "retires"
+                  ? [["KeyRetired", ISSUER_ID, key.address, t + 1n]]
+                  : [
+                      ["KeyRetired", ISSUER_ID, key.address, t + 1n],
+                      ["KeyAdded", ISSUER_ID, newKey.address, t, OPEN_END],
+                      ["KeyRotated", ISSUER_ID, key.address, newKey.address, bySelf],
+                    ];
+              expect(await eventsOf(trust, responses[0])).to.deep.equal(expected);
+              // valid at t, yet a second retirement is refused (it was a silent no-op before)
+              expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
+              await expect(outcomeOf(responses[1]))
+                .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
+                .withArgs(ISSUER_ID, key.address, t);
+              expect(await eventsOf(trust, responses[1])).to.deep.equal([]);
+              expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
+              expect(await trust.getRotation(key.address)).to.deep.equal(
+                firstAction === "retires" ? [ethers.ZeroAddress, false, true] : [newKey.address, bySelf, true],
+              );
+            });
+          }
+        }
+      }
+
+      it("a key retired before its start (empty window) cannot be retired again", async function () {
+        const from = BigInt(await time.latest()) + 1000n;
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
+        await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
+          .to.emit(this.trust, "KeyRetired")
+          .withArgs(ISSUER_ID, this.newKey.address, from);
+        expect(await this.trust.getRotation(this.newKey.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
+        // its window [from, from) still ends after now, but the key is closed
+        const ts = await nextTimestamp();
+        await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, this.newKey.address, ts);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, from]);
+      });
+    });
 
     it("a key that retired itself loses its power", async function () {
       await this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address);
