@@ -1268,7 +1268,9 @@ describe("LicenseRegistry", function () {
       await time.increase(10);
       // the thief rotates the stolen key to their own key, revokes a license, and anchors a forgery
       const rotatedAt = await nextTimestamp();
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, thief.address);
+      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, thief.address))
+        .to.emit(this.trust, "KeyRotated")
+        .withArgs(ISSUER_ID, this.key.address, thief.address, true);
       await this.registry.connect(thief).revoke(ISSUER_ID, [a.digest], 9);
       const forged = await issue(this, 1, thief, thief, "F");
       expect(await check(this, forged.licenses[0], forged.root)).to.deep.equal([
@@ -1329,6 +1331,8 @@ describe("LicenseRegistry", function () {
         t,
       );
       expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1, 1]);
+      await expect(responses[0]).to.emit(this.trust, "KeyRotated").withArgs(ISSUER_ID, this.key.address, a.address, true);
+      await expect(responses[1]).to.emit(this.trust, "KeyRotated").withArgs(ISSUER_ID, a.address, b.address, true);
       await expect(responses[2])
         .to.emit(this.registry, "BatchAnchored")
         .withArgs(forged.root, ISSUER_ID, b.address, forged.digests);
@@ -1397,6 +1401,7 @@ describe("LicenseRegistry", function () {
         events: (ctx, t) => [
           ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
           ["KeyAdded", ISSUER_ID, ctx.newKey.address, t, OPEN_END],
+          ["KeyRotated", ISSUER_ID, ctx.key.address, ctx.newKey.address, true],
         ],
         successor: "self",
       },
@@ -1406,6 +1411,7 @@ describe("LicenseRegistry", function () {
         events: (ctx, t) => [
           ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
           ["KeyAdded", ISSUER_ID, ctx.newKey.address, t, OPEN_END],
+          ["KeyRotated", ISSUER_ID, ctx.key.address, ctx.newKey.address, false],
         ],
         successor: "authority",
       },
@@ -1437,6 +1443,11 @@ describe("LicenseRegistry", function () {
           .withArgs(signed.root, ISSUER_ID, key.address, signed.digests);
         await expect(responses[1]).to.emit(this.registry, "LicensesRevoked").withArgs(ISSUER_ID, key.address, 4, [d]);
         await expect(responses[2]).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, key.address, t + 1n);
+        if (ending.successor !== undefined) {
+          await expect(responses[2])
+            .to.emit(this.trust, "KeyRotated")
+            .withArgs(ISSUER_ID, key.address, this.newKey.address, ending.successor === "self");
+        }
         expect(await eventsOf(this.trust, responses[2])).to.deep.equal(ending.events(this, t));
         expect(await this.trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
 
@@ -1493,6 +1504,9 @@ describe("LicenseRegistry", function () {
         (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.spareKey.address, o),
       ]);
       expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 0]);
+      await expect(responses[0])
+        .to.emit(this.trust, "KeyRotated")
+        .withArgs(ISSUER_ID, key.address, this.newKey.address, true);
       await expect(responses[1])
         .to.emit(this.registry, "BatchAnchored")
         .withArgs(batch.root, ISSUER_ID, key.address, batch.digests);

@@ -831,7 +831,7 @@ describe("TrustRegistry", function () {
         await expect(outcomeOf(responses[1]))
           .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
           .withArgs(ISSUER_ID, key.address, t);
-        expect(await eventsOf(trust, responses[1])).to.deep.equal([]);
+        expect(receipts[1].logs).to.have.lengthOf(0);
         // the thief's key is no key: it can neither anchor nor act
         expect(await trust.getKey(thief.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
         expect(await trust.getRotation(key.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
@@ -959,7 +959,7 @@ describe("TrustRegistry", function () {
               await expect(outcomeOf(responses[1]))
                 .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
                 .withArgs(ISSUER_ID, key.address, t);
-              expect(await eventsOf(trust, responses[1])).to.deep.equal([]);
+              expect(receipts[1].logs).to.have.lengthOf(0);
               expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
               expect(await trust.getRotation(key.address)).to.deep.equal(
                 firstAction === "retires" ? [ethers.ZeroAddress, false, true] : [newKey.address, bySelf, true],
@@ -1147,10 +1147,19 @@ describe("TrustRegistry", function () {
     });
 
     describe("successors the key rotated itself to", function () {
-      /** `from` rotates itself to `to` at the next block, `delta` seconds on; returns that time. */
+      /**
+       * `from` rotates itself to `to` at the next block, `delta` seconds on (checking the events, in
+       * order, and the recorded rotation); returns that time.
+       */
       async function selfRotate(ctx, from, to, delta = 10n) {
         const ts = await nextTimestamp(delta);
-        await ctx.trust.connect(from).rotateKey(ISSUER_ID, from.address, to.address);
+        const tx = ctx.trust.connect(from).rotateKey(ISSUER_ID, from.address, to.address);
+        expect(await eventsOf(ctx.trust, tx)).to.deep.equal([
+          ["KeyRetired", ISSUER_ID, from.address, ts + 1n],
+          ["KeyAdded", ISSUER_ID, to.address, ts, OPEN_END],
+          ["KeyRotated", ISSUER_ID, from.address, to.address, true],
+        ]);
+        expect(await ctx.trust.getRotation(from.address)).to.deep.equal([to.address, true, true]);
         return ts;
       }
 
@@ -1242,7 +1251,10 @@ describe("TrustRegistry", function () {
         const stolenAt = BigInt(await time.latest());
         // the authority rotates the key to `a`; `a` rotates itself to `b`
         const t1 = await nextTimestamp(10n);
-        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, a.address);
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, a.address))
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, this.key.address, a.address, false);
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([a.address, false, true]);
         const t2 = await selfRotate(this, a, b);
         await time.increase(10);
         const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
@@ -1255,7 +1267,12 @@ describe("TrustRegistry", function () {
         const t3 = await selfRotate(this, b, c);
         const d = this.accounts[1];
         const t4 = await nextTimestamp(10n);
-        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, c.address, d.address);
+        const rotation = this.trust.connect(this.authority).rotateKey(ISSUER_ID, c.address, d.address);
+        expect(await eventsOf(this.trust, rotation)).to.deep.equal([
+          ["KeyRetired", ISSUER_ID, c.address, t4 + 1n],
+          ["KeyAdded", ISSUER_ID, d.address, t4, OPEN_END],
+          ["KeyRotated", ISSUER_ID, c.address, d.address, false],
+        ]);
         await time.increase(10);
         const tx2 = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, b.address, t2 + 1n);
         expect(await eventsOf(this.trust, tx2)).to.deep.equal([
@@ -1319,7 +1336,7 @@ describe("TrustRegistry", function () {
           const stolenAt = BigInt(await time.latest());
           const t = stolenAt + 10n;
           const [a, b] = [ctx.newKey, ctx.spareKey];
-          const { receipts, timestamp } = await inOneBlock(
+          const { responses, receipts, timestamp } = await inOneBlock(
             [
               (o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, a.address, o),
               (o) => ctx.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, o),
@@ -1328,6 +1345,16 @@ describe("TrustRegistry", function () {
           );
           expect(receipts.map((r) => r.status)).to.deep.equal([1, 1]);
           expect(timestamp).to.equal(t);
+          expect(await eventsOf(ctx.trust, responses[0])).to.deep.equal([
+            ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
+            ["KeyAdded", ISSUER_ID, a.address, t, OPEN_END],
+            ["KeyRotated", ISSUER_ID, ctx.key.address, a.address, true],
+          ]);
+          expect(await eventsOf(ctx.trust, responses[1])).to.deep.equal([
+            ["KeyRetired", ISSUER_ID, a.address, t + 1n],
+            ["KeyAdded", ISSUER_ID, b.address, t, OPEN_END],
+            ["KeyRotated", ISSUER_ID, a.address, b.address, true],
+          ]);
           // A's window is [t, t + 1), not empty; B's is [t, OPEN_END)
           expect(await ctx.trust.getKey(ctx.key.address)).to.deep.equal([ISSUER_ID, ctx.keyValidFrom, t + 1n]);
           expect(await ctx.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t, t + 1n]);
@@ -1422,7 +1449,26 @@ describe("TrustRegistry", function () {
           return { keys, starts, stolenAt };
         }
 
-        it("voids K1..K64 only; the last reached, K64, cannot be declared; declaring K65 finishes the chain", async function () {
+        /**
+         * The first key `declared`'s last declaration did not reach: follow `getRotation` from it
+         * through self-rotated successors, passing those voided (empty window), to the first whose
+         * window is not empty. Returns that key and the number of voided keys passed.
+         */
+        async function firstKeyNotReached(trust, declared) {
+          let current = declared;
+          let passed = 0;
+          for (;;) {
+            const [successor, bySelf, closed] = await trust.getRotation(current);
+            if (successor === ethers.ZeroAddress || !bySelf) return { key: null, passed };
+            expect(closed).to.be.true; // a rotated key is closed
+            const [, validFrom, validUntil] = await trust.getKey(successor);
+            if (validFrom !== validUntil) return { key: successor, validFrom, passed };
+            current = successor;
+            passed += 1;
+          }
+        }
+
+        it("voids K1..K64 only; the last reached, K64, cannot be declared; the first not reached, K65, found with getRotation and declared from its start, finishes the chain", async function () {
           this.timeout(20000);
           const { keys, starts, stolenAt } = await longChain(this);
           const max = Number(await this.trust.MAX_CASCADE());
@@ -1462,14 +1508,28 @@ describe("TrustRegistry", function () {
           ]);
           expect(await this.trust.isKeyValid(ISSUER_ID, keys[max + 2].address, now)).to.be.true;
 
-          // declaring the first key not reached, K65, from its start finishes the chain
+          // the first key not reached, found with getRotation from K0: K65, after the 64 keys voided
+          const notReached = await firstKeyNotReached(this.trust, keys[0].address);
+          expect(notReached.passed).to.equal(max);
+          expect(notReached.key).to.equal(keys[max + 1].address);
+          expect(notReached.validFrom).to.equal(starts[max + 1]);
+          expect(await this.trust.getRotation(keys[max].address)).to.deep.equal([keys[max + 1].address, true, true]);
+          // the KeyRotated events give the same link: K64 rotated itself to K65
+          const logs = await this.trust.queryFilter(this.trust.filters.KeyRotated(ISSUER_ID, keys[max].address));
+          expect(logs.map((log) => log.args.toArray())).to.deep.equal([
+            [ISSUER_ID, keys[max].address, keys[max + 1].address, true],
+          ]);
+
+          // declaring it compromised from its start finishes the chain
           const rest = this.trust
             .connect(this.authority)
-            .declareKeyCompromised(ISSUER_ID, keys[max + 1].address, starts[max + 1]);
+            .declareKeyCompromised(ISSUER_ID, notReached.key, notReached.validFrom);
           expect(await eventsOf(this.trust, rest)).to.deep.equal([
             ["KeyCompromised", ISSUER_ID, keys[max + 1].address, starts[max + 1]],
             ["KeyCompromised", ISSUER_ID, keys[max + 2].address, starts[max + 2]],
           ]);
+          // nothing is left: the walk from K0 passes all 66 voided keys and ends at the last, never rotated
+          expect(await firstKeyNotReached(this.trust, keys[0].address)).to.deep.equal({ key: null, passed: CHAIN });
           for (let i = 1; i <= CHAIN; ++i) {
             expect(await this.trust.getKey(keys[i].address)).to.deep.equal([ISSUER_ID, starts[i], starts[i]]);
           }
@@ -1751,6 +1811,55 @@ describe("TrustRegistry", function () {
 
       it("returns zeros for an unknown key", async function () {
         expect(await this.trust.getKey(this.stranger.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+      });
+    });
+
+    describe("getRotation", function () {
+      it("returns zeros for an unknown key and a key never rotated nor retired", async function () {
+        for (const key of [this.stranger, this.key, this.otherKey]) {
+          expect(await this.trust.getRotation(key.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
+        }
+      });
+
+      it("returns the successor, bySelf and closed after a rotation by the key itself or by an authority", async function () {
+        const [a, b] = [this.newKey, this.spareKey];
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, a.address);
+        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, a.address, b.address);
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([a.address, true, true]);
+        expect(await this.trust.getRotation(a.address)).to.deep.equal([b.address, false, true]);
+        expect(await this.trust.getRotation(b.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
+      });
+
+      it("a retired key is closed with no successor, whoever retired it", async function () {
+        const from = BigInt(await time.latest());
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+        await this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address);
+        await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.spareKey.address);
+        for (const key of [this.key, this.spareKey]) {
+          expect(await this.trust.getRotation(key.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
+        }
+      });
+
+      it("a compromise declaration closes nothing (the key's window has ended instead), nor does voiding a successor", async function () {
+        const stolenAt = BigInt(await time.latest());
+        const t = await nextTimestamp(10n);
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        await time.increase(10);
+        await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, t, t]);
+        // the rotation stays recorded; the voided successor is not closed, but has an empty window
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([this.newKey.address, true, true]);
+        expect(await this.trust.getRotation(this.newKey.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
+        const ts = await nextTimestamp();
+        await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+          .withArgs(ISSUER_ID, this.newKey.address, ts);
+        // a key compromised without rotation is not closed either
+        const from = BigInt(await time.latest());
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+        await time.increase(10);
+        await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.spareKey.address, from + 1n);
+        expect(await this.trust.getRotation(this.spareKey.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
       });
     });
 
