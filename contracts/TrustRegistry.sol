@@ -140,8 +140,9 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, oldKey);
-        if (!(window.validFrom <= nowTs && nowTs < window.validUntil) || _closed[oldKey]) {
-            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs); // not valid, or rotated/retired already
+        if (_closed[oldKey]) revert TrustRegistryKeyClosed(issuerId, oldKey);
+        if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
+            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs);
         }
         _closed[oldKey] = true;
         // the old key stays valid through the current second, so what it did in this block counts
@@ -159,7 +160,8 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         _requireSelfOrAuthority(issuerId, key);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, key);
-        if (window.validUntil <= nowTs || _closed[key]) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
+        if (_closed[key]) revert TrustRegistryKeyClosed(issuerId, key);
+        if (window.validUntil <= nowTs) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
         _closed[key] = true;
         // valid through the current second (what it did in this block counts), or never if not started
         uint64 end = window.validFrom > nowTs ? window.validFrom : nowTs + 1;
@@ -190,7 +192,8 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         // at most MAX_CASCADE per call. To go further, declare the first key not reached compromised
         // from its start (`getRotation` and the `KeyRotated` events give the chain).
         address current = key;
-        for (uint256 n = 0; _rotatedBySelf[current] && n < MAX_CASCADE; ++n) {
+        uint256 walked = 0;
+        for (; _rotatedBySelf[current] && walked < MAX_CASCADE; ++walked) {
             address successor = _rotatedTo[current];
             KeyWindow storage next = _keys[successor];
             if (next.validUntil != next.validFrom) {
@@ -199,6 +202,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
             }
             current = successor;
         }
+        if (_rotatedBySelf[current]) emit KeyCompromiseWalkTruncated(issuerId, _rotatedTo[current]);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -283,6 +287,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
 
     function _addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil) private {
         if (key == address(0)) revert TrustRegistryZeroAddress();
+        if (_authorities[_issuers[issuerId].region][key]) revert TrustRegistryKeyIsAuthority(issuerId, key);
         bytes32 owner = _keys[key].issuerId;
         if (owner != bytes32(0)) revert TrustRegistryKeyInUse(key, owner);
         if (validFrom >= validUntil) revert TrustRegistryInvalidWindow(validFrom, validUntil);

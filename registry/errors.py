@@ -103,6 +103,8 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "TrustRegistryNotIssuerOrAuthority": UnauthorizedError,
     "TrustRegistryKeyNotValid": InvalidStateError,
     "TrustRegistryCompromiseTimeOutOfRange": InvalidArgumentError,
+    "TrustRegistryKeyClosed": InvalidStateError,
+    "TrustRegistryKeyIsAuthority": ConflictError,
     # LicenseRegistry
     "LicenseRegistryZeroRoot": InvalidArgumentError,
     "LicenseRegistryEmptyBatch": InvalidArgumentError,

@@ -26,6 +26,7 @@ __all__ = [
     "IssuerProfileUpdated",
     "IssuerRegistered",
     "KeyAdded",
+    "KeyCompromiseWalkTruncated",
     "KeyCompromised",
     "KeyRetired",
     "KeyRotated",
@@ -170,6 +171,13 @@ class KeyRotated(RegistryEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class KeyCompromiseWalkTruncated(RegistryEvent):
+    NAME: ClassVar[str] = "KeyCompromiseWalkTruncated"
+    issuer_id: bytes
+    next: str
+
+
+@dataclass(frozen=True, slots=True)
 class KeyCompromised(RegistryEvent):
     NAME: ClassVar[str] = "KeyCompromised"
     issuer_id: bytes
@@ -257,6 +265,7 @@ EVENT_TYPES: dict[str, type[RegistryEvent]] = {
         KeyRetired,
         KeyRotated,
         KeyCompromised,
+        KeyCompromiseWalkTruncated,
         LicenseTypePermitted,
         BatchAnchored,
         LicensesSuspended,

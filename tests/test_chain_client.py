@@ -217,10 +217,14 @@ def test_rotation_ends_the_old_window_and_keeps_history(world: World):
     with pytest.raises(UnauthorizedError) as info:
         c.retire_key(old, ISSUER_A, new.address)
     assert info.value.error_name == "TrustRegistryNotIssuerOrAuthority"
-    # rotating the retired key again is an invalid state
+    # rotating the rotated key again is an invalid state
     with pytest.raises(InvalidStateError) as info:
         c.rotate_key(world.authority_a, ISSUER_A, old.address, world.stranger.address)
-    assert info.value.error_name == "TrustRegistryKeyNotValid"
+    assert info.value.error_name == "TrustRegistryKeyClosed"
+    # an authority cannot be one of the issuer's keys
+    with pytest.raises(ConflictError) as conflict:
+        c.add_key(world.authority_a, ISSUER_A, world.authority_a.address, valid_from=0)
+    assert conflict.value.error_name == "TrustRegistryKeyIsAuthority"
 
 
 def test_compromise_ends_the_window_in_the_past(world: World):

@@ -62,6 +62,9 @@ interface ITrustRegistry {
     event KeyRetired(bytes32 indexed issuerId, address indexed key, uint64 validUntil);
     /// @notice `oldKey` was rotated to `newKey`, by `oldKey` itself (`bySelf`) or by an authority.
     event KeyRotated(bytes32 indexed issuerId, address indexed oldKey, address indexed newKey, bool bySelf);
+    /// @notice A compromise walk stopped after `MAX_CASCADE` successors; `next` is the first key not
+    /// reached: declare it compromised from its start to go on.
+    event KeyCompromiseWalkTruncated(bytes32 indexed issuerId, address indexed next);
     /// @notice A key was declared compromised: its window now ends at `compromisedAt` (in the past).
     event KeyCompromised(bytes32 indexed issuerId, address indexed key, uint64 compromisedAt);
     /// @notice An issuer may issue `licenseType` within `[validFrom, validUntil)`.
@@ -99,8 +102,13 @@ interface ITrustRegistry {
     error TrustRegistryInvalidWindow(uint64 validFrom, uint64 validUntil);
     /// @notice The caller is neither the key concerned (valid now) nor an authority of the issuer's region.
     error TrustRegistryNotIssuerOrAuthority(bytes32 issuerId, address account);
-    /// @notice The key's window has already ended (or has not started), so it cannot be retired or rotated.
+    /// @notice The key's window does not contain `at` (it ended or has not started), so it cannot act.
     error TrustRegistryKeyNotValid(bytes32 issuerId, address key, uint64 at);
+    /// @notice The key was rotated or retired already; it can be neither again (if it is being
+    /// misused in the meantime, declare it compromised).
+    error TrustRegistryKeyClosed(bytes32 issuerId, address key);
+    /// @notice An authority of the issuer's region cannot also be one of the issuer's keys.
+    error TrustRegistryKeyIsAuthority(bytes32 issuerId, address key);
     /// @notice A compromise time must lie within `[validFrom, now]` and before the window's current end.
     error TrustRegistryCompromiseTimeOutOfRange(address key, uint64 compromisedAt, uint64 validFrom, uint64 validUntil);
 
