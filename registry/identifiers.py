@@ -143,14 +143,17 @@ def pack_uscc(code: str) -> bytes:
     return number.to_bytes(12, "big")
 
 
-def unpack_uscc(packed: bytes, *, field: str = "unified social credit code") -> str:
-    """Inverse of :func:`pack_uscc`, validating the result."""
+def unpack_uscc(packed: bytes, *, field: str = "unified social credit code", validate: bool = True) -> str:
+    """Inverse of :func:`pack_uscc`. With ``validate`` the result is checked with python-stdnum;
+    without, only its form (codes inside a signed license were validated when it was issued, and
+    the signature covers them)."""
     if not isinstance(packed, bytes) or len(packed) != 12:
         raise FieldValueError(field, "packed code is not 12 bytes", "a packed unified social credit code")
     high, low = divmod(int.from_bytes(packed, "big"), _HALF)
     if high >= _HALF:
         raise FieldValueError(field, "packed code is out of range", "a packed unified social credit code")
-    return validate_uscc(_base31(high) + _base31(low), field=field)
+    code = _base31(high) + _base31(low)
+    return validate_uscc(code, field=field) if validate else code
 
 
 _HALF = 31**9
@@ -170,11 +173,14 @@ def pack_ric(number: str) -> int:
     return int(number[:17])
 
 
-def unpack_ric(packed: object, *, field: str = "resident identity number") -> str:
+def unpack_ric(packed: object, *, field: str = "resident identity number", validate: bool = True) -> str:
+    """Inverse of :func:`pack_ric` (the check character is recomputed with python-stdnum); see
+    :func:`unpack_uscc` for ``validate``."""
     if not isinstance(packed, int) or isinstance(packed, bool) or not 0 <= packed < 10**17:
         raise FieldValueError(field, "packed number is out of range", "a packed resident identity number")
     body = f"{packed:017d}"
-    return validate_ric(body + ric.calc_check_digit(body + "0"), field=field)  # stdnum expects a check slot
+    number = body + ric.calc_check_digit(body + "0")  # stdnum expects a check slot
+    return validate_ric(number, field=field) if validate else number
 
 
 @dataclass(frozen=True)

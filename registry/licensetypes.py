@@ -167,9 +167,10 @@ class FieldSpec:
         if self.kind is FieldKind.USCC:
             if not isinstance(packed, bytes):
                 raise FieldValueError(name, "packed code is not bytes", "a packed unified social credit code")
-            return unpack_uscc(packed, field=name)
+            # form only: the code was validated at issuance and the signature covers it
+            return unpack_uscc(packed, field=name, validate=False)
         if self.kind is FieldKind.RIC:
-            return unpack_ric(packed, field=name)
+            return unpack_ric(packed, field=name, validate=False)
         if self.kind is FieldKind.TEXT:
             if not isinstance(packed, str):
                 raise FieldValueError(name, f"got {type(packed).__name__}", "text")
