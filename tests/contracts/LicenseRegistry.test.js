@@ -1518,9 +1518,13 @@ describe("LicenseRegistry", function () {
         t,
         Status.Active,
       ]);
+      // valid through t, but closed by its rotation
+      expect(await this.trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
       await expect(outcomeOf(responses[2]))
-        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
-        .withArgs(ISSUER_ID, key.address, t);
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+        .withArgs(ISSUER_ID, key.address);
+      expect(await this.trust.getRotation(key.address)).to.deep.equal([this.newKey.address, true, true]);
+      expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
       // from the next second on, the old key can do nothing
       const more = makeBatch(2, "after its second");
       const ts = await nextTimestamp();

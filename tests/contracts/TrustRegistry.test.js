@@ -565,6 +565,80 @@ describe("TrustRegistry", function () {
       ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
     });
 
+    describe("an authority of the issuer's region cannot be a key of it", function () {
+      it("reverts with TrustRegistryKeyIsAuthority for an authority of the issuer's region, the caller or another", async function () {
+        const from = BigInt(await time.latest());
+        const second = this.accounts[0];
+        await this.trust.connect(this.admin).addRegionAuthority(REGION, second.address);
+        for (const account of [this.authority, second]) {
+          await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, account.address, from, OPEN_END))
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+            .withArgs(ISSUER_ID, account.address);
+          await expect(this.trust.connect(second).addKey(ISSUER_ID, account.address, from, OPEN_END))
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+            .withArgs(ISSUER_ID, account.address);
+          expect(await this.trust.getKey(account.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+        }
+      });
+
+      it("is checked after the zero address and before the key's owner and the window", async function () {
+        const from = BigInt(await time.latest());
+        const asAuthority = this.trust.connect(this.authority);
+        // the zero address first (it can be no authority anyway)
+        await expect(asAuthority.addKey(ISSUER_ID, ethers.ZeroAddress, from, from)).to.be.revertedWithCustomError(
+          this.trust,
+          "TrustRegistryZeroAddress",
+        );
+        // an authority with an empty window: TrustRegistryKeyIsAuthority, not TrustRegistryInvalidWindow
+        await expect(asAuthority.addKey(ISSUER_ID, this.authority.address, from, from))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+          .withArgs(ISSUER_ID, this.authority.address);
+        // an authority of the region that is a key already, of another issuer or of this one:
+        // TrustRegistryKeyIsAuthority, not TrustRegistryKeyInUse
+        await this.trust.connect(this.admin).addRegionAuthority(REGION, this.otherKey.address);
+        await this.trust.connect(this.admin).addRegionAuthority(REGION, this.key.address);
+        for (const account of [this.otherKey, this.key]) {
+          await expect(asAuthority.addKey(ISSUER_ID, account.address, from, OPEN_END))
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+            .withArgs(ISSUER_ID, account.address);
+        }
+        expect(await this.trust.getKey(this.otherKey.address)).to.deep.equal([
+          OTHER_ISSUER_ID,
+          this.otherKeyValidFrom,
+          OPEN_END,
+        ]);
+      });
+
+      it("an authority of another region can be a key (and then acts on itself as a key)", async function () {
+        const from = BigInt(await time.latest());
+        const other = this.otherAuthority;
+        await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, other.address, from, OPEN_END))
+          .to.emit(this.trust, "KeyAdded")
+          .withArgs(ISSUER_ID, other.address, from, OPEN_END);
+        expect(await this.trust.getKey(other.address)).to.deep.equal([ISSUER_ID, from, OPEN_END]);
+        expect(await this.trust.isRegionAuthority(OTHER_REGION, other.address)).to.be.true;
+        expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, other.address)).to.be.false;
+        // and the other way round: an authority of REGION as a key of the issuer of OTHER_REGION
+        await expect(this.trust.connect(other).addKey(OTHER_ISSUER_ID, this.authority.address, from, OPEN_END))
+          .to.emit(this.trust, "KeyAdded")
+          .withArgs(OTHER_ISSUER_ID, this.authority.address, from, OPEN_END);
+        // as a key of ISSUER_ID it rotates itself (bySelf: it is no authority of REGION)
+        await expect(this.trust.connect(other).rotateKey(ISSUER_ID, other.address, this.newKey.address))
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, other.address, this.newKey.address, true);
+      });
+
+      it("a former authority of the region can be a key", async function () {
+        const from = BigInt(await time.latest());
+        const second = this.accounts[0];
+        await this.trust.connect(this.admin).addRegionAuthority(REGION, second.address);
+        await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
+        await expect(this.trust.connect(second).addKey(ISSUER_ID, this.authority.address, from, OPEN_END))
+          .to.emit(this.trust, "KeyAdded")
+          .withArgs(ISSUER_ID, this.authority.address, from, OPEN_END);
+      });
+    });
+
     it("reverts for a key of another issuer", async function () {
       const from = BigInt(await time.latest());
       await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.otherKey.address, from, OPEN_END))
@@ -713,7 +787,7 @@ describe("TrustRegistry", function () {
       const CALLERS = { key: "the key itself", authority: "an authority" };
       for (const [first, firstName] of Object.entries(CALLERS)) {
         for (const [second, secondName] of Object.entries(CALLERS)) {
-          it(`${firstName} rotates it, then ${secondName} again in the same block (its window not ended): TrustRegistryKeyNotValid`, async function () {
+          it(`${firstName} rotates it, then ${secondName} again in the same block (its window not ended): TrustRegistryKeyClosed`, async function () {
             const { trust, key, newKey, spareKey } = this;
             const t = await nextTimestamp(10n);
             const { responses, receipts, timestamp } = await inOneBlock([
@@ -734,11 +808,12 @@ describe("TrustRegistry", function () {
               ["KeyAdded", ISSUER_ID, newKey.address, t, OPEN_END],
               ["KeyRotated", ISSUER_ID, key.address, newKey.address, bySelf],
             ]);
-            // the key is still valid at t, yet cannot be rotated a second time
+            // the key is still valid at t, yet cannot be rotated a second time: it is closed
             expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
             await expect(outcomeOf(responses[1]))
-              .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
-              .withArgs(ISSUER_ID, key.address, t);
+              .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
+              .withArgs(ISSUER_ID, key.address);
+            expect(receipts[1].logs).to.have.lengthOf(0);
             expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
             expect(await trust.getKey(newKey.address)).to.deep.equal([ISSUER_ID, t, OPEN_END]);
             expect(await trust.getKey(spareKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
@@ -764,8 +839,8 @@ describe("TrustRegistry", function () {
           ["KeyRotated", ISSUER_ID, key.address, a.address, true],
         ]);
         await expect(outcomeOf(responses[1]))
-          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
-          .withArgs(ISSUER_ID, key.address, t);
+          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, key.address);
         // B is no key: it can neither anchor nor rotate itself
         expect(await trust.getKey(b.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
         const batch = makeBatch(2, "thief B");
@@ -777,12 +852,14 @@ describe("TrustRegistry", function () {
         expect(await trust.getRotation(key.address)).to.deep.equal([a.address, true, true]);
       });
 
-      it("an authority cannot rotate a rotated key after its window has ended either", async function () {
+      it("an authority cannot rotate a rotated key after its window has ended either: closed is checked first", async function () {
         await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
         const ts = await nextTimestamp();
+        // closed AND its window has ended: TrustRegistryKeyClosed, not TrustRegistryKeyNotValid
+        expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
         await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
-          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
-          .withArgs(ISSUER_ID, this.key.address, ts);
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, this.key.address);
         expect(await this.trust.getRotation(this.key.address)).to.deep.equal([this.newKey.address, true, true]);
       });
     });
@@ -791,7 +868,7 @@ describe("TrustRegistry", function () {
       const CALLERS = { key: "the key itself", authority: "an authority" };
       for (const [first, firstName] of Object.entries(CALLERS)) {
         for (const [second, secondName] of Object.entries(CALLERS)) {
-          it(`${firstName} retires it, then ${secondName} rotates it in the same block: TrustRegistryKeyNotValid`, async function () {
+          it(`${firstName} retires it, then ${secondName} rotates it in the same block: TrustRegistryKeyClosed`, async function () {
             const { trust, key, newKey } = this;
             const t = await nextTimestamp(10n);
             const { responses, receipts, timestamp } = await inOneBlock([
@@ -807,8 +884,9 @@ describe("TrustRegistry", function () {
             // the key is still valid at t (the window ends at t + 1), yet the rotation is refused
             expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
             await expect(outcomeOf(responses[1]))
-              .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
-              .withArgs(ISSUER_ID, key.address, t);
+              .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
+              .withArgs(ISSUER_ID, key.address);
+            expect(receipts[1].logs).to.have.lengthOf(0);
             expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
             expect(await trust.getKey(newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
             expect(await trust.getRotation(key.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
@@ -829,8 +907,8 @@ describe("TrustRegistry", function () {
           .to.emit(trust, "KeyRetired")
           .withArgs(ISSUER_ID, key.address, t + 1n);
         await expect(outcomeOf(responses[1]))
-          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
-          .withArgs(ISSUER_ID, key.address, t);
+          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, key.address);
         expect(receipts[1].logs).to.have.lengthOf(0);
         // the thief's key is no key: it can neither anchor nor act
         expect(await trust.getKey(thief.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
@@ -843,16 +921,16 @@ describe("TrustRegistry", function () {
         await expect(trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address))
           .to.be.revertedWithCustomError(trust, "TrustRegistryNotIssuerOrAuthority")
           .withArgs(ISSUER_ID, key.address);
-        const ts = await nextTimestamp();
         await expect(trust.connect(authority).rotateKey(ISSUER_ID, key.address, thief.address))
-          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
-          .withArgs(ISSUER_ID, key.address, ts);
+          .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, key.address);
       });
     });
 
-    for (const kind of INVALID_KEY_KINDS) {
-      it(`reverts with TrustRegistryKeyNotValid for ${kind} (authority)`, async function () {
+    for (const kind of INVALID_KEY_KINDS.filter((k) => k !== "a retired key")) {
+      it(`reverts with TrustRegistryKeyNotValid for ${kind}, which is not closed (authority)`, async function () {
         const oldKey = await makeInvalidKey(this, kind);
+        expect((await this.trust.getRotation(oldKey.address)).closed).to.be.false;
         const before = await this.trust.getKey(oldKey.address);
         const ts = await nextTimestamp();
         await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address))
@@ -862,6 +940,32 @@ describe("TrustRegistry", function () {
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
       });
     }
+
+    it("reverts with TrustRegistryKeyClosed for a retired key, once its last second has passed (authority)", async function () {
+      const oldKey = await makeInvalidKey(this, "a retired key");
+      const before = await this.trust.getKey(oldKey.address);
+      expect(await this.trust.getRotation(oldKey.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+        .withArgs(ISSUER_ID, oldKey.address);
+      expect(await this.trust.getKey(oldKey.address)).to.deep.equal(before);
+      expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+    });
+
+    it("a closed old key is refused before the new key is looked at (zero, an authority, a key in use)", async function () {
+      await this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      for (const target of [ethers.ZeroAddress, this.authority.address, this.otherKey.address, this.newKey.address]) {
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, target))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, this.key.address);
+      }
+      // and so is an old key not valid now (not closed): its window is checked before the new key too
+      const expired = await makeInvalidKey(this, "an expired key");
+      const ts = await nextTimestamp();
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, expired.address, this.authority.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+        .withArgs(ISSUER_ID, expired.address, ts);
+    });
 
     it("reverts at exactly the end of the old key's window", async function () {
       const from = BigInt(await time.latest());
@@ -904,6 +1008,42 @@ describe("TrustRegistry", function () {
           .withArgs(this.key.address, ISSUER_ID);
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
       });
+
+      it(`reverts with TrustRegistryKeyIsAuthority for a new key that is an authority of the issuer's region, leaving the old key open (${who})`, async function () {
+        const caller = this[who];
+        const second = this.accounts[0];
+        await this.trust.connect(this.admin).addRegionAuthority(REGION, second.address);
+        for (const account of [this.authority, second]) {
+          await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, account.address))
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+            .withArgs(ISSUER_ID, account.address);
+          expect(await this.trust.getKey(account.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+        }
+        // before TrustRegistryKeyInUse: a key of another issuer made an authority of the region
+        await this.trust.connect(this.admin).addRegionAuthority(REGION, this.otherKey.address);
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+          .withArgs(ISSUER_ID, this.otherKey.address);
+        // the old key is untouched and not closed: it can still be rotated
+        expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+        expect(await this.trust.getRotation(this.key.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, this.key.address, this.newKey.address, who === "key");
+      });
+
+      it(`rotates to an authority of another region (${who})`, async function () {
+        const ts = await nextTimestamp();
+        const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.otherAuthority.address);
+        expect(await eventsOf(this.trust, tx)).to.deep.equal([
+          ["KeyRetired", ISSUER_ID, this.key.address, ts + 1n],
+          ["KeyAdded", ISSUER_ID, this.otherAuthority.address, ts, OPEN_END],
+          ["KeyRotated", ISSUER_ID, this.key.address, this.otherAuthority.address, who === "key"],
+        ]);
+        await expect(tx)
+          .to.emit(this.trust, "KeyRotated")
+          .withArgs(ISSUER_ID, this.key.address, this.otherAuthority.address, who === "key");
+      });
     }
 
     shouldOnlyAllowKeyItselfOrAuthority((ctx, caller, issuerId, key) =>
@@ -935,7 +1075,7 @@ describe("TrustRegistry", function () {
       ]) {
         for (const [first, firstName] of Object.entries(CALLERS)) {
           for (const [second, secondName] of Object.entries(CALLERS)) {
-            it(`${firstName} ${firstAction} it, then ${secondName} retires it in the same block: TrustRegistryKeyNotValid`, async function () {
+            it(`${firstName} ${firstAction} it, then ${secondName} retires it in the same block: TrustRegistryKeyClosed`, async function () {
               const { trust, key, newKey } = this;
               const t = await nextTimestamp(10n);
               const { responses, receipts, timestamp } = await inOneBlock([
@@ -957,8 +1097,8 @@ describe("TrustRegistry", function () {
               // valid at t, yet a second retirement is refused (it was a silent no-op before)
               expect(await trust.isKeyValid(ISSUER_ID, key.address, t)).to.be.true;
               await expect(outcomeOf(responses[1]))
-                .to.be.revertedWithCustomError(trust, "TrustRegistryKeyNotValid")
-                .withArgs(ISSUER_ID, key.address, t);
+                .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
+                .withArgs(ISSUER_ID, key.address);
               expect(receipts[1].logs).to.have.lengthOf(0);
               expect(await trust.getKey(key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, t + 1n]);
               expect(await trust.getRotation(key.address)).to.deep.equal(
@@ -977,10 +1117,13 @@ describe("TrustRegistry", function () {
           .withArgs(ISSUER_ID, this.newKey.address, from);
         expect(await this.trust.getRotation(this.newKey.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
         // its window [from, from) still ends after now, but the key is closed
-        const ts = await nextTimestamp();
         await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
-          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
-          .withArgs(ISSUER_ID, this.newKey.address, ts);
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, this.newKey.address);
+        // nor rotated
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+          .withArgs(ISSUER_ID, this.newKey.address);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, from]);
       });
     });
@@ -1045,9 +1188,10 @@ describe("TrustRegistry", function () {
       });
     }
 
-    for (const kind of ["an expired key", "a retired key", "a compromised key"]) {
-      it(`reverts with TrustRegistryKeyNotValid for ${kind} (authority)`, async function () {
+    for (const kind of ["an expired key", "a compromised key"]) {
+      it(`reverts with TrustRegistryKeyNotValid for ${kind}, which is not closed (authority)`, async function () {
         const target = await makeInvalidKey(this, kind);
+        expect((await this.trust.getRotation(target.address)).closed).to.be.false;
         const before = await this.trust.getKey(target.address);
         const ts = await nextTimestamp();
         await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, target.address))
@@ -1056,6 +1200,17 @@ describe("TrustRegistry", function () {
         expect(await this.trust.getKey(target.address)).to.deep.equal(before);
       });
     }
+
+    it("reverts with TrustRegistryKeyClosed for a retired key, once its last second has passed (authority)", async function () {
+      const target = await makeInvalidKey(this, "a retired key");
+      const before = await this.trust.getKey(target.address);
+      // closed AND its window has ended: closed is checked first
+      expect(await this.trust.isKeyValid(ISSUER_ID, target.address, BigInt(await time.latest()) + 1n)).to.be.false;
+      await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, target.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+        .withArgs(ISSUER_ID, target.address);
+      expect(await this.trust.getKey(target.address)).to.deep.equal(before);
+    });
 
     it("reverts at exactly the end of the key's window", async function () {
       const from = BigInt(await time.latest());
@@ -1080,6 +1235,168 @@ describe("TrustRegistry", function () {
     );
   });
 
+  describe("TrustRegistryKeyClosed (rotated or retired) before TrustRegistryKeyNotValid (window not containing now)", function () {
+    /**
+     * Each state of a key of ISSUER_ID, once its last second (if any) has passed: `setup(ctx)` puts
+     * a key in it and returns that key; `closed` says whether it was rotated or retired (then both
+     * rotateKey and retireKey revert with TrustRegistryKeyClosed, whatever its window), otherwise
+     * `rotate` / `retire` name the outcome: "notValid" (TrustRegistryKeyNotValid) or "ok".
+     */
+    const STATES = [
+      {
+        name: "rotated by itself",
+        closed: true,
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          return ctx.key;
+        },
+      },
+      {
+        name: "rotated by an authority",
+        closed: true,
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          return ctx.key;
+        },
+      },
+      {
+        name: "retired (its window ended)",
+        closed: true,
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.key).retireKey(ISSUER_ID, ctx.key.address);
+          return ctx.key;
+        },
+      },
+      {
+        name: "retired before its start (empty window ending in the future)",
+        closed: true,
+        setup: async (ctx) => {
+          const from = BigInt(await time.latest()) + 1000n;
+          await ctx.trust.connect(ctx.authority).addKey(ISSUER_ID, ctx.spareKey.address, from, OPEN_END);
+          await ctx.trust.connect(ctx.authority).retireKey(ISSUER_ID, ctx.spareKey.address);
+          return ctx.spareKey;
+        },
+      },
+      {
+        name: "rotated by itself, then declared compromised",
+        closed: true,
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await time.increase(10);
+          await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
+          return ctx.key;
+        },
+      },
+      {
+        name: "retired, then declared compromised",
+        closed: true,
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.authority).retireKey(ISSUER_ID, ctx.key.address);
+          await time.increase(10);
+          await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
+          return ctx.key;
+        },
+      },
+      {
+        name: "a self-rotated successor voided by a compromise, that had rotated itself in turn",
+        closed: true,
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await ctx.trust.connect(ctx.newKey).rotateKey(ISSUER_ID, ctx.newKey.address, ctx.spareKey.address);
+          await time.increase(10);
+          await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
+          return ctx.newKey;
+        },
+      },
+      { name: "expired", closed: false, rotate: "notValid", retire: "notValid", setup: (ctx) => makeInvalidKey(ctx, "an expired key") },
+      { name: "compromised", closed: false, rotate: "notValid", retire: "notValid", setup: (ctx) => makeInvalidKey(ctx, "a compromised key") },
+      {
+        name: "a self-rotated successor voided by a compromise (empty window, never rotated)",
+        closed: false,
+        rotate: "notValid",
+        retire: "notValid",
+        setup: async (ctx) => {
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await time.increase(10);
+          await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
+          return ctx.newKey;
+        },
+      },
+      // not started yet: cannot be rotated, but can be retired (its window becomes empty)
+      { name: "not valid yet", closed: false, rotate: "notValid", retire: "ok", setup: (ctx) => makeInvalidKey(ctx, "a key not valid yet") },
+    ];
+
+    for (const state of STATES) {
+      it(`a key ${state.name}: ${state.closed ? "TrustRegistryKeyClosed for both" : `rotateKey ${state.rotate}, retireKey ${state.retire}`}`, async function () {
+        const target = await state.setup(this);
+        await time.increase(1); // past any last second
+        const [, , closed] = await this.trust.getRotation(target.address);
+        expect(closed).to.equal(state.closed);
+        const before = await this.trust.getKey(target.address);
+        const rotation = await this.trust.getRotation(target.address);
+        const successor = this.accounts[0].address;
+        const asAuthority = this.trust.connect(this.authority);
+        for (const [action, send] of [
+          ["rotate", () => asAuthority.rotateKey(ISSUER_ID, target.address, successor)],
+          ["retire", () => asAuthority.retireKey(ISSUER_ID, target.address)],
+        ]) {
+          const outcome = state.closed ? "closed" : state[action];
+          if (outcome === "ok") continue;
+          if (outcome === "closed") {
+            await expect(send())
+              .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+              .withArgs(ISSUER_ID, target.address);
+          } else {
+            const ts = await nextTimestamp();
+            expect(await this.trust.isKeyValid(ISSUER_ID, target.address, ts)).to.be.false;
+            await expect(send())
+              .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
+              .withArgs(ISSUER_ID, target.address, ts);
+          }
+        }
+        expect(await this.trust.getKey(target.address)).to.deep.equal(before);
+        expect(await this.trust.getRotation(target.address)).to.deep.equal(rotation);
+        expect(await this.trust.getKey(successor)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+        if (state.retire === "ok") {
+          await expect(asAuthority.retireKey(ISSUER_ID, target.address)).to.emit(this.trust, "KeyRetired");
+          // now it is closed
+          await expect(asAuthority.retireKey(ISSUER_ID, target.address))
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+            .withArgs(ISSUER_ID, target.address);
+        }
+      });
+    }
+
+    it("the key is looked up first: a closed key named under another issuer is TrustRegistryUnknownKey", async function () {
+      await this.trust.connect(this.otherKey).retireKey(OTHER_ISSUER_ID, this.otherKey.address);
+      expect((await this.trust.getRotation(this.otherKey.address)).closed).to.be.true;
+      for (const send of [
+        () => this.trust.connect(this.authority).retireKey(ISSUER_ID, this.otherKey.address),
+        () => this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address),
+      ]) {
+        await expect(send())
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
+          .withArgs(ISSUER_ID, this.otherKey.address);
+      }
+      // under its own issuer, by that issuer's authority: closed
+      await expect(this.trust.connect(this.otherAuthority).retireKey(OTHER_ISSUER_ID, this.otherKey.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
+        .withArgs(OTHER_ISSUER_ID, this.otherKey.address);
+    });
+
+    it("access is checked first: a closed key acting on itself after its last second is TrustRegistryNotIssuerOrAuthority", async function () {
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      for (const send of [
+        () => this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address),
+        () => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address),
+      ]) {
+        await expect(send())
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+          .withArgs(ISSUER_ID, this.key.address);
+      }
+    });
+  });
+
   describe("declareKeyCompromised", function () {
     beforeEach(async function () {
       await time.increase(100);
@@ -1087,9 +1404,10 @@ describe("TrustRegistry", function () {
 
     it("ends the window at the compromise time and emits KeyCompromised", async function () {
       const at = this.keyValidFrom + 10n;
-      await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at))
-        .to.emit(this.trust, "KeyCompromised")
-        .withArgs(ISSUER_ID, this.key.address, at);
+      const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at);
+      await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, this.key.address, at);
+      // no successor: nothing walked, nothing truncated
+      await expect(tx).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
       expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, at]);
       expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, at - 1n)).to.be.true;
       expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, at)).to.be.false;
@@ -1203,6 +1521,8 @@ describe("TrustRegistry", function () {
         await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, this.key.address, stolenAt);
         await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, thief1.address, t1);
         await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, thief2.address, t2);
+        // the chain ends within MAX_CASCADE: the walk is not truncated
+        await expect(tx).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
           ["KeyCompromised", ISSUER_ID, this.key.address, stolenAt],
           ["KeyCompromised", ISSUER_ID, thief1.address, t1],
@@ -1259,6 +1579,7 @@ describe("TrustRegistry", function () {
         await time.increase(10);
         const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
         expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, stolenAt]]);
+        await expect(tx).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
         expect(await this.trust.getKey(a.address)).to.deep.equal([ISSUER_ID, t1, t2 + 1n]);
         expect(await this.trust.getKey(b.address)).to.deep.equal([ISSUER_ID, t2, OPEN_END]);
         expect(await this.trust.isKeyValid(ISSUER_ID, b.address, BigInt(await time.latest()))).to.be.true;
@@ -1376,6 +1697,7 @@ describe("TrustRegistry", function () {
             const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, at);
             await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, a.address, t);
             await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, b.address, t);
+            await expect(tx).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
             expect(await eventsOf(this.trust, tx)).to.deep.equal([
               ["KeyCompromised", ISSUER_ID, this.key.address, at],
               ["KeyCompromised", ISSUER_ID, a.address, t],
@@ -1435,18 +1757,38 @@ describe("TrustRegistry", function () {
       describe("at most MAX_CASCADE successors per declaration", function () {
         const CHAIN = 66; // self-rotations: keys K0 (the fixture's key), K1, ..., K66
 
-        /** The fixture's key rotates itself to K1, K1 to K2, ..., one second apart. */
-        async function longChain(ctx) {
+        /**
+         * The fixture's key rotates itself to K1, K1 to K2, ..., K(length - 1) to K(length), one
+         * second apart; with `lastByAuthority`, the last rotation is made by an authority instead.
+         */
+        async function longChain(ctx, length = CHAIN, { lastByAuthority = false } = {}) {
           const keys = [ctx.key];
-          for (let i = 1; i <= CHAIN; ++i) {
+          for (let i = 1; i <= length; ++i) {
             const wallet = new ethers.Wallet(ethers.id(`cascade key ${i}`), ethers.provider);
             await setBalance(wallet.address, ethers.parseEther("1"));
             keys.push(wallet);
           }
           const stolenAt = BigInt(await time.latest());
           const starts = [ctx.keyValidFrom];
-          for (let i = 0; i < CHAIN; ++i) starts.push(await selfRotate(ctx, keys[i], keys[i + 1], 1n));
+          for (let i = 0; i < length; ++i) {
+            if (lastByAuthority && i === length - 1) {
+              const ts = await nextTimestamp(1n);
+              await expect(ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, keys[i].address, keys[i + 1].address))
+                .to.emit(ctx.trust, "KeyRotated")
+                .withArgs(ISSUER_ID, keys[i].address, keys[i + 1].address, false);
+              starts.push(ts);
+            } else {
+              starts.push(await selfRotate(ctx, keys[i], keys[i + 1], 1n));
+            }
+          }
           return { keys, starts, stolenAt };
+        }
+
+        /** The events of voiding keys[from..to] (each at its start), in order. */
+        function voidedEvents(keys, starts, from, to) {
+          const events = [];
+          for (let i = from; i <= to; ++i) events.push(["KeyCompromised", ISSUER_ID, keys[i].address, starts[i]]);
+          return events;
         }
 
         /**
@@ -1468,19 +1810,32 @@ describe("TrustRegistry", function () {
           }
         }
 
-        it("voids K1..K64 only; the last reached, K64, cannot be declared; the first not reached, K65, found with getRotation and declared from its start, finishes the chain", async function () {
+        it("voids K1..K64 only and emits KeyCompromiseWalkTruncated(K65); the last reached, K64, cannot be declared; K65, declared from its start, finishes the chain", async function () {
           this.timeout(20000);
           const { keys, starts, stolenAt } = await longChain(this);
           const max = Number(await this.trust.MAX_CASCADE());
           expect(max).to.equal(64);
           await time.increase(10);
 
-          // the declaration of K0 voids exactly MAX_CASCADE successors, in order
+          // the declaration of K0 voids exactly MAX_CASCADE successors, in order, then says where it
+          // stopped: K65, the first key not reached
           const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt);
           await expect(tx).to.emit(this.trust, "KeyCompromised").withArgs(ISSUER_ID, keys[max].address, starts[max]);
-          const expected = [["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt]];
-          for (let i = 1; i <= max; ++i) expected.push(["KeyCompromised", ISSUER_ID, keys[i].address, starts[i]]);
-          expect(await eventsOf(this.trust, tx)).to.deep.equal(expected);
+          await expect(tx)
+            .to.emit(this.trust, "KeyCompromiseWalkTruncated")
+            .withArgs(ISSUER_ID, keys[max + 1].address);
+          expect(await eventsOf(this.trust, tx)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt],
+            ...voidedEvents(keys, starts, 1, max),
+            ["KeyCompromiseWalkTruncated", ISSUER_ID, keys[max + 1].address],
+          ]);
+          // both of its parameters are indexed: a mirror finds it by issuer and by key
+          const truncations = await this.trust.queryFilter(
+            this.trust.filters.KeyCompromiseWalkTruncated(ISSUER_ID, keys[max + 1].address),
+          );
+          expect(truncations.map((log) => [log.transactionHash, ...log.args.toArray()])).to.deep.equal([
+            [(await tx).hash, ISSUER_ID, keys[max + 1].address],
+          ]);
           for (const i of [1, 2, max - 1, max]) {
             expect(await this.trust.getKey(keys[i].address)).to.deep.equal([ISSUER_ID, starts[i], starts[i]]);
           }
@@ -1501,14 +1856,20 @@ describe("TrustRegistry", function () {
               .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
               .withArgs(last.address, at, starts[max], starts[max]);
           }
-          // declaring K0 again (earlier) walks through K1..K64 silently and stops at the limit again
+          // declaring K0 again (earlier) walks through K1..K64 silently and stops at the limit again,
+          // naming K65 again
           const again = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt - 1n);
+          await expect(again)
+            .to.emit(this.trust, "KeyCompromiseWalkTruncated")
+            .withArgs(ISSUER_ID, keys[max + 1].address);
           expect(await eventsOf(this.trust, again)).to.deep.equal([
             ["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt - 1n],
+            ["KeyCompromiseWalkTruncated", ISSUER_ID, keys[max + 1].address],
           ]);
           expect(await this.trust.isKeyValid(ISSUER_ID, keys[max + 2].address, now)).to.be.true;
 
-          // the first key not reached, found with getRotation from K0: K65, after the 64 keys voided
+          // the first key not reached, found with getRotation from K0: K65 (as the event said), after
+          // the 64 keys voided
           const notReached = await firstKeyNotReached(this.trust, keys[0].address);
           expect(notReached.passed).to.equal(max);
           expect(notReached.key).to.equal(keys[max + 1].address);
@@ -1520,20 +1881,73 @@ describe("TrustRegistry", function () {
             [ISSUER_ID, keys[max].address, keys[max + 1].address, true],
           ]);
 
-          // declaring it compromised from its start finishes the chain
+          // declaring it compromised from its start finishes the chain: no truncation this time
           const rest = this.trust
             .connect(this.authority)
             .declareKeyCompromised(ISSUER_ID, notReached.key, notReached.validFrom);
-          expect(await eventsOf(this.trust, rest)).to.deep.equal([
-            ["KeyCompromised", ISSUER_ID, keys[max + 1].address, starts[max + 1]],
-            ["KeyCompromised", ISSUER_ID, keys[max + 2].address, starts[max + 2]],
-          ]);
+          await expect(rest).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
+          expect(await eventsOf(this.trust, rest)).to.deep.equal(voidedEvents(keys, starts, max + 1, max + 2));
           // nothing is left: the walk from K0 passes all 66 voided keys and ends at the last, never rotated
           expect(await firstKeyNotReached(this.trust, keys[0].address)).to.deep.equal({ key: null, passed: CHAIN });
           for (let i = 1; i <= CHAIN; ++i) {
             expect(await this.trust.getKey(keys[i].address)).to.deep.equal([ISSUER_ID, starts[i], starts[i]]);
           }
           await expectVoided(this, keys[CHAIN], starts[CHAIN]);
+        });
+
+        it("exactly MAX_CASCADE (64) successors: all are voided and the walk is not truncated", async function () {
+          this.timeout(20000);
+          const max = Number(await this.trust.MAX_CASCADE());
+          const { keys, starts, stolenAt } = await longChain(this, max);
+          await time.increase(10);
+          const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt);
+          await expect(tx).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
+          expect(await eventsOf(this.trust, tx)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt],
+            ...voidedEvents(keys, starts, 1, max),
+          ]);
+          expect(await firstKeyNotReached(this.trust, keys[0].address)).to.deep.equal({ key: null, passed: max });
+          await expectVoided(this, keys[max], starts[max]);
+        });
+
+        it("MAX_CASCADE + 1 (65) successors: truncated, the event names the last key, K65, whose declaration ends it", async function () {
+          this.timeout(20000);
+          const max = Number(await this.trust.MAX_CASCADE());
+          const { keys, starts, stolenAt } = await longChain(this, max + 1);
+          await time.increase(10);
+          const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt);
+          await expect(tx)
+            .to.emit(this.trust, "KeyCompromiseWalkTruncated")
+            .withArgs(ISSUER_ID, keys[max + 1].address);
+          expect(await eventsOf(this.trust, tx)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt],
+            ...voidedEvents(keys, starts, 1, max),
+            ["KeyCompromiseWalkTruncated", ISSUER_ID, keys[max + 1].address],
+          ]);
+          // K65, the last key of the chain, is still valid now
+          expect(await this.trust.getKey(keys[max + 1].address)).to.deep.equal([ISSUER_ID, starts[max + 1], OPEN_END]);
+          const rest = this.trust
+            .connect(this.authority)
+            .declareKeyCompromised(ISSUER_ID, keys[max + 1].address, starts[max + 1]);
+          await expect(rest).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
+          expect(await eventsOf(this.trust, rest)).to.deep.equal(voidedEvents(keys, starts, max + 1, max + 1));
+          await expectVoided(this, keys[max + 1], starts[max + 1]);
+        });
+
+        it("64 self-rotated successors, then an authority's rotation: the walk ends there, not truncated", async function () {
+          this.timeout(20000);
+          const max = Number(await this.trust.MAX_CASCADE());
+          const { keys, starts, stolenAt } = await longChain(this, max + 1, { lastByAuthority: true });
+          expect(await this.trust.getRotation(keys[max].address)).to.deep.equal([keys[max + 1].address, false, true]);
+          await time.increase(10);
+          const tx = this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, keys[0].address, stolenAt);
+          await expect(tx).not.to.emit(this.trust, "KeyCompromiseWalkTruncated");
+          expect(await eventsOf(this.trust, tx)).to.deep.equal([
+            ["KeyCompromised", ISSUER_ID, keys[0].address, stolenAt],
+            ...voidedEvents(keys, starts, 1, max),
+          ]);
+          // the key the authority created stands
+          expect(await this.trust.getKey(keys[max + 1].address)).to.deep.equal([ISSUER_ID, starts[max + 1], OPEN_END]);
         });
       });
     });
