@@ -60,6 +60,10 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         _requireRegion(region);
         if (account == address(0)) revert TrustRegistryZeroAddress();
         if (_authorities[region][account]) revert TrustRegistryAuthorityExists(region, account);
+        bytes32 keyIssuer = _keys[account].issuerId;
+        if (keyIssuer != bytes32(0) && _issuers[keyIssuer].region == region) {
+            revert TrustRegistryKeyIsAuthority(keyIssuer, account); // a key of an issuer of this region
+        }
         _authorities[region][account] = true;
         emit RegionAuthorityAdded(region, account);
     }

@@ -107,7 +107,8 @@ interface ITrustRegistry {
     /// @notice The key was rotated or retired already; it can be neither again (if it is being
     /// misused in the meantime, declare it compromised).
     error TrustRegistryKeyClosed(bytes32 issuerId, address key);
-    /// @notice An authority of the issuer's region cannot also be one of the issuer's keys.
+    /// @notice An authority of the issuer's region cannot also be one of the issuer's keys (neither
+    /// by adding the key nor by making the key an authority).
     error TrustRegistryKeyIsAuthority(bytes32 issuerId, address key);
     /// @notice A compromise time must lie within `[validFrom, now]` and before the window's current end.
     error TrustRegistryCompromiseTimeOutOfRange(address key, uint64 compromisedAt, uint64 validFrom, uint64 validUntil);

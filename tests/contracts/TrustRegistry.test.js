@@ -266,6 +266,17 @@ describe("TrustRegistry", function () {
         .withArgs(ISSUER_ID, false);
     });
 
+    it("refuses a key of an issuer of the region, but not of another region", async function () {
+      // `key` is a key of ISSUER_ID (region REGION); `otherKey` is a key of OTHER_ISSUER_ID (OTHER_REGION)
+      await expect(this.trust.connect(this.admin).addRegionAuthority(REGION, this.key.address))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
+        .withArgs(ISSUER_ID, this.key.address);
+      expect(await this.trust.isRegionAuthority(REGION, this.key.address)).to.be.false;
+      await expect(this.trust.connect(this.admin).addRegionAuthority(REGION, this.otherKey.address))
+        .to.emit(this.trust, "RegionAuthorityAdded")
+        .withArgs(REGION, this.otherKey.address);
+    });
+
     it("lets an account be an authority of several regions", async function () {
       await expect(this.trust.connect(this.admin).addRegionAuthority(OTHER_REGION, this.authority.address))
         .to.emit(this.trust, "RegionAuthorityAdded")
@@ -593,11 +604,11 @@ describe("TrustRegistry", function () {
         await expect(asAuthority.addKey(ISSUER_ID, this.authority.address, from, from))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
           .withArgs(ISSUER_ID, this.authority.address);
-        // an authority of the region that is a key already, of another issuer or of this one:
-        // TrustRegistryKeyIsAuthority, not TrustRegistryKeyInUse
+        // an authority of the region that is a key already (of an issuer of another region: a key of
+        // this region's issuers cannot become an authority of it): TrustRegistryKeyIsAuthority, not
+        // TrustRegistryKeyInUse
         await this.trust.connect(this.admin).addRegionAuthority(REGION, this.otherKey.address);
-        await this.trust.connect(this.admin).addRegionAuthority(REGION, this.key.address);
-        for (const account of [this.otherKey, this.key]) {
+        for (const account of [this.otherKey]) {
           await expect(asAuthority.addKey(ISSUER_ID, account.address, from, OPEN_END))
             .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
             .withArgs(ISSUER_ID, account.address);
