@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -71,6 +71,26 @@ class BodyLimit:
             await _send_problem(send, 413, "Request too large", f"the body is larger than {self.limit} bytes")
 
 
+class RequestTimer:
+    """Request latency per route template, as a pure ASGI middleware (no extra task per request)."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = scope.get("route")
+            label = getattr(route, "path", "other")
+            self.services.metrics.requests.labels(label).observe(time.perf_counter() - started)
+
+
 class _TooLargeError(Exception):
     pass
 
@@ -113,14 +133,7 @@ def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
     app.include_router(issuers.router)
     app.include_router(health.router)
 
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "other")
-        services.metrics.requests.labels(label).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestTimer, services=services)
 
     vendor_dir = vendor or services.settings.static_vendor or REPO / "node_modules" / "jsqr" / "dist"
 
