@@ -8,12 +8,14 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -225,3 +227,24 @@ def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> Issued:
     return make_issued(tmp_path_factory.mktemp("issued"))
+
+
+POSTGRES_URL = os.environ.get("ELICENSE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL on 127.0.0.1:5432 (skips, saying so, when unreachable)."""
+    try:
+        engine = sqlalchemy.create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "skip"
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"create schema {schema}"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"drop schema {schema} cascade"))
+    engine.dispose()

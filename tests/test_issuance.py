@@ -10,10 +10,11 @@ from conftest import Issued, make_issued
 
 from registry import ConfigurationError
 from registry.identifiers import FieldValueError, LicenseIdentifier
-from registry.issuance import IssueRequest
+from registry.issuance import Department, IssueRequest
 from registry.merkle import MerkleTree
 from registry.records import Status
 from registry.samples import SampleFactory
+from registry.store import IssuerStore
 from verifier.pipeline import Outcome
 
 
@@ -118,3 +119,22 @@ def test_status_changes_reach_chain_and_store(fresh: Issued):
         dept.revoke([missing], reason=1)
     with pytest.raises(FieldValueError, match="check character"):
         dept.revoke([missing[:-1] + ("0" if missing[-1] != "0" else "1")], reason=1)
+
+
+def test_the_issuer_store_on_postgresql(fresh: Issued, postgres_url: str):
+    store = IssuerStore(postgres_url)
+    dept = Department(
+        issuer_uscc=fresh.department.issuer_uscc,
+        store=store,
+        signer=fresh.department.signer,
+        client=fresh.client,
+        account=fresh.department.account,
+    )
+    rows = dept.issue_many([SampleFactory(41).business_license() for _ in range(30)])
+    assert store.count() == 30
+    assert [LicenseIdentifier.parse(r.license_id).serial for r in rows] == list(range(1, 31))
+    results = dept.anchor_pending(batch_size=20)
+    assert [r.count for r in results] == [20, 10]
+    fresh.state.sync()
+    assert fresh.verifier.verify(dept.presentation(rows[0].license_id).to_text()).status is Outcome.VALID
+    store.close()

@@ -181,3 +181,19 @@ def test_a_stopped_node_leaves_verification_answering(tmp_path):
     time.sleep(1.1)
     assert mirror.freshness() == before
     assert mirror.freshness().age() >= before.age() - 0.01
+
+
+def test_mirror_and_issuer_store_on_postgresql(issued_world: Issued, postgres_url: str):
+    """The same mirror on the real PostgreSQL: sync, reload in a new instance, snapshot import."""
+    w = issued_world
+    mirror = Mirror(postgres_url, w.client.deployment, confirmations=1)
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(w.text(1)).status is Outcome.VALID
+    again = Mirror(postgres_url, w.client.deployment, confirmations=1)
+    assert verifier_of(again).verify(w.text(2)).status is Outcome.VALID
+    w.department.revoke([w.rows[2].license_id], reason=1)
+    mirror.sync(w.client)
+    again.refresh()
+    assert verifier_of(again).verify(w.text(2)).status is Outcome.REVOKED
+    mirror.close()
+    again.close()
