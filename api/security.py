@@ -14,38 +14,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from registry.identifiers import validate_uscc
+from registry.store import api_keys, idempotency
 
 __all__ = ["KEY_PREFIX", "ApiKeys", "Idempotency", "IdempotentReplay"]
 
 KEY_PREFIX = "elk_"
-metadata = MetaData()
-
-api_keys = Table(
-    "api_keys",
-    metadata,
-    Column("id", String(16), primary_key=True),
-    Column("issuer_uscc", String(18), nullable=False, index=True),
-    Column("key_hash", String(64), nullable=False, unique=True),
-    Column("label", String(100), nullable=False, default=""),
-    Column("created_at", Integer, nullable=False),
-    Column("revoked", Boolean, nullable=False, default=False),
-)
-
-idempotency = Table(
-    "idempotency_keys",
-    metadata,
-    Column("issuer_uscc", String(18), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=True),  # null while the first request is in progress
-    Column("response", Text, nullable=True),
-    Column("created_at", Integer, nullable=False),
-)
 
 
 def _hash(key: str) -> str:
@@ -63,8 +41,7 @@ class ApiKeyInfo:
 
 class ApiKeys:
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # the issuer store's engine: its migrations create the tables
 
     def create(self, issuer_uscc: str, label: str = "") -> tuple[str, str]:
         """A new key for ``issuer_uscc``: returns (key id, the key). Only the hash is stored."""
@@ -116,8 +93,7 @@ class Idempotency:
     """At-most-once execution of issuer requests keyed by their ``Idempotency-Key`` header."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # the issuer store's engine: its migrations create the tables
 
     @staticmethod
     def request_hash(body: Any) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Integer,
     LargeBinary,
@@ -33,8 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from registry.errors import ConfigurationError
+from registry.migrations import upgrade
 
-__all__ = ["BatchRow", "IssuerStore", "LicenseRow", "sqlite_url"]
+__all__ = ["BatchRow", "IssuerStore", "LicenseRow", "api_keys", "idempotency", "metadata", "sqlite_url"]
 
 metadata = MetaData()
 
@@ -80,6 +82,29 @@ serials = Table(
     Column("issuer_uscc", String(18), primary_key=True),
     Column("type_code", String(2), primary_key=True),
     Column("next_serial", Integer, nullable=False),
+)
+
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("issuer_uscc", String(18), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("label", String(100), nullable=False, default=""),
+    Column("created_at", Integer, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+idempotency = Table(
+    "idempotency_keys",
+    metadata,
+    Column("issuer_uscc", String(18), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),  # null while the first request is in progress
+    Column("response", Text, nullable=True),
+    Column("created_at", Integer, nullable=False),
 )
 
 
@@ -150,7 +175,7 @@ class IssuerStore:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     @classmethod
     def at(cls, path: str | Path) -> IssuerStore:

@@ -1,0 +1,28 @@
+"""The issuer store's schema comes from its Alembic migrations, identical to the models, on SQLite
+and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from registry.migrations import current
+from registry.store import IssuerStore, metadata
+
+
+def _differences(store: IssuerStore) -> list[object]:
+    with store.engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_build_the_models_schema(backend, tmp_path, request):
+    url = f"sqlite:///{tmp_path / 'store.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    store = IssuerStore(url)
+    assert current(store.engine) == "0001"
+    assert _differences(store) == []
+    again = IssuerStore(url)  # opening again applies nothing
+    assert current(again.engine) == "0001"
+    store.close()
+    again.close()
