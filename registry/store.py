@@ -36,7 +36,18 @@ from sqlalchemy.engine import Engine
 from registry.errors import ConfigurationError
 from registry.migrations import upgrade
 
-__all__ = ["BatchRow", "IssuerStore", "LicenseRow", "api_keys", "idempotency", "metadata", "sqlite_url"]
+__all__ = [
+    "BatchRow",
+    "IssuerStore",
+    "LicenseRow",
+    "api_keys",
+    "batches",
+    "idempotency",
+    "licenses",
+    "metadata",
+    "signer_locks",
+    "sqlite_url",
+]
 
 metadata = MetaData()
 
@@ -105,6 +116,15 @@ idempotency = Table(
     Column("status_code", Integer, nullable=True),  # null while the first request is in progress
     Column("response", Text, nullable=True),
     Column("created_at", Integer, nullable=False),
+)
+
+
+signer_locks = Table(
+    "signer_locks",
+    metadata,
+    Column("signer", String(42), primary_key=True),
+    Column("worker", String(100), nullable=True),
+    Column("heartbeat", Integer, nullable=True),
 )
 
 
