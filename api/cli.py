@@ -910,6 +910,88 @@ def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ..
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
+@cli.command()
+@click.option(
+    "--department",
+    "department_specs",
+    multiple=True,
+    required=True,
+    help="A signing key to anchor with: USCC=KEYSTORE[:PASSWORD_ENV] (repeat).",
+)
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--max-age", default=5.0, show_default=True, help="Anchor a smaller batch once its oldest license is this old (s)."
+)
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="One pass, anchoring everything pending, then exit.")
+@click.pass_obj
+def worker(
+    ctx: Context, /, department_specs: tuple[str, ...], batch_size: int, max_age: float, interval: float, once: bool
+) -> None:
+    """Anchor issued licenses in batches, resuming whatever a crash interrupted; several workers may
+    share one PostgreSQL store (each key is sent with by one worker at a time)."""
+    import signal as _signal
+    import threading as _threading
+
+    from registry.worker import AnchorWorker
+
+    accounts = [_parse_department(ctx, spec)[1] for spec in department_specs]
+    anchor_worker = AnchorWorker(ctx.store(), ctx.client(), accounts, batch_size=batch_size, max_age=max_age)
+    if once:
+        results = anchor_worker.run_once(force=True)
+        click.echo(f"{sum(r.count for r in results)} licenses anchored in {len(results)} batches")
+        return
+    stop = _threading.Event()
+    _signal.signal(_signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"anchoring with {len(accounts)} key(s); stop with Ctrl-C")
+    try:
+        anchor_worker.run(stop, interval=interval)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(ctx: Context, /, as_json: bool) -> None:
+    """Issuance and anchoring progress of the issuer store: pending, prepared, anchored."""
+    from sqlalchemy import func, select
+
+    from registry.store import batches, licenses
+
+    store = ctx.store()
+    with store.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(licenses)).scalar() or 0
+        pending = conn.execute(select(func.count()).where(licenses.c.batch_root.is_(None))).scalar() or 0
+        oldest = conn.execute(select(func.min(licenses.c.created_at)).where(licenses.c.batch_root.is_(None))).scalar()
+        by_state: dict[str, int] = {
+            str(k): int(v) for k, v in conn.execute(select(batches.c.state, func.count()).group_by(batches.c.state))
+        }
+        in_prepared = (
+            conn.execute(
+                select(func.count()).where(
+                    licenses.c.batch_root.in_(select(batches.c.root).where(batches.c.state == "prepared"))
+                )
+            ).scalar()
+            or 0
+        )
+    import time as _time
+
+    report = {
+        "licenses": total,
+        "pending": pending,
+        "in_prepared_batches": in_prepared,
+        "anchored": total - pending - in_prepared,
+        "batches": {"prepared": by_state.get("prepared", 0), "anchored": by_state.get("anchored", 0)},
+        "oldest_pending_seconds": None if oldest is None else round(_time.time() - int(oldest), 1),
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        for key, value in report.items():
+            click.echo(f"{key:22} {value}")
+
+
 @cli.group()
 def apikey() -> None:
     """API keys of departments for the issuer endpoints (stored only as hashes)."""

@@ -10,6 +10,8 @@ returns a :class:`TxResult` with the decoded events.
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -800,6 +802,8 @@ def _send_raw(
         if isinstance(exc, Web3RPCError):
             raise TransactionError(f"the node refused the transaction: {exc}") from exc
         raise
+    if os.environ.get("ELICENSE_FAILPOINT") == "after_send":  # crash tests only: sent, no receipt yet
+        os.kill(os.getpid(), signal.SIGKILL)
     receipt = _wait(w3, tx_hash, confirmations, timeout)
     if receipt["status"] != 1:
         raise _explain_failure(w3, tx, receipt, reverts)

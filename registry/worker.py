@@ -19,6 +19,8 @@ goes on meanwhile and the licenses verify as "issued, not yet anchored" until th
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
 import threading
 import time
@@ -34,7 +36,18 @@ from registry.errors import ChainUnavailableError, ConfigurationError, ConflictE
 from registry.merkle import MerkleTree
 from registry.store import IssuerStore, batches, licenses, signer_locks
 
-__all__ = ["AnchorWorker", "WorkerStats"]
+__all__ = ["FAILPOINT_ENV", "AnchorWorker", "WorkerStats", "failpoint"]
+
+#: Crash tests set this to a failpoint name; the worker then kills its own process (SIGKILL) there.
+FAILPOINT_ENV = "ELICENSE_FAILPOINT"
+
+
+def failpoint(name: str) -> None:
+    """Die at once (SIGKILL, no clean-up) when ``$ELICENSE_FAILPOINT`` names this point. Used only by
+    the crash tests; unset in production."""
+    if os.environ.get(FAILPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
 
 log = logging.getLogger("elicense.worker")
 
@@ -158,7 +171,8 @@ class AnchorWorker:
                 return None
             tree = MerkleTree.from_digests(bytes(r.digest) for r in pending)
             self._record_batch(conn, tree, signer)
-            return tree.root
+        failpoint("after_prepare")  # recorded, nothing sent
+        return tree.root
 
     @staticmethod
     def _record_batch(conn: Connection, tree: MerkleTree, signer: str) -> None:
@@ -180,6 +194,7 @@ class AnchorWorker:
         digests = self.store.batch_digests(root)
         existing = self.client.get_anchor(root)
         if existing is None:
+            failpoint("before_send")
             try:
                 result = self.client.anchor(self.accounts[signer], digests)
             except ConflictError:
@@ -187,6 +202,7 @@ class AnchorWorker:
                 if existing is None:
                     raise
             else:
+                failpoint("after_receipt")  # on chain, not recorded
                 self.store.mark_anchored(
                     root,
                     tx_hash=result.tx.tx_hash,
