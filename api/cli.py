@@ -864,6 +864,7 @@ def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ..
     from api.main import create_app
     from api.services import Services
     from api.settings import Settings
+    from registry.worker import AnchorWorker
     from verifier.mirror import Mirror
 
     settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
@@ -873,6 +874,7 @@ def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ..
         run = run_demo(ctx.home, ctx.w3(), rpc_url=None, licenses=licenses, echo=click.echo)
         deployment = run.client.deployment
         mirror = Mirror.at(ctx.home / "demo" / "mirror.db", deployment, confirmations=1)
+        accounts = [d.account for d in run.departments.values() if d.account is not None]
         services = Services(
             settings,
             deployment=deployment,
@@ -880,6 +882,7 @@ def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ..
             mirror=mirror,
             store=run.store,
             departments=run.departments,
+            anchor_worker=AnchorWorker(run.store, run.client, accounts, max_age=settings.anchor_interval),
         )
         uscc, department = next(iter(run.departments.items()))
         _, key = services.api_keys.create(uscc, label="demo")
@@ -902,8 +905,15 @@ def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ..
             uscc, account = _parse_department(ctx, spec)
             signer = LicenseSigner(account, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
             departments[uscc] = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=account)
+        accounts = [d.account for d in departments.values() if d.account is not None]
         services = Services(
-            settings, deployment=deployment, client=client, mirror=mirror, store=store, departments=departments
+            settings,
+            deployment=deployment,
+            client=client,
+            mirror=mirror,
+            store=store,
+            departments=departments,
+            anchor_worker=AnchorWorker(store, client, accounts, max_age=settings.anchor_interval) if accounts else None,
         )
         click.echo(f"Counter page: http://{host}:{port}/  (chain {ctx.rpc_url}, mirror {settings.mirror_url})")
     app = create_app(services)

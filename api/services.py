@@ -27,6 +27,7 @@ from api.settings import Settings
 from registry import Deployment, RegistryClient
 from registry.issuance import Department
 from registry.store import IssuerStore
+from registry.worker import AnchorWorker
 from verifier.mirror import Mirror
 from verifier.pipeline import Reason, VerificationResult, Verifier
 
@@ -58,6 +59,8 @@ class Metrics:
         self.sync_errors = Counter("elicense_mirror_sync_errors", "Failed mirror syncs", registry=r)
         self.issued = Counter("elicense_issued", "Licenses issued through the API", ["issuer"], registry=r)
         self.anchored = Counter("elicense_anchored", "Licenses anchored through the API", ["issuer"], registry=r)
+        self.anchor_lag = Gauge("elicense_anchor_pending", "Issued licenses not yet anchored", registry=r)
+        self.anchor_lag_age = Gauge("elicense_anchor_pending_age_seconds", "Age of the oldest", registry=r)
 
 
 # -- batch verification in worker processes --------------------------------------------------------
@@ -98,6 +101,7 @@ class Services:
         store: IssuerStore,
         departments: dict[str, Department] | None = None,
         follow: bool = True,
+        anchor_worker: AnchorWorker | None = None,
     ) -> None:
         self.settings = settings
         self.deployment = deployment
@@ -118,6 +122,8 @@ class Services:
         self._follower: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._follow = follow and client is not None
+        self.anchor_worker = anchor_worker
+        self._anchorer: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -126,6 +132,9 @@ class Services:
             self.sync_once()
             self._follower = threading.Thread(target=self._follow_loop, name="mirror-follower", daemon=True)
             self._follower.start()
+        if self.anchor_worker is not None and self._anchorer is None:
+            self._anchorer = threading.Thread(target=self._anchor_loop, name="anchor-worker", daemon=True)
+            self._anchorer.start()
         self._update_gauges()
         # The mirror's index and the libraries are long-lived: move them out of the collector's way,
         # so full collections (tens of milliseconds over a large heap) do not stall requests.
@@ -137,8 +146,31 @@ class Services:
         self._stop.set()
         if self._follower is not None:
             self._follower.join(timeout=10)
+        if self._anchorer is not None:
+            self._anchorer.join(timeout=30)
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+    def _anchor_loop(self) -> None:
+        """Anchor the departments' issued licenses in batches (by size and age), backing off while
+        the chain node is unreachable; shares the chain client with the API under ``chain_lock``."""
+        assert self.anchor_worker is not None
+        delay = self.settings.anchor_interval
+        while not self._stop.wait(delay):
+            try:
+                with self.chain_lock:
+                    results = self.anchor_worker.run_once()
+                for r in results:
+                    self.metrics.anchored.labels("worker").inc(r.count)
+                delay = self.settings.anchor_interval
+            except Exception as exc:  # noqa: BLE001 - the worker survives node outages and retries
+                self.anchor_worker.stats.errors += 1
+                self.anchor_worker.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("anchoring failed: %s", self.anchor_worker.stats.last_error)
+                delay = min(60.0, delay * 2)
+            pending, age = self.anchor_worker.lag()
+            self.metrics.anchor_lag.set(pending)
+            self.metrics.anchor_lag_age.set(age)
 
     def _follow_loop(self) -> None:
         while not self._stop.wait(self.settings.sync_interval):

@@ -17,6 +17,7 @@ from api.settings import Settings
 from registry import connect
 from registry.qr import render_png
 from registry.samples import SampleFactory
+from registry.worker import AnchorWorker
 from verifier.mirror import Mirror
 
 BUREAU = "11110000MB0195560T"
@@ -234,3 +235,29 @@ def test_stale_mirror_policy(demo):
             response = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]})
             assert response.status_code == 503
             assert response.json()["title"] == "Chain mirror is stale"
+
+
+def test_the_service_anchors_issued_licenses_by_itself(demo):
+    demo_run, home = demo
+    accounts = [d.account for d in demo_run.departments.values() if d.account is not None]
+    services = make_services(demo_run, home, anchor_interval=0.2, sync_interval=0.2)
+    services.anchor_worker = AnchorWorker(demo_run.store, demo_run.client, accounts, max_age=0.2)
+    _, key = services.api_keys.create(_fixed(BUREAU), "worker test")
+    auth = {"Authorization": f"Bearer {key}"}
+    request = SampleFactory(78).business_license()
+    body = {
+        "type": "BL",
+        "valid_from": request.valid_from.isoformat(),
+        "fields": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in request.fields.items()},
+    }
+    base = f"/v1/issuers/{_fixed(BUREAU)}"
+    with TestClient(create_app(services)) as client:
+        issued = client.post(f"{base}/licenses", json=body, headers=auth).json()
+        text = client.get(f"{base}/licenses/{issued['license_id']}/qr", params={"format": "text"}, headers=auth).text
+        deadline = time.monotonic() + 20
+        status = client.post("/v1/verify", json={"qr": text}).json()["status"]
+        while status != "valid" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = client.post("/v1/verify", json={"qr": text}).json()["status"]
+        assert status == "valid"
+        assert "elicense_anchor_pending" in client.get("/metrics").text
