@@ -8,7 +8,9 @@ For each signing key it holds, a worker:
 2. resumes the key's *prepared* batches (recorded before their transaction was sent): a batch the
    chain already holds is recorded, any other is sent again, so a crash at any step neither loses a
    license nor anchors one twice (the contract refuses a root twice, too);
-3. when the key has ``batch_size`` pending licenses, or its oldest pending license is older than
+3. re-sends batches it anchored in the last ``recheck_blocks`` blocks that the chain no longer
+   holds (lost to a reorganisation);
+4. when the key has ``batch_size`` pending licenses, or its oldest pending license is older than
    ``max_age`` seconds, claims them (``FOR UPDATE SKIP LOCKED``), records the batch as prepared,
    commits, then sends it and records it anchored.
 
@@ -57,6 +59,7 @@ class WorkerStats:
     batches: int = 0
     anchored: int = 0
     resumed: int = 0
+    reanchored: int = 0
     errors: int = 0
     last_error: str | None = None
     last_anchor_at: float = 0.0
@@ -73,6 +76,7 @@ class AnchorWorker:
         batch_size: int = 1000,
         max_age: float = 5.0,
         name: str | None = None,
+        recheck_blocks: int = 64,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ConfigurationError(f"batch size must be from 1 to {MAX_BATCH_SIZE}")
@@ -85,6 +89,7 @@ class AnchorWorker:
             raise ConfigurationError("a worker needs at least one signing key")
         self.batch_size = batch_size
         self.max_age = max_age
+        self.recheck_blocks = recheck_blocks
         self.name = name or f"{socket.gethostname()}:{threading.get_ident()}"
         self.stats = WorkerStats()
         with store.engine.begin() as conn:
@@ -132,6 +137,7 @@ class AnchorWorker:
 
     def _work(self, signer: str, *, force: bool) -> list[AnchorResult]:
         results: list[AnchorResult] = []
+        self._recheck_recent(signer)
         for root in self._prepared(signer):
             result = self._send(signer, root)
             self.stats.resumed += 1
@@ -144,6 +150,25 @@ class AnchorWorker:
             result = self._send(signer, fresh)
             if result is not None:
                 results.append(result)
+
+    def _recheck_recent(self, signer: str) -> None:
+        """Batches anchored in the last ``recheck_blocks`` blocks that the chain no longer holds
+        (lost to a reorganisation) go back to *prepared*, to be anchored again."""
+        head = self.client.block_number()
+        with self.store.engine.connect() as conn:
+            recent = conn.execute(
+                select(batches.c.root).where(
+                    (batches.c.signer == signer)
+                    & (batches.c.state == "anchored")
+                    & (batches.c.block_number >= head - self.recheck_blocks)
+                )
+            ).all()
+        lost = [bytes(r[0]) for r in recent if self.client.get_anchor(bytes(r[0])) is None]
+        if lost:
+            log.warning("%d anchored batch(es) are no longer on chain (reorganisation): anchoring again", len(lost))
+            with self.store.engine.begin() as conn:
+                conn.execute(update(batches).where(batches.c.root.in_(lost)).values(state="prepared"))
+            self.stats.reanchored += len(lost)
 
     def _prepared(self, signer: str) -> list[bytes]:
         with self.store.engine.connect() as conn:

@@ -11,13 +11,16 @@ from collections import Counter
 import pytest
 from conftest import Issued, make_issued
 
-from registry import ChainUnavailableError
+from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts, license_type_id
+from registry.devchain import latest_timestamp, mine, revert, snapshot
 from registry.events import BatchAnchored
+from registry.identifiers import issuer_id_from_uscc
 from registry.issuance import Department
 from registry.merkle import MerkleTree
 from registry.samples import SampleFactory
 from registry.store import IssuerStore
 from registry.worker import AnchorWorker
+from signer.eip712 import LicenseSigner
 from verifier.pipeline import Outcome
 
 
@@ -126,3 +129,39 @@ def test_several_workers_on_postgresql_anchor_each_license_once(world: Issued, p
     for w in workers:
         w.store.close()
     store.close()
+
+
+def test_a_batch_lost_to_a_reorganisation_is_anchored_again(tmp_path, hardhat_node):
+    w3 = connect(hardhat_node.url)
+    outer = snapshot(w3)
+    try:
+        admin, authority, key = dev_accounts(w3)[:3]
+        client, _ = RegistryClient.deploy(w3, admin)
+        uscc = "11110000MB0195560T"
+        issuer_id = issuer_id_from_uscc(uscc)
+        client.add_region(admin, 110000, "北京市")
+        client.add_region_authority(admin, 110000, authority.address)
+        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
+        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=latest_timestamp(w3))
+        d = client.deployment
+        store = IssuerStore.at(tmp_path / "store.db")
+        signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
+        dept = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=key)
+        worker = AnchorWorker(store, client, [key], batch_size=10, max_age=0)
+        fork = snapshot(w3)
+        rows = dept.issue_many([SampleFactory(55).business_license() for _ in range(5)])
+        (first,) = worker.run_once()
+        mine(w3, 2)
+        revert(w3, fork)  # the batch's block is gone
+        mine(w3, 4)
+        assert client.get_anchor(first.root) is None
+        (again,) = worker.run_once()
+        assert again.root == first.root
+        assert worker.stats.reanchored == 1
+        assert client.get_anchor(first.root) is not None
+        assert store.count(pending_only=True) == 0
+        assert len(rows) == 5
+        store.close()
+    finally:
+        revert(w3, outer)
