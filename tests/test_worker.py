@@ -9,8 +9,9 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import Issued, make_issued
+from conftest import Issued, TcpProxy, make_issued
 
+import registry.chain as chain_module
 from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts, license_type_id
 from registry.devchain import latest_timestamp, mine, revert, snapshot
 from registry.events import BatchAnchored
@@ -164,4 +165,59 @@ def test_a_batch_lost_to_a_reorganisation_is_anchored_again(tmp_path, hardhat_no
         assert len(rows) == 5
         store.close()
     finally:
+        revert(w3, outer)
+
+
+def test_a_node_outage_in_the_middle_of_a_batch(tmp_path, hardhat_node, monkeypatch):
+    """The connection to the node drops after the anchor transaction was sent and before its
+    receipt; when the node is back, the worker finds the batch on chain and sends nothing again."""
+    w3 = connect(hardhat_node.url)
+    outer = snapshot(w3)
+    proxy = TcpProxy(int(hardhat_node.url.rsplit(":", 1)[1]))
+    proxy.start()
+    try:
+        admin, authority, key = dev_accounts(w3)[:3]
+        client, _ = RegistryClient.deploy(w3, admin)
+        uscc = "11110000MB0195560T"
+        issuer_id = issuer_id_from_uscc(uscc)
+        client.add_region(admin, 110000, "北京市")
+        client.add_region_authority(admin, 110000, authority.address)
+        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
+        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        d = client.deployment
+        via_proxy = RegistryClient(connect(proxy.url), d)
+        store = IssuerStore.at(tmp_path / "store.db")
+        signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
+        dept = Department(issuer_uscc=uscc, store=store, signer=signer, client=via_proxy, account=key)
+        rows = dept.issue_many([SampleFactory(56).business_license() for _ in range(8)])
+        worker = AnchorWorker(store, via_proxy, [key], batch_size=8, max_age=0)
+
+        original_wait = chain_module._wait
+        outage = threading.Event()
+
+        def cut_then_wait(*args, **kwargs):
+            if not outage.is_set():
+                outage.set()
+                proxy.stop()  # sent, and now the node is unreachable
+                threading.Timer(1.0, proxy.start).start()  # back a second later
+            return original_wait(*args, **kwargs)
+
+        monkeypatch.setattr(chain_module, "_wait", cut_then_wait)
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"interval": 0.1, "max_backoff": 0.5})
+        thread.start()
+        deadline = time.monotonic() + 30
+        while worker.lag()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        thread.join(timeout=10)
+        assert outage.is_set()
+        assert worker.stats.errors >= 1  # the outage was felt
+        assert worker.lag() == (0, 0.0)
+        anchors = [e for e in client.get_events(d.block_number) if isinstance(e, BatchAnchored)]
+        assert len(anchors) == 1  # one transaction: the resumed worker found it on chain
+        assert set(anchors[0].digests) == {r.digest for r in rows}
+        store.close()
+    finally:
+        proxy.stop()
         revert(w3, outer)
