@@ -851,8 +851,11 @@ def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
     help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat).",
 )
 @click.option("--licenses", default=1000, show_default=True, help="Demo mode: licenses to issue.")
+@click.option("--worker/--no-worker", default=True, show_default=True, help="Run the anchoring worker inside.")
 @click.pass_obj
-def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ...], licenses: int) -> None:
+def serve(
+    ctx: Context, /, host: str, port: int, department_specs: tuple[str, ...], licenses: int, worker: bool
+) -> None:
     """Run the HTTP service and the counter page.
 
     With --rpc-url: serve the deployment of HOME, keep its chain mirror (HOME/mirror.db) in step,
@@ -913,7 +916,9 @@ def serve(ctx: Context, /, host: str, port: int, department_specs: tuple[str, ..
             mirror=mirror,
             store=store,
             departments=departments,
-            anchor_worker=AnchorWorker(store, client, accounts, max_age=settings.anchor_interval) if accounts else None,
+            anchor_worker=AnchorWorker(store, client, accounts, max_age=settings.anchor_interval)
+            if accounts and worker
+            else None,
         )
         click.echo(f"Counter page: http://{host}:{port}/  (chain {ctx.rpc_url}, mirror {settings.mirror_url})")
     app = create_app(services)
