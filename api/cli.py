@@ -731,6 +731,52 @@ def license_show(ctx: Context, /, license_id: str, as_json: bool) -> None:
     click.echo(json.dumps(report, ensure_ascii=False, indent=None if as_json else 2))
 
 
+@license.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="New file to write.")
+@click.option("--uscc", "uscc", help="Only this department's licenses.")
+@click.pass_obj
+def license_export(ctx: Context, /, out: Path, uscc: str | None) -> None:
+    """Export licenses WITH their secrets (salt secrets and every field) as JSON lines.
+
+    The issuer store is the only place these live; an export is the one explicit way out. The file
+    is created new with mode 0600 and is never overwritten: keep it as safe as the store.
+    """
+    import os as _os
+
+    store = ctx.store()
+    code = validate_uscc(uscc, field="--uscc") if uscc else None
+    try:
+        fd = _os.open(out, _os.O_WRONLY | _os.O_CREAT | _os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{out} exists already; exports are never overwritten")
+    count = 0
+    with _os.fdopen(fd, "w", encoding="utf-8") as fh:
+        offset = 0
+        while True:
+            rows = store.list_licenses(issuer_uscc=code, limit=1000, offset=offset)
+            if not rows:
+                break
+            for row in rows:
+                record = {
+                    "license_id": row.license_id,
+                    "type": row.type_code,
+                    "issuer_uscc": row.issuer_uscc,
+                    "valid_from": from_day_number(row.valid_from).isoformat(),
+                    "valid_to": None if row.valid_to is None else from_day_number(row.valid_to).isoformat(),
+                    "fields": row.fields,
+                    "secret": "0x" + row.secret.hex(),
+                    "digest": "0x" + row.digest.hex(),
+                    "signature": "0x" + row.signature.hex(),
+                    "signer": row.signer,
+                    "status": row.status,
+                    "batch_root": None if row.batch_root is None else "0x" + row.batch_root.hex(),
+                }
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+            offset += len(rows)
+    click.echo(f"{count} licenses, with their secrets, written to {out} (mode 0600)")
+
+
 @cli.command("qr")
 @click.argument("license_id")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the QR image here (.png or .svg).")
@@ -939,9 +985,17 @@ def serve(
 )
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
 @click.option("--once", is_flag=True, help="One pass, anchoring everything pending, then exit.")
+@click.option("--confirmations", default=1, show_default=True, type=click.IntRange(1, 1000), help="Blocks to wait for.")
 @click.pass_obj
 def worker(
-    ctx: Context, /, department_specs: tuple[str, ...], batch_size: int, max_age: float, interval: float, once: bool
+    ctx: Context,
+    /,
+    department_specs: tuple[str, ...],
+    batch_size: int,
+    max_age: float,
+    interval: float,
+    once: bool,
+    confirmations: int,
 ) -> None:
     """Anchor issued licenses in batches, resuming whatever a crash interrupted; several workers may
     share one PostgreSQL store (each key is sent with by one worker at a time)."""
@@ -951,7 +1005,9 @@ def worker(
     from registry.worker import AnchorWorker
 
     accounts = [_parse_department(ctx, spec)[1] for spec in department_specs]
-    anchor_worker = AnchorWorker(ctx.store(), ctx.client(), accounts, batch_size=batch_size, max_age=max_age)
+    base = ctx.client()
+    chain = RegistryClient(base.w3, base.deployment, confirmations=confirmations, check_chain=False)
+    anchor_worker = AnchorWorker(ctx.store(), chain, accounts, batch_size=batch_size, max_age=max_age)
     if once:
         results = anchor_worker.run_once(force=True)
         click.echo(f"{sum(r.count for r in results)} licenses anchored in {len(results)} batches")

@@ -92,6 +92,15 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     assert "REVOKED" in revoked.stdout
     assert json.loads(run("license", "show", license_id, "--json").stdout)["status"] == "revoked"
 
+    # the one explicit way out for bodies and salts: a new 0600 file, never overwritten
+    export = tmp_path / "export.jsonl"
+    assert "3 licenses, with their secrets" in run("license", "export", "--out", str(export)).stdout
+    assert oct(export.stat().st_mode & 0o777) == "0o600"
+    records = [json.loads(line) for line in export.read_text().splitlines()]
+    assert {r["license_id"] for r in records} >= {license_id}
+    assert all(len(r["secret"]) == 34 for r in records)
+    assert "exist" in run("license", "export", "--out", str(export), code=2).stderr
+
     # mistakes get clear errors and change nothing
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"type": "BL", "valid_from": "2025-01-01", "name": "x"}]))
