@@ -7,13 +7,20 @@ use them to isolate cases. A production chain has none of them.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from eth_account.signers.local import LocalAccount
 from web3 import EthereumTesterProvider, Web3
 
 from registry.errors import ConfigurationError
+from registry.identifiers import issuer_id_from_uscc
+from registry.records import license_type_id
 
-__all__ = ["increase_time", "is_dev_chain", "latest_timestamp", "mine", "revert", "snapshot"]
+if TYPE_CHECKING:
+    from registry.chain import RegistryClient
+
+__all__ = ["bootstrap_issuer", "increase_time", "is_dev_chain", "latest_timestamp", "mine", "revert", "snapshot"]
 
 
 def _tester(w3: Web3) -> Any | None:
@@ -83,3 +90,30 @@ def revert(w3: Web3, snapshot_id: Any) -> None:
     result = w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
     if result.get("result") is not True:
         raise ConfigurationError(f"could not revert to snapshot {snapshot_id}: {result}")
+
+
+def bootstrap_issuer(
+    client: RegistryClient,
+    *,
+    admin: LocalAccount,
+    authority: LocalAccount,
+    key: str,
+    uscc: str,
+    name: str,
+    region: int = 110000,
+    region_name: str = "北京市",
+    license_types: Sequence[str] = (),
+) -> bytes:
+    """Register a region (if new), its authority, an issuer with one signing key valid from now and
+    the license types it may issue; returns the issuer id. For demos, benchmarks and tests."""
+    if client.get_region(region) is None:
+        client.add_region(admin, region, region_name)
+    if not client.is_region_authority(region, authority.address):
+        client.add_region_authority(admin, region, authority.address)
+    issuer_id = issuer_id_from_uscc(uscc)
+    client.register_issuer(authority, issuer_id, region, name)
+    now = latest_timestamp(client.w3)
+    client.add_key(authority, issuer_id, key, valid_from=now)
+    for code in license_types:
+        client.permit_license_type(authority, issuer_id, license_type_id(code), valid_from=now)
+    return issuer_id

@@ -28,8 +28,7 @@ from conftest import free_port, start_hardhat_node  # noqa: E402
 
 from api.security import ApiKeys  # noqa: E402
 from registry import RegistryClient, connect, dev_accounts  # noqa: E402
-from registry.devchain import latest_timestamp  # noqa: E402
-from registry.identifiers import issuer_id_from_uscc  # noqa: E402
+from registry.devchain import bootstrap_issuer  # noqa: E402
 from registry.samples import SampleFactory  # noqa: E402
 from registry.store import IssuerStore  # noqa: E402
 from signer import create_keystore  # noqa: E402
@@ -60,11 +59,15 @@ def main() -> int:
             home.mkdir(parents=True)
             client.deployment.save(home / "deployment.json")
             key = create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
-            issuer_id = issuer_id_from_uscc(DEPT)
-            client.add_region(admin, 110000, "北京市")
-            client.add_region_authority(admin, 110000, authority.address)
-            client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-            client.add_key(authority, issuer_id, key, valid_from=latest_timestamp(w3))
+            bootstrap_issuer(
+                client,
+                admin=admin,
+                authority=authority,
+                key=key,
+                uscc=DEPT,
+                name="北京市市场监督管理局",
+                license_types=["BL"],
+            )
             db = args.db or f"sqlite:///{home / 'store.db'}"
             store = IssuerStore(db)
             _, api_key = ApiKeys(store.engine).create(DEPT, "bench")

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 from registry import RegistryClient, connect, dev_accounts
-from registry.devchain import latest_timestamp
-from registry.identifiers import issuer_id_from_uscc
+from registry.devchain import bootstrap_issuer
 from verifier.mirror import Mirror
 
 ROOT = Path(__file__).resolve().parent.parent
+DEPT = "11110000MB0195560T"
 
 
 def start_node() -> tuple[subprocess.Popen[bytes], str]:
@@ -71,11 +71,14 @@ def main() -> int:
         w3 = connect(url)
         admin, authority, key = dev_accounts(w3)[:3]
         client, _ = RegistryClient.deploy(w3, admin)
-        issuer_id = issuer_id_from_uscc("11110000MB0195560T")
-        client.add_region(admin, 110000, "北京市")
-        client.add_region_authority(admin, 110000, authority.address)
-        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        bootstrap_issuer(
+            client,
+            admin=admin,
+            authority=authority,
+            key=key.address,
+            uscc="11110000MB0195560T",
+            name="北京市市场监督管理局",
+        )
         started = time.monotonic()
         for start in range(0, args.licenses, 1000):
             client.anchor(key, [os.urandom(32) for _ in range(min(1000, args.licenses - start))])

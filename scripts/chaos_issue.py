@@ -36,10 +36,8 @@ from conftest import TcpProxy, free_port, start_hardhat_node  # noqa: E402
 
 from api.security import ApiKeys  # noqa: E402
 from registry import Deployment, RegistryClient, connect, dev_accounts  # noqa: E402
-from registry.devchain import latest_timestamp  # noqa: E402
+from registry.devchain import bootstrap_issuer  # noqa: E402
 from registry.events import BatchAnchored  # noqa: E402
-from registry.identifiers import issuer_id_from_uscc  # noqa: E402
-from registry.licensetypes import get_type  # noqa: E402
 from registry.samples import SampleFactory  # noqa: E402
 from registry.store import IssuerStore  # noqa: E402
 from signer import create_keystore  # noqa: E402
@@ -86,12 +84,15 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
             client.deployment.save(home / "deployment.json")
             key_address = create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
             client.fund(admin, key_address, 10**20)
-            issuer_id = issuer_id_from_uscc(DEPT)
-            client.add_region(admin, 110000, "北京市")
-            client.add_region_authority(admin, 110000, authority.address)
-            client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-            client.add_key(authority, issuer_id, key_address, valid_from=latest_timestamp(w3))
-            client.permit_license_type(authority, issuer_id, get_type("BL").type_id, valid_from=latest_timestamp(w3))
+            bootstrap_issuer(
+                client,
+                admin=admin,
+                authority=authority,
+                key=key_address,
+                uscc=DEPT,
+                name="北京市市场监督管理局",
+                license_types=["BL"],
+            )
             store = IssuerStore.at(home / "store.db")
             _, api_key = ApiKeys(store.engine).create(DEPT, "chaos")
             store.close()

@@ -22,8 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from registry import RegistryClient, connect, dev_accounts, license_type_id
-from registry.devchain import increase_time, latest_timestamp, revert, snapshot
-from registry.identifiers import issuer_id_from_uscc
+from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
 from registry.issuance import Department
 from registry.samples import SampleFactory
 from registry.store import IssuerStore, LicenseRow
@@ -205,14 +204,16 @@ def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
     w3 = connect(None)
     admin, authority, key = dev_accounts(w3)[:3]
     client, _ = RegistryClient.deploy(w3, admin)
-    client.add_region(admin, REGION_A, "北京市")
-    client.add_region_authority(admin, REGION_A, authority.address)
-    issuer_id = issuer_id_from_uscc(DEPARTMENT_USCC)
-    client.register_issuer(authority, issuer_id, REGION_A, "北京市市场监督管理局")
-    now = latest_timestamp(w3)
-    client.add_key(authority, issuer_id, key.address, valid_from=now)
-    client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=now)
-    client.permit_license_type(authority, issuer_id, license_type_id("FB"), valid_from=now)
+    bootstrap_issuer(
+        client,
+        admin=admin,
+        authority=authority,
+        key=key.address,
+        uscc=DEPARTMENT_USCC,
+        name="北京市市场监督管理局",
+        region=REGION_A,
+        license_types=["BL", "FB"],
+    )
     d = client.deployment
     signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
     store = IssuerStore.at(tmp_dir / "store.db")

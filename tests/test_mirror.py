@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import HardhatNode, Issued, make_issued, start_hardhat_node
 
-from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts, license_type_id
-from registry.devchain import latest_timestamp, mine, revert, snapshot
-from registry.identifiers import issuer_id_from_uscc
+from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts
+from registry.devchain import bootstrap_issuer, mine, revert, snapshot
 from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome, Verifier
 
@@ -121,12 +120,15 @@ def test_a_reorganisation_deeper_than_the_depth_is_repaired(tmp_path, hardhat_no
     try:
         admin, authority, key = dev_accounts(w3)[:3]
         client, _ = RegistryClient.deploy(w3, admin)
-        issuer_id = issuer_id_from_uscc("11110000MB0195560T")
-        client.add_region(admin, 110000, "北京市")
-        client.add_region_authority(admin, 110000, authority.address)
-        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
-        client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=latest_timestamp(w3))
+        bootstrap_issuer(
+            client,
+            admin=admin,
+            authority=authority,
+            key=key.address,
+            uscc="11110000MB0195560T",
+            name="北京市市场监督管理局",
+            license_types=["BL"],
+        )
         mirror = Mirror.at(tmp_path / "mirror.db", client.deployment, confirmations=2)
         mirror.sync(client)
 
@@ -164,11 +166,15 @@ def test_a_stopped_node_leaves_verification_answering(tmp_path):
         w3 = connect(node.url)
         admin, authority, key = dev_accounts(w3)[:3]
         client, _ = RegistryClient.deploy(w3, admin)
-        issuer_id = issuer_id_from_uscc("11110000MB0195560T")
-        client.add_region(admin, 110000, "北京市")
-        client.add_region_authority(admin, 110000, authority.address)
-        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        bootstrap_issuer(
+            client,
+            admin=admin,
+            authority=authority,
+            key=key.address,
+            uscc="11110000MB0195560T",
+            name="北京市市场监督管理局",
+            license_types=[],
+        )
         client.anchor(key, [b"\x07" * 32])
         mirror = Mirror.at(tmp_path / "mirror.db", client.deployment, confirmations=1)
         mirror.sync(client)

@@ -12,10 +12,9 @@ import pytest
 from conftest import Issued, TcpProxy, make_issued
 
 import registry.chain as chain_module
-from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts, license_type_id
-from registry.devchain import latest_timestamp, mine, revert, snapshot
+from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts
+from registry.devchain import bootstrap_issuer, mine, revert, snapshot
 from registry.events import BatchAnchored
-from registry.identifiers import issuer_id_from_uscc
 from registry.issuance import Department
 from registry.merkle import MerkleTree
 from registry.samples import SampleFactory
@@ -139,12 +138,15 @@ def test_a_batch_lost_to_a_reorganisation_is_anchored_again(tmp_path, hardhat_no
         admin, authority, key = dev_accounts(w3)[:3]
         client, _ = RegistryClient.deploy(w3, admin)
         uscc = "11110000MB0195560T"
-        issuer_id = issuer_id_from_uscc(uscc)
-        client.add_region(admin, 110000, "北京市")
-        client.add_region_authority(admin, 110000, authority.address)
-        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
-        client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=latest_timestamp(w3))
+        bootstrap_issuer(
+            client,
+            admin=admin,
+            authority=authority,
+            key=key.address,
+            uscc="11110000MB0195560T",
+            name="北京市市场监督管理局",
+            license_types=["BL"],
+        )
         d = client.deployment
         store = IssuerStore.at(tmp_path / "store.db")
         signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
@@ -179,11 +181,15 @@ def test_a_node_outage_in_the_middle_of_a_batch(tmp_path, hardhat_node, monkeypa
         admin, authority, key = dev_accounts(w3)[:3]
         client, _ = RegistryClient.deploy(w3, admin)
         uscc = "11110000MB0195560T"
-        issuer_id = issuer_id_from_uscc(uscc)
-        client.add_region(admin, 110000, "北京市")
-        client.add_region_authority(admin, 110000, authority.address)
-        client.register_issuer(authority, issuer_id, 110000, "北京市市场监督管理局")
-        client.add_key(authority, issuer_id, key.address, valid_from=latest_timestamp(w3))
+        bootstrap_issuer(
+            client,
+            admin=admin,
+            authority=authority,
+            key=key.address,
+            uscc="11110000MB0195560T",
+            name="北京市市场监督管理局",
+            license_types=[],
+        )
         d = client.deployment
         via_proxy = RegistryClient(connect(proxy.url), d)
         store = IssuerStore.at(tmp_path / "store.db")
