@@ -75,6 +75,12 @@ class Context:
     def keys_dir(self) -> Path:
         return self.home / "keys"
 
+    def keystore_path(self, keystore: str) -> Path:
+        """A keystore given as a name under HOME/keys or as a file path."""
+        if "/" in keystore or keystore.endswith(".json"):
+            return Path(keystore)
+        return self.keys_dir / f"{keystore}.json"
+
     def w3(self) -> Web3:
         if self._w3 is None:
             self._w3 = connect(self.rpc_url)
@@ -136,7 +142,7 @@ def _account(ctx: Context, /, opts: dict[str, Any]) -> LocalAccount:
     if keystore is not None and dev_account is not None:
         fail("give either --keystore or --dev-account, not both")
     if keystore is not None:
-        path = Path(keystore) if ("/" in keystore or keystore.endswith(".json")) else ctx.keys_dir / f"{keystore}.json"
+        path = ctx.keystore_path(keystore)
         return load_account(path, password.read(purpose=str(path)))
     w3 = ctx.w3()
     if not is_dev_chain(w3):
@@ -882,7 +888,7 @@ def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
         fail(f"--department {spec!r} must look like USCC=KEYSTORE or USCC=KEYSTORE:PASSWORD_ENV")
     uscc, rest = spec.split("=", 1)
     keystore, _, env_name = rest.partition(":")
-    path = Path(keystore) if ("/" in keystore or keystore.endswith(".json")) else ctx.keys_dir / f"{keystore}.json"
+    path = ctx.keystore_path(keystore)
     source = PasswordSource(env=env_name or None, prompt=sys.stdin.isatty())
     return validate_uscc(uscc, field="--department"), load_account(path, source.read(purpose=str(path)))
 

@@ -116,7 +116,6 @@ class Services:
         self.verifier = Verifier(
             mirror.index, chain_id=deployment.chain_id, license_registry=deployment.license_registry
         )
-        self.started = time.time()
         self.last_sync_error: str | None = None
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None

@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -258,7 +258,6 @@ class _Pending:
     function: str
     args: tuple[Any, ...]
     gas: int
-    calldata_bytes: int = field(default=0)
 
 
 class RegistryClient:

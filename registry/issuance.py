@@ -16,14 +16,14 @@ from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from registry.chain import MAX_BATCH_SIZE, AnchorResult, RegistryClient, TxResult
+from registry.chain import AnchorResult, RegistryClient, TxResult
 from registry.document import License, LicenseHeader
-from registry.errors import ConfigurationError, ConflictError
+from registry.errors import ConfigurationError
 from registry.identifiers import FieldValueError, LicenseIdentifier, issuer_id_from_uscc, validate_uscc
 from registry.licensetypes import LicenseType, from_day_number, get_type
-from registry.merkle import MerkleTree
 from registry.presentation import Presentation, present
 from registry.store import IssuerStore, LicenseRow
+from registry.worker import AnchorWorker
 
 __all__ = ["Department", "IssueRequest", "LicenseNotFoundError", "Signer"]
 
@@ -82,9 +82,6 @@ def _date(value: object, where: str, *, required: bool) -> dt.date | None:
         except ValueError:
             pass
     raise FieldValueError(where, f"{value!r} is not a date", "a date as YYYY-MM-DD")
-
-
-STATUS_NAMES = ("active", "suspended", "revoked", "superseded")
 
 
 class Department:
@@ -204,48 +201,12 @@ class Department:
             raise ConfigurationError("this operation needs the chain (a client and the key's account)")
         return self.client, self.account
 
-    def anchor_pending(self, *, batch_size: int = 1000, max_batches: int | None = None) -> list[AnchorResult]:
-        """Resume prepared batches, then anchor pending licenses in batches of ``batch_size``."""
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ConfigurationError(f"batch size must be from 1 to {MAX_BATCH_SIZE}")
-        _, account = self._chain()
-        results = [r for r in (self._send(b.root) for b in self.store.prepared_batches(account.address)) if r]
-        while max_batches is None or len(results) < max_batches:
-            digests = self.store.pending_digests(account.address, batch_size)
-            if not digests:
-                break
-            tree = MerkleTree.from_digests(digests)
-            self.store.prepare_batch(tree.root, account.address, tree.digests)
-            result = self._send(tree.root)
-            if result is not None:
-                results.append(result)
-        return results
-
-    def _send(self, root: bytes) -> AnchorResult | None:
+    def anchor_pending(self, *, batch_size: int = 1000) -> list[AnchorResult]:
+        """Anchor everything this department's key has pending now (resuming any batch a crash
+        interrupted), in batches of ``batch_size``: one pass of :class:`~registry.worker.AnchorWorker`."""
         client, account = self._chain()
-        digests = self.store.batch_digests(root)
-        existing = client.get_anchor(root)
-        if existing is None:
-            try:
-                result = client.anchor(account, digests)
-            except ConflictError:
-                existing = client.get_anchor(root)
-                if existing is None:
-                    raise
-            else:
-                self.store.mark_anchored(
-                    root,
-                    tx_hash=result.tx.tx_hash,
-                    block_number=result.tx.block_number,
-                    block_time=result.tx.timestamp,
-                    gas_used=result.tx.gas_used,
-                )
-                return result
-        # anchored before (a crash between sending and recording): record it, send nothing
-        self.store.mark_anchored(
-            root, tx_hash=b"\x00" * 32, block_number=existing.block_number, block_time=existing.timestamp, gas_used=0
-        )
-        return None
+        worker = AnchorWorker(self.store, client, [account], batch_size=batch_size, max_age=0)
+        return worker.run_once(force=True)
 
     # -- status ------------------------------------------------------------------------------------
 
@@ -312,7 +273,3 @@ def _display_input(ltype: LicenseType, key: str, value: str | int) -> object:
     if spec.kind.value == "date":
         return from_day_number(int(value))
     return value
-
-
-def status_name(index: int) -> str:
-    return STATUS_NAMES[index]

@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from registry.errors import ConfigurationError
 from registry.migrations import upgrade
@@ -45,6 +45,7 @@ __all__ = [
     "idempotency",
     "licenses",
     "metadata",
+    "record_batch",
     "signer_locks",
     "sqlite_url",
 ]
@@ -126,6 +127,23 @@ signer_locks = Table(
     Column("worker", String(100), nullable=True),
     Column("heartbeat", Integer, nullable=True),
 )
+
+
+def record_batch(conn: Connection, root: bytes, signer: str, digests: Sequence[bytes]) -> None:
+    """In the caller's transaction: a *prepared* batch, and its licenses assigned to it. Refuses
+    licenses that are in a batch already (claimed by another worker)."""
+    conn.execute(
+        insert(batches).values(
+            root=root, signer=signer, count=len(digests), state="prepared", created_at=int(time.time())
+        )
+    )
+    result = conn.execute(
+        update(licenses)
+        .where(licenses.c.digest.in_(list(digests)) & licenses.c.batch_root.is_(None))
+        .values(batch_root=root)
+    )
+    if result.rowcount != len(digests):
+        raise ConfigurationError("some licenses of the batch are already in another batch")
 
 
 def sqlite_url(path: Path) -> str:
@@ -280,32 +298,10 @@ class IssuerStore:
 
     # -- batches -----------------------------------------------------------------------------------
 
-    def pending_digests(self, signer: str, limit: int) -> list[bytes]:
-        """Digests signed by ``signer`` that are in no batch yet, oldest first."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(licenses.c.digest)
-                .where((licenses.c.signer == signer) & licenses.c.batch_root.is_(None))
-                .order_by(licenses.c.created_at, licenses.c.license_id)
-                .limit(limit)
-            )
-            return [bytes(r[0]) for r in rows]
-
     def prepare_batch(self, root: bytes, signer: str, digests: Sequence[bytes]) -> None:
         """Record a batch and assign its licenses to it, before anything is sent."""
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(batches).values(
-                    root=root, signer=signer, count=len(digests), state="prepared", created_at=int(time.time())
-                )
-            )
-            result = conn.execute(
-                update(licenses)
-                .where(licenses.c.digest.in_(list(digests)) & licenses.c.batch_root.is_(None))
-                .values(batch_root=root)
-            )
-            if result.rowcount != len(digests):
-                raise ConfigurationError("some licenses of the batch are already in another batch")
+            record_batch(conn, root, signer, digests)
 
     def batch_digests(self, root: bytes) -> list[bytes]:
         with self.engine.connect() as conn:

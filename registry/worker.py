@@ -27,16 +27,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
 
 from registry.chain import MAX_BATCH_SIZE, AnchorResult, RegistryClient
 from registry.errors import ChainUnavailableError, ConfigurationError, ConflictError, TransactionError
 from registry.merkle import MerkleTree
-from registry.store import IssuerStore, batches, licenses, signer_locks
+from registry.store import IssuerStore, batches, licenses, record_batch, signer_locks
 
 __all__ = ["FAILPOINT_ENV", "AnchorWorker", "WorkerStats", "failpoint"]
 
@@ -63,7 +62,6 @@ class WorkerStats:
     errors: int = 0
     last_error: str | None = None
     last_anchor_at: float = 0.0
-    history: list[AnchorResult] = field(default_factory=list)
 
 
 class AnchorWorker:
@@ -138,8 +136,8 @@ class AnchorWorker:
     def _work(self, signer: str, *, force: bool) -> list[AnchorResult]:
         results: list[AnchorResult] = []
         self._recheck_recent(signer)
-        for root in self._prepared(signer):
-            result = self._send(signer, root)
+        for batch in self.store.prepared_batches(signer):
+            result = self._send(signer, batch.root)
             self.stats.resumed += 1
             if result is not None:
                 results.append(result)
@@ -170,15 +168,6 @@ class AnchorWorker:
                 conn.execute(update(batches).where(batches.c.root.in_(lost)).values(state="prepared"))
             self.stats.reanchored += len(lost)
 
-    def _prepared(self, signer: str) -> list[bytes]:
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(batches.c.root)
-                .where((batches.c.signer == signer) & (batches.c.state == "prepared"))
-                .order_by(batches.c.created_at)
-            )
-            return [bytes(r[0]) for r in rows]
-
     def _prepare(self, signer: str, *, force: bool) -> bytes | None:
         """Claim up to ``batch_size`` pending licenses of ``signer`` into a prepared batch."""
         with self.store.engine.begin() as conn:
@@ -195,24 +184,9 @@ class AnchorWorker:
             if not force and len(pending) < self.batch_size and time.time() - oldest < self.max_age:
                 return None
             tree = MerkleTree.from_digests(bytes(r.digest) for r in pending)
-            self._record_batch(conn, tree, signer)
+            record_batch(conn, tree.root, signer, tree.digests)
         failpoint("after_prepare")  # recorded, nothing sent
         return tree.root
-
-    @staticmethod
-    def _record_batch(conn: Connection, tree: MerkleTree, signer: str) -> None:
-        conn.execute(
-            insert(batches).values(
-                root=tree.root, signer=signer, count=len(tree), state="prepared", created_at=int(time.time())
-            )
-        )
-        result = conn.execute(
-            update(licenses)
-            .where(licenses.c.digest.in_(list(tree.digests)) & licenses.c.batch_root.is_(None))
-            .values(batch_root=tree.root)
-        )
-        if result.rowcount != len(tree):
-            raise ConfigurationError("licenses of the batch were claimed by another worker")
 
     def _send(self, signer: str, root: bytes) -> AnchorResult | None:
         """Send a prepared batch, or record it when the chain already holds it."""
@@ -238,7 +212,6 @@ class AnchorWorker:
                 self.stats.batches += 1
                 self.stats.anchored += result.count
                 self.stats.last_anchor_at = time.time()
-                self.stats.history.append(result)
                 return result
         self.store.mark_anchored(
             root, tx_hash=b"\x00" * 32, block_number=existing.block_number, block_time=existing.timestamp, gas_used=0

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,8 +200,11 @@ class Issued:
 DEPARTMENT_USCC = "11110000MB0195560T"
 
 
-def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
-    w3 = connect(None)
+def deploy_with_issuer(
+    w3: Web3, *, license_types: Sequence[str] = ("BL", "FB")
+) -> tuple[RegistryClient, LocalAccount, LocalAccount]:
+    """Deploy, then region 110000 with an authority and the department DEPARTMENT_USCC with one
+    key: returns (client, authority, key)."""
     admin, authority, key = dev_accounts(w3)[:3]
     client, _ = RegistryClient.deploy(w3, admin)
     bootstrap_issuer(
@@ -212,8 +215,13 @@ def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
         uscc=DEPARTMENT_USCC,
         name="北京市市场监督管理局",
         region=REGION_A,
-        license_types=["BL", "FB"],
+        license_types=license_types,
     )
+    return client, authority, key
+
+
+def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
+    client, authority, key = deploy_with_issuer(connect(None))
     d = client.deployment
     signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
     store = IssuerStore.at(tmp_dir / "store.db")

@@ -4,7 +4,6 @@ test saves a screenshot under test-artifacts/."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import threading
@@ -142,8 +141,7 @@ def test_live_scan_with_the_camera(server, tmp_path):
         page.click("#start")
         page.wait_for_selector("#verdict[data-status=revoked]", timeout=30000)
         assert page.locator("#headline").inner_text() == "已吊销"
-        expected = json.loads((demo / "presentations.json").read_text())["revoked"]["expected"]
-        assert expected == "revoked"
+        assert "BL11110000MB0195560T" in page.locator("#details").inner_text()  # the license id
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "counter-camera-revoked.png"), full_page=True)
     finally:

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HardhatNode, Issued, make_issued, start_hardhat_node
+from conftest import HardhatNode, Issued, deploy_with_issuer, make_issued, start_hardhat_node
 
-from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts
-from registry.devchain import bootstrap_issuer, mine, revert, snapshot
+from registry import ChainUnavailableError, connect
+from registry.devchain import mine, revert, snapshot
 from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome, Verifier
 
@@ -118,17 +118,7 @@ def test_a_reorganisation_deeper_than_the_depth_is_repaired(tmp_path, hardhat_no
     w3 = connect(hardhat_node.url)
     outer = snapshot(w3)
     try:
-        admin, authority, key = dev_accounts(w3)[:3]
-        client, _ = RegistryClient.deploy(w3, admin)
-        bootstrap_issuer(
-            client,
-            admin=admin,
-            authority=authority,
-            key=key.address,
-            uscc="11110000MB0195560T",
-            name="北京市市场监督管理局",
-            license_types=["BL"],
-        )
+        client, _, key = deploy_with_issuer(w3, license_types=["BL"])
         mirror = Mirror.at(tmp_path / "mirror.db", client.deployment, confirmations=2)
         mirror.sync(client)
 
@@ -164,17 +154,7 @@ def test_a_stopped_node_leaves_verification_answering(tmp_path):
     node = start_hardhat_node(tmp_path)
     try:
         w3 = connect(node.url)
-        admin, authority, key = dev_accounts(w3)[:3]
-        client, _ = RegistryClient.deploy(w3, admin)
-        bootstrap_issuer(
-            client,
-            admin=admin,
-            authority=authority,
-            key=key.address,
-            uscc="11110000MB0195560T",
-            name="北京市市场监督管理局",
-            license_types=[],
-        )
+        client, _, key = deploy_with_issuer(w3, license_types=[])
         client.anchor(key, [b"\x07" * 32])
         mirror = Mirror.at(tmp_path / "mirror.db", client.deployment, confirmations=1)
         mirror.sync(client)

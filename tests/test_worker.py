@@ -9,11 +9,11 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import Issued, TcpProxy, make_issued
+from conftest import Issued, TcpProxy, deploy_with_issuer, make_issued
 
 import registry.chain as chain_module
-from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts
-from registry.devchain import bootstrap_issuer, mine, revert, snapshot
+from registry import ChainUnavailableError, RegistryClient, connect
+from registry.devchain import mine, revert, snapshot
 from registry.events import BatchAnchored
 from registry.issuance import Department
 from registry.merkle import MerkleTree
@@ -135,18 +135,8 @@ def test_a_batch_lost_to_a_reorganisation_is_anchored_again(tmp_path, hardhat_no
     w3 = connect(hardhat_node.url)
     outer = snapshot(w3)
     try:
-        admin, authority, key = dev_accounts(w3)[:3]
-        client, _ = RegistryClient.deploy(w3, admin)
         uscc = "11110000MB0195560T"
-        bootstrap_issuer(
-            client,
-            admin=admin,
-            authority=authority,
-            key=key.address,
-            uscc="11110000MB0195560T",
-            name="北京市市场监督管理局",
-            license_types=["BL"],
-        )
+        client, _, key = deploy_with_issuer(w3, license_types=["BL"])
         d = client.deployment
         store = IssuerStore.at(tmp_path / "store.db")
         signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
@@ -178,18 +168,8 @@ def test_a_node_outage_in_the_middle_of_a_batch(tmp_path, hardhat_node, monkeypa
     proxy = TcpProxy(int(hardhat_node.url.rsplit(":", 1)[1]))
     proxy.start()
     try:
-        admin, authority, key = dev_accounts(w3)[:3]
-        client, _ = RegistryClient.deploy(w3, admin)
         uscc = "11110000MB0195560T"
-        bootstrap_issuer(
-            client,
-            admin=admin,
-            authority=authority,
-            key=key.address,
-            uscc="11110000MB0195560T",
-            name="北京市市场监督管理局",
-            license_types=[],
-        )
+        client, _, key = deploy_with_issuer(w3, license_types=[])
         d = client.deployment
         via_proxy = RegistryClient(connect(proxy.url), d)
         store = IssuerStore.at(tmp_path / "store.db")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -98,7 +99,7 @@ class DisclosedField:
 class VerificationResult:
     status: Outcome
     reasons: list[Reason]
-    checked_at: int
+    checked_at: float  # UNIX seconds
     chain: Freshness | None
     license_id: str | None = None
     license_type: str | None = None
@@ -171,7 +172,7 @@ class VerificationResult:
             "signer": self.signer,
             "replacement": None if self.replacement is None else "0x" + self.replacement.hex(),
             "chain": chain,
-            "checked_at": self.checked_at,
+            "checked_at": int(self.checked_at),
         }
 
 
@@ -212,7 +213,7 @@ class Verifier:
         self.domain = domain_separator(chain_id, license_registry)
 
     def verify(self, text: object, *, now: float | None = None) -> VerificationResult:
-        checked_at = int(dt.datetime.now(dt.UTC).timestamp() if now is None else now)
+        checked_at = time.time() if now is None else now
         chain = self.state.freshness()
         try:
             presentation = decode_presentation(text)
@@ -225,7 +226,7 @@ class Verifier:
             )
         return self._verify(presentation, checked_at, chain)
 
-    def _verify(self, p: Presentation, checked_at: int, chain: Freshness) -> VerificationResult:
+    def _verify(self, p: Presentation, checked_at: float, chain: Freshness) -> VerificationResult:
         header = p.header
         ltype = p.license_type
         digest = p.digest()
