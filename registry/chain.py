@@ -10,8 +10,6 @@ returns a :class:`TxResult` with the decoded events.
 from __future__ import annotations
 
 import math
-import os
-import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from web3.contract import Contract
 from web3.exceptions import ProviderConnectionError, TimeExhausted, Web3RPCError
 from web3.types import TxParams
 
+from registry._failpoints import failpoint
 from registry._reverts import RevertDecoder
 from registry.artifacts import load_artifact
 from registry.deployment import Deployment
@@ -801,8 +800,7 @@ def _send_raw(
         if isinstance(exc, Web3RPCError):
             raise TransactionError(f"the node refused the transaction: {exc}") from exc
         raise
-    if os.environ.get("ELICENSE_FAILPOINT") == "after_send":  # crash tests only: sent, no receipt yet
-        os.kill(os.getpid(), signal.SIGKILL)
+    failpoint("after_send")  # crash tests only: sent, no receipt yet
     receipt = _wait(w3, tx_hash, confirmations, timeout)
     if receipt["status"] != 1:
         raise _explain_failure(w3, tx, receipt, reverts)

@@ -50,6 +50,15 @@ class IssueRequest:
     valid_from: dt.date
     valid_to: dt.date | None = None
 
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form the HTTP API takes (dates as YYYY-MM-DD)."""
+        return {
+            "type": self.license_type,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": None if self.valid_to is None else self.valid_to.isoformat(),
+            "fields": {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in self.fields.items()},
+        }
+
     @classmethod
     def from_dict(cls, data: Mapping[str, object], *, where: str = "license") -> IssueRequest:
         """From JSON/CSV input: ``type``, ``valid_from``, optional ``valid_to``, the rest are fields

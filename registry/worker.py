@@ -21,8 +21,6 @@ goes on meanwhile and the licenses verify as "issued, not yet anchored" until th
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import socket
 import threading
 import time
@@ -32,23 +30,13 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import insert, select, update
 
+from registry._failpoints import FAILPOINT_ENV, failpoint
 from registry.chain import MAX_BATCH_SIZE, AnchorResult, RegistryClient
 from registry.errors import ChainUnavailableError, ConfigurationError, ConflictError, TransactionError
 from registry.merkle import MerkleTree
 from registry.store import IssuerStore, batches, licenses, record_batch, signer_locks
 
 __all__ = ["FAILPOINT_ENV", "AnchorWorker", "WorkerStats", "failpoint"]
-
-#: Crash tests set this to a failpoint name; the worker then kills its own process (SIGKILL) there.
-FAILPOINT_ENV = "ELICENSE_FAILPOINT"
-
-
-def failpoint(name: str) -> None:
-    """Die at once (SIGKILL, no clean-up) when ``$ELICENSE_FAILPOINT`` names this point. Used only by
-    the crash tests; unset in production."""
-    if os.environ.get(FAILPOINT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
 
 log = logging.getLogger("elicense.worker")
 

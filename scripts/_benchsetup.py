@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+import httpx
 from eth_account.signers.local import LocalAccount
 
 from registry import RegistryClient, connect, dev_accounts
@@ -14,6 +16,18 @@ from registry.store import IssuerStore
 from signer.eip712 import LicenseSigner
 
 ISSUER_USCC = "11110000MB0195560T"
+
+
+def wait_healthy(base: str, seconds: float = 60) -> None:
+    """Wait until a started ``elicense serve`` answers ``/healthz``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/healthz", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"the service at {base} did not start within {seconds} s")
 
 
 @dataclass

@@ -23,7 +23,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
+from _benchsetup import wait_healthy  # noqa: E402
 from conftest import free_port, start_hardhat_node  # noqa: E402
 
 from api.security import ApiKeys  # noqa: E402
@@ -88,30 +90,12 @@ def main() -> int:
                 stderr=subprocess.DEVNULL,
             )
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            wait_healthy(base)
             samples = SampleFactory(3)
             bodies = []
             for start in range(0, args.licenses, args.per_request):
                 count = min(args.per_request, args.licenses - start)
-                items = []
-                for _ in range(count):
-                    r = samples.business_license()
-                    items.append(
-                        {
-                            "type": "BL",
-                            "valid_from": r.valid_from.isoformat(),
-                            "fields": {
-                                k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.fields.items()
-                            },
-                        }
-                    )
-                bodies.append({"licenses": items})
+                bodies.append({"licenses": [samples.business_license().to_dict() for _ in range(count)]})
             headers = {"Authorization": f"Bearer {api_key}"}
             with httpx.Client(base_url=base, timeout=300) as http:
                 http.post(

@@ -31,7 +31,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
+from _benchsetup import wait_healthy  # noqa: E402
 from conftest import TcpProxy, free_port, start_hardhat_node  # noqa: E402
 
 from api.security import ApiKeys  # noqa: E402
@@ -45,15 +47,6 @@ from signer import create_keystore  # noqa: E402
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"
 PASSWORD = "chaos test password"  # noqa: S105 - a throwaway keystore in a temporary folder
-
-
-def _body(request) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "type": request.license_type,
-        "valid_from": request.valid_from.isoformat(),
-        "valid_to": request.valid_to.isoformat() if request.valid_to else None,
-        "fields": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in request.fields.items()},
-    }
 
 
 def main() -> int:  # noqa: PLR0912 - one scenario, told in order
@@ -123,13 +116,7 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
 
             worker = start_worker()
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            wait_healthy(base)
 
             # -- chaos: kill the worker at random, cut the node once ----------------------------------
             kills = 0
@@ -165,7 +152,7 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
             with httpx.Client(base_url=base, timeout=120) as http:
                 for n, start in enumerate(range(0, args.licenses, args.per_request)):
                     count = min(args.per_request, args.licenses - start)
-                    body = {"licenses": [_body(samples.business_license()) for _ in range(count)]}
+                    body = {"licenses": [samples.business_license().to_dict() for _ in range(count)]}
                     for attempt in range(20):
                         try:
                             response = http.post(

@@ -172,11 +172,7 @@ def test_issuer_endpoints(api, demo):
     _, other_key = services.api_keys.create(_fixed(HOUSING), "test")
     auth = {"Authorization": f"Bearer {key}"}
     request = SampleFactory(77).business_license()
-    body = {
-        "type": "BL",
-        "valid_from": request.valid_from.isoformat(),
-        "fields": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in request.fields.items()},
-    }
+    body = request.to_dict()
     base = f"/v1/issuers/{_fixed(BUREAU)}"
     assert api.post(f"{base}/licenses", json=body).status_code == 401
     assert api.post(f"{base}/licenses", json=body, headers={"Authorization": "Bearer elk_nope"}).status_code == 401
@@ -248,11 +244,7 @@ def test_the_service_anchors_issued_licenses_by_itself(demo):
     _, key = services.api_keys.create(_fixed(BUREAU), "worker test")
     auth = {"Authorization": f"Bearer {key}"}
     request = SampleFactory(78).business_license()
-    body = {
-        "type": "BL",
-        "valid_from": request.valid_from.isoformat(),
-        "fields": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in request.fields.items()},
-    }
+    body = request.to_dict()
     base = f"/v1/issuers/{_fixed(BUREAU)}"
     with TestClient(create_app(services)) as client:
         issued = client.post(f"{base}/licenses", json=body, headers=auth).json()
