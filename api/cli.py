@@ -1133,7 +1133,7 @@ def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
         report = m.sync(client)
         click.echo(
             f"blocks {report.from_block}..{report.to_block} (head {report.head}): {report.events} events, "
-            f"{len(m.index.anchors):,} licenses indexed"
+            f"{m.index.anchored_count:,} licenses indexed"
             + (f", repaired a reorganisation {report.reorg_depth} blocks deep" if report.reorg_depth else "")
         )
         if not follow:
@@ -1164,7 +1164,7 @@ def mirror_import(ctx: Context, /, path: Path, confirmations: int) -> None:
     url = os.environ.get("ELICENSE_MIRROR_DB") or f"sqlite:///{ctx.home / 'mirror.db'}"
     m = Mirror.import_snapshot(path, url, client, confirmations=confirmations)
     click.echo(
-        f"mirror started from {path}: {len(m.index.anchors):,} licenses up to block {m.freshness().block_number}"
+        f"mirror started from {path}: {m.index.anchored_count:,} licenses up to block {m.freshness().block_number}"
     )
 
 

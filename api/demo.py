@@ -22,6 +22,7 @@ from stdnum.cn import uscc
 from web3 import Web3
 
 from registry import RegistryClient, dev_accounts
+from registry._files import private_dir
 from registry.devchain import increase_time, is_dev_chain, latest_timestamp
 from registry.errors import ConfigurationError
 from registry.identifiers import issuer_id_from_uscc
@@ -99,7 +100,7 @@ def run_demo(
         raise ConfigurationError(f"{home / 'deployment.json'} exists; run the demo with a fresh --home")
     if out.exists():
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    private_dir(out)  # the demo's QR codes carry names and identity numbers
     say = (lambda _m: None) if as_json else echo
 
     admin, authority_bj, authority_sh = dev_accounts(w3)[:3]

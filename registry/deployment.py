@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
 
+from registry._files import private_dir
 from registry.errors import ConfigurationError
 
 __all__ = ["Deployment"]
@@ -62,7 +63,7 @@ class Deployment:
     def save(self, path: str | Path) -> None:
         """Write atomically (temporary file, fsync, rename)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_suffix(path.suffix + ".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
             json.dump(self.to_dict(), fh, indent=2)

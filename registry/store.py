@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from registry._files import private_file
 from registry.errors import ConfigurationError
 from registry.migrations import upgrade
 
@@ -217,8 +218,7 @@ class IssuerStore:
 
     @classmethod
     def at(cls, path: str | Path) -> IssuerStore:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_file(Path(path))  # names, identity numbers and salts: owner-only
         return cls(sqlite_url(path))
 
     def close(self) -> None:

@@ -88,7 +88,7 @@ def main() -> int:
             started = time.monotonic()
             report = mirror.sync(client)
             seconds = time.monotonic() - started
-            indexed = len(mirror.index.anchors)
+            indexed = mirror.index.anchored_count
             mirror.close()
         figures = {
             "licenses_indexed": indexed,

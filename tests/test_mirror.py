@@ -12,7 +12,8 @@ import pytest
 from conftest import HardhatNode, Issued, deploy_with_issuer, make_issued, start_hardhat_node
 
 from registry import ChainUnavailableError, connect
-from registry.devchain import mine, revert, snapshot
+from registry.devchain import increase_time, mine, revert, snapshot
+from registry.samples import SampleFactory
 from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome, Verifier
 
@@ -48,19 +49,52 @@ def test_sync_verify_and_reload_from_disk(issued_world: Issued, tmp_path):
     assert verifier_of(again).verify(w.text(3)).status is Outcome.REVOKED
 
 
-def test_confirmation_depth_holds_back_recent_blocks(issued_world: Issued, tmp_path):
+def test_finding7_negative_facts_apply_from_the_head_block_positive_ones_after_the_depth(
+    issued_world: Issued, tmp_path
+):
     w = issued_world
     mirror = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=3)
+    follower = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=3)  # a batch worker
     mine(w.client.w3, 2)  # the anchors are now 3 blocks deep
     head = w.client.block_number()
     report = mirror.sync(w.client)
     assert report.to_block == head - 2
-    w.department.revoke([w.rows[1].license_id], reason=2)  # lands in block head + 1
-    mirror.sync(w.client)
-    assert verifier_of(mirror).verify(w.text(1)).status is Outcome.VALID  # not yet 3 deep
-    mine(w.client.w3, 2)
+    # a revocation in the newest block applies at once, in this process and in a follower
+    w.department.revoke([w.rows[1].license_id], reason=2)
     mirror.sync(w.client)
     assert verifier_of(mirror).verify(w.text(1)).status is Outcome.REVOKED
+    follower.refresh()
+    assert verifier_of(follower).verify(w.text(1)).status is Outcome.REVOKED
+    # so does a suspension; its reinstatement (a positive fact) waits for the depth
+    w.department.suspend([w.rows[2].license_id], reason=3)
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(w.text(2)).status is Outcome.SUSPENDED
+    mine(w.client.w3, 3)
+    w.department.reinstate([w.rows[2].license_id])
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(w.text(2)).status is Outcome.SUSPENDED
+    # a new anchor (positive) waits for the depth too
+    fresh = w.department.issue(SampleFactory(77).business_license())
+    w.department.anchor_pending()
+    mirror.sync(w.client)
+    new_text = w.department.presentation(fresh.license_id).to_text()
+    assert verifier_of(mirror).verify(new_text).status is Outcome.NOT_ANCHORED
+    mine(w.client.w3, 2)
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(w.text(2)).status is Outcome.VALID
+    assert verifier_of(mirror).verify(new_text).status is Outcome.VALID
+    assert verifier_of(mirror).verify(w.text(1)).status is Outcome.REVOKED  # confirmed now
+    # a key compromise in the newest block applies at once: everything anchored after it fails
+    anchor = verifier_of(mirror).verify(new_text).anchor
+    assert anchor is not None
+    increase_time(w.client.w3, 10)
+    w.client.declare_key_compromised(
+        w.authority, w.department.issuer_id, w.department.signer.address, compromised_at=anchor.timestamp
+    )
+    mirror.sync(w.client)
+    assert verifier_of(mirror).verify(new_text).status is Outcome.KEY_NOT_VALID
+    follower.refresh()
+    assert verifier_of(follower).verify(new_text).status is Outcome.KEY_NOT_VALID
 
 
 def test_a_mirror_belongs_to_one_deployment(issued_world: Issued, tmp_path):
@@ -101,14 +135,17 @@ def test_snapshot_round_trip_and_forgeries(issued_world: Issued, tmp_path):
         return path
 
     forged_block = [dict(r, h="11" * 32) if r["b"] == records[0]["b"] else dict(r) for r in records]
-    with pytest.raises(MirrorError, match="not on this chain"):
+    with pytest.raises(MirrorError, match="differs from the chain"):
         Mirror.import_snapshot(write("f1.gz", header, forged_block), f"sqlite:///{tmp_path / 'f1.db'}", w.client)
     anchored = next(i for i, r in enumerate(records) if len(r["d"]) > 1000)  # a BatchAnchored event
     forged_batch = [dict(r) for r in records]
     topics = forged_batch[anchored]["topics"]
     forged_batch[anchored]["topics"] = [topics[0], "0x" + "22" * 32, *topics[2:]]
-    with pytest.raises(MirrorError, match="not anchored on chain"):
+    with pytest.raises(MirrorError, match="differs from the chain"):
         Mirror.import_snapshot(write("f2.gz", header, forged_batch), f"sqlite:///{tmp_path / 'f2.db'}", w.client)
+    forged_checkpoint = dict(header, checkpoint=[header["checkpoint"][0], "33" * 32, header["checkpoint"][2]])
+    with pytest.raises(MirrorError, match="not on this chain"):
+        Mirror.import_snapshot(write("f4.gz", forged_checkpoint, records), f"sqlite:///{tmp_path / 'f4.db'}", w.client)
     (tmp_path / "junk.gz").write_bytes(b"not gzip")
     with pytest.raises(MirrorError, match="not a readable mirror snapshot"):
         Mirror.import_snapshot(tmp_path / "junk.gz", f"sqlite:///{tmp_path / 'f3.db'}", w.client)
@@ -127,7 +164,8 @@ def test_a_reorganisation_deeper_than_the_depth_is_repaired(tmp_path, hardhat_no
         client.anchor(key, lost)
         mine(w3, 3)
         mirror.sync(client)
-        assert all(mirror.index.anchor_of(d) is not None for d in lost)
+        issuer = client.get_key(key.address).issuer_id
+        assert all(mirror.index.anchor_of(issuer, d) is not None for d in lost)
         depth_before = mirror.checkpoint()
 
         revert(w3, fork)  # the chain forgets the batch: another branch wins
@@ -137,15 +175,17 @@ def test_a_reorganisation_deeper_than_the_depth_is_repaired(tmp_path, hardhat_no
         report = mirror.sync(client)
         assert depth_before is not None
         assert report.reorg_depth >= 3  # deeper than the confirmation depth of 2
-        assert all(mirror.index.anchor_of(d) is None for d in lost)
-        assert all(mirror.index.anchor_of(d) is not None for d in kept)
+        assert all(mirror.index.anchor_of(issuer, d) is None for d in lost)
+        assert all(mirror.index.anchor_of(issuer, d) is not None for d in kept)
         checkpoint = mirror.checkpoint()
         assert checkpoint is not None
         assert checkpoint[1] == bytes(w3.eth.get_block(checkpoint[0])["hash"])
         # the repaired state is what a fresh mirror of the chain finds
         fresh = Mirror.at(tmp_path / "fresh.db", client.deployment, confirmations=2)
         fresh.sync(client)
-        assert set(fresh.index.anchors) == set(mirror.index.anchors)
+        assert {(i, d) for i, m in fresh.index.anchors.items() for d in m} == {
+            (i, d) for i, m in mirror.index.anchors.items() for d in m
+        }
     finally:
         revert(w3, outer)
 
@@ -163,7 +203,7 @@ def test_a_stopped_node_leaves_verification_answering(tmp_path):
     before = mirror.freshness()
     with pytest.raises(ChainUnavailableError):
         mirror.sync(client)
-    assert mirror.index.anchor_of(b"\x07" * 32) is not None
+    assert mirror.index.anchored_count == 1
     time.sleep(1.1)
     assert mirror.freshness() == before
     assert mirror.freshness().age() >= before.age() - 0.01

@@ -78,7 +78,9 @@ def test_a_batch_whose_digests_do_not_match_its_root_never_verifies(issued: Issu
     assert result.reasons[0].code == "invalid_batch"
 
 
-def test_a_revocation_by_a_stolen_key_is_ignored_once_the_compromise_is_declared(tmp_path):
+def test_finding5_declaring_a_key_compromised_from_earlier_does_not_unrevoke(tmp_path):
+    """A revocation made with a key later declared compromised from an earlier time stays in force
+    (fail closed, as the chain says) until the region authority voids it."""
     world = make_issued(tmp_path, count=3)
     client, department = world.client, world.department
     key = department.account
@@ -90,10 +92,12 @@ def test_a_revocation_by_a_stolen_key_is_ignored_once_the_compromise_is_declared
     assert world.verifier.verify(world.text(1)).status is Outcome.REVOKED
     client.declare_key_compromised(world.authority, department.issuer_id, key.address, compromised_at=theft)
     world.state.sync()
-    # licenses anchored before the theft stay valid, and the thief's revocation no longer counts
-    assert world.verifier.verify(world.text(1)).status is Outcome.VALID
+    # licenses anchored before the theft stay valid; the revocation stays in force, as on chain
+    assert world.verifier.verify(world.text(1)).status is Outcome.REVOKED
     assert world.verifier.verify(world.text(2)).status is Outcome.VALID
     assert client.get_status(department.issuer_id, world.rows[1].digest).status is Status.REVOKED  # on chain
+    # a reinstatement by the stolen key after the compromise time would not count either: only the
+    # authority's voiding makes the license active again
     client.void_status_changes(world.authority, department.issuer_id, [world.rows[1].digest])
     world.state.sync()
     assert world.verifier.verify(world.text(1)).status is Outcome.VALID

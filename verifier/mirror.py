@@ -6,16 +6,24 @@ is rebuilt from the database at start and kept current by :meth:`Mirror.sync`; n
 call to any issuer happens on the verification path.
 
 - **Confirmation depth** ``d``: only blocks at least ``d`` deep (``number <= head - d + 1``) are
-  mirrored, so reorganisations up to that depth never touch the mirror.
+  mirrored, so reorganisations up to that depth never touch the mirror. The younger blocks (up to
+  the head) are read too, and their *negative* facts (suspensions, revocations, supersessions, key
+  compromises and retirements) apply at once, kept apart and replaced at every sync: a revocation
+  takes effect from the head block, an anchor or a registration after the depth.
 - **Checkpoint**: the last mirrored block (number, hash, time), stored with the events in one
   transaction per sync step; a crash at any point resumes from the last committed checkpoint.
 - **Reorganisations** deeper than ``d``: each sync first compares the checkpoint's hash with the
   chain's block at that height. On a mismatch it walks back through the stored block hashes to the
   last block the chain still has, deletes every event after it, rebuilds the index and syncs again.
+  Each repair starts a new *epoch* (stored with the checkpoint) and event ids are never reused, so a
+  process following the database (:meth:`Mirror.refresh`) rebuilds its index after a repair rather
+  than miss the events that replaced the deleted ones.
 - **Batches** whose published digests do not rebuild their Merkle root are recorded invalid and
   their licenses never verify (the index recomputes every root).
 - **Snapshots**: :meth:`Mirror.export_snapshot` writes the events and checkpoint to a file;
-  :meth:`Mirror.import_snapshot` starts a new mirror from one after checking it against the chain.
+  :meth:`Mirror.import_snapshot` starts a new mirror from one only when its events are exactly the
+  chain's logs of the same block range (``eth_getLogs``): nothing missing, nothing added, nothing
+  changed. A snapshot saves reading block headers; it is never trusted for what it leaves out.
 """
 
 from __future__ import annotations
@@ -47,16 +55,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from registry import Deployment, RegistryClient
+from registry._files import private_file
 from registry.artifacts import load_artifact
 from registry.errors import ChainUnavailableError, ConfigurationError, RegistryError
-from registry.events import (
-    BatchAnchored,
-    EventDecoder,
-    IssuerRegistered,
-    KeyAdded,
-    RegistryEvent,
-)
-from verifier.state import EventIndex, Freshness
+from registry.events import EventDecoder, RegistryEvent
+from verifier.state import DEFAULT_MAX_ANCHORS_PER_ISSUER, NEGATIVE_EVENTS, EventIndex, Freshness
 
 __all__ = ["Mirror", "MirrorError", "SyncReport"]
 
@@ -83,6 +86,23 @@ events_table = Table(
     Column("tx_hash", LargeBinary(32), nullable=False),
     Column("address", String(42), nullable=False),
     Column("topics", Text, nullable=False),  # JSON list of 0x-hex topics
+    Column("data", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,  # ids are never reused after a reorganisation deletes rows
+)
+
+# Events of the blocks younger than the confirmation depth, replaced at every sync; only their
+# negative facts are applied.
+pending_table = Table(
+    "mirror_pending",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("block_hash", LargeBinary(32), nullable=False),
+    Column("block_time", BigInteger, nullable=False),
+    Column("tx_hash", LargeBinary(32), nullable=False),
+    Column("address", String(42), nullable=False),
+    Column("topics", Text, nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
 
@@ -119,13 +139,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Mirror:
     """A chain mirror of one deployment (see the module documentation)."""
 
-    def __init__(self, url: str, deployment: Deployment, *, confirmations: int = 2, chunk_blocks: int = 2000):
+    def __init__(
+        self,
+        url: str,
+        deployment: Deployment,
+        *,
+        confirmations: int = 2,
+        chunk_blocks: int = 2000,
+        max_anchors_per_issuer: int = DEFAULT_MAX_ANCHORS_PER_ISSUER,
+    ):
         if not isinstance(url, str) or "://" not in url:
             raise ConfigurationError(f"a mirror database URL looks like sqlite:///path, got {url!r}")
         if not 1 <= confirmations <= 1000:
             raise ConfigurationError("confirmations must be from 1 (the head block) to 1000")
         if not 1 <= chunk_blocks <= 100_000:
             raise ConfigurationError("chunk_blocks must be from 1 to 100000")
+        if not 1_000 <= max_anchors_per_issuer <= 10**9:
+            raise ConfigurationError("max_anchors_per_issuer must be from 1000 to 1000000000")
+        self.max_anchors_per_issuer = max_anchors_per_issuer
         self.url = url
         self.deployment = deployment
         self.confirmations = confirmations
@@ -137,14 +168,15 @@ class Mirror:
         self.decoder = EventDecoder([load_artifact(n).abi for n in ("TrustRegistry", "LicenseRegistry")])
         self._lock = threading.RLock()
         self._check_deployment()
-        self.index = EventIndex()
+        self.index = EventIndex(max_anchors_per_issuer=max_anchors_per_issuer)
         self._last_event_id = 0
+        self._epoch = "0"
         self.reload()
 
     @classmethod
     def at(cls, path: str | Path, deployment: Deployment, **kwargs: Any) -> Mirror:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         return cls(f"sqlite:///{path}", deployment, **kwargs)
 
     def close(self) -> None:
@@ -187,43 +219,60 @@ class Mirror:
         """Rebuild the index from the database (at start, after a reorganisation, or to pick up
         what another process synced)."""
         with self._lock:
-            index = EventIndex()
+            index = EventIndex(max_anchors_per_issuer=self.max_anchors_per_issuer)
+            with self.engine.connect() as conn:
+                epoch = self._get_meta(conn, "epoch") or "0"
             last_id = 0
-            for row_id, decoded, block_time in self._stored_events(0):
+            for row_id, decoded, block_time in self._stored_events(events_table, 0):
                 index.apply(decoded, block_time)
                 last_id = row_id
             point = self.checkpoint()
             if point is not None:
                 index.advance(point[0], point[2])
+            self._load_pending(index)
             with self.engine.connect() as conn:
                 synced = self._get_meta(conn, "synced_at")
             index.synced_at = float(synced) if synced else 0.0
             self.index = index
             self._last_event_id = last_id
+            self._epoch = epoch
 
     def refresh(self) -> int:
         """Apply events another process added to the database since the last load; returns how many.
-        (A reorganisation repaired by another process is picked up by :meth:`reload`.)"""
+        After a reorganisation repaired by another process (a new epoch) the index is rebuilt."""
         with self._lock:
+            with self.engine.connect() as conn:
+                epoch = self._get_meta(conn, "epoch") or "0"
+            if epoch != self._epoch:
+                before = self._last_event_id
+                self.reload()
+                return max(1, self._last_event_id - before)
             count = 0
-            for row_id, decoded, block_time in self._stored_events(self._last_event_id):
+            for row_id, decoded, block_time in self._stored_events(events_table, self._last_event_id):
                 self.index.apply(decoded, block_time)
                 self._last_event_id = row_id
                 count += 1
             point = self.checkpoint()
             if point is not None:
                 self.index.advance(point[0], point[2])
+            self._load_pending(self.index)
             with self.engine.connect() as conn:
                 synced = self._get_meta(conn, "synced_at")
             if synced:
                 self.index.synced_at = float(synced)
             return count
 
-    def _stored_events(self, after_id: int) -> Iterator[tuple[int, RegistryEvent, int]]:
+    def _load_pending(self, index: EventIndex) -> None:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(events_table).where(events_table.c.id > after_id).order_by(events_table.c.id)
-            ).all()
+            up_to = self._get_meta(conn, "pending_block")
+        index.set_pending(
+            [(decoded, block_time) for _, decoded, block_time in self._stored_events(pending_table, 0)],
+            int(up_to) if up_to else 0,
+        )
+
+    def _stored_events(self, table: Table, after_id: int) -> Iterator[tuple[int, RegistryEvent, int]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table).where(table.c.id > after_id).order_by(table.c.id)).all()
         for row in rows:
             log = {
                 "address": row.address,
@@ -259,6 +308,8 @@ class Mirror:
                 end = min(target, start + self.chunk_blocks - 1)
                 applied += self._sync_range(client, start, end)
                 start = end + 1
+            if max_blocks is None or target >= head - self.confirmations + 1:
+                self._sync_pending(client, max(start, target + 1), head)
             self.index.synced_at = time.time()
             with self.engine.begin() as conn:
                 self._set_meta(conn, "synced_at", repr(self.index.synced_at))
@@ -271,7 +322,10 @@ class Mirror:
                 seconds=time.monotonic() - started,
             )
 
-    def _sync_range(self, client: RegistryClient, start: int, end: int) -> int:
+    def _fetch(
+        self, client: RegistryClient, start: int, end: int, times: dict[int, tuple[bytes, int]]
+    ) -> tuple[list[dict[str, Any]], list[tuple[RegistryEvent, int]]]:
+        """The registry's logs of blocks ``start..end`` as table rows and decoded events, in order."""
         w3 = client.w3
         logs = w3.eth.get_logs(
             {
@@ -280,38 +334,38 @@ class Mirror:
                 "address": [client.trust.address, client.licenses.address],
             }
         )
-        times: dict[int, tuple[bytes, int]] = {}
-
-        def block(number: int) -> tuple[bytes, int]:
-            if number not in times:
-                b = w3.eth.get_block(number)
-                times[number] = (bytes(b["hash"]), int(b["timestamp"]))
-            return times[number]
 
         rows = []
         decoded: list[tuple[RegistryEvent, int]] = []
         for log in sorted(logs, key=lambda item: (int(item["blockNumber"]), int(item["logIndex"]))):
             number = int(log["blockNumber"])
-            block_hash, block_time = block(number)
+            block_hash, block_time = _block(w3, number, times)
             if bytes(log["blockHash"]) != block_hash:
                 raise MirrorError(f"block {number} changed while syncing; try again")
             event_record = self.decoder.decode(log)
             if event_record is None:
                 continue
-            rows.append(
-                {
-                    "block_number": number,
-                    "log_index": int(log["logIndex"]),
-                    "block_hash": block_hash,
-                    "block_time": block_time,
-                    "tx_hash": bytes(log["transactionHash"]),
-                    "address": event_record.meta.address,
-                    "topics": json.dumps(["0x" + bytes(t).hex() for t in log["topics"]]),
-                    "data": bytes(log["data"]),
-                }
-            )
+            rows.append(_log_row(log, block_hash, block_time, event_record.meta.address))
             decoded.append((event_record, block_time))
-        end_hash, end_time = block(end)
+        return rows, decoded
+
+    def _sync_pending(self, client: RegistryClient, start: int, head: int) -> None:
+        """Read the blocks younger than the confirmation depth and apply their negative facts."""
+        times: dict[int, tuple[bytes, int]] = {}
+        rows, decoded = self._fetch(client, start, head, times) if start <= head else ([], [])
+        keep = [(row, event) for row, event in zip(rows, decoded, strict=True) if isinstance(event[0], NEGATIVE_EVENTS)]
+        with self.engine.begin() as conn:
+            conn.execute(delete(pending_table))
+            if keep:
+                conn.execute(insert(pending_table), [row for row, _ in keep])
+            self._set_meta(conn, "pending_block", str(head))
+        self.index.set_pending([event for _, event in keep], head)
+
+    def _sync_range(self, client: RegistryClient, start: int, end: int) -> int:
+        w3 = client.w3
+        times: dict[int, tuple[bytes, int]] = {}
+        rows, decoded = self._fetch(client, start, end, times)
+        end_hash, end_time = _block(w3, end, times)
         with self.engine.begin() as conn:
             if rows:
                 conn.execute(insert(events_table), rows)
@@ -349,6 +403,9 @@ class Mirror:
                 break
         fork_block = client.w3.eth.get_block(max(fork, 0))
         with self.engine.begin() as conn:
+            epoch = int(self._get_meta(conn, "epoch") or "0") + 1
+            self._set_meta(conn, "epoch", str(epoch))
+            conn.execute(delete(pending_table))
             conn.execute(delete(events_table).where(events_table.c.block_number > fork))
             conn.execute(delete(blocks).where(blocks.c.number > fork))
             if fork < self.deployment.block_number:
@@ -478,42 +535,83 @@ def _snapshot_row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_snapshot(  # noqa: PLR0912 - one check per kind of record
+def _block(w3: Any, number: int, times: dict[int, tuple[bytes, int]]) -> tuple[bytes, int]:
+    """(hash, time) of block ``number``, read once per sync step."""
+    if number not in times:
+        b = w3.eth.get_block(number)
+        times[number] = (bytes(b["hash"]), int(b["timestamp"]))
+    return times[number]
+
+
+def _log_row(log: Any, block_hash: bytes, block_time: int, address: str) -> dict[str, Any]:
+    return {
+        "block_number": int(log["blockNumber"]),
+        "log_index": int(log["logIndex"]),
+        "block_hash": block_hash,
+        "block_time": block_time,
+        "tx_hash": bytes(log["transactionHash"]),
+        "address": address,
+        "topics": json.dumps(["0x" + bytes(t).hex() for t in log["topics"]]),
+        "data": bytes(log["data"]),
+    }
+
+
+def _row_identity(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        int(row["block_number"]),
+        int(row["log_index"]),
+        bytes(row["block_hash"]),
+        bytes(row["tx_hash"]),
+        str(row["address"]).lower(),
+        str(row["topics"]).lower(),
+        bytes(row["data"]),
+    )
+
+
+def _check_snapshot(
     mirror: Mirror, client: RegistryClient, checkpoint: tuple[int, bytes, int], rows: Sequence[dict[str, Any]]
 ) -> None:
+    """The snapshot's events must be exactly the chain's registry logs from the deployment block to
+    the checkpoint: an event left out (a revocation dropped), added or changed refuses the file."""
     w3 = client.w3
     head = client.block_number()
-    if checkpoint[0] > head:
-        raise MirrorError(f"the snapshot's checkpoint (block {checkpoint[0]}) is beyond the chain's head ({head})")
-    block_hashes = {checkpoint[0]: checkpoint[1]}
-    for r in rows:
-        if block_hashes.setdefault(r["block_number"], r["block_hash"]) != r["block_hash"]:
-            raise MirrorError(f"the snapshot has two hashes for block {r['block_number']}")
-    for number, expected in sorted(block_hashes.items()):
-        if bytes(w3.eth.get_block(number)["hash"]) != expected:
-            raise MirrorError(f"block {number} of the snapshot is not on this chain (reorganised or forged)")
-    for r in rows:
-        log = {
-            "address": r["address"],
-            "topics": [bytes.fromhex(t[2:]) for t in json.loads(r["topics"])],
-            "data": r["data"],
-            "blockNumber": r["block_number"],
-            "blockHash": r["block_hash"],
-            "transactionHash": r["tx_hash"],
-            "logIndex": r["log_index"],
-        }
-        record = mirror.decoder.decode(log)
-        if record is None:
-            raise MirrorError(f"event {r['block_number']}/{r['log_index']} of the snapshot is not a registry event")
-        if isinstance(record, BatchAnchored):
-            anchor = client.get_anchor(record.root)
-            if anchor is None or anchor.issuer_id != record.issuer_id or anchor.key != record.key:
-                raise MirrorError(f"batch 0x{record.root.hex()} of the snapshot is not anchored on chain as stated")
-            if anchor.block_number != record.meta.block_number:
-                raise MirrorError(f"batch 0x{record.root.hex()} was anchored in another block")
-        elif isinstance(record, KeyAdded):
-            window = client.get_key(record.key)
-            if window is None or window.issuer_id != record.issuer_id:
-                raise MirrorError(f"key {record.key} of the snapshot is not registered on chain for its issuer")
-        elif isinstance(record, IssuerRegistered) and client.get_issuer(record.issuer_id) is None:
-            raise MirrorError(f"issuer 0x{record.issuer_id.hex()} of the snapshot is not registered on chain")
+    number, expected_hash, expected_time = checkpoint
+    if number > head:
+        raise MirrorError(f"the snapshot's checkpoint (block {number}) is beyond the chain's head ({head})")
+    if number < mirror.deployment.block_number:
+        raise MirrorError(f"the snapshot's checkpoint (block {number}) is before the deployment")
+    times: dict[int, tuple[bytes, int]] = {}
+    if _block(w3, number, times) != (expected_hash, expected_time):
+        raise MirrorError(f"block {number} of the snapshot is not on this chain (reorganised or forged)")
+    claimed = sorted(rows, key=lambda r: (r["block_number"], r["log_index"]))
+    position = 0
+    start = mirror.deployment.block_number
+    while start <= number:
+        end = min(number, start + mirror.chunk_blocks - 1)
+        chain_rows, _ = mirror._fetch(client, start, end, times)
+        for actual in chain_rows:
+            where = f"block {actual['block_number']}, log {actual['log_index']}"
+            if (
+                position >= len(claimed)
+                or claimed[position]["block_number"] > actual["block_number"]
+                or (
+                    claimed[position]["block_number"] == actual["block_number"]
+                    and claimed[position]["log_index"] > actual["log_index"]
+                )
+            ):
+                raise MirrorError(f"the snapshot leaves out the chain's event at {where}: refused")
+            if _row_identity(claimed[position]) != _row_identity(actual):
+                raise MirrorError(f"the snapshot's event at {where} differs from the chain's: refused")
+            if claimed[position]["block_time"] != actual["block_time"]:
+                raise MirrorError(f"the snapshot gives block {actual['block_number']} another time: refused")
+            position += 1
+        if position < len(claimed) and claimed[position]["block_number"] <= end:
+            extra = claimed[position]
+            raise MirrorError(
+                f"the snapshot holds an event the chain does not have (block {extra['block_number']}, "
+                f"log {extra['log_index']}): refused"
+            )
+        start = end + 1
+    if position < len(claimed):
+        extra = claimed[position]
+        raise MirrorError(f"the snapshot holds an event after its checkpoint (block {extra['block_number']}): refused")

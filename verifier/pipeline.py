@@ -6,7 +6,8 @@ Steps, in order (the first failing step decides the status)::
     recompute the digest, recover the signer (EIP-712, secp256k1)
     the issuer named by the license id is registered           -> unknown_issuer
     the signer is a key of that issuer                         -> tampered
-    the digest is anchored (in a batch whose root checks out)  -> not_anchored
+    anchored by a key of that issuer (root checks out)         -> not_anchored (key valid now)
+                                                                  or key_not_valid (key not valid now)
     anchored with the signing key, inside its validity window  -> key_not_valid
     the issuer was permitted the license type when anchored    -> type_not_permitted
     status on chain                                            -> revoked / superseded / suspended
@@ -14,13 +15,19 @@ Steps, in order (the first failing step decides the status)::
                                                                -> valid
 
 A forged or altered license is one outcome, ``tampered``: whatever was changed, the recovered
-signer is then not a key of the issuer. Registry outcomes are ordinary results with reasons.
+signer is then not a key of the issuer. Registry outcomes are ordinary results with reasons. Any
+input the pipeline cannot handle is ``malformed``: no input raises.
+
+Disclosed fields are shown only when the chain vouches for them: an anchor by the signing key
+inside its window. A license signed but not anchored, or signed with a key that was not valid, is
+shown without its fields (a thief with a stolen key can sign anything and never anchor it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +45,8 @@ from signer.eip712 import SECP256K1_N
 from verifier.state import AnchorRecord, ChainState, Freshness, IssuerRecord
 
 __all__ = ["CHINA_TZ", "Outcome", "Reason", "VerificationResult", "Verifier"]
+
+log = logging.getLogger("elicense.verifier")
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 _HALF_N = SECP256K1_N // 2
@@ -57,6 +66,19 @@ class Outcome(enum.StrEnum):
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
 
+
+#: Outcomes whose disclosed fields the chain vouches for (anchored by the signing key in its window).
+_FIELDS_SHOWN = frozenset(
+    {
+        Outcome.VALID,
+        Outcome.TYPE_NOT_PERMITTED,
+        Outcome.REVOKED,
+        Outcome.SUSPENDED,
+        Outcome.SUPERSEDED,
+        Outcome.EXPIRED,
+        Outcome.NOT_YET_VALID,
+    }
+)
 
 #: Headline of each outcome, Chinese and English.
 HEADLINES: dict[Outcome, tuple[str, str]] = {
@@ -180,6 +202,15 @@ def _reason(code: str, zh: str, en: str) -> Reason:
     return Reason(code, zh, en)
 
 
+def _malformed(detail: str, checked_at: float, chain: Freshness) -> VerificationResult:
+    return VerificationResult(
+        status=Outcome.MALFORMED,
+        reasons=[_reason("malformed", "二维码内容不是有效的电子证照", detail)],
+        checked_at=checked_at,
+        chain=chain,
+    )
+
+
 def recover_signer(domain: bytes, digest: bytes, signature: bytes) -> str | None:
     """Address that made ``signature`` (64-byte compact) over the EIP-712 hash of ``digest``;
     ``None`` when the signature is not a valid canonical signature."""
@@ -218,15 +249,16 @@ class Verifier:
         try:
             presentation = decode_presentation(text)
         except MalformedPresentationError as exc:
-            return VerificationResult(
-                status=Outcome.MALFORMED,
-                reasons=[_reason("malformed", "二维码内容不是有效的电子证照", str(exc))],
-                checked_at=checked_at,
-                chain=chain,
-            )
-        return self._verify(presentation, checked_at, chain)
+            return _malformed(str(exc), checked_at, chain)
+        try:
+            return self._verify(presentation, checked_at, chain)
+        except Exception:
+            log.exception("verification failed on a decoded presentation; answered malformed")
+            return _malformed("the presentation could not be checked", checked_at, chain)
 
-    def _verify(self, p: Presentation, checked_at: float, chain: Freshness) -> VerificationResult:
+    def _verify(  # noqa: PLR0912 - one branch per step of the pipeline, in order
+        self, p: Presentation, checked_at: float, chain: Freshness
+    ) -> VerificationResult:
         header = p.header
         ltype = p.license_type
         digest = p.digest()
@@ -245,8 +277,7 @@ class Verifier:
         }
 
         def result(outcome: Outcome, *reasons: Reason, **extra: Any) -> VerificationResult:
-            shown = outcome not in (Outcome.TAMPERED, Outcome.UNKNOWN_ISSUER)
-            disclosed = self._disclosed(p) if shown else []
+            disclosed = self._disclosed(p) if outcome in _FIELDS_SHOWN else []
             return VerificationResult(
                 status=outcome,
                 reasons=list(reasons),
@@ -275,15 +306,28 @@ class Verifier:
                     "the content does not match a signature by a key of the issuer: it was altered or forged",
                 ),
             )
-        anchor = self.state.anchor_of(digest)
-        if anchor is None or anchor.issuer_id != header.issuer_id:
+        anchor = self.state.anchor_of(header.issuer_id, digest, signer)
+        if anchor is None:
+            # "now" is the later of the wall clock and the newest block's time (clocks may differ)
+            if not key.contains(max(int(checked_at), chain.block_time)):
+                return result(
+                    Outcome.KEY_NOT_VALID,
+                    _reason(
+                        "key_not_valid_now",
+                        "签名密钥现已失效（已轮换、停用或声明泄露），且该证照未上链存证",
+                        "signed with a key that is not valid now (rotated, retired or declared compromised) "
+                        "and never anchored on chain",
+                    ),
+                    issuer=issuer,
+                )
             return result(
                 Outcome.NOT_ANCHORED,
                 _reason(
                     "not_anchored",
-                    "该证照已由发证机关签名，但尚未在区块链上存证（可能刚刚签发），请稍后再验",
-                    "signed by the issuer but not yet anchored on chain (it may have just been issued); "
-                    "check again later",
+                    "该证照由发证机关的现行密钥签名，但尚未在区块链上存证（可能刚刚签发），"
+                    "内容未经链上确认，暂不显示，请稍后再验",
+                    "signed with a current key of the issuer but not yet anchored on chain (it may have just "
+                    "been issued); its content is not confirmed by the chain and is not shown: check again later",
                 ),
                 issuer=issuer,
             )
@@ -327,7 +371,7 @@ class Verifier:
                 issuer=issuer,
                 anchor=anchor,
             )
-        permission = self.state.type_permission(header.issuer_id, ltype.type_id)
+        permission = self.state.type_permission(header.issuer_id, ltype.type_id, anchor.timestamp)
         if permission is None or not permission.contains(anchor.timestamp):
             return result(
                 Outcome.TYPE_NOT_PERMITTED,

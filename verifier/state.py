@@ -4,6 +4,22 @@
 registry events (in chain order) to plain dictionaries; :class:`ChainClientState` keeps an
 :class:`EventIndex` in step with a chain through the chain client. The persistent mirror keeps the
 same index in a database.
+
+Every fact comes from a chain event and is checked at its source:
+
+- an anchor counts for a license only when made by a key of the license's own issuer (anchors are
+  indexed per issuer: another department anchoring the same digest first changes nothing);
+- each issuer's indexed digests are bounded (``max_anchors_per_issuer``); what a key anchors beyond
+  the bound is counted (``dropped_anchors``) and not indexed, so junk anchors cannot grow every
+  verifier's memory without limit, and only hurt the issuer whose key made them;
+- status changes fail closed: a suspension, revocation or supersession stays in force even when the
+  key that made it is later declared compromised from an earlier time (only a region authority's
+  ``StatusChangesVoided`` undoes it), while a reinstatement by a key outside its window is ignored;
+- type permissions keep their history: a license is permitted when its anchor time lies in the
+  window that was in force at that time, so re-granting a type never changes earlier results;
+- negative facts seen in blocks younger than the confirmation depth (:meth:`EventIndex.set_pending`:
+  suspensions, revocations, supersessions, key compromises and retirements) apply at once, while
+  positive facts (anchors, registrations, permissions, reinstatements) wait for the depth.
 """
 
 from __future__ import annotations
@@ -41,6 +57,7 @@ __all__ = [
     "EventIndex",
     "Freshness",
     "IssuerRecord",
+    "PermissionGrant",
     "StatusChange",
 ]
 
@@ -86,13 +103,17 @@ class Freshness:
 class ChainState(Protocol):
     """What verification reads. Implementations must not call the issuer."""
 
-    def anchor_of(self, digest: bytes) -> AnchorRecord | None: ...
+    def anchor_of(self, issuer_id: bytes, digest: bytes, signer: str | None = None) -> AnchorRecord | None:
+        """The first anchor of ``digest`` by a key of ``issuer_id`` (preferring one by ``signer``)."""
+        ...
 
     def issuer(self, issuer_id: bytes) -> IssuerRecord | None: ...
 
     def key(self, address: str) -> KeyWindow | None: ...
 
-    def type_permission(self, issuer_id: bytes, license_type: bytes) -> TypePermission | None: ...
+    def type_permission(self, issuer_id: bytes, license_type: bytes, at: int) -> TypePermission | None:
+        """The permission window that was in force at ``at`` (UNIX seconds), if any."""
+        ...
 
     def status(self, issuer_id: bytes, digest: bytes) -> LicenseStatus: ...
 
@@ -100,6 +121,16 @@ class ChainState(Protocol):
 
 
 _ACTIVE = LicenseStatus(Status.ACTIVE, 0, None)
+#: Default bound on the digests indexed per issuer (about 110 bytes of memory each).
+DEFAULT_MAX_ANCHORS_PER_ISSUER = 5_000_000
+#: Events whose facts only ever take something away: applied from the head block on.
+NEGATIVE_EVENTS: tuple[type[RegistryEvent], ...] = (
+    LicensesSuspended,
+    LicensesRevoked,
+    LicensesSuperseded,
+    KeyCompromised,
+    KeyRetired,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,49 +145,111 @@ class StatusChange:
     voiding: bool = False  # a region authority's StatusChangesVoided
 
 
-class EventIndex:
-    """Registry state rebuilt from events, in memory."""
+@dataclass(frozen=True, slots=True)
+class PermissionGrant:
+    """One ``LicenseTypePermitted`` event: the window granted, and when it was granted."""
 
-    def __init__(self) -> None:
+    granted_at: int
+    permission: TypePermission
+
+
+class EventIndex:
+    """Registry state rebuilt from events, in memory (see the module documentation)."""
+
+    def __init__(self, *, max_anchors_per_issuer: int = DEFAULT_MAX_ANCHORS_PER_ISSUER) -> None:
+        if not 1 <= max_anchors_per_issuer <= 10**9:
+            raise ValueError("max_anchors_per_issuer must be from 1 to 10^9")
+        self.max_anchors_per_issuer = max_anchors_per_issuer
         self.regions: dict[int, str] = {}
         self.issuers: dict[bytes, IssuerRecord] = {}
         self.keys: dict[str, KeyWindow] = {}
-        self.permissions: dict[tuple[bytes, bytes], TypePermission] = {}
-        self.batches: dict[bytes, AnchorRecord] = {}
-        self.anchors: dict[bytes, AnchorRecord] = {}
+        self.permissions: dict[tuple[bytes, bytes], list[PermissionGrant]] = {}
+        self.batches: dict[tuple[bytes, bytes], AnchorRecord] = {}
+        # issuer id -> digest -> the issuer's first anchor of it (a tuple when several keys of the
+        # issuer anchored the digest: rare, and the one by the signing key is then chosen)
+        self.anchors: dict[bytes, dict[bytes, AnchorRecord | tuple[AnchorRecord, ...]]] = {}
+        self.dropped_anchors: dict[bytes, int] = {}
         self.status_changes: dict[tuple[bytes, bytes], list[StatusChange]] = {}
+        self.pending_status: dict[tuple[bytes, bytes], list[StatusChange]] = {}
+        self.pending_key_ends: dict[str, int] = {}
+        self.pending_block = 0
         self.block_number = 0
         self.block_time = 0
         self.synced_at = 0.0
 
     # -- ChainState --------------------------------------------------------------------------------
 
-    def anchor_of(self, digest: bytes) -> AnchorRecord | None:
-        return self.anchors.get(digest)
+    def anchor_of(self, issuer_id: bytes, digest: bytes, signer: str | None = None) -> AnchorRecord | None:
+        by_issuer = self.anchors.get(issuer_id)
+        if by_issuer is None:
+            return None
+        found = by_issuer.get(digest)
+        if found is None or isinstance(found, AnchorRecord):
+            return found
+        return next((r for r in found if r.key == signer), found[0])
+
+    def anchors_of_digest(self, digest: bytes) -> list[AnchorRecord]:
+        """Every issuer's first anchor of ``digest`` (a digest alone does not say whose it is)."""
+        out = []
+        for issuer_id in self.anchors:
+            record = self.anchor_of(issuer_id, digest)
+            if record is not None:
+                out.append(record)
+        return out
+
+    @property
+    def anchored_count(self) -> int:
+        """Digests indexed, over all issuers."""
+        return sum(len(d) for d in self.anchors.values())
 
     def issuer(self, issuer_id: bytes) -> IssuerRecord | None:
         return self.issuers.get(issuer_id)
 
     def key(self, address: str) -> KeyWindow | None:
-        return self.keys.get(address)
+        window = self.keys.get(address)
+        if window is None or not self.pending_key_ends:
+            return window
+        end = self.pending_key_ends.get(address)
+        if end is None or end >= window.valid_until:
+            return window
+        return KeyWindow(window.key, window.issuer_id, window.valid_from, max(end, window.valid_from))
 
-    def type_permission(self, issuer_id: bytes, license_type: bytes) -> TypePermission | None:
-        return self.permissions.get((issuer_id, license_type))
+    def type_permission(self, issuer_id: bytes, license_type: bytes, at: int) -> TypePermission | None:
+        grants = self.permissions.get((issuer_id, license_type))
+        if not grants:
+            return None
+        in_force = None
+        for grant in grants:  # in chain order; few per issuer and type
+            if grant.granted_at > at:
+                break
+            in_force = grant.permission
+        return in_force
+
+    def current_permission(self, issuer_id: bytes, license_type: bytes) -> TypePermission | None:
+        """The latest window granted (what the chain's ``getTypePermission`` returns)."""
+        grants = self.permissions.get((issuer_id, license_type))
+        return grants[-1].permission if grants else None
 
     def status(self, issuer_id: bytes, digest: bytes) -> LicenseStatus:
-        """The effective status: the chain's status changes in order, leaving out those made by a
-        key of the issuer outside its window (a key declared compromised from an earlier time)."""
+        """The effective status, failing closed: the chain's status changes in order, then the
+        negative ones of blocks younger than the confirmation depth. A suspension, revocation or
+        supersession stays in force whoever made it (a region authority voids those made by a
+        compromised key); a reinstatement by a key of the issuer outside its window is ignored."""
         changes = self.status_changes.get((issuer_id, digest))
-        if not changes:
+        pending = self.pending_status.get((issuer_id, digest)) if self.pending_status else None
+        if not changes and not pending:
             return _ACTIVE
         effective = _ACTIVE
-        for change in changes:
+        for change in (*(changes or ()), *(pending or ())):
             if change.voiding:
                 effective = _ACTIVE
                 continue
-            key = self.keys.get(change.actor)
-            if key is not None and key.issuer_id == issuer_id and not key.contains(change.time):
-                continue
+            if effective.status.is_final:
+                continue  # the chain refuses to leave a final status except by voiding
+            if change.status is Status.ACTIVE:
+                key = self.key(change.actor)
+                if key is not None and key.issuer_id == issuer_id and not key.contains(change.time):
+                    continue
             effective = LicenseStatus(change.status, change.reason, change.replacement, change.actor, change.time)
         return effective
 
@@ -193,23 +286,13 @@ class EventIndex:
         elif isinstance(event, KeyCompromised):
             self._end_key(event.key, event.compromised_at)
         elif isinstance(event, LicenseTypePermitted):
-            self.permissions[(event.issuer_id, event.license_type)] = TypePermission(
-                event.issuer_id, event.license_type, event.valid_from, event.valid_until
-            )
+            permission = TypePermission(event.issuer_id, event.license_type, event.valid_from, event.valid_until)
+            grants = self.permissions.setdefault((event.issuer_id, event.license_type), [])
+            grants.append(PermissionGrant(block_time, permission))
         elif isinstance(event, BatchAnchored):
             self._anchor(event, block_time)
-        elif isinstance(event, LicensesSuspended):
-            self._set(
-                event.issuer_id, event.digests, Status.SUSPENDED, event.reason, actor=event.actor, time_=block_time
-            )
-        elif isinstance(event, LicensesReinstated):
-            self._set(event.issuer_id, event.digests, Status.ACTIVE, event.reason, actor=event.actor, time_=block_time)
-        elif isinstance(event, LicensesRevoked):
-            self._set(event.issuer_id, event.digests, Status.REVOKED, event.reason, actor=event.actor, time_=block_time)
-        elif isinstance(event, LicensesSuperseded):
-            for digest, replacement in zip(event.digests, event.replacements, strict=True):
-                change = StatusChange(Status.SUPERSEDED, event.reason, replacement, event.actor, block_time)
-                self.status_changes.setdefault((event.issuer_id, digest), []).append(change)
+        elif isinstance(event, LicensesSuperseded | LicensesSuspended | LicensesReinstated | LicensesRevoked):
+            self._status_event(event, block_time, self.status_changes)
         elif isinstance(event, StatusChangesVoided):
             for digest in event.digests:
                 change = StatusChange(Status.ACTIVE, 0, None, event.actor, block_time, voiding=True)
@@ -237,16 +320,60 @@ class EventIndex:
             count=len(event.digests),
             valid=valid,
         )
-        self.batches[event.root] = record
+        self.batches.setdefault((event.issuer_id, event.root), record)
+        by_issuer = self.anchors.setdefault(event.issuer_id, {})
+        room = self.max_anchors_per_issuer - len(by_issuer)
+        dropped = 0
         for digest in event.digests:
-            self.anchors.setdefault(digest, record)  # the first anchor of a digest is its issuance
+            found = by_issuer.get(digest)
+            if found is None:
+                if room <= 0:
+                    dropped += 1
+                    continue
+                by_issuer[digest] = record  # the issuer's first anchor of a digest is its issuance
+                room -= 1
+            elif isinstance(found, AnchorRecord):
+                if found.key != record.key:
+                    by_issuer[digest] = (found, record)
+            elif all(r.key != record.key for r in found) and len(found) < 8:
+                by_issuer[digest] = (*found, record)
+        if dropped:
+            self.dropped_anchors[event.issuer_id] = self.dropped_anchors.get(event.issuer_id, 0) + dropped
 
-    def _set(
-        self, issuer_id: bytes, digests: Iterable[bytes], status: Status, reason: int, *, actor: str, time_: int
+    @staticmethod
+    def _status_event(
+        event: LicensesSuperseded | LicensesSuspended | LicensesReinstated | LicensesRevoked,
+        block_time: int,
+        into: dict[tuple[bytes, bytes], list[StatusChange]],
     ) -> None:
-        for digest in digests:
-            change = StatusChange(status, reason, None, actor, time_)
-            self.status_changes.setdefault((issuer_id, digest), []).append(change)
+        if isinstance(event, LicensesSuperseded):
+            for digest, replacement in zip(event.digests, event.replacements, strict=True):
+                change = StatusChange(Status.SUPERSEDED, event.reason, replacement, event.actor, block_time)
+                into.setdefault((event.issuer_id, digest), []).append(change)
+            return
+        status = {
+            LicensesSuspended: Status.SUSPENDED,
+            LicensesReinstated: Status.ACTIVE,
+            LicensesRevoked: Status.REVOKED,
+        }[type(event)]
+        for digest in event.digests:
+            change = StatusChange(status, event.reason, None, event.actor, block_time)
+            into.setdefault((event.issuer_id, digest), []).append(change)
+
+    def set_pending(self, events: Iterable[tuple[RegistryEvent, int]], up_to_block: int) -> None:
+        """Replace the facts taken from blocks younger than the confirmation depth (up to
+        ``up_to_block``): only the negative ones of ``events`` (see :data:`NEGATIVE_EVENTS`) count."""
+        status: dict[tuple[bytes, bytes], list[StatusChange]] = {}
+        key_ends: dict[str, int] = {}
+        for event, block_time in events:
+            if isinstance(event, LicensesSuspended | LicensesRevoked | LicensesSuperseded):
+                self._status_event(event, block_time, status)
+            elif isinstance(event, KeyCompromised | KeyRetired):
+                end = event.compromised_at if isinstance(event, KeyCompromised) else event.valid_until
+                key_ends[event.key] = min(end, key_ends.get(event.key, end))
+        self.pending_status = status
+        self.pending_key_ends = key_ends
+        self.pending_block = up_to_block
 
     def advance(self, block_number: int, block_time: int) -> None:
         """Record that every event up to ``block_number`` has been applied."""

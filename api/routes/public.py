@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
 from api.errors import ProblemError
@@ -28,7 +28,7 @@ def issuers(services: ServicesDep) -> list[dict[str, Any]]:
         types = [
             code
             for code, ltype in CATALOG.items()
-            if (p := index.permissions.get((issuer_id, ltype.type_id))) is not None and p.valid_until > p.valid_from
+            if (p := index.current_permission(issuer_id, ltype.type_id)) is not None and p.valid_until > p.valid_from
         ]
         keys = [
             {
@@ -59,15 +59,33 @@ def issuers(services: ServicesDep) -> list[dict[str, Any]]:
 def license_status(
     services: ServicesDep,
     digest: str = Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The license digest, 0x + 64 hex digits"),
+    issuer_uscc: str | None = Query(
+        default=None,
+        alias="issuer",
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+        description="Credit code of the license's issuer (needed when several issuers anchored the digest)",
+    ),
 ) -> dict[str, Any]:
-    """Whether a digest is anchored, by whom and when, and its status (as the mirror knows it)."""
+    """Whether a digest is anchored, by whom and when, and its status (as the mirror knows it).
+    Only an issuer's own anchor counts for its licenses; when several issuers anchored the same
+    digest, ``issuer`` (the credit code of the license's issuer) says whose license is meant."""
     raw = bytes.fromhex(digest[2:])
     index = services.mirror.index
-    anchor = index.anchor_of(raw)
+    anchors = index.anchors_of_digest(raw)
     fresh = services.mirror.freshness()
     chain = {"block_number": fresh.block_number, "block_time": fresh.block_time, "age_seconds": round(fresh.age(), 1)}
-    if anchor is None:
+    if issuer_uscc is not None:
+        anchors = [a for a in anchors if uscc_from_issuer_id(a.issuer_id) == issuer_uscc]
+    if not anchors:
         raise ProblemError(404, "Not anchored", f"no anchored license has digest {digest}", chain=chain)
+    if len(anchors) > 1:
+        raise ProblemError(
+            409,
+            "Anchored by several issuers",
+            f"{len(anchors)} issuers anchored digest {digest}; say whose license it is with ?issuer=CREDIT_CODE",
+            chain=chain,
+        )
+    anchor = anchors[0]
     status = index.status(anchor.issuer_id, raw)
     issuer = index.issuer(anchor.issuer_id)
     return {
