@@ -10,10 +10,14 @@ import gzip
 import json
 import os
 import stat
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DEPARTMENT_USCC, Issued, deploy_with_issuer, make_issued
+from conftest import DEPARTMENT_USCC, Issued, deploy_with_issuer, free_port, make_issued, start_hardhat_node
 
 from registry import connect, dev_accounts, license_type_id
 from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
@@ -24,6 +28,7 @@ from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome, Verifier
 from verifier.state import EventIndex
 
+ELICENSE = Path(sys.executable).parent / "elicense"
 ROGUE_USCC = "11110000000021135M"  # another Beijing department, with a valid key of its own
 
 
@@ -277,3 +282,58 @@ def test_permission_history_on_a_hardhat_node_matches(hardhat_node):
         assert not current.contains(at)
     finally:
         revert(w3, outer)
+
+
+def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_depth(tmp_path):
+    """The demo on a hardhat node, then `elicense serve` with the default confirmation depth: the key
+    compromise declared in the demo's last blocks applies at once over HTTP, as in the CLI."""
+    node = start_hardhat_node(tmp_path)
+    home = tmp_path / "home"
+    env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": node.url}
+    env.pop("ELICENSE_CONFIRMATIONS", None)
+    try:
+        demo = subprocess.run(
+            [str(ELICENSE), "demo", "--licenses", "20", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert demo.returncode == 0, demo.stderr
+        port = free_port()
+        process = subprocess.Popen(
+            [str(ELICENSE), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        cases = json.loads((home / "demo" / "presentations.json").read_text())
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the service did not start"
+                    time.sleep(0.2)
+            got = {}
+            for name, case in cases.items():
+                request = urllib.request.Request(
+                    base + "/v1/verify",
+                    data=json.dumps({"qr": case["text"]}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    got[name] = json.loads(response.read())["status"]
+            assert got == {name: case["expected"] for name, case in cases.items()}
+            assert got["compromised_key_after"] == "key_not_valid"
+        finally:
+            process.terminate()
+            process.communicate(timeout=20)
+    finally:
+        node.stop()
