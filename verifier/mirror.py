@@ -506,7 +506,7 @@ def _check_snapshot(  # noqa: PLR0912 - one check per kind of record
         if record is None:
             raise MirrorError(f"event {r['block_number']}/{r['log_index']} of the snapshot is not a registry event")
         if isinstance(record, BatchAnchored):
-            anchor = client.get_anchor(record.root)
+            anchor = client.get_anchor(record.issuer_id, record.root)
             if anchor is None or anchor.issuer_id != record.issuer_id or anchor.key != record.key:
                 raise MirrorError(f"batch 0x{record.root.hex()} of the snapshot is not anchored on chain as stated")
             if anchor.block_number != record.meta.block_number:
