@@ -19,7 +19,6 @@ from registry import (
     license_type_id,
     verify_proof,
 )
-from registry.identifiers import issuer_id_from_uscc
 from registry.events import (
     BatchAnchored,
     IssuerActiveSet,
@@ -37,6 +36,7 @@ from registry.events import (
     RegionAuthorityAdded,
     RegionAuthorityRemoved,
 )
+from registry.identifiers import issuer_id_from_uscc
 
 
 def test_deploy_links_the_two_registries(deployed):
