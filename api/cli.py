@@ -31,6 +31,7 @@ from registry import (
     connect,
     dev_accounts,
 )
+from registry.chain import sign_key_acceptance
 from registry.devchain import is_dev_chain
 from registry.identifiers import (
     FieldValueError,
@@ -290,6 +291,12 @@ def fund(ctx: Context, /, address: str, amount: float, **opts: Any) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
+def _uscc_option(fn: F) -> F:
+    return click.option(
+        "--uscc", "uscc", required=True, envvar="ELICENSE_ISSUER", help="The department's unified social credit code."
+    )(fn)
+
+
 @cli.group()
 def keys() -> None:
     """Encrypted signing keys (HOME/keys/NAME.json)."""
@@ -330,6 +337,45 @@ def keys_import(
     password = _password(password_env, password_file).read(purpose=f"new key {name}", confirm=True)
     address = import_keystore(path, bytes.fromhex(text), password)
     click.echo(f"{name} {address} {path}")
+
+
+@keys.command("accept")
+@click.argument("name")
+@_uscc_option
+@_password_options
+@click.pass_obj
+def keys_accept(ctx: Context, /, name: str, uscc: str, password_env: str | None, password_file: Path | None) -> None:
+    """Print key NAME's acceptance of becoming a key of the department --uscc, for the trust registry
+    of HOME/deployment.json: the region authority passes it to `issuer add-key` or `issuer
+    rotate-key` with --acceptance. Signs offline; nothing is sent."""
+    path = ctx.keystore_path(name)
+    account = load_account(path, _password(password_env, password_file).read(purpose=str(path)))
+    deployment = Deployment.load(ctx.deployment_path)
+    acceptance = sign_key_acceptance(
+        account,
+        issuer_id=issuer_id_from_uscc(uscc),
+        chain_id=deployment.chain_id,
+        trust_registry=deployment.trust_registry,
+    )
+    click.echo("0x" + acceptance.hex())
+
+
+def _acceptance_option(fn: F) -> F:
+    return click.option(
+        "--acceptance",
+        required=True,
+        help="The new key's signed acceptance (hex), made by its holder with `elicense keys accept`.",
+    )(fn)
+
+
+def _acceptance(text: str) -> bytes:
+    try:
+        value = bytes.fromhex(text.strip().removeprefix("0x"))
+    except ValueError:
+        fail("--acceptance must be the hex signature printed by `elicense keys accept`")
+    if not value:
+        fail("--acceptance must not be empty")
+    return value
 
 
 @keys.command("list")
@@ -394,12 +440,6 @@ def issuer() -> None:
     """Issuing departments, their keys and permitted license types (region authorities)."""
 
 
-def _uscc_option(fn: F) -> F:
-    return click.option(
-        "--uscc", "uscc", required=True, envvar="ELICENSE_ISSUER", help="The department's unified social credit code."
-    )(fn)
-
-
 @issuer.command("register")
 @_uscc_option
 @click.option("--region", "region_code", required=True, help="GB/T 2260 code of the department's region.")
@@ -432,12 +472,20 @@ def issuer_set_active(ctx: Context, /, uscc: str, active: str, **opts: Any) -> N
 @click.argument("address")
 @click.option("--from", "valid_from", help="Start of the window: now (default), YYYY-MM-DD or ISO date-time.")
 @click.option("--until", "valid_until", help="End of the window (exclusive); default open-ended.")
+@_acceptance_option
 @_signer_options
 @click.pass_obj
 def issuer_add_key(
-    ctx: Context, /, uscc: str, address: str, valid_from: str | None, valid_until: str | None, **opts: Any
+    ctx: Context,
+    /,
+    uscc: str,
+    address: str,
+    valid_from: str | None,
+    valid_until: str | None,
+    acceptance: str,
+    **opts: Any,
 ) -> None:
-    """Add signing key ADDRESS to an issuer."""
+    """Add signing key ADDRESS to an issuer (with the key's acceptance)."""
     now = _chain_now(ctx)
     tx = ctx.client().add_key(
         _account(ctx, opts),
@@ -445,6 +493,7 @@ def issuer_add_key(
         address,
         valid_from=_when(valid_from, default=now),
         valid_until=_when(valid_until, default=OPEN_END),
+        acceptance=_acceptance(acceptance),
     )
     _echo_tx(f"key {address} added to {uscc}", tx)
 
@@ -453,11 +502,15 @@ def issuer_add_key(
 @_uscc_option
 @click.argument("old")
 @click.argument("new")
+@_acceptance_option
 @_signer_options
 @click.pass_obj
-def issuer_rotate_key(ctx: Context, /, uscc: str, old: str, new: str, **opts: Any) -> None:
-    """End key OLD's window now and add key NEW (signed by an authority or a valid key of the issuer)."""
-    tx = ctx.client().rotate_key(_account(ctx, opts), issuer_id_from_uscc(uscc), old, new)
+def issuer_rotate_key(ctx: Context, /, uscc: str, old: str, new: str, acceptance: str, **opts: Any) -> None:
+    """End key OLD's window now and add key NEW, with NEW's acceptance (signed by an authority or a
+    valid key of the issuer)."""
+    tx = ctx.client().rotate_key(
+        _account(ctx, opts), issuer_id_from_uscc(uscc), old, new, acceptance=_acceptance(acceptance)
+    )
     _echo_tx(f"key {old} rotated to {new}", tx)
 
 

@@ -127,7 +127,7 @@ def run_demo(
             authority = authorities[spec.region]
             issuer_id = issuer_id_from_uscc(uscc)
             client.register_issuer(authority, issuer_id, spec.region, spec.name)
-            client.add_key(authority, issuer_id, key.address, valid_from=now)
+            client.add_key(authority, issuer_id, key, valid_from=now)
             for code in spec.types:
                 client.permit_license_type(authority, issuer_id, get_type(code).type_id, valid_from=now)
         signer = LicenseSigner(key, chain_id=deployment.chain_id, license_registry=deployment.license_registry)

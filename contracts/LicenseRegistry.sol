@@ -25,7 +25,7 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     /// @notice The trust registry deciding which keys and authorities may act for which issuer.
     ITrustRegistry public immutable trustRegistry;
 
-    mapping(bytes32 root => Anchor) private _anchors;
+    mapping(bytes32 issuerId => mapping(bytes32 root => Anchor)) private _anchors;
     mapping(bytes32 issuerId => mapping(bytes32 digest => LicenseStatus)) private _statuses;
 
     constructor(ITrustRegistry trustRegistry_) EIP712("E-License Registry", "1") {
@@ -33,18 +33,19 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     }
 
     /// @notice Anchor a batch: `root` must be the Merkle root of `digests` (strictly ascending,
-    /// non-zero). The sender must be a signing key of an active issuer, valid at this block's time.
+    /// non-zero). The sender must be a signing key of an active issuer, valid at this block's time;
+    /// the anchor is recorded for that issuer, which may anchor each root once.
     /// @return issuerId the issuer the batch was anchored for.
     function anchor(bytes32 root, bytes32[] calldata digests) external returns (bytes32 issuerId) {
         if (root == bytes32(0)) revert LicenseRegistryZeroRoot();
         uint256 count = digests.length;
         if (count == 0) revert LicenseRegistryEmptyBatch();
         if (count > MAX_BATCH_SIZE) revert LicenseRegistryBatchTooLarge(count, MAX_BATCH_SIZE);
-        if (_anchors[root].issuerId != bytes32(0)) revert LicenseRegistryBatchExists(root);
 
         ITrustRegistry.KeyWindow memory window = trustRegistry.getKey(msg.sender);
         issuerId = window.issuerId;
         if (issuerId == bytes32(0)) revert LicenseRegistryUnknownKey(msg.sender);
+        if (_anchors[issuerId][root].key != address(0)) revert LicenseRegistryBatchExists(issuerId, root);
         uint64 nowTs = uint64(block.timestamp);
         if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
             revert LicenseRegistryKeyNotValid(issuerId, msg.sender, nowTs);
@@ -55,8 +56,7 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         bytes32 computed = _merkleRoot(digests);
         if (computed != root) revert LicenseRegistryRootMismatch(root, computed);
 
-        _anchors[root] = Anchor({
-            issuerId: issuerId,
+        _anchors[issuerId][root] = Anchor({
             key: msg.sender,
             timestamp: uint40(block.timestamp),
             blockNumber: uint40(block.number),
@@ -103,8 +103,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     }
 
     /// @inheritdoc ILicenseRegistry
-    function getAnchor(bytes32 root) external view returns (Anchor memory) {
-        return _anchors[root];
+    function getAnchor(bytes32 issuerId, bytes32 root) external view returns (Anchor memory) {
+        return _anchors[issuerId][root];
     }
 
     /// @inheritdoc ILicenseRegistry
@@ -155,8 +155,8 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         bytes32[] calldata proof
     ) external view returns (LicenseCheck memory result) {
         result.signer = licenseSigner(digest, r, vs);
-        Anchor storage batch = _anchors[root];
-        if (issuerId == bytes32(0) || batch.issuerId != issuerId || !isInBatch(root, proof, digest)) {
+        Anchor storage batch = _anchors[issuerId][root];
+        if (issuerId == bytes32(0) || batch.key == address(0) || !isInBatch(root, proof, digest)) {
             return result;
         }
         result.anchored = true;

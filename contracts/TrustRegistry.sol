@@ -2,14 +2,18 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 
 /// @title TrustRegistry
 /// @notice Regions, their authorities, issuers, issuer signing keys with validity windows, and the
 /// license types each issuer may issue.
 /// @dev Roles and powers:
-/// - `FEDERATION_ADMIN_ROLE` adds regions and manages each region's authority accounts.
-/// - An authority of a region registers the region's issuers, updates and (de)activates them,
+/// - `FEDERATION_ADMIN_ROLE` adds regions and manages each region's authority accounts, and may
+///   allow an issuer to be registered in a region outside the division of its credit code.
+/// - An authority of a region registers the region's issuers (their credit codes' administrative
+///   division must lie in the region), updates and (de)activates them,
 ///   manages their keys (add, rotate, retire, declare compromised) and their permitted license types.
 /// - A key of an issuer that is valid now may rotate itself (end its own window now and open its
 ///   successor's) and retire itself: routine key management by the department, with no power over
@@ -17,7 +21,10 @@ import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 ///   region's authorities. Compromise ends the key's window at a past time, and also voids every
 ///   successor the key rotated itself to at or after that time (a thief's first move is to rotate
 ///   to a key of their own), so nothing a stolen key set up outlives the declaration.
-contract TrustRegistry is ITrustRegistry, AccessControl {
+/// - A key becomes a key of an issuer (`addKey`, `rotateKey`) only with its own acceptance: an
+///   EIP-712 signature of `KeyAcceptance(issuerId, key)` by the key (ERC-1271 for a contract key),
+///   so nobody can attach an address another department announced.
+contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     /// @notice Role of the federation's administrators.
     bytes32 public constant FEDERATION_ADMIN_ROLE = keccak256("FEDERATION_ADMIN_ROLE");
 
@@ -27,6 +34,12 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     /// @notice Most self-rotated successors one compromise declaration voids.
     uint256 public constant MAX_CASCADE = 64;
 
+    /// @notice EIP-712 type a key signs to accept becoming a key of an issuer.
+    bytes32 public constant KEY_ACCEPTANCE_TYPEHASH = keccak256("KeyAcceptance(bytes32 issuerId,address key)");
+
+    /// @dev GB 32100 check-character weights of the first 17 characters, one byte each.
+    bytes17 private constant _USCC_WEIGHTS = 0x0103091b131a1011141d190d08180a1e1c;
+
     mapping(uint32 region => Region) private _regions;
     mapping(uint32 region => mapping(address account => bool)) private _authorities;
     mapping(bytes32 issuerId => Issuer) private _issuers;
@@ -35,9 +48,10 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     mapping(address key => address successor) private _rotatedTo;
     mapping(address key => bool) private _rotatedBySelf;
     mapping(address key => bool) private _closed; // rotated or retired: no further rotation or retirement
+    mapping(bytes32 issuerId => uint32 region) private _allowedRegions; // federation exceptions
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
-    constructor(address admin) {
+    constructor(address admin) EIP712("E-License Trust Registry", "1") {
         if (admin == address(0)) revert TrustRegistryZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(FEDERATION_ADMIN_ROLE, admin);
@@ -77,10 +91,29 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     }
 
     // ----------------------------------------------------------------------------------------------
+    // Exceptions to the division rule (federation admins)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Allow `issuerId` to be registered in `region` although the administrative division of
+    /// its credit code lies elsewhere (a department whose code predates a change of divisions, a
+    /// federation-level body); `region == 0` withdraws the exception. Only before registration.
+    function allowIssuerRegion(bytes32 issuerId, uint32 region) external onlyRole(FEDERATION_ADMIN_ROLE) {
+        if (issuerId == bytes32(0)) revert TrustRegistryZeroId();
+        _divisionOf(issuerId);
+        if (region != 0) _requireRegion(region);
+        if (_issuers[issuerId].exists) revert TrustRegistryIssuerExists(issuerId);
+        _allowedRegions[issuerId] = region;
+        emit IssuerRegionAllowed(issuerId, region);
+    }
+
+    // ----------------------------------------------------------------------------------------------
     // Issuers (region authorities)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Register an issuer in `region`; it starts active.
+    /// @notice Register an issuer in `region`; it starts active. `issuerId` is the department's
+    /// unified social credit code (ASCII, left-aligned, zero-padded); the administrative division in
+    /// the code must lie in `region` (see `isDivisionInRegion`) unless a federation admin allowed the
+    /// issuer in `region` (`allowIssuerRegion`).
     function registerIssuer(
         bytes32 issuerId,
         uint32 region,
@@ -89,8 +122,12 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         string calldata profileURI
     ) external {
         if (issuerId == bytes32(0)) revert TrustRegistryZeroId();
+        uint32 division = _divisionOf(issuerId);
         _requireRegion(region);
         _requireAuthority(region);
+        if (!isDivisionInRegion(division, region) && _allowedRegions[issuerId] != region) {
+            revert TrustRegistryIssuerOutsideRegion(issuerId, division, region);
+        }
         if (_issuers[issuerId].exists) revert TrustRegistryIssuerExists(issuerId);
         _issuers[issuerId] = Issuer({
             exists: true,
@@ -131,16 +168,20 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
     // Keys (region authorities, or a key of the issuer valid now)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)` (authorities only).
-    function addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil) external {
+    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)` (authorities
+    /// only). `acceptance` is the key's signature of `keyAcceptanceDigest(issuerId, key)`.
+    function addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil, bytes calldata acceptance)
+        external
+    {
         Issuer storage issuer = _requireIssuer(issuerId);
         _requireAuthority(issuer.region);
-        _addKey(issuerId, key, validFrom, validUntil);
+        _addKey(issuerId, key, validFrom, validUntil, acceptance);
     }
 
     /// @notice End the window of `oldKey` after the current second and add `newKey` valid from now,
     /// open-ended. Called by an authority of the issuer's region, or by `oldKey` itself while valid.
-    function rotateKey(bytes32 issuerId, address oldKey, address newKey) external {
+    /// `acceptance` is the new key's signature of `keyAcceptanceDigest(issuerId, newKey)`.
+    function rotateKey(bytes32 issuerId, address oldKey, address newKey, bytes calldata acceptance) external {
         bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, oldKey);
@@ -152,7 +193,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         // the old key stays valid through the current second, so what it did in this block counts
         window.validUntil = nowTs + 1;
         emit KeyRetired(issuerId, oldKey, nowTs + 1);
-        _addKey(issuerId, newKey, nowTs, OPEN_END);
+        _addKey(issuerId, newKey, nowTs, OPEN_END, acceptance);
         _rotatedTo[oldKey] = newKey;
         _rotatedBySelf[oldKey] = bySelf;
         emit KeyRotated(issuerId, oldKey, newKey, bySelf);
@@ -285,18 +326,76 @@ contract TrustRegistry is ITrustRegistry, AccessControl {
         return _permissions[issuerId][licenseType];
     }
 
+    /// @inheritdoc ITrustRegistry
+    function getAllowedRegion(bytes32 issuerId) external view returns (uint32) {
+        return _allowedRegions[issuerId];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function issuerDivision(bytes32 issuerId) external pure returns (uint32) {
+        return _divisionOf(issuerId);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function isDivisionInRegion(uint32 division, uint32 region) public pure returns (bool) {
+        if (region % 10000 == 0) return division / 10000 == region / 10000; // a province
+        if (region % 100 == 0) return division / 100 == region / 100; // a prefecture-level city
+        return division == region;
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function keyAcceptanceDigest(bytes32 issuerId, address key) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(KEY_ACCEPTANCE_TYPEHASH, issuerId, key)));
+    }
+
     // ----------------------------------------------------------------------------------------------
     // Internals
     // ----------------------------------------------------------------------------------------------
 
-    function _addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil) private {
+    function _addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil, bytes calldata acceptance)
+        private
+    {
         if (key == address(0)) revert TrustRegistryZeroAddress();
         if (_authorities[_issuers[issuerId].region][key]) revert TrustRegistryKeyIsAuthority(issuerId, key);
         bytes32 owner = _keys[key].issuerId;
         if (owner != bytes32(0)) revert TrustRegistryKeyInUse(key, owner);
         if (validFrom >= validUntil) revert TrustRegistryInvalidWindow(validFrom, validUntil);
+        // the key's consent, last: without it anyone could attach an address another department announced
+        if (!SignatureChecker.isValidSignatureNowCalldata(key, keyAcceptanceDigest(issuerId, key), acceptance)) {
+            revert TrustRegistryKeyNotAccepted(issuerId, key);
+        }
         _keys[key] = KeyWindow({issuerId: issuerId, validFrom: validFrom, validUntil: validUntil});
         emit KeyAdded(issuerId, key, validFrom, validUntil);
+    }
+
+    /// @dev The division (characters 3 to 8) of the credit code in `issuerId`, after checking the
+    /// id's form: 18 characters of the GB 32100 alphabet with digits in 3 to 8 and a valid check
+    /// character (weighted sum modulo 31), then 14 zero bytes.
+    function _divisionOf(bytes32 issuerId) private pure returns (uint32 division) {
+        if (uint256(issuerId) & type(uint112).max != 0) revert TrustRegistryInvalidIssuerId(issuerId);
+        uint256 total = 0;
+        for (uint256 i = 0; i < 18; ++i) {
+            uint256 value = _usccValue(uint8(issuerId[i]));
+            if (value > 30 || (i >= 2 && i < 8 && value > 9)) revert TrustRegistryInvalidIssuerId(issuerId);
+            if (i >= 2 && i < 8) division = division * 10 + uint32(value);
+            if (i < 17) {
+                total += value * uint8(_USCC_WEIGHTS[i]);
+            } else if (value != (31 - total % 31) % 31) {
+                revert TrustRegistryInvalidIssuerId(issuerId);
+            }
+        }
+    }
+
+    /// @dev Value of a character in the GB 32100 alphabet `0-9 A-H J-N P-R T-U W-Y` (0 to 30), 255
+    /// for any other byte.
+    function _usccValue(uint8 c) private pure returns (uint256) {
+        if (c >= 0x30 && c <= 0x39) return c - 0x30; // 0-9
+        if (c >= 0x41 && c <= 0x48) return c - 0x41 + 10; // A-H
+        if (c >= 0x4A && c <= 0x4E) return c - 0x4A + 18; // J-N
+        if (c >= 0x50 && c <= 0x52) return c - 0x50 + 23; // P-R
+        if (c == 0x54 || c == 0x55) return c - 0x54 + 26; // T-U
+        if (c >= 0x57 && c <= 0x59) return c - 0x57 + 28; // W-Y
+        return 255;
     }
 
     function _requireRegion(uint32 region) private view {

@@ -10,6 +10,7 @@ from registry.chain import (
     TxResult,
     connect,
     dev_accounts,
+    sign_key_acceptance,
 )
 from registry.deployment import Deployment
 from registry.errors import (
@@ -19,6 +20,8 @@ from registry.errors import (
     ContractRevertError,
     InvalidArgumentError,
     InvalidStateError,
+    IssuerOutsideRegionError,
+    KeyNotAcceptedError,
     NotFoundError,
     RegistryError,
     TransactionError,
@@ -54,6 +57,8 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidStateError",
     "Issuer",
+    "IssuerOutsideRegionError",
+    "KeyNotAcceptedError",
     "KeyWindow",
     "LicenseStatus",
     "MerkleTree",
@@ -71,5 +76,6 @@ __all__ = [
     "license_type_code",
     "license_type_id",
     "merkle_root",
+    "sign_key_acceptance",
     "verify_proof",
 ]

@@ -62,6 +62,8 @@ __all__ = [
     "TxResult",
     "connect",
     "dev_accounts",
+    "key_acceptance_typed_data",
+    "sign_key_acceptance",
 ]
 
 FEDERATION_ADMIN_ROLE = Web3.keccak(text="FEDERATION_ADMIN_ROLE")
@@ -72,11 +74,55 @@ MAX_BATCH_SIZE = 10_000
 MAX_STATUS_BATCH = 500
 TX_GAS_CAP = 2**24
 _MAX_STRING_BYTES = 1024
+_MAX_ACCEPTANCE_BYTES = 4096  # an ECDSA signature is 65 bytes; a contract key's (ERC-1271) may be longer
 _UINT64_MAX = 2**64 - 1
 _UINT16_MAX = 2**16 - 1
 
 HARDHAT_CHAIN_ID = 31337
 _HARDHAT_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+# ------------------------------------------------------------------------------------------------
+# Key acceptances
+# ------------------------------------------------------------------------------------------------
+
+#: EIP-712 domain name and version of the trust registry (``TrustRegistry``'s constructor).
+TRUST_REGISTRY_DOMAIN = ("E-License Trust Registry", "1")
+
+
+def key_acceptance_typed_data(*, issuer_id: bytes, key: str, chain_id: int, trust_registry: str) -> dict[str, Any]:
+    """The EIP-712 message a key signs to accept becoming a key of ``issuer_id``:
+    ``KeyAcceptance(bytes32 issuerId,address key)`` under the trust registry's domain."""
+    name, version = TRUST_REGISTRY_DOMAIN
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "KeyAcceptance": [{"name": "issuerId", "type": "bytes32"}, {"name": "key", "type": "address"}],
+        },
+        "primaryType": "KeyAcceptance",
+        "domain": {
+            "name": name,
+            "version": version,
+            "chainId": _uint("chain_id", chain_id, 2**64),
+            "verifyingContract": _address("trust_registry", trust_registry),
+        },
+        "message": {"issuerId": _bytes32("issuer_id", issuer_id), "key": _address("key", key)},
+    }
+
+
+def sign_key_acceptance(account: LocalAccount, *, issuer_id: bytes, chain_id: int, trust_registry: str) -> bytes:
+    """``account``'s acceptance (65-byte signature) of becoming a key of ``issuer_id`` in the trust
+    registry at ``trust_registry`` on chain ``chain_id``: what ``addKey`` and ``rotateKey`` require
+    of the new key. A department makes it with its own keystore and hands it to its authority."""
+    typed = key_acceptance_typed_data(
+        issuer_id=issuer_id, key=account.address, chain_id=chain_id, trust_registry=trust_registry
+    )
+    return bytes(account.sign_typed_data(full_message=typed).signature)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -312,7 +358,7 @@ class RegistryClient:
                 w3,
                 deployer,
                 trust_factory.constructor(admin_address),
-                gas=3_000_000,
+                gas=3_600_000,
                 policy=policy,
                 chain_id=chain_id,
                 confirmations=confirmations,
@@ -466,26 +512,78 @@ class RegistryClient:
         args = (_bytes32("issuer_id", issuer_id), active)
         return self._transact(sender, _Pending(self.trust, "setIssuerActive", args, 100_000))
 
+    def key_acceptance(self, account: LocalAccount, issuer_id: bytes) -> bytes:
+        """``account``'s signed acceptance of becoming a key of ``issuer_id`` in this deployment."""
+        return sign_key_acceptance(
+            account,
+            issuer_id=issuer_id,
+            chain_id=self.deployment.chain_id,
+            trust_registry=self.trust.address,
+        )
+
+    def key_acceptance_digest(self, issuer_id: bytes, key: str) -> bytes:
+        """The EIP-712 digest a key signs to accept ``issuer_id``, as the contract computes it."""
+        fn = self.trust.functions.keyAcceptanceDigest(_bytes32("issuer_id", issuer_id), _address("key", key))
+        return bytes(self._call(fn))
+
+    def _new_key(
+        self, name: str, issuer_id: bytes, key: str | LocalAccount, acceptance: bytes | None
+    ) -> tuple[str, bytes]:
+        """The new key's address and its acceptance: signed here when the key's account is given,
+        else the signature the key made elsewhere (``sign_key_acceptance``)."""
+        if isinstance(key, LocalAccount):
+            if acceptance is not None:
+                raise ConfigurationError(f"give {name} as an account (signed here) or an acceptance, not both")
+            return key.address, self.key_acceptance(key, issuer_id)
+        if acceptance is None:
+            raise ConfigurationError(
+                f"{name} {key!r} needs its acceptance: pass the key's account, or the signature it made "
+                "with sign_key_acceptance (the CLI's `elicense keys accept`)"
+            )
+        if not isinstance(acceptance, bytes) or not 0 < len(acceptance) <= _MAX_ACCEPTANCE_BYTES:
+            raise ConfigurationError(f"acceptance must be a signature of 1 to {_MAX_ACCEPTANCE_BYTES} bytes")
+        return _address(name, key), acceptance
+
     def add_key(
         self,
         sender: LocalAccount,
         issuer_id: bytes,
-        key: str,
+        key: str | LocalAccount,
         *,
         valid_from: int,
         valid_until: int = OPEN_END,
+        acceptance: bytes | None = None,
     ) -> TxResult:
+        """Add ``key`` to ``issuer_id`` (region authorities). The key must accept: give its account
+        (the acceptance is signed here) or its address and the ``acceptance`` it signed elsewhere."""
+        issuer_id = _bytes32("issuer_id", issuer_id)
+        address, signature = self._new_key("key", issuer_id, key, acceptance)
         args = (
-            _bytes32("issuer_id", issuer_id),
-            _address("key", key),
+            issuer_id,
+            address,
             _uint("valid_from", valid_from, _UINT64_MAX),
             _uint("valid_until", valid_until, _UINT64_MAX),
+            signature,
         )
-        return self._transact(sender, _Pending(self.trust, "addKey", args, 120_000))
+        gas = 160_000 + 16 * len(signature)
+        return self._transact(sender, _Pending(self.trust, "addKey", args, gas))
 
-    def rotate_key(self, sender: LocalAccount, issuer_id: bytes, old_key: str, new_key: str) -> TxResult:
-        args = (_bytes32("issuer_id", issuer_id), _address("old_key", old_key), _address("new_key", new_key))
-        return self._transact(sender, _Pending(self.trust, "rotateKey", args, 250_000))
+    def rotate_key(
+        self,
+        sender: LocalAccount,
+        issuer_id: bytes,
+        old_key: str,
+        new_key: str | LocalAccount,
+        *,
+        acceptance: bytes | None = None,
+    ) -> TxResult:
+        """End ``old_key``'s window now and add ``new_key`` from now (an authority, or ``old_key``
+        itself). The new key must accept, as for :meth:`add_key`."""
+        issuer_id = _bytes32("issuer_id", issuer_id)
+        address, signature = self._new_key("new_key", issuer_id, new_key, acceptance)
+        args = (issuer_id, _address("old_key", old_key), address, signature)
+        gas = 300_000 + 16 * len(signature)
+        return self._transact(sender, _Pending(self.trust, "rotateKey", args, gas))
 
     def retire_key(self, sender: LocalAccount, issuer_id: bytes, key: str) -> TxResult:
         args = (_bytes32("issuer_id", issuer_id), _address("key", key))
@@ -501,6 +599,13 @@ class RegistryClient:
         )
         # the walk over self-rotated successors costs up to about 800,000 gas (64 keys)
         return self._transact(sender, _Pending(self.trust, "declareKeyCompromised", args, 1_200_000))
+
+    def allow_issuer_region(self, sender: LocalAccount, issuer_id: bytes, region: int) -> TxResult:
+        """Allow ``issuer_id`` to be registered in ``region`` although its credit code names a
+        division elsewhere (federation admins; ``region=0`` withdraws the exception)."""
+        checked = 0 if region == 0 else _region(region)
+        args = (_bytes32("issuer_id", issuer_id), checked)
+        return self._transact(sender, _Pending(self.trust, "allowIssuerRegion", args, 100_000))
 
     def permit_license_type(
         self,
@@ -682,11 +787,19 @@ class RegistryClient:
         fn = self.trust.functions.isAuthorityOfIssuer(_bytes32("issuer_id", issuer_id), _address("account", account))
         return bool(self._call(fn))
 
-    def get_anchor(self, root: bytes) -> Anchor | None:
-        issuer_id, key, timestamp, block_number, count = self._call(
-            self.licenses.functions.getAnchor(_bytes32("root", root))
+    def get_allowed_region(self, issuer_id: bytes) -> int | None:
+        """The region a federation admin allowed ``issuer_id`` in outside its code's division."""
+        region = int(self._call(self.trust.functions.getAllowedRegion(_bytes32("issuer_id", issuer_id))))
+        return region or None
+
+    def get_anchor(self, issuer_id: bytes, root: bytes) -> Anchor | None:
+        """The anchor of ``root`` by ``issuer_id`` (``None`` when that issuer did not anchor it, even
+        if another issuer anchored the same root)."""
+        issuer_id = _bytes32("issuer_id", issuer_id)
+        key, timestamp, block_number, count = self._call(
+            self.licenses.functions.getAnchor(issuer_id, _bytes32("root", root))
         )
-        if issuer_id == b"\x00" * 32:
+        if int(key, 16) == 0:
             return None
         return Anchor(
             root=root,

@@ -97,15 +97,20 @@ def bootstrap_issuer(
     *,
     admin: LocalAccount,
     authority: LocalAccount,
-    key: str,
+    key: LocalAccount | str,
     uscc: str,
     name: str,
     region: int = 110000,
     region_name: str = "北京市",
     license_types: Sequence[str] = (),
+    acceptance: bytes | None = None,
 ) -> bytes:
     """Register a region (if new), its authority, an issuer with one signing key valid from now and
-    the license types it may issue; returns the issuer id. For demos, benchmarks and tests."""
+    the license types it may issue; returns the issuer id. For demos, benchmarks and tests.
+
+    ``key`` is the key's account (its acceptance is signed here) or its address with the
+    ``acceptance`` it signed (:func:`registry.chain.sign_key_acceptance`). The credit code's
+    division must lie in ``region``."""
     if client.get_region(region) is None:
         client.add_region(admin, region, region_name)
     if not client.is_region_authority(region, authority.address):
@@ -113,7 +118,7 @@ def bootstrap_issuer(
     issuer_id = issuer_id_from_uscc(uscc)
     client.register_issuer(authority, issuer_id, region, name)
     now = latest_timestamp(client.w3)
-    client.add_key(authority, issuer_id, key, valid_from=now)
+    client.add_key(authority, issuer_id, key, valid_from=now, acceptance=acceptance)
     for code in license_types:
         client.permit_license_type(authority, issuer_id, license_type_id(code), valid_from=now)
     return issuer_id

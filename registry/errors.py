@@ -8,6 +8,8 @@ Every exception raised on purpose by this package derives from :class:`RegistryE
     ├── TransactionError                     a transaction failed without a known custom error
     └── ContractRevertError                  a contract reverted with a custom error
         ├── UnauthorizedError (PermissionError)  wrong role, wrong issuer's key, key not valid now
+        │   ├── IssuerOutsideRegionError          credit code of a division outside the region
+        │   └── KeyNotAcceptedError               new key without its own signed acceptance
         ├── NotFoundError (LookupError)          unknown region, issuer or key
         ├── ConflictError                        already exists (region, authority, issuer, key, batch)
         ├── InvalidArgumentError (ValueError)    zero ids, empty windows, unsorted digests, ...
@@ -52,6 +54,38 @@ class ContractRevertError(RegistryError):
 
 class UnauthorizedError(ContractRevertError, PermissionError):
     """The caller is not allowed to do this (role, region authority, issuer key, key window)."""
+
+
+class IssuerOutsideRegionError(UnauthorizedError):
+    """A region authority tried to register a department whose credit code names an administrative
+    division outside its region (``issuer_id``, ``division``, ``region``); only a federation admin
+    can allow that (``RegistryClient.allow_issuer_region``)."""
+
+    def __init__(self, error_name: str, arguments: dict[str, Any], *, contract: str | None = None) -> None:
+        super().__init__(error_name, arguments, contract=contract)
+        issuer_id = arguments.get("issuer_id", b"")
+        code = issuer_id.rstrip(b"\x00").decode("ascii", errors="replace") if isinstance(issuer_id, bytes) else "?"
+        self.issuer_id: bytes = issuer_id if isinstance(issuer_id, bytes) else b""
+        self.division = int(arguments.get("division", 0))
+        self.region = int(arguments.get("region", 0))
+        self.args = (
+            f"{self.args[0]}: the credit code {code} belongs to division {self.division:06d}, outside region "
+            f"{self.region:06d}; a region registers only its own departments unless a federation admin "
+            "allows the exception",
+        )
+
+
+class KeyNotAcceptedError(UnauthorizedError):
+    """A key was added or rotated to without its acceptance: a signature by the new key of
+    ``KeyAcceptance(issuer_id, key)`` under the trust registry's EIP-712 domain."""
+
+    def __init__(self, error_name: str, arguments: dict[str, Any], *, contract: str | None = None) -> None:
+        super().__init__(error_name, arguments, contract=contract)
+        self.key = str(arguments.get("key", ""))
+        self.args = (
+            f"{self.args[0]}: key {self.key} has not accepted to be a key of this issuer (its signed "
+            "acceptance is missing, by another account, or for another issuer)",
+        )
 
 
 class NotFoundError(ContractRevertError, LookupError):
@@ -105,6 +139,9 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "TrustRegistryCompromiseTimeOutOfRange": InvalidArgumentError,
     "TrustRegistryKeyClosed": InvalidStateError,
     "TrustRegistryKeyIsAuthority": ConflictError,
+    "TrustRegistryInvalidIssuerId": InvalidArgumentError,
+    "TrustRegistryIssuerOutsideRegion": IssuerOutsideRegionError,
+    "TrustRegistryKeyNotAccepted": KeyNotAcceptedError,
     # LicenseRegistry
     "LicenseRegistryZeroRoot": InvalidArgumentError,
     "LicenseRegistryEmptyBatch": InvalidArgumentError,

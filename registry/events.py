@@ -24,6 +24,7 @@ __all__ = [
     "EventDecoder",
     "IssuerActiveSet",
     "IssuerProfileUpdated",
+    "IssuerRegionAllowed",
     "IssuerRegistered",
     "KeyAdded",
     "KeyCompromiseWalkTruncated",
@@ -195,6 +196,15 @@ class LicenseTypePermitted(RegistryEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class IssuerRegionAllowed(RegistryEvent):
+    """A federation admin allowed ``issuer_id`` in ``region`` outside its code's division (0: withdrawn)."""
+
+    NAME: ClassVar[str] = "IssuerRegionAllowed"
+    issuer_id: bytes
+    region: int
+
+
+@dataclass(frozen=True, slots=True)
 class BatchAnchored(RegistryEvent):
     NAME: ClassVar[str] = "BatchAnchored"
     root: bytes
@@ -267,6 +277,7 @@ EVENT_TYPES: dict[str, type[RegistryEvent]] = {
         KeyCompromised,
         KeyCompromiseWalkTruncated,
         LicenseTypePermitted,
+        IssuerRegionAllowed,
         BatchAnchored,
         LicensesSuspended,
         LicensesReinstated,

@@ -77,7 +77,8 @@ class TypePermission:
 
 @dataclass(frozen=True, slots=True)
 class Anchor:
-    """An anchored batch: who anchored it, with which key, when."""
+    """A batch anchored by ``issuer_id``: with which key, when. Anchors are per issuer: another
+    issuer's anchor of the same root is a different record."""
 
     root: bytes
     issuer_id: bytes

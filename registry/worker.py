@@ -6,8 +6,10 @@ For each signing key it holds, a worker:
    PostgreSQL; SQLite runs one writer at a time anyway), so one worker at a time sends with a key
    and no two workers race for its nonce: several workers and API replicas can share one database;
 2. resumes the key's *prepared* batches (recorded before their transaction was sent): a batch the
-   chain already holds is recorded, any other is sent again, so a crash at any step neither loses a
-   license nor anchors one twice (the contract refuses a root twice, too);
+   chain already holds *for the key's issuer* is recorded, any other is sent again, so a crash at
+   any step neither loses a license nor anchors one twice (the contract refuses a root twice per
+   issuer, too). An anchor of the same root by another issuer does not count: anchors are kept
+   per issuer on chain, and only the license's own issuer's anchor makes it valid;
 3. re-sends batches it anchored in the last ``recheck_blocks`` blocks that the chain no longer
    holds (lost to a reorganisation);
 4. when the key has ``batch_size`` pending licenses, or its oldest pending license is older than
@@ -34,6 +36,7 @@ from registry._failpoints import FAILPOINT_ENV, failpoint
 from registry.chain import MAX_BATCH_SIZE, AnchorResult, RegistryClient
 from registry.errors import ChainUnavailableError, ConfigurationError, ConflictError, TransactionError
 from registry.merkle import MerkleTree
+from registry.records import Anchor
 from registry.store import IssuerStore, batches, licenses, record_batch, signer_locks
 
 __all__ = ["FAILPOINT_ENV", "AnchorWorker", "WorkerStats", "failpoint"]
@@ -78,6 +81,7 @@ class AnchorWorker:
         self.recheck_blocks = recheck_blocks
         self.name = name or f"{socket.gethostname()}:{threading.get_ident()}"
         self.stats = WorkerStats()
+        self._issuers: dict[str, bytes] = {}  # key -> its issuer (a key belongs to one issuer forever)
         with store.engine.begin() as conn:
             known = set(conn.execute(select(signer_locks.c.signer)).scalars())
             missing = [{"signer": s} for s in self.accounts if s not in known]
@@ -137,6 +141,22 @@ class AnchorWorker:
             if result is not None:
                 results.append(result)
 
+    def _issuer_of(self, signer: str) -> bytes | None:
+        """The issuer ``signer`` is a key of, on chain (``None`` while it is not registered)."""
+        issuer_id = self._issuers.get(signer)
+        if issuer_id is None:
+            window = self.client.get_key(signer)
+            if window is None:
+                return None
+            issuer_id = self._issuers[signer] = window.issuer_id
+        return issuer_id
+
+    def _own_anchor(self, signer: str, root: bytes) -> Anchor | None:
+        """The anchor of ``root`` by the issuer of ``signer`` (another issuer's anchor of the same
+        root is no anchor of this batch)."""
+        issuer_id = self._issuer_of(signer)
+        return None if issuer_id is None else self.client.get_anchor(issuer_id, root)
+
     def _recheck_recent(self, signer: str) -> None:
         """Batches anchored in the last ``recheck_blocks`` blocks that the chain no longer holds
         (lost to a reorganisation) go back to *prepared*, to be anchored again."""
@@ -149,7 +169,7 @@ class AnchorWorker:
                     & (batches.c.block_number >= head - self.recheck_blocks)
                 )
             ).all()
-        lost = [bytes(r[0]) for r in recent if self.client.get_anchor(bytes(r[0])) is None]
+        lost = [bytes(r[0]) for r in recent if self._own_anchor(signer, bytes(r[0])) is None]
         if lost:
             log.warning("%d anchored batch(es) are no longer on chain (reorganisation): anchoring again", len(lost))
             with self.store.engine.begin() as conn:
@@ -179,13 +199,13 @@ class AnchorWorker:
     def _send(self, signer: str, root: bytes) -> AnchorResult | None:
         """Send a prepared batch, or record it when the chain already holds it."""
         digests = self.store.batch_digests(root)
-        existing = self.client.get_anchor(root)
+        existing = self._own_anchor(signer, root)
         if existing is None:
             failpoint("before_send")
             try:
                 result = self.client.anchor(self.accounts[signer], digests)
             except ConflictError:
-                existing = self.client.get_anchor(root)
+                existing = self._own_anchor(signer, root)
                 if existing is None:
                     raise
             else:

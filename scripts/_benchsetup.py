@@ -45,7 +45,7 @@ def setup(store: IssuerStore) -> Bench:
         client,
         admin=admin,
         authority=authority,
-        key=key.address,
+        key=key,
         uscc=ISSUER_USCC,
         name="北京市市场监督管理局",
         license_types=list(CATALOG),

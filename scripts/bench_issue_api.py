@@ -33,7 +33,7 @@ from registry import RegistryClient, connect, dev_accounts  # noqa: E402
 from registry.devchain import bootstrap_issuer  # noqa: E402
 from registry.samples import SampleFactory  # noqa: E402
 from registry.store import IssuerStore  # noqa: E402
-from signer import create_keystore  # noqa: E402
+from signer import create_keystore, load_account  # noqa: E402
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"
@@ -60,7 +60,8 @@ def main() -> int:
             client, _ = RegistryClient.deploy(w3, admin)
             home.mkdir(parents=True)
             client.deployment.save(home / "deployment.json")
-            key = create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
+            create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
+            key = load_account(home / "keys" / "dept.json", PASSWORD)
             bootstrap_issuer(
                 client,
                 admin=admin,

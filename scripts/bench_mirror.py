@@ -75,7 +75,7 @@ def main() -> int:
             client,
             admin=admin,
             authority=authority,
-            key=key.address,
+            key=key,
             uscc="11110000MB0195560T",
             name="北京市市场监督管理局",
         )

@@ -42,7 +42,7 @@ from registry.devchain import bootstrap_issuer  # noqa: E402
 from registry.events import BatchAnchored  # noqa: E402
 from registry.samples import SampleFactory  # noqa: E402
 from registry.store import IssuerStore  # noqa: E402
-from signer import create_keystore  # noqa: E402
+from signer import create_keystore, load_account  # noqa: E402
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"
@@ -76,12 +76,13 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
             home.mkdir(parents=True)
             client.deployment.save(home / "deployment.json")
             key_address = create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
+            dept_key = load_account(home / "keys" / "dept.json", PASSWORD)
             client.fund(admin, key_address, 10**20)
             bootstrap_issuer(
                 client,
                 admin=admin,
                 authority=authority,
-                key=key_address,
+                key=dept_key,
                 uscc=DEPT,
                 name="北京市市场监督管理局",
                 license_types=["BL"],

@@ -14,9 +14,11 @@ import os
 import sys
 
 from registry import RegistryClient, connect, dev_accounts
+from registry.identifiers import issuer_id_from_uscc
 from registry.records import license_type_id
 
 REGION = 110000
+ISSUER_USCC = "11110000MB0195560T"  # a Beijing department (division 110000)
 EIP7623_FLOOR_PER_DIGEST = 32 * 40  # 40 gas per non-zero calldata byte
 
 
@@ -28,12 +30,12 @@ def measure() -> dict[str, float]:
     w3 = connect(None)
     admin, authority, key = dev_accounts(w3)[:3]
     client, deployed = RegistryClient.deploy(w3, admin)
-    issuer_id = os.urandom(32)
+    issuer_id = issuer_id_from_uscc(ISSUER_USCC)
     client.add_region(admin, REGION, "北京市")
     client.add_region_authority(admin, REGION, authority.address)
     client.register_issuer(authority, issuer_id, REGION, "北京市市场监督管理局")
     now = int(w3.eth.get_block("latest")["timestamp"])
-    client.add_key(authority, issuer_id, key.address, valid_from=now)
+    client.add_key(authority, issuer_id, key, valid_from=now)
     client.permit_license_type(authority, issuer_id, license_type_id("BL"), valid_from=now)
 
     figures: dict[str, float] = {

@@ -23,6 +23,7 @@ from web3 import Web3
 
 from registry import RegistryClient, connect, dev_accounts, license_type_id
 from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
+from registry.identifiers import issuer_id_from_uscc
 from registry.issuance import Department
 from registry.samples import SampleFactory
 from registry.store import IssuerStore, LicenseRow
@@ -35,8 +36,10 @@ HARDHAT = ROOT / "node_modules" / ".bin" / "hardhat"
 
 REGION_A = 110000  # Beijing
 REGION_B = 310000  # Shanghai
-ISSUER_A = bytes.fromhex("a1" * 32)
-ISSUER_B = bytes.fromhex("b2" * 32)
+USCC_A = "11110000MB0195560T"  # a Beijing department: division 110000 in characters 3 to 8
+USCC_B = "11310000000012345Y"  # a Shanghai department: division 310000
+ISSUER_A = issuer_id_from_uscc(USCC_A)
+ISSUER_B = issuer_id_from_uscc(USCC_B)
 BL = license_type_id("BL")
 
 
@@ -172,8 +175,8 @@ def world(deployed: tuple[Chain, RegistryClient]) -> World:
     )
     client.register_issuer(authority_b, ISSUER_B, REGION_B, "上海市卫生健康委员会")
     start = chain.now()
-    client.add_key(authority_a, ISSUER_A, key_a.address, valid_from=start)
-    client.add_key(authority_b, ISSUER_B, key_b.address, valid_from=start)
+    client.add_key(authority_a, ISSUER_A, key_a, valid_from=start)
+    client.add_key(authority_b, ISSUER_B, key_b, valid_from=start)
     client.permit_license_type(authority_a, ISSUER_A, BL, valid_from=start)
     return World(chain, client, admin, authority_a, authority_b, key_a, spare_key, key_b, stranger, start)
 
@@ -211,7 +214,7 @@ def deploy_with_issuer(
         client,
         admin=admin,
         authority=authority,
-        key=key.address,
+        key=key,
         uscc=DEPARTMENT_USCC,
         name="北京市市场监督管理局",
         region=REGION_A,

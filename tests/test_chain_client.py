@@ -36,6 +36,7 @@ from registry.events import (
     RegionAuthorityAdded,
     RegionAuthorityRemoved,
 )
+from registry.identifiers import issuer_id_from_uscc
 
 
 def test_deploy_links_the_two_registries(deployed):
@@ -118,11 +119,12 @@ def test_writes_return_typed_events(world: World):
     (event,) = tx.events
     assert isinstance(event, RegionAuthorityAdded)
     assert (event.region, event.account) == (440300, world.stranger.address)
-    tx = c.register_issuer(world.stranger, b"\x44" * 32, 440300, "深圳市住房和建设局", profile_hash=b"\x01" * 32)
+    shenzhen = issuer_id_from_uscc("11440300MB2C92052N")
+    tx = c.register_issuer(world.stranger, shenzhen, 440300, "深圳市住房和建设局", profile_hash=b"\x01" * 32)
     (event,) = tx.events
     assert isinstance(event, IssuerRegistered)
     assert (event.issuer_id, event.region, event.name, event.profile_hash, event.profile_uri) == (
-        b"\x44" * 32,
+        shenzhen,
         440300,
         "深圳市住房和建设局",
         b"\x01" * 32,
@@ -131,7 +133,7 @@ def test_writes_return_typed_events(world: World):
     tx = c.remove_region_authority(world.admin, 440300, world.stranger.address)
     assert isinstance(tx.events[0], RegionAuthorityRemoved)
     with pytest.raises(UnauthorizedError) as info:
-        c.set_issuer_active(world.stranger, b"\x44" * 32, False)
+        c.set_issuer_active(world.stranger, shenzhen, False)
     assert info.value.error_name == "TrustRegistryNotRegionAuthority"
     assert info.value.arguments == {"region": 440300, "account": world.stranger.address}
 
@@ -145,13 +147,14 @@ def test_anchor_matches_the_python_tree_and_publishes_digests(world: World):
     (event,) = result.tx.events
     assert isinstance(event, BatchAnchored)
     assert event.digests == tuple(sorted(batch))
-    anchor = world.client.get_anchor(tree.root)
+    anchor = world.client.get_anchor(ISSUER_A, tree.root)
     assert anchor is not None
     assert (anchor.issuer_id, anchor.key, anchor.count) == (ISSUER_A, world.key_a.address, 7)
     assert (anchor.timestamp, anchor.block_number) == (result.tx.timestamp, result.tx.block_number)
     for d in batch:
         assert verify_proof(tree.proof(d), anchor.root, d)
-    assert world.client.get_anchor(b"\x01" * 32) is None
+    assert world.client.get_anchor(ISSUER_A, b"\x01" * 32) is None
+    assert world.client.get_anchor(ISSUER_B, tree.root) is None  # anchors are per issuer
 
 
 def test_anchor_rejections_name_the_custom_error(world: World):
@@ -161,7 +164,7 @@ def test_anchor_rejections_name_the_custom_error(world: World):
     with pytest.raises(ConflictError) as info:
         c.anchor(world.key_a, batch)
     assert info.value.error_name == "LicenseRegistryBatchExists"
-    assert info.value.arguments == {"root": MerkleTree.from_digests(batch).root}
+    assert info.value.arguments == {"issuer_id": ISSUER_A, "root": MerkleTree.from_digests(batch).root}
     with pytest.raises(UnauthorizedError) as info:
         c.anchor(world.stranger, digests(2))
     assert info.value.error_name == "LicenseRegistryUnknownKey"
@@ -195,7 +198,7 @@ def test_rotation_ends_the_old_window_and_keeps_history(world: World):
     old = world.key_a
     new = world.spare_key
     world.chain.increase_time(10)
-    tx = c.rotate_key(old, ISSUER_A, old.address, new.address)
+    tx = c.rotate_key(old, ISSUER_A, old.address, new)
     retired, added, rotated = tx.events
     assert isinstance(retired, KeyRetired)
     assert isinstance(added, KeyAdded)
@@ -219,11 +222,11 @@ def test_rotation_ends_the_old_window_and_keeps_history(world: World):
     assert info.value.error_name == "TrustRegistryNotIssuerOrAuthority"
     # rotating the rotated key again is an invalid state
     with pytest.raises(InvalidStateError) as info:
-        c.rotate_key(world.authority_a, ISSUER_A, old.address, world.stranger.address)
+        c.rotate_key(world.authority_a, ISSUER_A, old.address, world.stranger)
     assert info.value.error_name == "TrustRegistryKeyClosed"
     # an authority cannot be one of the issuer's keys
     with pytest.raises(ConflictError) as conflict:
-        c.add_key(world.authority_a, ISSUER_A, world.authority_a.address, valid_from=0)
+        c.add_key(world.authority_a, ISSUER_A, world.authority_a, valid_from=0)
     assert conflict.value.error_name == "TrustRegistryKeyIsAuthority"
 
 
@@ -322,16 +325,16 @@ def test_unauthorised_trust_registry_calls(world: World):
     assert info.value.error_name == "AccessControlUnauthorizedAccount"
     assert info.value.arguments["account"] == world.stranger.address
     with pytest.raises(UnauthorizedError) as info:
-        c.register_issuer(world.authority_b, b"\x55" * 32, REGION_A, "x")
+        c.register_issuer(world.authority_b, issuer_id_from_uscc("11110000MB1234567K"), REGION_A, "x")
     assert info.value.arguments == {"region": REGION_A, "account": world.authority_b.address}
     for sender in (world.key_b, world.key_a):  # keys (even the issuer's own) cannot add keys
         with pytest.raises(UnauthorizedError) as info:
-            c.add_key(sender, ISSUER_A, world.stranger.address, valid_from=0)
+            c.add_key(sender, ISSUER_A, world.stranger, valid_from=0)
         assert info.value.error_name == "TrustRegistryNotRegionAuthority"
     with pytest.raises(UnauthorizedError):
         c.permit_license_type(world.key_a, ISSUER_A, license_type_id("FP"), valid_from=0)
     with pytest.raises(ConflictError) as info:
-        c.add_key(world.authority_b, ISSUER_B, world.key_a.address, valid_from=0)
+        c.add_key(world.authority_b, ISSUER_B, world.key_a, valid_from=0)
     assert info.value.error_name == "TrustRegistryKeyInUse"
     assert info.value.arguments == {"key": world.key_a.address, "issuer_id": ISSUER_A}
     with pytest.raises(InvalidArgumentError) as info:
@@ -400,7 +403,7 @@ def test_arguments_are_checked_before_sending(world: World):
     with pytest.raises(ConfigurationError, match="issuer_id must be 32 bytes"):
         c.register_issuer(world.authority_a, b"short", REGION_A, "x")
     with pytest.raises(ConfigurationError, match="at most 1024"):
-        c.register_issuer(world.authority_a, b"\x66" * 32, REGION_A, "名" * 400)
+        c.register_issuer(world.authority_a, ISSUER_A, REGION_A, "名" * 400)
     with pytest.raises(ConfigurationError, match="reason"):
         c.revoke(world.key_a, ISSUER_A, digests(1), reason=70_000)
     with pytest.raises(ConfigurationError, match="one replacement per digest"):
@@ -420,7 +423,7 @@ def test_a_stolen_key_cannot_outlive_its_compromise(world: World):
     world.chain.increase_time(100)
     theft = world.chain.now()
     thief = world.stranger
-    c.rotate_key(world.key_a, ISSUER_A, world.key_a.address, thief.address)  # the thief, with key A
+    c.rotate_key(world.key_a, ISSUER_A, world.key_a.address, thief)  # the thief, with key A (and its own new key)
     c.revoke(thief, ISSUER_A, batch[1:2], reason=9)
     assert c.get_status(ISSUER_A, batch[1]).set_by == thief.address
     # another valid key of the issuer could not have stopped it, only the authority can

@@ -50,7 +50,10 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
         "--dev-account",
         "1",
     )
-    run("issuer", "add-key", "--uscc", DEPT, key, "--dev-account", "1")
+    # the department signs its key's acceptance with its keystore; the authority passes it on
+    acceptance = run("keys", "accept", "dept", "--uscc", DEPT, "--password-env", "DEPT_PW").stdout.strip()
+    run("issuer", "add-key", "--uscc", DEPT, key, "--dev-account", "1", code=2)  # refused without it
+    run("issuer", "add-key", "--uscc", DEPT, key, "--acceptance", acceptance, "--dev-account", "1")
     run("issuer", "permit", "--uscc", DEPT, "--type", "BL", "--dev-account", "1")
     shown = json.loads(run("issuer", "show", "--uscc", DEPT, "--json").stdout)
     assert shown["name"] == "北京市市场监督管理局"

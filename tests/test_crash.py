@@ -60,7 +60,8 @@ def test_worker_killed_at_every_step_anchors_everything_once(tmp_path, hardhat_n
         "--dev-account",
         "1",
     )
-    ok("issuer", "add-key", "--uscc", DEPT, key, "--dev-account", "1")
+    acceptance = ok("keys", "accept", "dept", "--uscc", DEPT, "--password-env", "PW").strip()
+    ok("issuer", "add-key", "--uscc", DEPT, key, "--acceptance", acceptance, "--dev-account", "1")
     ok("issuer", "permit", "--uscc", DEPT, "--type", "BL", "--dev-account", "1")
     signing = ("--keystore", "dept", "--password-env", "PW")
     samples = SampleFactory(61)

@@ -50,7 +50,7 @@ def _rogue(w: Issued):
         w.client,
         admin=admin,
         authority=authority,
-        key=rogue_key.address,
+        key=rogue_key,
         uscc=ROGUE_USCC,
         name="北京市某局",
         license_types=["BL"],

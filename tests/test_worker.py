@@ -148,11 +148,11 @@ def test_a_batch_lost_to_a_reorganisation_is_anchored_again(tmp_path, hardhat_no
         mine(w3, 2)
         revert(w3, fork)  # the batch's block is gone
         mine(w3, 4)
-        assert client.get_anchor(first.root) is None
+        assert client.get_anchor(first.issuer_id, first.root) is None
         (again,) = worker.run_once()
         assert again.root == first.root
         assert worker.stats.reanchored == 1
-        assert client.get_anchor(first.root) is not None
+        assert client.get_anchor(first.issuer_id, first.root) is not None
         assert store.count(pending_only=True) == 0
         assert len(rows) == 5
         store.close()

@@ -9,7 +9,9 @@ pragma solidity ^0.8.28;
 /// recomputes the root from the digests and publishes the digests in `BatchAnchored`, so any
 /// verifier that reads the logs can index every anchored license. Status is kept per
 /// `(issuerId, digest)`; only a key of the issuer valid now or an authority of the issuer's region
-/// may change it.
+/// may change it. Anchors are kept per `(issuerId, root)`: an anchor counts only for the issuer whose
+/// key made it, so another issuer anchoring the same root (or the same digests) first neither
+/// blocks the issuer's own anchor nor stands in for it.
 interface ILicenseRegistry {
     /// @notice Status of a license. `Active` is the default of every digest.
     enum Status {
@@ -19,9 +21,8 @@ interface ILicenseRegistry {
         Superseded
     }
 
-    /// @notice Record of an anchored batch.
+    /// @notice Record of a batch anchored by an issuer (`key == 0` when that issuer never anchored it).
     struct Anchor {
-        bytes32 issuerId;
         address key;
         uint40 timestamp;
         uint40 blockNumber;
@@ -60,8 +61,8 @@ interface ILicenseRegistry {
     error LicenseRegistryEmptyBatch();
     /// @notice More digests than `MAX_BATCH_SIZE` were given.
     error LicenseRegistryBatchTooLarge(uint256 count, uint256 maximum);
-    /// @notice The root was anchored before.
-    error LicenseRegistryBatchExists(bytes32 root);
+    /// @notice The issuer anchored this root before.
+    error LicenseRegistryBatchExists(bytes32 issuerId, bytes32 root);
     /// @notice Digests must be non-zero and strictly ascending; `index` is the first offending one.
     error LicenseRegistryDigestsNotAscending(uint256 index);
     /// @notice The given root is not the root of the given digests.
@@ -117,8 +118,9 @@ interface ILicenseRegistry {
     /// @notice Field commitments passed to `licenseDigest` must be strictly ascending.
     error LicenseRegistryCommitmentsNotAscending(uint256 index);
 
-    /// @notice The anchor of `root` (`issuerId == 0` when not anchored).
-    function getAnchor(bytes32 root) external view returns (Anchor memory);
+    /// @notice The anchor of `root` by `issuerId` (`key == 0` when that issuer did not anchor it;
+    /// an anchor of the same root by another issuer is not returned).
+    function getAnchor(bytes32 issuerId, bytes32 root) external view returns (Anchor memory);
 
     /// @notice The status of license `digest` of `issuerId`.
     function getStatus(bytes32 issuerId, bytes32 digest) external view returns (LicenseStatus memory);

@@ -71,6 +71,10 @@ interface ITrustRegistry {
     event LicenseTypePermitted(
         bytes32 indexed issuerId, bytes32 indexed licenseType, uint64 validFrom, uint64 validUntil
     );
+    /// @notice A federation admin allowed `issuerId` to be registered in `region` although the
+    /// administrative division in its credit code lies elsewhere (`region == 0`: the exception was
+    /// withdrawn).
+    event IssuerRegionAllowed(bytes32 indexed issuerId, uint32 indexed region);
 
     // ----------------------------------------------------------------------------------------------
     // Errors
@@ -110,6 +114,16 @@ interface ITrustRegistry {
     /// @notice An authority of the issuer's region cannot also be one of the issuer's keys (neither
     /// by adding the key nor by making the key an authority).
     error TrustRegistryKeyIsAuthority(bytes32 issuerId, address key);
+    /// @notice The issuer id is not a unified social credit code (GB 32100: 18 characters of
+    /// `0-9 A-H J-N P-R T-U W-Y`, a six-digit division code in characters 3 to 8, a valid check
+    /// character) in ASCII, left-aligned and zero-padded to 32 bytes.
+    error TrustRegistryInvalidIssuerId(bytes32 issuerId);
+    /// @notice The administrative division in the issuer's credit code (`division`) does not lie in
+    /// `region`, and no federation admin allowed the issuer in that region.
+    error TrustRegistryIssuerOutsideRegion(bytes32 issuerId, uint32 division, uint32 region);
+    /// @notice `acceptance` is not a signature by `key` of `KeyAcceptance(issuerId, key)` under this
+    /// contract's EIP-712 domain (missing, signed by another account, or for another issuer).
+    error TrustRegistryKeyNotAccepted(bytes32 issuerId, address key);
     /// @notice A compromise time must lie within `[validFrom, now]` and before the window's current end.
     error TrustRegistryCompromiseTimeOutOfRange(address key, uint64 compromisedAt, uint64 validFrom, uint64 validUntil);
 
@@ -147,4 +161,21 @@ interface ITrustRegistry {
 
     /// @notice The permission window of `issuerId` for `licenseType` (zero window when never permitted).
     function getTypePermission(bytes32 issuerId, bytes32 licenseType) external view returns (TypePermission memory);
+
+    /// @notice The region a federation admin allowed `issuerId` to be registered in outside the
+    /// division of its credit code (zero when none).
+    function getAllowedRegion(bytes32 issuerId) external view returns (uint32);
+
+    /// @notice The administrative division (GB/T 2260, characters 3 to 8) of the credit code in
+    /// `issuerId`; reverts with `TrustRegistryInvalidIssuerId` unless the id is a well-formed code.
+    function issuerDivision(bytes32 issuerId) external pure returns (uint32);
+
+    /// @notice Whether an issuer whose credit code holds `division` belongs in `region`: the same
+    /// province (a region ending in 0000), the same prefecture-level city (ending in 00), or else the
+    /// same code.
+    function isDivisionInRegion(uint32 division, uint32 region) external pure returns (bool);
+
+    /// @notice The EIP-712 digest `key` signs to accept becoming a key of `issuerId`
+    /// (`KeyAcceptance(bytes32 issuerId,address key)` under this contract's domain).
+    function keyAcceptanceDigest(bytes32 issuerId, address key) external view returns (bytes32);
 }

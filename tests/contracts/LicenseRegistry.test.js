@@ -29,6 +29,8 @@ const {
   eventsOf,
   inOneBlock,
   outcomeOf,
+  accept,
+  usccId,
 } = require("./helpers");
 
 const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
@@ -151,8 +153,8 @@ function shouldBehaveLikeStatusChange(name) {
 
     it("succeeds for another valid key of the issuer and for a key added by rotation", async function () {
       const now = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
       await op.prepare(this, this.digests);
       await expect(op.send(this, this.spareKey, ISSUER_ID, this.digests.slice(0, 2), REASON)).to.emit(
         this.registry,
@@ -228,7 +230,7 @@ function shouldBehaveLikeStatusChange(name) {
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, forwarder);
       const now = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, forwarder, now, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, forwarder, now, OPEN_END, accept(ISSUER_ID, forwarder, { by: this.admin.address }));
       const tx = this.forwarder.connect(this.stranger).forward(await this.registry.getAddress(), data);
       if (name === "supersede") {
         await expect(tx)
@@ -362,7 +364,9 @@ async function sign(ctx, count, signer, tag = "A", issuerId = ISSUER_ID) {
 async function issue(ctx, count, signer, anchorer = signer, tag = "A", issuerId = ISSUER_ID) {
   const { licenses, root, digests } = await sign(ctx, count, signer, tag, issuerId);
   await ctx.registry.connect(anchorer).anchor(root, digests);
-  const { timestamp } = await ctx.registry.getAnchor(root);
+  // the anchor is recorded for the anchoring key's issuer (not necessarily the one the licenses name)
+  const anchoringIssuer = (await ctx.trust.getKey(anchorer.address)).issuerId;
+  const { timestamp } = await ctx.registry.getAnchor(anchoringIssuer, root);
   return { licenses, root, digests, timestamp };
 }
 
@@ -445,8 +449,7 @@ describe("LicenseRegistry", function () {
         await expect(tx).to.emit(this.registry, "BatchAnchored").withArgs(root, ISSUER_ID, this.key.address, digests);
         const receipt = await (await tx).wait();
         const block = await ethers.provider.getBlock(receipt.blockNumber);
-        expect(await this.registry.getAnchor(root)).to.deep.equal([
-          ISSUER_ID,
+        expect(await this.registry.getAnchor(ISSUER_ID, root)).to.deep.equal([
           this.key.address,
           BigInt(block.timestamp),
           BigInt(receipt.blockNumber),
@@ -492,14 +495,15 @@ describe("LicenseRegistry", function () {
       await expect(this.registry.connect(this.otherKey).anchor(a.root, a.digests))
         .to.emit(this.registry, "BatchAnchored")
         .withArgs(a.root, OTHER_ISSUER_ID, this.otherKey.address, a.digests);
-      expect((await this.registry.getAnchor(a.root)).issuerId).to.equal(OTHER_ISSUER_ID);
+      expect((await this.registry.getAnchor(OTHER_ISSUER_ID, a.root)).key).to.equal(this.otherKey.address);
+      expect((await this.registry.getAnchor(ISSUER_ID, a.root)).key).to.equal(ethers.ZeroAddress);
 
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
       const b = makeBatch(3, "rotated");
       await expect(this.registry.connect(this.newKey).anchor(b.root, b.digests))
         .to.emit(this.registry, "BatchAnchored")
         .withArgs(b.root, ISSUER_ID, this.newKey.address, b.digests);
-      const anchor = await this.registry.getAnchor(b.root);
+      const anchor = await this.registry.getAnchor(ISSUER_ID, b.root);
       expect(anchor.key).to.equal(this.newKey.address);
       expect(anchor.count).to.equal(3n);
     });
@@ -513,17 +517,17 @@ describe("LicenseRegistry", function () {
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryUnknownKey")
         .withArgs(forwarder);
       const now = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, forwarder, now, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, forwarder, now, OPEN_END, accept(ISSUER_ID, forwarder, { by: this.admin.address }));
       await expect(this.forwarder.connect(this.stranger).forward(registry, data))
         .to.emit(this.registry, "BatchAnchored")
         .withArgs(root, ISSUER_ID, forwarder, digests);
-      expect((await this.registry.getAnchor(root)).key).to.equal(forwarder);
+      expect((await this.registry.getAnchor(ISSUER_ID, root)).key).to.equal(forwarder);
     });
 
     it("accepts a key at exactly validFrom and refuses it at exactly validUntil", async function () {
       const from = BigInt(await time.latest()) + 100n;
       const until = from + 100n;
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until, accept(ISSUER_ID, this.newKey.address));
       const asNewKey = this.registry.connect(this.newKey);
 
       const a = makeBatch(2, "window-a");
@@ -533,7 +537,7 @@ describe("LicenseRegistry", function () {
         .withArgs(ISSUER_ID, this.newKey.address, from - 1n);
       await time.setNextBlockTimestamp(from);
       await expect(asNewKey.anchor(a.root, a.digests)).to.emit(this.registry, "BatchAnchored");
-      expect((await this.registry.getAnchor(a.root)).timestamp).to.equal(from);
+      expect((await this.registry.getAnchor(ISSUER_ID, a.root)).timestamp).to.equal(from);
 
       const b = makeBatch(2, "window-b");
       await time.setNextBlockTimestamp(until - 1n);
@@ -572,13 +576,82 @@ describe("LicenseRegistry", function () {
         .withArgs(MAX_BATCH_SIZE + 1, MAX_BATCH_SIZE);
     });
 
-    it("reverts for a root anchored before, by any key", async function () {
+    it("reverts for a root its issuer anchored before, with the same key or another key of the issuer", async function () {
       await expect(this.registry.connect(this.key).anchor(this.root, this.digests))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchExists")
-        .withArgs(this.root);
-      await expect(this.registry.connect(this.otherKey).anchor(this.root, this.digests))
+        .withArgs(ISSUER_ID, this.root);
+      await this.trust
+        .connect(this.key)
+        .rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
+      await expect(this.registry.connect(this.newKey).anchor(this.root, this.digests))
         .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchExists")
-        .withArgs(this.root);
+        .withArgs(ISSUER_ID, this.root);
+    });
+
+    describe("anchors are per issuer: another issuer's anchor of the same root neither blocks nor counts", function () {
+      it("another issuer anchoring the root first does not block the owner's anchor", async function () {
+        const { digests, root } = makeBatch(5, "victim");
+        // any valid key of another department anchors the victim's exact root first
+        await expect(this.registry.connect(this.otherKey).anchor(root, digests))
+          .to.emit(this.registry, "BatchAnchored")
+          .withArgs(root, OTHER_ISSUER_ID, this.otherKey.address, digests);
+        expect((await this.registry.getAnchor(ISSUER_ID, root)).key).to.equal(ethers.ZeroAddress);
+        // the owner's anchor still goes through, recorded for the owner
+        const ts = await nextTimestamp();
+        const tx = this.registry.connect(this.key).anchor(root, digests);
+        await expect(tx).to.emit(this.registry, "BatchAnchored").withArgs(root, ISSUER_ID, this.key.address, digests);
+        const receipt = await (await tx).wait();
+        expect(await this.registry.getAnchor(ISSUER_ID, root)).to.deep.equal([
+          this.key.address,
+          ts,
+          BigInt(receipt.blockNumber),
+          5n,
+        ]);
+        expect((await this.registry.getAnchor(OTHER_ISSUER_ID, root)).key).to.equal(this.otherKey.address);
+        // each issuer may anchor the root once
+        await expect(this.registry.connect(this.otherKey).anchor(root, digests))
+          .to.be.revertedWithCustomError(this.registry, "LicenseRegistryBatchExists")
+          .withArgs(OTHER_ISSUER_ID, root);
+      });
+
+      it("getAnchor answers per issuer: unknown issuers and issuers that did not anchor the root get zeros", async function () {
+        const { digests, root } = makeBatch(2, "per-issuer");
+        await this.registry.connect(this.key).anchor(root, digests);
+        expect((await this.registry.getAnchor(ISSUER_ID, root)).key).to.equal(this.key.address);
+        for (const issuerId of [OTHER_ISSUER_ID, UNKNOWN_ISSUER_ID, ethers.ZeroHash]) {
+          expect(await this.registry.getAnchor(issuerId, root)).to.deep.equal([ethers.ZeroAddress, 0n, 0n, 0n]);
+        }
+      });
+
+      it("a foreign anchor of the owner's licenses does not make them anchored in checkLicense", async function () {
+        const { licenses, root, digests } = await sign(this, 3, this.key);
+        await this.registry.connect(this.otherKey).anchor(root, digests);
+        for (const license of licenses) {
+          expect(await check(this, license, root)).to.deep.equal(notAnchored(this.key.address));
+        }
+        await this.registry.connect(this.key).anchor(root, digests);
+        const { timestamp } = await this.registry.getAnchor(ISSUER_ID, root);
+        for (const license of licenses) {
+          expect(await check(this, license, root)).to.deep.equal([
+            true,
+            this.key.address,
+            ISSUER_ID,
+            true,
+            timestamp,
+            Status.Active,
+          ]);
+        }
+      });
+
+      it("the owner's digest inside another issuer's batch blocks nothing either", async function () {
+        const own = makeBatch(4, "own");
+        const foreign = makeDigests(3, "foreign");
+        const mixed = [...foreign, own.digests[0]].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+        await this.registry.connect(this.otherKey).anchor(merkleRoot(mixed), mixed);
+        await expect(this.registry.connect(this.key).anchor(own.root, own.digests))
+          .to.emit(this.registry, "BatchAnchored")
+          .withArgs(own.root, ISSUER_ID, this.key.address, own.digests);
+      });
     });
 
     describe("reverts with LicenseRegistryDigestsNotAscending(index)", function () {
@@ -598,7 +671,7 @@ describe("LicenseRegistry", function () {
           await expect(this.registry.connect(this.key).anchor(root, digests))
             .to.be.revertedWithCustomError(this.registry, "LicenseRegistryDigestsNotAscending")
             .withArgs(index);
-          expect((await this.registry.getAnchor(root)).issuerId).to.equal(ethers.ZeroHash);
+          expect((await this.registry.getAnchor(ISSUER_ID, root)).key).to.equal(ethers.ZeroAddress);
         });
       }
     });
@@ -619,7 +692,7 @@ describe("LicenseRegistry", function () {
         await expect(this.registry.connect(this.key).anchor(given, digests))
           .to.be.revertedWithCustomError(this.registry, "LicenseRegistryRootMismatch")
           .withArgs(given, root);
-        expect((await this.registry.getAnchor(given)).issuerId).to.equal(ethers.ZeroHash);
+        expect((await this.registry.getAnchor(ISSUER_ID, given)).key).to.equal(ethers.ZeroAddress);
       }
     });
 
@@ -640,18 +713,18 @@ describe("LicenseRegistry", function () {
         await expect(this.registry.connect(caller).anchor(root, digests))
           .to.be.revertedWithCustomError(this.registry, "LicenseRegistryKeyNotValid")
           .withArgs(ISSUER_ID, caller.address, ts);
-        expect((await this.registry.getAnchor(root)).issuerId).to.equal(ethers.ZeroHash);
+        expect((await this.registry.getAnchor(ISSUER_ID, root)).key).to.equal(ethers.ZeroAddress);
       });
     }
 
     it("a key declared compromised keeps its earlier anchors but cannot anchor any more", async function () {
       const before = makeBatch(3, "before-compromise");
       await this.registry.connect(this.key).anchor(before.root, before.digests);
-      const anchoredAt = (await this.registry.getAnchor(before.root)).timestamp;
+      const anchoredAt = (await this.registry.getAnchor(ISSUER_ID, before.root)).timestamp;
       await time.increase(10);
       await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, anchoredAt + 1n);
       expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, anchoredAt)).to.be.true;
-      expect((await this.registry.getAnchor(before.root)).issuerId).to.equal(ISSUER_ID);
+      expect((await this.registry.getAnchor(ISSUER_ID, before.root)).key).to.equal(this.key.address);
 
       const after = makeBatch(3, "after-compromise");
       const ts = await nextTimestamp();
@@ -679,8 +752,7 @@ describe("LicenseRegistry", function () {
 
   describe("getAnchor", function () {
     it("returns zeros for a root never anchored", async function () {
-      expect(await this.registry.getAnchor(ethers.id("never"))).to.deep.equal([
-        ethers.ZeroHash,
+      expect(await this.registry.getAnchor(ISSUER_ID, ethers.id("never"))).to.deep.equal([
         ethers.ZeroAddress,
         0n,
         0n,
@@ -990,7 +1062,7 @@ describe("LicenseRegistry", function () {
       const thief = this.newKey;
       const stolenAt = BigInt(await time.latest());
       await time.increase(10);
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, thief.address);
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, thief.address, accept(ISSUER_ID, thief.address));
       const tx = await this.registry.connect(thief).revoke(ISSUER_ID, this.digests, 7);
       await expectStatuses(this, this.digests, Status.Revoked, 7, await setBy(thief, tx));
       await declareCompromised(this, stolenAt);
@@ -1036,7 +1108,7 @@ describe("LicenseRegistry", function () {
     const stillValid = {
       "a key still valid now": async () => {},
       "a key that rotated itself since": async (ctx) =>
-        ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address),
+        ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address)),
       "a key retired since by the authority": async (ctx) =>
         ctx.trust.connect(ctx.authority).retireKey(ISSUER_ID, ctx.key.address),
       "a key declared compromised since, from a later time": async (ctx, setAt) =>
@@ -1057,8 +1129,10 @@ describe("LicenseRegistry", function () {
     }
 
     it("refuses a status set by a key whose finite window has since expired", async function () {
-      const now = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, now + 20n);
+      // block times pinned: after the fixture's snapshot is restored, unpinned blocks follow the wall clock
+      const now = await nextTimestamp();
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, now + 20n, accept(ISSUER_ID, this.spareKey.address));
+      await nextTimestamp();
       const tx = await this.registry.connect(this.spareKey).suspend(ISSUER_ID, [this.digests[0]], 1);
       await time.increase(30);
       await expect(this.registry.connect(this.authority).voidStatusChanges(ISSUER_ID, [this.digests[0]]))
@@ -1094,7 +1168,7 @@ describe("LicenseRegistry", function () {
         .withArgs(d);
       // a new key of the issuer suspends it, the authority revokes it: ordinary changes, not voidable
       const now = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
       const suspension = await this.registry.connect(this.spareKey).suspend(ISSUER_ID, [d], 4);
       await expectStatuses(this, [d], Status.Suspended, 4, await setBy(this.spareKey, suspension));
       const revocation = await this.registry.connect(this.authority).revoke(ISSUER_ID, [d], 5);
@@ -1157,7 +1231,7 @@ describe("LicenseRegistry", function () {
         it(`reverts with LicenseRegistryNotAuthority for ${description}`, async function () {
           if (who === "newKey") {
             const now = BigInt(await time.latest());
-            await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, now, OPEN_END);
+            await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, now, OPEN_END, accept(ISSUER_ID, this.newKey.address));
           }
           const before = await statusesOf(this, this.digests);
           await expect(this.registry.connect(this[who]).voidStatusChanges(ISSUER_ID, this.digests))
@@ -1268,7 +1342,7 @@ describe("LicenseRegistry", function () {
       await time.increase(10);
       // the thief rotates the stolen key to their own key, revokes a license, and anchors a forgery
       const rotatedAt = await nextTimestamp();
-      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, thief.address))
+      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, thief.address, accept(ISSUER_ID, thief.address)))
         .to.emit(this.trust, "KeyRotated")
         .withArgs(ISSUER_ID, this.key.address, thief.address, true);
       await this.registry.connect(thief).revoke(ISSUER_ID, [a.digest], 9);
@@ -1323,8 +1397,8 @@ describe("LicenseRegistry", function () {
       const t = stolenAt + 10n;
       const { responses, receipts } = await inOneBlock(
         [
-          (o) => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, a.address, o),
-          (o) => this.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, o),
+          (o) => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, a.address, accept(ISSUER_ID, a.address), o),
+          (o) => this.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, accept(ISSUER_ID, b.address), o),
           (o) => this.registry.connect(b).anchor(forged.root, forged.digests, o),
           (o) => this.registry.connect(b).revoke(ISSUER_ID, [victim.digest], 9, o),
         ],
@@ -1397,7 +1471,7 @@ describe("LicenseRegistry", function () {
   describe("the last second of a rotated or retired key", function () {
     const ENDINGS = {
       "the key rotates itself": {
-        send: (ctx, o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, o),
+        send: (ctx, o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address), o),
         events: (ctx, t) => [
           ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
           ["KeyAdded", ISSUER_ID, ctx.newKey.address, t, OPEN_END],
@@ -1407,7 +1481,7 @@ describe("LicenseRegistry", function () {
       },
       "an authority rotates it": {
         send: (ctx, o) =>
-          ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, o),
+          ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address), o),
         events: (ctx, t) => [
           ["KeyRetired", ISSUER_ID, ctx.key.address, t + 1n],
           ["KeyAdded", ISSUER_ID, ctx.newKey.address, t, OPEN_END],
@@ -1499,9 +1573,9 @@ describe("LicenseRegistry", function () {
       const batch = await sign(this, 2, key, "after rotation");
       const t = await nextTimestamp(10n);
       const { responses, receipts } = await inOneBlock([
-        (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.newKey.address, o),
+        (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address), o),
         (o) => this.registry.connect(key).anchor(batch.root, batch.digests, o),
-        (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.spareKey.address, o),
+        (o) => this.trust.connect(key).rotateKey(ISSUER_ID, key.address, this.spareKey.address, accept(ISSUER_ID, this.spareKey.address), o),
       ]);
       expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 0]);
       await expect(responses[0])
@@ -1668,7 +1742,7 @@ describe("LicenseRegistry", function () {
         // a root made up of the digest alone (proof []) has no anchor, whose issuer id is zero
         const madeUp = merkleRoot([a.digest]);
         expect(await this.registry.isInBatch(madeUp, [], a.digest)).to.be.true;
-        expect((await this.registry.getAnchor(madeUp)).issuerId).to.equal(ethers.ZeroHash);
+        expect((await this.registry.getAnchor(ISSUER_ID, madeUp)).key).to.equal(ethers.ZeroAddress);
         expect(await check(this, { ...a, proof: [] }, madeUp, ethers.ZeroHash)).to.deep.equal(
           notAnchored(this.key.address),
         );
@@ -1710,7 +1784,7 @@ describe("LicenseRegistry", function () {
 
       it("reports keyValidAtAnchor == false for a license signed by a key other than the anchoring key", async function () {
         const now = BigInt(await time.latest());
-        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
         const { licenses, root, timestamp } = await issue(this, 2, this.spareKey, this.key);
         expect(await check(this, licenses[0], root)).to.deep.equal([
           true,
@@ -1751,7 +1825,7 @@ describe("LicenseRegistry", function () {
 
       it("a routine retirement or rotation keeps earlier licenses valid", async function () {
         const { licenses, root } = await issue(this, 2, this.key);
-        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
         expect((await check(this, licenses[0], root)).keyValidAtAnchor).to.be.true;
         const next = await issue(this, 2, this.newKey, this.newKey, "B");
         await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address);

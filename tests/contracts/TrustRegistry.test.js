@@ -22,10 +22,18 @@ const {
   makeBatch,
   inOneBlock,
   outcomeOf,
+  accept,
+  acceptanceDigest,
+  acceptanceDomain,
+  KEY_ACCEPTANCE_TYPES,
+  rememberKey,
+  usccId,
+  makeUscc,
+  deployForwarder,
 } = require("./helpers");
 
 const UNKNOWN_ISSUER_ID = ethers.id("issuer:unknown");
-const NEW_ISSUER_ID = ethers.id("issuer:110000:tax");
+const NEW_ISSUER_ID = usccId("11110000000012345H"); // another Beijing department (division 110000)
 const UNKNOWN_REGION = 440300;
 
 // ------------------------------------------------------------------------------------------------
@@ -83,7 +91,7 @@ function shouldOnlyAllowKeyItselfOrAuthority(send) {
 
     it("reverts for another valid key of the same issuer, either way round", async function () {
       const now = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, now, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
       await expect(send(this, this.spareKey, ISSUER_ID, this.key))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.spareKey.address);
@@ -337,8 +345,8 @@ describe("TrustRegistry", function () {
         [() => asAuthority.setIssuerActive(ISSUER_ID, false), notAuthority],
         [() => asAuthority.permitLicenseType(ISSUER_ID, LICENSE_TYPE, now, OPEN_END), notAuthority],
         [() => asAuthority.declareKeyCompromised(ISSUER_ID, key.address, now), notAuthority],
-        [() => asAuthority.addKey(ISSUER_ID, newKey.address, now, OPEN_END), notAuthority],
-        [() => asAuthority.rotateKey(ISSUER_ID, key.address, newKey.address), notIssuerOrAuthority],
+        [() => asAuthority.addKey(ISSUER_ID, newKey.address, now, OPEN_END, accept(ISSUER_ID, newKey.address)), notAuthority],
+        [() => asAuthority.rotateKey(ISSUER_ID, key.address, newKey.address, accept(ISSUER_ID, newKey.address)), notIssuerOrAuthority],
         [() => asAuthority.retireKey(ISSUER_ID, key.address), notIssuerOrAuthority],
       ];
       for (const [call, [error, ...args]] of cases) {
@@ -430,17 +438,18 @@ describe("TrustRegistry", function () {
       });
     }
 
-    it("reverts for an existing issuer id, in the same or in another region", async function () {
+    it("reverts for an existing issuer id, in its region (and outside the region in another)", async function () {
       await expect(
         this.trust.connect(this.authority).registerIssuer(ISSUER_ID, REGION, name, profileHash, profileURI),
       )
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerExists")
         .withArgs(ISSUER_ID);
+      // in another region the code's division is checked first
       await expect(
         this.trust.connect(this.otherAuthority).registerIssuer(ISSUER_ID, OTHER_REGION, name, profileHash, profileURI),
       )
-        .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerExists")
-        .withArgs(ISSUER_ID);
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerOutsideRegion")
+        .withArgs(ISSUER_ID, REGION, OTHER_REGION);
       expect(await this.trust.getIssuer(ISSUER_ID)).to.deep.equal([
         true,
         true,
@@ -449,6 +458,176 @@ describe("TrustRegistry", function () {
         ISSUER_NAME,
         PROFILE_URI,
       ]);
+    });
+  });
+
+  describe("registerIssuer: a credit code registers only in the region of its division", function () {
+    const name = "某机关";
+    const CITY = 110100; // 北京市市辖区, a prefecture-level code
+    const COUNTY = 110105; // 北京市朝阳区
+    const THIRD_REGION = 120000; // 天津市
+
+    beforeEach(async function () {
+      for (const [region, regionName] of [
+        [CITY, "北京市市辖区"],
+        [COUNTY, "北京市朝阳区"],
+        [THIRD_REGION, "天津市"],
+      ]) {
+        await this.trust.connect(this.admin).addRegion(region, regionName);
+        await this.trust.connect(this.admin).addRegionAuthority(region, this.authority.address);
+      }
+    });
+
+    it("an authority of another region cannot register the department (Shanghai registering a Beijing code)", async function () {
+      await expect(
+        this.trust.connect(this.otherAuthority).registerIssuer(NEW_ISSUER_ID, OTHER_REGION, name, ethers.ZeroHash, ""),
+      )
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerOutsideRegion")
+        .withArgs(NEW_ISSUER_ID, REGION, OTHER_REGION);
+      expect((await this.trust.getIssuer(NEW_ISSUER_ID)).exists).to.be.false;
+      // the department's own region can still register it
+      await expect(this.trust.connect(this.authority).registerIssuer(NEW_ISSUER_ID, REGION, name, ethers.ZeroHash, ""))
+        .to.emit(this.trust, "IssuerRegistered")
+        .withArgs(NEW_ISSUER_ID, REGION, name, ethers.ZeroHash, "");
+    });
+
+    it("a province matches on 2 digits, a prefecture-level city on 4, any other region on all 6", async function () {
+      const cases = [
+        // [division, region, registers]
+        [110105, REGION, true],
+        [110105, CITY, true],
+        [110105, COUNTY, true],
+        [110000, CITY, false],
+        [110000, COUNTY, false],
+        [110108, CITY, true],
+        [110108, COUNTY, false],
+        [120101, REGION, false],
+        [110105, THIRD_REGION, false],
+      ];
+      for (const [i, [division, region, registers]] of cases.entries()) {
+        const issuerId = usccId(makeUscc(division, `CAPE${String(i).padStart(5, "0")}`));
+        expect(await this.trust.isDivisionInRegion(division, region)).to.equal(registers);
+        const tx = this.trust.connect(this.authority).registerIssuer(issuerId, region, name, ethers.ZeroHash, "");
+        if (registers) {
+          await expect(tx).to.emit(this.trust, "IssuerRegistered");
+        } else {
+          await expect(tx)
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerOutsideRegion")
+            .withArgs(issuerId, division, region);
+        }
+      }
+    });
+
+    it("issuerDivision reads characters 3 to 8 of codes made in JS", async function () {
+      expect(await this.trust.issuerDivision(ISSUER_ID)).to.equal(110000n);
+      expect(await this.trust.issuerDivision(OTHER_ISSUER_ID)).to.equal(310000n);
+      for (const division of [110000, 110105, 310101, 440300, 659001]) {
+        for (const org of ["MA01ABCDE", "000000000", "YYYYYYYYY", "HJKLMNPQR"]) {
+          expect(await this.trust.issuerDivision(usccId(makeUscc(division, org)))).to.equal(BigInt(division));
+        }
+      }
+    });
+
+    const malformed = {
+      "the zero id (as TrustRegistryZeroId)": null,
+      "a hash": ethers.id("issuer:110000:market-regulation"),
+      "a wrong check character": usccId("11110000MB0195560U"),
+      "lower-case letters": usccId("11110000mb0195560t"),
+      "a letter outside the GB 32100 alphabet (I, O, S, V, Z)": usccId("11110000MB0195I60T"),
+      "a letter in the division": usccId("1111A000MB0195560T"),
+      "17 characters": usccId("11110000MB0195560"),
+      "19 characters": usccId("11110000MB0195560T0"),
+      "a non-zero byte after the code": "0x" + usccId("11110000MB0195560T").slice(2, 64) + "01",
+      "the code right-aligned": ethers.zeroPadValue(ethers.toUtf8Bytes("11110000MB0195560T"), 32),
+    };
+    for (const [description, issuerId] of Object.entries(malformed)) {
+      it(`refuses an id that is not a credit code: ${description}`, async function () {
+        const tx = this.trust
+          .connect(this.authority)
+          .registerIssuer(issuerId ?? ethers.ZeroHash, REGION, name, ethers.ZeroHash, "");
+        if (issuerId === null) {
+          await expect(tx).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroId");
+          return;
+        }
+        await expect(tx).to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidIssuerId").withArgs(issuerId);
+        await expect(this.trust.issuerDivision(issuerId))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidIssuerId")
+          .withArgs(issuerId);
+      });
+    }
+
+    it("the form is checked before the region and the caller", async function () {
+      const bad = usccId("11110000MB0195560U");
+      await expect(this.trust.connect(this.stranger).registerIssuer(bad, UNKNOWN_REGION, name, ethers.ZeroHash, ""))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidIssuerId")
+        .withArgs(bad);
+    });
+
+    describe("allowIssuerRegion (the federation's exception)", function () {
+      it("lets the named region register the department, emitting IssuerRegionAllowed; no other region", async function () {
+        await expect(this.trust.connect(this.admin).allowIssuerRegion(NEW_ISSUER_ID, OTHER_REGION))
+          .to.emit(this.trust, "IssuerRegionAllowed")
+          .withArgs(NEW_ISSUER_ID, OTHER_REGION);
+        expect(await this.trust.getAllowedRegion(NEW_ISSUER_ID)).to.equal(BigInt(OTHER_REGION));
+        await expect(
+          this.trust.connect(this.authority).registerIssuer(NEW_ISSUER_ID, THIRD_REGION, name, ethers.ZeroHash, ""),
+        )
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerOutsideRegion")
+          .withArgs(NEW_ISSUER_ID, REGION, THIRD_REGION);
+        await expect(
+          this.trust.connect(this.otherAuthority).registerIssuer(NEW_ISSUER_ID, OTHER_REGION, name, ethers.ZeroHash, ""),
+        )
+          .to.emit(this.trust, "IssuerRegistered")
+          .withArgs(NEW_ISSUER_ID, OTHER_REGION, name, ethers.ZeroHash, "");
+        expect(await this.trust.isAuthorityOfIssuer(NEW_ISSUER_ID, this.otherAuthority.address)).to.be.true;
+        expect(await this.trust.isAuthorityOfIssuer(NEW_ISSUER_ID, this.authority.address)).to.be.false;
+      });
+
+      it("leaves the code's own region able to register it", async function () {
+        await this.trust.connect(this.admin).allowIssuerRegion(NEW_ISSUER_ID, OTHER_REGION);
+        await expect(
+          this.trust.connect(this.authority).registerIssuer(NEW_ISSUER_ID, REGION, name, ethers.ZeroHash, ""),
+        ).to.emit(this.trust, "IssuerRegistered");
+      });
+
+      it("is withdrawn with region 0", async function () {
+        await this.trust.connect(this.admin).allowIssuerRegion(NEW_ISSUER_ID, OTHER_REGION);
+        await expect(this.trust.connect(this.admin).allowIssuerRegion(NEW_ISSUER_ID, 0))
+          .to.emit(this.trust, "IssuerRegionAllowed")
+          .withArgs(NEW_ISSUER_ID, 0);
+        expect(await this.trust.getAllowedRegion(NEW_ISSUER_ID)).to.equal(0n);
+        await expect(
+          this.trust.connect(this.otherAuthority).registerIssuer(NEW_ISSUER_ID, OTHER_REGION, name, ethers.ZeroHash, ""),
+        )
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerOutsideRegion")
+          .withArgs(NEW_ISSUER_ID, REGION, OTHER_REGION);
+      });
+
+      it("reverts for a malformed id, the zero id, an unknown region and a registered issuer", async function () {
+        const asAdmin = this.trust.connect(this.admin);
+        const bad = usccId("11110000MB0195560U");
+        await expect(asAdmin.allowIssuerRegion(bad, OTHER_REGION))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidIssuerId")
+          .withArgs(bad);
+        await expect(asAdmin.allowIssuerRegion(ethers.ZeroHash, OTHER_REGION)).to.be.revertedWithCustomError(
+          this.trust,
+          "TrustRegistryZeroId",
+        );
+        await expect(asAdmin.allowIssuerRegion(NEW_ISSUER_ID, UNKNOWN_REGION))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownRegion")
+          .withArgs(UNKNOWN_REGION);
+        await expect(asAdmin.allowIssuerRegion(ISSUER_ID, OTHER_REGION))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryIssuerExists")
+          .withArgs(ISSUER_ID);
+      });
+
+      it("reverts for an authority of the region that would gain the department", async function () {
+        await expect(this.trust.connect(this.otherAuthority).allowIssuerRegion(NEW_ISSUER_ID, OTHER_REGION))
+          .to.be.revertedWithCustomError(this.trust, "AccessControlUnauthorizedAccount")
+          .withArgs(this.otherAuthority.address, this.FEDERATION_ADMIN_ROLE);
+      });
+
+      shouldOnlyAllowFederationAdmin((ctx, caller) => ctx.trust.connect(caller).allowIssuerRegion(NEW_ISSUER_ID, OTHER_REGION));
     });
   });
 
@@ -513,7 +692,7 @@ describe("TrustRegistry", function () {
     it("adds a key with its window and emits KeyAdded", async function () {
       const from = BigInt(await time.latest()) + 100n;
       const until = from + 1000n;
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, until, accept(ISSUER_ID, this.newKey.address)))
         .to.emit(this.trust, "KeyAdded")
         .withArgs(ISSUER_ID, this.newKey.address, from, until);
       expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, until]);
@@ -521,11 +700,11 @@ describe("TrustRegistry", function () {
 
     it("no key of the issuer may add a key: not the fixture's key, nor one added by rotation", async function () {
       const from = BigInt(await time.latest());
-      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+      await expect(this.trust.connect(this.key).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END, accept(ISSUER_ID, this.spareKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
         .withArgs(REGION, this.key.address);
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
-      await expect(this.trust.connect(this.newKey).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END))
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
+      await expect(this.trust.connect(this.newKey).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END, accept(ISSUER_ID, this.spareKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
         .withArgs(REGION, this.newKey.address);
       expect(await this.trust.getKey(this.spareKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
@@ -535,7 +714,7 @@ describe("TrustRegistry", function () {
       const from = BigInt(await time.latest()) + 100n;
       const until = from + 50n;
       const [a, b, c] = [this.newKey, this.spareKey, this.accounts[0]];
-      for (const k of [a, b, c]) await this.trust.connect(this.authority).addKey(ISSUER_ID, k.address, from, until);
+      for (const k of [a, b, c]) await this.trust.connect(this.authority).addKey(ISSUER_ID, k.address, from, until, accept(ISSUER_ID, k.address));
       expect(await this.trust.isKeyValid(ISSUER_ID, a.address, from - 1n)).to.be.false;
       expect(await this.trust.isKeyValid(ISSUER_ID, a.address, from)).to.be.true;
       expect(await this.trust.isKeyValid(ISSUER_ID, a.address, until - 1n)).to.be.true;
@@ -572,7 +751,7 @@ describe("TrustRegistry", function () {
     it("reverts for the zero key", async function () {
       const from = BigInt(await time.latest());
       await expect(
-        this.trust.connect(this.authority).addKey(ISSUER_ID, ethers.ZeroAddress, from, OPEN_END),
+        this.trust.connect(this.authority).addKey(ISSUER_ID, ethers.ZeroAddress, from, OPEN_END, accept(ISSUER_ID, ethers.ZeroAddress)),
       ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
     });
 
@@ -582,10 +761,10 @@ describe("TrustRegistry", function () {
         const second = this.accounts[0];
         await this.trust.connect(this.admin).addRegionAuthority(REGION, second.address);
         for (const account of [this.authority, second]) {
-          await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, account.address, from, OPEN_END))
+          await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, account.address, from, OPEN_END, accept(ISSUER_ID, account.address)))
             .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
             .withArgs(ISSUER_ID, account.address);
-          await expect(this.trust.connect(second).addKey(ISSUER_ID, account.address, from, OPEN_END))
+          await expect(this.trust.connect(second).addKey(ISSUER_ID, account.address, from, OPEN_END, accept(ISSUER_ID, account.address)))
             .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
             .withArgs(ISSUER_ID, account.address);
           expect(await this.trust.getKey(account.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
@@ -596,12 +775,12 @@ describe("TrustRegistry", function () {
         const from = BigInt(await time.latest());
         const asAuthority = this.trust.connect(this.authority);
         // the zero address first (it can be no authority anyway)
-        await expect(asAuthority.addKey(ISSUER_ID, ethers.ZeroAddress, from, from)).to.be.revertedWithCustomError(
+        await expect(asAuthority.addKey(ISSUER_ID, ethers.ZeroAddress, from, from, accept(ISSUER_ID, ethers.ZeroAddress))).to.be.revertedWithCustomError(
           this.trust,
           "TrustRegistryZeroAddress",
         );
         // an authority with an empty window: TrustRegistryKeyIsAuthority, not TrustRegistryInvalidWindow
-        await expect(asAuthority.addKey(ISSUER_ID, this.authority.address, from, from))
+        await expect(asAuthority.addKey(ISSUER_ID, this.authority.address, from, from, accept(ISSUER_ID, this.authority.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
           .withArgs(ISSUER_ID, this.authority.address);
         // an authority of the region that is a key already (of an issuer of another region: a key of
@@ -609,7 +788,7 @@ describe("TrustRegistry", function () {
         // TrustRegistryKeyInUse
         await this.trust.connect(this.admin).addRegionAuthority(REGION, this.otherKey.address);
         for (const account of [this.otherKey]) {
-          await expect(asAuthority.addKey(ISSUER_ID, account.address, from, OPEN_END))
+          await expect(asAuthority.addKey(ISSUER_ID, account.address, from, OPEN_END, accept(ISSUER_ID, account.address)))
             .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
             .withArgs(ISSUER_ID, account.address);
         }
@@ -623,18 +802,18 @@ describe("TrustRegistry", function () {
       it("an authority of another region can be a key (and then acts on itself as a key)", async function () {
         const from = BigInt(await time.latest());
         const other = this.otherAuthority;
-        await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, other.address, from, OPEN_END))
+        await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, other.address, from, OPEN_END, accept(ISSUER_ID, other.address)))
           .to.emit(this.trust, "KeyAdded")
           .withArgs(ISSUER_ID, other.address, from, OPEN_END);
         expect(await this.trust.getKey(other.address)).to.deep.equal([ISSUER_ID, from, OPEN_END]);
         expect(await this.trust.isRegionAuthority(OTHER_REGION, other.address)).to.be.true;
         expect(await this.trust.isAuthorityOfIssuer(ISSUER_ID, other.address)).to.be.false;
         // and the other way round: an authority of REGION as a key of the issuer of OTHER_REGION
-        await expect(this.trust.connect(other).addKey(OTHER_ISSUER_ID, this.authority.address, from, OPEN_END))
+        await expect(this.trust.connect(other).addKey(OTHER_ISSUER_ID, this.authority.address, from, OPEN_END, accept(OTHER_ISSUER_ID, this.authority.address)))
           .to.emit(this.trust, "KeyAdded")
           .withArgs(OTHER_ISSUER_ID, this.authority.address, from, OPEN_END);
         // as a key of ISSUER_ID it rotates itself (bySelf: it is no authority of REGION)
-        await expect(this.trust.connect(other).rotateKey(ISSUER_ID, other.address, this.newKey.address))
+        await expect(this.trust.connect(other).rotateKey(ISSUER_ID, other.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
           .to.emit(this.trust, "KeyRotated")
           .withArgs(ISSUER_ID, other.address, this.newKey.address, true);
       });
@@ -644,7 +823,7 @@ describe("TrustRegistry", function () {
         const second = this.accounts[0];
         await this.trust.connect(this.admin).addRegionAuthority(REGION, second.address);
         await this.trust.connect(this.admin).removeRegionAuthority(REGION, this.authority.address);
-        await expect(this.trust.connect(second).addKey(ISSUER_ID, this.authority.address, from, OPEN_END))
+        await expect(this.trust.connect(second).addKey(ISSUER_ID, this.authority.address, from, OPEN_END, accept(ISSUER_ID, this.authority.address)))
           .to.emit(this.trust, "KeyAdded")
           .withArgs(ISSUER_ID, this.authority.address, from, OPEN_END);
       });
@@ -652,7 +831,7 @@ describe("TrustRegistry", function () {
 
     it("reverts for a key of another issuer", async function () {
       const from = BigInt(await time.latest());
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.otherKey.address, from, OPEN_END))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.otherKey.address, from, OPEN_END, accept(ISSUER_ID, this.otherKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
         .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
       expect(await this.trust.getKey(this.otherKey.address)).to.deep.equal([
@@ -664,30 +843,30 @@ describe("TrustRegistry", function () {
 
     it("reverts for a key of the same issuer, even retired (keys are never reused)", async function () {
       const from = BigInt(await time.latest());
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.key.address, from, OPEN_END))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.key.address, from, OPEN_END, accept(ISSUER_ID, this.key.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
         .withArgs(this.key.address, ISSUER_ID);
       await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.key.address);
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.key.address, from, OPEN_END))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.key.address, from, OPEN_END, accept(ISSUER_ID, this.key.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
         .withArgs(this.key.address, ISSUER_ID);
     });
 
     it("reverts for an empty window", async function () {
       const from = BigInt(await time.latest());
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
         .withArgs(from, from);
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from + 1n, from))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from + 1n, from, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
         .withArgs(from + 1n, from);
-      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, OPEN_END, OPEN_END))
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, OPEN_END, OPEN_END, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
         .withArgs(OPEN_END, OPEN_END);
     });
 
     shouldOnlyAllowRegionAuthority(async (ctx, caller, issuerId) =>
-      ctx.trust.connect(caller).addKey(issuerId, ctx.newKey.address, BigInt(await time.latest()), OPEN_END),
+      ctx.trust.connect(caller).addKey(issuerId, ctx.newKey.address, BigInt(await time.latest()), OPEN_END, accept(issuerId, ctx.newKey.address)),
     );
   });
 
@@ -695,7 +874,7 @@ describe("TrustRegistry", function () {
     for (const who of ["authority", "key"]) {
       it(`ends the old window after the block's second and adds the new key from that second on (${who})`, async function () {
         const ts = await nextTimestamp(10n);
-        const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
         await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.key.address, ts + 1n);
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
         const bySelf = who === "key";
@@ -726,8 +905,8 @@ describe("TrustRegistry", function () {
     }
 
     it("the old key loses its power after that second and the new key gains power over itself only", async function () {
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
-      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
+      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address, accept(ISSUER_ID, this.spareKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.key.address);
       await expect(this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address))
@@ -739,7 +918,7 @@ describe("TrustRegistry", function () {
         .withArgs(ISSUER_ID, this.newKey.address);
       // ... but rotates itself in turn
       const ts = await nextTimestamp();
-      const tx = this.trust.connect(this.newKey).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address);
+      const tx = this.trust.connect(this.newKey).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address, accept(ISSUER_ID, this.spareKey.address));
       await expect(tx)
         .to.emit(this.trust, "KeyRotated")
         .withArgs(ISSUER_ID, this.newKey.address, this.spareKey.address, true);
@@ -754,11 +933,11 @@ describe("TrustRegistry", function () {
 
     for (const who of ["authority", "the key itself"]) {
       it(`rotates a key with a finite window before its end (${who})`, async function () {
-        const from = BigInt(await time.latest());
-        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n);
+        const from = await nextTimestamp(); // pinned: unpinned blocks follow the wall clock after a snapshot's restore
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n, accept(ISSUER_ID, this.spareKey.address));
         const caller = who === "authority" ? this.authority : this.spareKey;
         const ts = await nextTimestamp(50n);
-        const tx = this.trust.connect(caller).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address);
+        const tx = this.trust.connect(caller).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
         await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.spareKey.address, ts + 1n);
         // the new key is open-ended, whatever the end of the old one
         await expect(tx).to.emit(this.trust, "KeyAdded").withArgs(ISSUER_ID, this.newKey.address, ts, OPEN_END);
@@ -780,9 +959,9 @@ describe("TrustRegistry", function () {
     it("rotates a finite window in its last second, whose end then stays where it was", async function () {
       const from = BigInt(await time.latest());
       const until = from + 100n;
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, until);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, until, accept(ISSUER_ID, this.spareKey.address));
       await time.setNextBlockTimestamp(until - 1n);
-      const tx = this.trust.connect(this.spareKey).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address);
+      const tx = this.trust.connect(this.spareKey).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
       expect(await eventsOf(this.trust, tx)).to.deep.equal([
         ["KeyRetired", ISSUER_ID, this.spareKey.address, until],
         ["KeyAdded", ISSUER_ID, this.newKey.address, until - 1n, OPEN_END],
@@ -802,8 +981,8 @@ describe("TrustRegistry", function () {
             const { trust, key, newKey, spareKey } = this;
             const t = await nextTimestamp(10n);
             const { responses, receipts, timestamp } = await inOneBlock([
-              (o) => trust.connect(this[first]).rotateKey(ISSUER_ID, key.address, newKey.address, o),
-              (o) => trust.connect(this[second]).rotateKey(ISSUER_ID, key.address, spareKey.address, o),
+              (o) => trust.connect(this[first]).rotateKey(ISSUER_ID, key.address, newKey.address, accept(ISSUER_ID, newKey.address), o),
+              (o) => trust.connect(this[second]).rotateKey(ISSUER_ID, key.address, spareKey.address, accept(ISSUER_ID, spareKey.address), o),
             ]);
             expect(timestamp).to.equal(t);
             expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
@@ -839,8 +1018,8 @@ describe("TrustRegistry", function () {
         const [a, b] = [this.newKey, this.spareKey];
         const t = await nextTimestamp(10n);
         const { responses, receipts } = await inOneBlock([
-          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, a.address, o),
-          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, b.address, o),
+          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, a.address, accept(ISSUER_ID, a.address), o),
+          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, b.address, accept(ISSUER_ID, b.address), o),
         ]);
         expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
         await expect(outcomeOf(responses[0])).not.to.be.reverted;
@@ -864,11 +1043,11 @@ describe("TrustRegistry", function () {
       });
 
       it("an authority cannot rotate a rotated key after its window has ended either: closed is checked first", async function () {
-        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
         const ts = await nextTimestamp();
         // closed AND its window has ended: TrustRegistryKeyClosed, not TrustRegistryKeyNotValid
         expect(await this.trust.isKeyValid(ISSUER_ID, this.key.address, ts)).to.be.false;
-        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address))
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address, accept(ISSUER_ID, this.spareKey.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
           .withArgs(ISSUER_ID, this.key.address);
         expect(await this.trust.getRotation(this.key.address)).to.deep.equal([this.newKey.address, true, true]);
@@ -884,7 +1063,7 @@ describe("TrustRegistry", function () {
             const t = await nextTimestamp(10n);
             const { responses, receipts, timestamp } = await inOneBlock([
               (o) => trust.connect(this[first]).retireKey(ISSUER_ID, key.address, o),
-              (o) => trust.connect(this[second]).rotateKey(ISSUER_ID, key.address, newKey.address, o),
+              (o) => trust.connect(this[second]).rotateKey(ISSUER_ID, key.address, newKey.address, accept(ISSUER_ID, newKey.address), o),
             ]);
             expect(timestamp).to.equal(t);
             expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
@@ -911,7 +1090,7 @@ describe("TrustRegistry", function () {
         const t = await nextTimestamp(10n);
         const { responses, receipts } = await inOneBlock([
           (o) => trust.connect(authority).retireKey(ISSUER_ID, key.address, o),
-          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address, o),
+          (o) => trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address, accept(ISSUER_ID, thief.address), o),
         ]);
         expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
         await expect(outcomeOf(responses[0]))
@@ -929,10 +1108,10 @@ describe("TrustRegistry", function () {
           .to.be.revertedWithCustomError(registry, "LicenseRegistryUnknownKey")
           .withArgs(thief.address);
         // and once the second has passed the stolen key can do nothing either, nor the authority with it
-        await expect(trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address))
+        await expect(trust.connect(key).rotateKey(ISSUER_ID, key.address, thief.address, accept(ISSUER_ID, thief.address)))
           .to.be.revertedWithCustomError(trust, "TrustRegistryNotIssuerOrAuthority")
           .withArgs(ISSUER_ID, key.address);
-        await expect(trust.connect(authority).rotateKey(ISSUER_ID, key.address, thief.address))
+        await expect(trust.connect(authority).rotateKey(ISSUER_ID, key.address, thief.address, accept(ISSUER_ID, thief.address)))
           .to.be.revertedWithCustomError(trust, "TrustRegistryKeyClosed")
           .withArgs(ISSUER_ID, key.address);
       });
@@ -944,7 +1123,7 @@ describe("TrustRegistry", function () {
         expect((await this.trust.getRotation(oldKey.address)).closed).to.be.false;
         const before = await this.trust.getKey(oldKey.address);
         const ts = await nextTimestamp();
-        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address))
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
           .withArgs(ISSUER_ID, oldKey.address, ts);
         expect(await this.trust.getKey(oldKey.address)).to.deep.equal(before);
@@ -956,7 +1135,7 @@ describe("TrustRegistry", function () {
       const oldKey = await makeInvalidKey(this, "a retired key");
       const before = await this.trust.getKey(oldKey.address);
       expect(await this.trust.getRotation(oldKey.address)).to.deep.equal([ethers.ZeroAddress, false, true]);
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address))
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, oldKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
         .withArgs(ISSUER_ID, oldKey.address);
       expect(await this.trust.getKey(oldKey.address)).to.deep.equal(before);
@@ -964,34 +1143,34 @@ describe("TrustRegistry", function () {
     });
 
     it("a closed old key is refused before the new key is looked at (zero, an authority, a key in use)", async function () {
-      await this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      await this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
       for (const target of [ethers.ZeroAddress, this.authority.address, this.otherKey.address, this.newKey.address]) {
-        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, target))
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, target, accept(ISSUER_ID, target)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
           .withArgs(ISSUER_ID, this.key.address);
       }
       // and so is an old key not valid now (not closed): its window is checked before the new key too
       const expired = await makeInvalidKey(this, "an expired key");
       const ts = await nextTimestamp();
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, expired.address, this.authority.address))
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, expired.address, this.authority.address, accept(ISSUER_ID, this.authority.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
         .withArgs(ISSUER_ID, expired.address, ts);
     });
 
     it("reverts at exactly the end of the old key's window", async function () {
       const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, from + 100n, accept(ISSUER_ID, this.spareKey.address));
       await time.setNextBlockTimestamp(from + 100n);
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address))
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.spareKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
         .withArgs(ISSUER_ID, this.spareKey.address, from + 100n);
     });
 
     it("reverts for an old key that is not a key of the issuer (authority)", async function () {
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address))
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
         .withArgs(ISSUER_ID, this.otherKey.address);
-      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.stranger.address, this.newKey.address))
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.stranger.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
         .withArgs(ISSUER_ID, this.stranger.address);
     });
@@ -999,22 +1178,22 @@ describe("TrustRegistry", function () {
     for (const who of ["authority", "key"]) {
       it(`reverts for the zero new key, leaving the old key untouched (${who})`, async function () {
         await expect(
-          this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, ethers.ZeroAddress),
+          this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, ethers.ZeroAddress, accept(ISSUER_ID, ethers.ZeroAddress)),
         ).to.be.revertedWithCustomError(this.trust, "TrustRegistryZeroAddress");
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
         // a failed rotation does not close the key: it can still be rotated
         expect(await this.trust.getRotation(this.key.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
-        await expect(this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+        await expect(this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
           .to.emit(this.trust, "KeyRotated")
           .withArgs(ISSUER_ID, this.key.address, this.newKey.address, who === "key");
       });
 
       it(`reverts for a new key already in use (another issuer's, the old key itself) (${who})`, async function () {
         const caller = this[who];
-        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address))
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address, accept(ISSUER_ID, this.otherKey.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
           .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
-        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.key.address))
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.key.address, accept(ISSUER_ID, this.key.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
           .withArgs(this.key.address, ISSUER_ID);
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
@@ -1025,27 +1204,27 @@ describe("TrustRegistry", function () {
         const second = this.accounts[0];
         await this.trust.connect(this.admin).addRegionAuthority(REGION, second.address);
         for (const account of [this.authority, second]) {
-          await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, account.address))
+          await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, account.address, accept(ISSUER_ID, account.address)))
             .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
             .withArgs(ISSUER_ID, account.address);
           expect(await this.trust.getKey(account.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
         }
         // before TrustRegistryKeyInUse: a key of another issuer made an authority of the region
         await this.trust.connect(this.admin).addRegionAuthority(REGION, this.otherKey.address);
-        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address))
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.otherKey.address, accept(ISSUER_ID, this.otherKey.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyIsAuthority")
           .withArgs(ISSUER_ID, this.otherKey.address);
         // the old key is untouched and not closed: it can still be rotated
         expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
         expect(await this.trust.getRotation(this.key.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
-        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+        await expect(this.trust.connect(caller).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
           .to.emit(this.trust, "KeyRotated")
           .withArgs(ISSUER_ID, this.key.address, this.newKey.address, who === "key");
       });
 
       it(`rotates to an authority of another region (${who})`, async function () {
         const ts = await nextTimestamp();
-        const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.otherAuthority.address);
+        const tx = this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.otherAuthority.address, accept(ISSUER_ID, this.otherAuthority.address));
         expect(await eventsOf(this.trust, tx)).to.deep.equal([
           ["KeyRetired", ISSUER_ID, this.key.address, ts + 1n],
           ["KeyAdded", ISSUER_ID, this.otherAuthority.address, ts, OPEN_END],
@@ -1058,8 +1237,141 @@ describe("TrustRegistry", function () {
     }
 
     shouldOnlyAllowKeyItselfOrAuthority((ctx, caller, issuerId, key) =>
-      ctx.trust.connect(caller).rotateKey(issuerId, key.address, ctx.newKey.address),
+      ctx.trust.connect(caller).rotateKey(issuerId, key.address, ctx.newKey.address, accept(issuerId, ctx.newKey.address)),
     );
+  });
+
+  describe("key acceptance: a key is added or rotated to only with its own signed acceptance", function () {
+    /** Acceptances of `newKey` that are not its acceptance of ISSUER_ID in this registry. */
+    function badAcceptances(ctx) {
+      const otherDomain = { ...acceptanceDomain, verifyingContract: ctx.stranger.address };
+      return {
+        missing: "0x",
+        "signed by another account": accept(ISSUER_ID, ctx.newKey.address, { by: ctx.stranger.address }),
+        "signed by the caller": accept(ISSUER_ID, ctx.newKey.address, { by: ctx.key.address }),
+        "for another issuer (replayed)": accept(OTHER_ISSUER_ID, ctx.newKey.address),
+        "for another key": accept(ISSUER_ID, ctx.spareKey.address, { by: ctx.newKey.address }),
+        "under another trust registry's domain": accept(ISSUER_ID, ctx.newKey.address, { domain: otherDomain }),
+        "under another chain's domain": accept(ISSUER_ID, ctx.newKey.address, {
+          domain: { ...acceptanceDomain, chainId: 1 },
+        }),
+        "truncated": accept(ISSUER_ID, ctx.newKey.address).slice(0, 130),
+      };
+    }
+
+    const kinds = [
+      "missing",
+      "signed by another account",
+      "signed by the caller",
+      "for another issuer (replayed)",
+      "for another key",
+      "under another trust registry's domain",
+      "under another chain's domain",
+      "truncated",
+    ];
+
+    for (const kind of kinds) {
+      it(`addKey reverts with TrustRegistryKeyNotAccepted for an acceptance ${kind}`, async function () {
+        const from = BigInt(await time.latest());
+        const acceptance = badAcceptances(this)[kind];
+        await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END, acceptance))
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotAccepted")
+          .withArgs(ISSUER_ID, this.newKey.address);
+        expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+      });
+
+      for (const who of ["authority", "key"]) {
+        it(`rotateKey (${who === "key" ? "the key itself" : "authority"}) reverts for an acceptance ${kind}, leaving the old key open`, async function () {
+          const acceptance = badAcceptances(this)[kind];
+          await expect(this.trust.connect(this[who]).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, acceptance))
+            .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotAccepted")
+            .withArgs(ISSUER_ID, this.newKey.address);
+          expect(await this.trust.getRotation(this.key.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
+          expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, OPEN_END]);
+          expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ethers.ZeroHash, 0n, 0n]);
+        });
+      }
+    }
+
+    it("another department cannot squat a key this department announced, nor replay its acceptance", async function () {
+      // ISSUER_ID's department generated newKey and published its acceptance for ISSUER_ID
+      const published = accept(ISSUER_ID, this.newKey.address);
+      // a valid key of another department rotates itself onto it, with or without that acceptance
+      for (const acceptance of ["0x", published]) {
+        await expect(
+          this.trust.connect(this.otherKey).rotateKey(OTHER_ISSUER_ID, this.otherKey.address, this.newKey.address, acceptance),
+        )
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotAccepted")
+          .withArgs(OTHER_ISSUER_ID, this.newKey.address);
+        const from = BigInt(await time.latest());
+        await expect(
+          this.trust.connect(this.otherAuthority).addKey(OTHER_ISSUER_ID, this.newKey.address, from, OPEN_END, acceptance),
+        )
+          .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotAccepted")
+          .withArgs(OTHER_ISSUER_ID, this.newKey.address);
+      }
+      // the department's own authority adds it
+      const from = BigInt(await time.latest());
+      await expect(this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END, published))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, this.newKey.address, from, OPEN_END);
+    });
+
+    it("the acceptance is checked last: other refusals keep their own errors", async function () {
+      const from = BigInt(await time.latest());
+      const asAuthority = this.trust.connect(this.authority);
+      await expect(asAuthority.addKey(ISSUER_ID, ethers.ZeroAddress, from, OPEN_END, "0x")).to.be.revertedWithCustomError(
+        this.trust,
+        "TrustRegistryZeroAddress",
+      );
+      await expect(asAuthority.addKey(ISSUER_ID, this.otherKey.address, from, OPEN_END, "0x"))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyInUse")
+        .withArgs(this.otherKey.address, OTHER_ISSUER_ID);
+      await expect(asAuthority.addKey(ISSUER_ID, this.newKey.address, from, from, "0x"))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryInvalidWindow")
+        .withArgs(from, from);
+      await expect(this.trust.connect(this.stranger).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END, "0x"))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotRegionAuthority")
+        .withArgs(REGION, this.stranger.address);
+      await expect(this.trust.connect(this.stranger).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, "0x"))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
+        .withArgs(ISSUER_ID, this.stranger.address);
+    });
+
+    it("a contract key accepts through ERC-1271 (its owner's signature), and only so", async function () {
+      const forwarder = await deployForwarder(); // owner: the deployer, `admin`
+      const address = await forwarder.getAddress();
+      const from = BigInt(await time.latest());
+      const asAuthority = this.trust.connect(this.authority);
+      await expect(asAuthority.addKey(ISSUER_ID, address, from, OPEN_END, accept(ISSUER_ID, address, { by: this.stranger.address })))
+        .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotAccepted")
+        .withArgs(ISSUER_ID, address);
+      await expect(asAuthority.addKey(ISSUER_ID, address, from, OPEN_END, accept(ISSUER_ID, address, { by: this.admin.address })))
+        .to.emit(this.trust, "KeyAdded")
+        .withArgs(ISSUER_ID, address, from, OPEN_END);
+    });
+
+    it("signs KeyAcceptance(bytes32 issuerId,address key) under the trust registry's EIP-712 domain", async function () {
+      expect(await this.trust.KEY_ACCEPTANCE_TYPEHASH()).to.equal(ethers.id("KeyAcceptance(bytes32 issuerId,address key)"));
+      const fields = await this.trust.eip712Domain();
+      expect([fields.name, fields.version, fields.chainId, fields.verifyingContract]).to.deep.equal([
+        "E-License Trust Registry",
+        "1",
+        31337n,
+        await this.trust.getAddress(),
+      ]);
+      expect(await this.trust.keyAcceptanceDigest(ISSUER_ID, this.newKey.address)).to.equal(
+        acceptanceDigest(ISSUER_ID, this.newKey.address),
+      );
+      // ethers' own typed-data signing gives an acceptance the contract takes
+      const signature = await this.newKey.signTypedData(acceptanceDomain, KEY_ACCEPTANCE_TYPES, {
+        issuerId: ISSUER_ID,
+        key: this.newKey.address,
+      });
+      await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, signature))
+        .to.emit(this.trust, "KeyRotated")
+        .withArgs(ISSUER_ID, this.key.address, this.newKey.address, false);
+    });
   });
 
   describe("retireKey", function () {
@@ -1082,7 +1394,7 @@ describe("TrustRegistry", function () {
       const CALLERS = { key: "the key itself", authority: "an authority" };
       for (const [firstAction, action] of [
         ["retires", (ctx, caller, o) => ctx.trust.connect(caller).retireKey(ISSUER_ID, ctx.key.address, o)],
-        ["rotates", (ctx, caller, o) => ctx.trust.connect(caller).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, o)],
+        ["rotates", (ctx, caller, o) => ctx.trust.connect(caller).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address), o)],
       ]) {
         for (const [first, firstName] of Object.entries(CALLERS)) {
           for (const [second, secondName] of Object.entries(CALLERS)) {
@@ -1122,7 +1434,7 @@ describe("TrustRegistry", function () {
 
       it("a key retired before its start (empty window) cannot be retired again", async function () {
         const from = BigInt(await time.latest()) + 1000n;
-        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END, accept(ISSUER_ID, this.newKey.address));
         await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
           .to.emit(this.trust, "KeyRetired")
           .withArgs(ISSUER_ID, this.newKey.address, from);
@@ -1132,7 +1444,7 @@ describe("TrustRegistry", function () {
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
           .withArgs(ISSUER_ID, this.newKey.address);
         // nor rotated
-        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address))
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.newKey.address, this.spareKey.address, accept(ISSUER_ID, this.spareKey.address)))
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyClosed")
           .withArgs(ISSUER_ID, this.newKey.address);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, from, from]);
@@ -1144,14 +1456,14 @@ describe("TrustRegistry", function () {
       await expect(this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.key.address);
-      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address))
+      await expect(this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
         .withArgs(ISSUER_ID, this.key.address);
     });
 
     it("ends a key that has not started at its validFrom (empty window)", async function () {
       const from = BigInt(await time.latest()) + 1000n;
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END, accept(ISSUER_ID, this.newKey.address));
       const tx = this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address);
       await expect(tx).to.emit(this.trust, "KeyRetired").withArgs(ISSUER_ID, this.newKey.address, from);
       expect(await eventsOf(this.trust, tx)).to.deep.equal([["KeyRetired", ISSUER_ID, this.newKey.address, from]]);
@@ -1168,9 +1480,9 @@ describe("TrustRegistry", function () {
     it("retiring in the second before a key starts empties its window; in the second it starts keeps that second", async function () {
       const [starting, later] = [this.newKey, this.spareKey];
       const ts = (await nextTimestamp()) + 10n;
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, starting.address, ts, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, starting.address, ts, OPEN_END, accept(ISSUER_ID, starting.address));
       await nextTimestamp();
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, later.address, ts + 1n, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, later.address, ts + 1n, OPEN_END, accept(ISSUER_ID, later.address));
       const { responses } = await inOneBlock(
         [
           (o) => this.trust.connect(this.authority).retireKey(ISSUER_ID, starting.address, o),
@@ -1189,7 +1501,7 @@ describe("TrustRegistry", function () {
     for (const who of ["authority", "the key itself"]) {
       it(`ends a key with a finite window early (${who})`, async function () {
         const from = BigInt(await time.latest());
-        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 1000n);
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 1000n, accept(ISSUER_ID, this.newKey.address));
         const caller = who === "authority" ? this.authority : this.newKey;
         const ts = await nextTimestamp(10n);
         await expect(this.trust.connect(caller).retireKey(ISSUER_ID, this.newKey.address))
@@ -1225,7 +1537,7 @@ describe("TrustRegistry", function () {
 
     it("reverts at exactly the end of the key's window", async function () {
       const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 100n);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, from + 100n, accept(ISSUER_ID, this.newKey.address));
       await time.setNextBlockTimestamp(from + 100n);
       await expect(this.trust.connect(this.authority).retireKey(ISSUER_ID, this.newKey.address))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryKeyNotValid")
@@ -1258,7 +1570,7 @@ describe("TrustRegistry", function () {
         name: "rotated by itself",
         closed: true,
         setup: async (ctx) => {
-          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address));
           return ctx.key;
         },
       },
@@ -1266,7 +1578,7 @@ describe("TrustRegistry", function () {
         name: "rotated by an authority",
         closed: true,
         setup: async (ctx) => {
-          await ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address));
           return ctx.key;
         },
       },
@@ -1283,7 +1595,7 @@ describe("TrustRegistry", function () {
         closed: true,
         setup: async (ctx) => {
           const from = BigInt(await time.latest()) + 1000n;
-          await ctx.trust.connect(ctx.authority).addKey(ISSUER_ID, ctx.spareKey.address, from, OPEN_END);
+          await ctx.trust.connect(ctx.authority).addKey(ISSUER_ID, ctx.spareKey.address, from, OPEN_END, accept(ISSUER_ID, ctx.spareKey.address));
           await ctx.trust.connect(ctx.authority).retireKey(ISSUER_ID, ctx.spareKey.address);
           return ctx.spareKey;
         },
@@ -1292,7 +1604,7 @@ describe("TrustRegistry", function () {
         name: "rotated by itself, then declared compromised",
         closed: true,
         setup: async (ctx) => {
-          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address));
           await time.increase(10);
           await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
           return ctx.key;
@@ -1312,8 +1624,8 @@ describe("TrustRegistry", function () {
         name: "a self-rotated successor voided by a compromise, that had rotated itself in turn",
         closed: true,
         setup: async (ctx) => {
-          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
-          await ctx.trust.connect(ctx.newKey).rotateKey(ISSUER_ID, ctx.newKey.address, ctx.spareKey.address);
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address));
+          await ctx.trust.connect(ctx.newKey).rotateKey(ISSUER_ID, ctx.newKey.address, ctx.spareKey.address, accept(ISSUER_ID, ctx.spareKey.address));
           await time.increase(10);
           await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
           return ctx.newKey;
@@ -1327,7 +1639,7 @@ describe("TrustRegistry", function () {
         rotate: "notValid",
         retire: "notValid",
         setup: async (ctx) => {
-          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address);
+          await ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, ctx.newKey.address, accept(ISSUER_ID, ctx.newKey.address));
           await time.increase(10);
           await ctx.trust.connect(ctx.authority).declareKeyCompromised(ISSUER_ID, ctx.key.address, ctx.keyValidFrom);
           return ctx.newKey;
@@ -1348,7 +1660,7 @@ describe("TrustRegistry", function () {
         const successor = this.accounts[0].address;
         const asAuthority = this.trust.connect(this.authority);
         for (const [action, send] of [
-          ["rotate", () => asAuthority.rotateKey(ISSUER_ID, target.address, successor)],
+          ["rotate", () => asAuthority.rotateKey(ISSUER_ID, target.address, successor, accept(ISSUER_ID, successor))],
           ["retire", () => asAuthority.retireKey(ISSUER_ID, target.address)],
         ]) {
           const outcome = state.closed ? "closed" : state[action];
@@ -1383,7 +1695,7 @@ describe("TrustRegistry", function () {
       expect((await this.trust.getRotation(this.otherKey.address)).closed).to.be.true;
       for (const send of [
         () => this.trust.connect(this.authority).retireKey(ISSUER_ID, this.otherKey.address),
-        () => this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address),
+        () => this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.otherKey.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address)),
       ]) {
         await expect(send())
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryUnknownKey")
@@ -1396,10 +1708,10 @@ describe("TrustRegistry", function () {
     });
 
     it("access is checked first: a closed key acting on itself after its last second is TrustRegistryNotIssuerOrAuthority", async function () {
-      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+      await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
       for (const send of [
         () => this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address),
-        () => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address),
+        () => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.spareKey.address, accept(ISSUER_ID, this.spareKey.address)),
       ]) {
         await expect(send())
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryNotIssuerOrAuthority")
@@ -1464,7 +1776,7 @@ describe("TrustRegistry", function () {
       const t = await nextTimestamp(10n);
       const { responses, receipts } = await inOneBlock([
         (o) => this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, t, o),
-        (o) => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, o),
+        (o) => this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address), o),
       ]);
       expect(receipts.map((r) => r.status)).to.deep.equal([1, 0]);
       expect(await eventsOf(this.trust, responses[0])).to.deep.equal([["KeyCompromised", ISSUER_ID, this.key.address, t]]);
@@ -1482,7 +1794,7 @@ describe("TrustRegistry", function () {
        */
       async function selfRotate(ctx, from, to, delta = 10n) {
         const ts = await nextTimestamp(delta);
-        const tx = ctx.trust.connect(from).rotateKey(ISSUER_ID, from.address, to.address);
+        const tx = ctx.trust.connect(from).rotateKey(ISSUER_ID, from.address, to.address, accept(ISSUER_ID, to.address));
         expect(await eventsOf(ctx.trust, tx)).to.deep.equal([
           ["KeyRetired", ISSUER_ID, from.address, ts + 1n],
           ["KeyAdded", ISSUER_ID, to.address, ts, OPEN_END],
@@ -1504,7 +1816,7 @@ describe("TrustRegistry", function () {
         await expect(ctx.registry.connect(key).anchor(batch.root, batch.digests))
           .to.be.revertedWithCustomError(ctx.registry, "LicenseRegistryKeyNotValid")
           .withArgs(ISSUER_ID, key.address, ts);
-        await expect(ctx.trust.connect(key).rotateKey(ISSUER_ID, key.address, ctx.stranger.address))
+        await expect(ctx.trust.connect(key).rotateKey(ISSUER_ID, key.address, ctx.stranger.address, accept(ISSUER_ID, ctx.stranger.address)))
           .to.be.revertedWithCustomError(ctx.trust, "TrustRegistryNotIssuerOrAuthority")
           .withArgs(ISSUER_ID, key.address);
         await expect(ctx.trust.connect(key).retireKey(ISSUER_ID, key.address))
@@ -1551,7 +1863,7 @@ describe("TrustRegistry", function () {
           .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
           .withArgs(thief2.address, t2, t2, t2);
         // and the thief's batch no longer counts as anchored by a valid key
-        const anchor = await this.registry.getAnchor(thiefBatch.root);
+        const anchor = await this.registry.getAnchor(ISSUER_ID, thiefBatch.root);
         expect(anchor.key).to.equal(thief2.address);
         expect(await this.trust.isKeyValid(ISSUER_ID, thief2.address, anchor.timestamp)).to.be.false;
       });
@@ -1582,7 +1894,7 @@ describe("TrustRegistry", function () {
         const stolenAt = BigInt(await time.latest());
         // the authority rotates the key to `a`; `a` rotates itself to `b`
         const t1 = await nextTimestamp(10n);
-        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, a.address))
+        await expect(this.trust.connect(this.authority).rotateKey(ISSUER_ID, this.key.address, a.address, accept(ISSUER_ID, a.address)))
           .to.emit(this.trust, "KeyRotated")
           .withArgs(ISSUER_ID, this.key.address, a.address, false);
         expect(await this.trust.getRotation(this.key.address)).to.deep.equal([a.address, false, true]);
@@ -1599,7 +1911,7 @@ describe("TrustRegistry", function () {
         const t3 = await selfRotate(this, b, c);
         const d = this.accounts[1];
         const t4 = await nextTimestamp(10n);
-        const rotation = this.trust.connect(this.authority).rotateKey(ISSUER_ID, c.address, d.address);
+        const rotation = this.trust.connect(this.authority).rotateKey(ISSUER_ID, c.address, d.address, accept(ISSUER_ID, d.address));
         expect(await eventsOf(this.trust, rotation)).to.deep.equal([
           ["KeyRetired", ISSUER_ID, c.address, t4 + 1n],
           ["KeyAdded", ISSUER_ID, d.address, t4, OPEN_END],
@@ -1670,8 +1982,8 @@ describe("TrustRegistry", function () {
           const [a, b] = [ctx.newKey, ctx.spareKey];
           const { responses, receipts, timestamp } = await inOneBlock(
             [
-              (o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, a.address, o),
-              (o) => ctx.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, o),
+              (o) => ctx.trust.connect(ctx.key).rotateKey(ISSUER_ID, ctx.key.address, a.address, accept(ISSUER_ID, a.address), o),
+              (o) => ctx.trust.connect(a).rotateKey(ISSUER_ID, a.address, b.address, accept(ISSUER_ID, b.address), o),
             ],
             t,
           );
@@ -1717,7 +2029,7 @@ describe("TrustRegistry", function () {
             expect(await this.trust.getKey(this.key.address)).to.deep.equal([ISSUER_ID, this.keyValidFrom, at]);
             await expectVoided(this, a, t);
             await expectVoided(this, b, t);
-            const anchor = await this.registry.getAnchor(forged.root);
+            const anchor = await this.registry.getAnchor(ISSUER_ID, forged.root);
             expect(anchor.key).to.equal(b.address);
             expect(await this.trust.isKeyValid(ISSUER_ID, b.address, anchor.timestamp)).to.be.false;
           });
@@ -1775,7 +2087,7 @@ describe("TrustRegistry", function () {
         async function longChain(ctx, length = CHAIN, { lastByAuthority = false } = {}) {
           const keys = [ctx.key];
           for (let i = 1; i <= length; ++i) {
-            const wallet = new ethers.Wallet(ethers.id(`cascade key ${i}`), ethers.provider);
+            const wallet = rememberKey(new ethers.Wallet(ethers.id(`cascade key ${i}`), ethers.provider));
             await setBalance(wallet.address, ethers.parseEther("1"));
             keys.push(wallet);
           }
@@ -1784,7 +2096,7 @@ describe("TrustRegistry", function () {
           for (let i = 0; i < length; ++i) {
             if (lastByAuthority && i === length - 1) {
               const ts = await nextTimestamp(1n);
-              await expect(ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, keys[i].address, keys[i + 1].address))
+              await expect(ctx.trust.connect(ctx.authority).rotateKey(ISSUER_ID, keys[i].address, keys[i + 1].address, accept(ISSUER_ID, keys[i + 1].address)))
                 .to.emit(ctx.trust, "KeyRotated")
                 .withArgs(ISSUER_ID, keys[i].address, keys[i + 1].address, false);
               starts.push(ts);
@@ -1979,7 +2291,7 @@ describe("TrustRegistry", function () {
 
     it("reverts for any time when the key has not started", async function () {
       const from = BigInt(await time.latest()) + 1000n;
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.newKey.address, from, OPEN_END, accept(ISSUER_ID, this.newKey.address));
       const at = BigInt(await time.latest());
       await expect(this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.newKey.address, at))
         .to.be.revertedWithCustomError(this.trust, "TrustRegistryCompromiseTimeOutOfRange")
@@ -2019,7 +2331,7 @@ describe("TrustRegistry", function () {
 
     it("a valid key cannot declare itself or another key of its issuer compromised", async function () {
       const from = BigInt(await time.latest());
-      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+      await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
       for (const target of [this.key, this.spareKey]) {
         await expect(
           this.trust.connect(this.key).declareKeyCompromised(ISSUER_ID, target.address, this.keyValidFrom + 1n),
@@ -2248,8 +2560,8 @@ describe("TrustRegistry", function () {
 
       it("returns the successor, bySelf and closed after a rotation by the key itself or by an authority", async function () {
         const [a, b] = [this.newKey, this.spareKey];
-        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, a.address);
-        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, a.address, b.address);
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, a.address, accept(ISSUER_ID, a.address));
+        await this.trust.connect(this.authority).rotateKey(ISSUER_ID, a.address, b.address, accept(ISSUER_ID, b.address));
         expect(await this.trust.getRotation(this.key.address)).to.deep.equal([a.address, true, true]);
         expect(await this.trust.getRotation(a.address)).to.deep.equal([b.address, false, true]);
         expect(await this.trust.getRotation(b.address)).to.deep.equal([ethers.ZeroAddress, false, false]);
@@ -2257,7 +2569,7 @@ describe("TrustRegistry", function () {
 
       it("a retired key is closed with no successor, whoever retired it", async function () {
         const from = BigInt(await time.latest());
-        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
         await this.trust.connect(this.key).retireKey(ISSUER_ID, this.key.address);
         await this.trust.connect(this.authority).retireKey(ISSUER_ID, this.spareKey.address);
         for (const key of [this.key, this.spareKey]) {
@@ -2268,7 +2580,7 @@ describe("TrustRegistry", function () {
       it("a compromise declaration closes nothing (the key's window has ended instead), nor does voiding a successor", async function () {
         const stolenAt = BigInt(await time.latest());
         const t = await nextTimestamp(10n);
-        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address);
+        await this.trust.connect(this.key).rotateKey(ISSUER_ID, this.key.address, this.newKey.address, accept(ISSUER_ID, this.newKey.address));
         await time.increase(10);
         await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.key.address, stolenAt);
         expect(await this.trust.getKey(this.newKey.address)).to.deep.equal([ISSUER_ID, t, t]);
@@ -2281,7 +2593,7 @@ describe("TrustRegistry", function () {
           .withArgs(ISSUER_ID, this.newKey.address, ts);
         // a key compromised without rotation is not closed either
         const from = BigInt(await time.latest());
-        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END);
+        await this.trust.connect(this.authority).addKey(ISSUER_ID, this.spareKey.address, from, OPEN_END, accept(ISSUER_ID, this.spareKey.address));
         await time.increase(10);
         await this.trust.connect(this.authority).declareKeyCompromised(ISSUER_ID, this.spareKey.address, from + 1n);
         expect(await this.trust.getRotation(this.spareKey.address)).to.deep.equal([ethers.ZeroAddress, false, false]);

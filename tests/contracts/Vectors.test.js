@@ -7,6 +7,7 @@ const { expect } = require("chai");
 const { ethers } = require("hardhat");
 const { loadFixture } = require("@nomicfoundation/hardhat-network-helpers");
 const data = require("../vectors/licenses.json");
+const { KEY_ACCEPTANCE_TYPES, acceptanceDomain } = require("./helpers");
 
 const TYPES = {
   License: [
@@ -90,12 +91,14 @@ describe("cross-implementation vectors (Python, ethers, Solidity)", function () 
     await trust.connect(deployer).addRegionAuthority(110000, deployer.address);
     await trust.connect(deployer).registerIssuer(issuerId, 110000, "北京市市场监督管理局", ethers.ZeroHash, "");
     const now = BigInt((await ethers.provider.getBlock("latest")).timestamp);
-    await trust.connect(deployer).addKey(issuerId, signer.address, now, OPEN_END);
+    const domain = { ...acceptanceDomain, verifyingContract: await trust.getAddress() };
+    const acceptance = await signer.signTypedData(domain, KEY_ACCEPTANCE_TYPES, { issuerId, key: signer.address });
+    await trust.connect(deployer).addKey(issuerId, signer.address, now, OPEN_END, acceptance);
 
     await expect(registry.connect(signer).anchor(data.batch.root, data.batch.digests))
       .to.emit(registry, "BatchAnchored")
       .withArgs(data.batch.root, issuerId, signer.address, data.batch.digests);
-    const anchoredAt = (await registry.getAnchor(data.batch.root)).timestamp;
+    const anchoredAt = (await registry.getAnchor(issuerId, data.batch.root)).timestamp;
 
     for (const vector of data.vectors) {
       const proof = data.batch.proofs[vector.digest];

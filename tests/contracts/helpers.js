@@ -3,6 +3,10 @@
 // - `deployFixture`: TrustRegistry (admin) + LicenseRegistry linked to it, region 110000 with an
 //   authority, an issuer with a signing key valid from now, open-ended; plus a second region
 //   (310000) with its own authority, issuer and key, used for "another issuer" / "another region".
+//   Issuer ids are unified social credit codes of the right region (`usccId`).
+// - `accept(issuerId, key)`: the key's EIP-712 acceptance that `addKey` / `rotateKey` require,
+//   signed synchronously with the Hardhat accounts' private keys (so it fits in the `(o) => ...`
+//   senders of `inOneBlock`); "0x" for an address with no known private key.
 // - A JS Merkle tree identical to `LicenseRegistry._merkleRoot` (sorted-pair keccak over the leaves
 //   `keccak256(digest)`, an odd last node carried up unchanged) with proofs in OpenZeppelin
 //   `MerkleProof` format, and a JS `processProof` that mirrors OpenZeppelin's.
@@ -25,12 +29,31 @@ const REGION_NAME = "北京市";
 const OTHER_REGION = 310000;
 const OTHER_REGION_NAME = "上海市";
 
-const ISSUER_ID = ethers.id("issuer:110000:market-regulation");
+/** An issuer id: the credit code in ASCII, left-aligned, zero-padded to 32 bytes. */
+function usccId(code) {
+  return ethers.encodeBytes32String(code);
+}
+
+const USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/** A credit code of a government body ("11") in `division`, with its GB 32100 check character. */
+function makeUscc(division, org = "MA0000000") {
+  const body = `11${String(division).padStart(6, "0")}${org}`;
+  if (body.length !== 17) throw new Error("the organisation part must be 9 characters");
+  const total = [...body].reduce((sum, c, i) => sum + USCC_ALPHABET.indexOf(c) * USCC_WEIGHTS[i], 0);
+  return body + USCC_ALPHABET[(31 - (total % 31)) % 31];
+}
+
+// valid GB 32100 codes (check characters included): Beijing has division 110000, Shanghai 310000
+const ISSUER_USCC = "11110000MB0195560T";
+const OTHER_ISSUER_USCC = "11310000000012345Y";
+const ISSUER_ID = usccId(ISSUER_USCC);
 const ISSUER_NAME = "北京市市场监督管理局";
 const PROFILE_HASH = ethers.id("profile v1");
 const PROFILE_URI = "https://example.gov.cn/issuers/110000-amr.json";
 
-const OTHER_ISSUER_ID = ethers.id("issuer:310000:market-regulation");
+const OTHER_ISSUER_ID = usccId(OTHER_ISSUER_USCC);
 const OTHER_ISSUER_NAME = "上海市市场监督管理局";
 const OTHER_PROFILE_HASH = ethers.id("other profile v1");
 const OTHER_PROFILE_URI = "https://example.gov.cn/issuers/310000-amr.json";
@@ -45,6 +68,7 @@ async function deployFixture() {
     await ethers.getSigners();
 
   const trust = await ethers.deployContract("TrustRegistry", [admin.address]);
+  acceptanceDomain.verifyingContract = await trust.getAddress();
   const registry = await ethers.deployContract("LicenseRegistry", [await trust.getAddress()]);
 
   const FEDERATION_ADMIN_ROLE = await trust.FEDERATION_ADMIN_ROLE();
@@ -54,7 +78,7 @@ async function deployFixture() {
   await trust.connect(admin).addRegionAuthority(REGION, authority.address);
   await trust.connect(authority).registerIssuer(ISSUER_ID, REGION, ISSUER_NAME, PROFILE_HASH, PROFILE_URI);
   const keyValidFrom = BigInt(await time.latest());
-  await trust.connect(authority).addKey(ISSUER_ID, key.address, keyValidFrom, OPEN_END);
+  await trust.connect(authority).addKey(ISSUER_ID, key.address, keyValidFrom, OPEN_END, accept(ISSUER_ID, key.address));
 
   await trust.connect(admin).addRegion(OTHER_REGION, OTHER_REGION_NAME);
   await trust.connect(admin).addRegionAuthority(OTHER_REGION, otherAuthority.address);
@@ -62,7 +86,9 @@ async function deployFixture() {
     .connect(otherAuthority)
     .registerIssuer(OTHER_ISSUER_ID, OTHER_REGION, OTHER_ISSUER_NAME, OTHER_PROFILE_HASH, OTHER_PROFILE_URI);
   const otherKeyValidFrom = BigInt(await time.latest());
-  await trust.connect(otherAuthority).addKey(OTHER_ISSUER_ID, otherKey.address, otherKeyValidFrom, OPEN_END);
+  await trust
+    .connect(otherAuthority)
+    .addKey(OTHER_ISSUER_ID, otherKey.address, otherKeyValidFrom, OPEN_END, accept(OTHER_ISSUER_ID, otherKey.address));
 
   return {
     trust,
@@ -81,6 +107,56 @@ async function deployFixture() {
     FEDERATION_ADMIN_ROLE,
     DEFAULT_ADMIN_ROLE,
   };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Key acceptances (EIP-712 `KeyAcceptance(bytes32 issuerId,address key)` of the trust registry)
+// ------------------------------------------------------------------------------------------------
+
+/** The trust registry's EIP-712 domain; `verifyingContract` is the fixture's trust registry. */
+const acceptanceDomain = { name: "E-License Trust Registry", version: "1", chainId: 31337, verifyingContract: undefined };
+const KEY_ACCEPTANCE_TYPES = {
+  KeyAcceptance: [
+    { name: "issuerId", type: "bytes32" },
+    { name: "key", type: "address" },
+  ],
+};
+
+/** Private signing keys of the Hardhat network's accounts, by lower-case address. */
+const signingKeys = (() => {
+  const config = network.config.accounts;
+  const mnemonic = (config && config.mnemonic) || "test test test test test test test test test test test junk";
+  const count = (config && config.count) || 20;
+  const root = ethers.HDNodeWallet.fromPhrase(mnemonic, undefined, "m/44'/60'/0'/0");
+  const keys = new Map();
+  for (let i = 0; i < count; ++i) {
+    const wallet = root.deriveChild(i);
+    keys.set(wallet.address.toLowerCase(), wallet.signingKey);
+  }
+  return keys;
+})();
+
+/** Let `accept` sign for `wallet` too (an ethers Wallet made by a test). */
+function rememberKey(wallet) {
+  signingKeys.set(wallet.address.toLowerCase(), wallet.signingKey);
+  return wallet;
+}
+
+/** The EIP-712 digest an acceptance signs (as `TrustRegistry.keyAcceptanceDigest`). */
+function acceptanceDigest(issuerId, key, domain = acceptanceDomain) {
+  return ethers.TypedDataEncoder.hash(domain, KEY_ACCEPTANCE_TYPES, { issuerId, key });
+}
+
+/**
+ * `key`'s acceptance of becoming a key of `issuerId` (65-byte signature, hex), signed by `by`
+ * (default: the key itself; a contract key's owner for ERC-1271) under `domain` (default: the
+ * fixture's trust registry). "0x" when the signer's private key is unknown (the zero address, a
+ * contract): such a call reverts unless it fails earlier for another reason.
+ */
+function accept(issuerId, key, { by = key, domain = acceptanceDomain } = {}) {
+  const signingKey = signingKeys.get(String(by).toLowerCase());
+  if (signingKey === undefined) return "0x";
+  return signingKey.sign(acceptanceDigest(issuerId, key, domain)).serialized;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -234,20 +310,20 @@ async function makeInvalidKey(ctx, kind) {
   const now = BigInt(await time.latest());
   switch (kind) {
     case "an expired key":
-      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, now + 10n);
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, now + 10n, accept(ISSUER_ID, spareKey.address));
       await time.increase(20);
       break;
     case "a retired key":
-      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END);
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END, accept(ISSUER_ID, spareKey.address));
       await trust.connect(authority).retireKey(ISSUER_ID, spareKey.address);
       // a retired key stays valid through the second of its retirement: let that second pass
       await time.increase(1);
       break;
     case "a key not valid yet":
-      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now + 1000n, OPEN_END);
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now + 1000n, OPEN_END, accept(ISSUER_ID, spareKey.address));
       break;
     case "a compromised key":
-      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END);
+      await trust.connect(authority).addKey(ISSUER_ID, spareKey.address, now, OPEN_END, accept(ISSUER_ID, spareKey.address));
       await time.increase(10);
       await trust.connect(authority).declareKeyCompromised(ISSUER_ID, spareKey.address, now + 1n);
       break;
@@ -348,6 +424,15 @@ module.exports = {
   REGION_NAME,
   OTHER_REGION,
   OTHER_REGION_NAME,
+  ISSUER_USCC,
+  OTHER_ISSUER_USCC,
+  usccId,
+  makeUscc,
+  accept,
+  rememberKey,
+  acceptanceDigest,
+  acceptanceDomain,
+  KEY_ACCEPTANCE_TYPES,
   ISSUER_ID,
   ISSUER_NAME,
   PROFILE_HASH,
