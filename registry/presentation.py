@@ -9,9 +9,15 @@ The CBOR item is an array of eleven elements::
      commitments of hidden fields (32 bytes each, concatenated, ascending),
      signature (64 bytes, EIP-2098 compact)]
 
+Packed values: text as text, credit codes as 12 bytes, identity numbers as integers, dates as day
+numbers since 1970-01-01 (negative before), money, enumerations and regions as integers; the map's
+keys ascend, as the encoder writes them.
+
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
-shape and every value are checked, in that order, before any hashing or signature work. Any
-problem raises :class:`MalformedPresentationError` with a message saying what was expected.
+shape and every value are checked, in that order, before any hashing or signature work. The
+payload is read by a schema-directed reader (:mod:`registry._cbor`) in one pass, never decoded
+into a general structure nor re-encoded. Any problem raises :class:`MalformedPresentationError`
+with a message saying what was expected.
 """
 
 from __future__ import annotations
@@ -279,8 +285,9 @@ _ValueReader = Callable[[StrictReader], str | int]
 
 
 def _value_reader(spec: FieldSpec) -> _ValueReader:
-    """How one field's packed value (see :meth:`FieldSpec.pack`) is read and made canonical:
-    the CBOR type of its kind, the kind's range, then :meth:`FieldSpec.unpack`'s checks."""
+    """How one field's packed value (see :meth:`FieldSpec.pack`) is read: the CBOR type of its
+    kind, the kind's range, then the checks :meth:`FieldSpec.unpack` makes (the same decisions:
+    tests/test_strict_decoder.py compares them), giving the canonical value."""
     what = f"{spec.key} ({spec.zh})"
     unpack = spec.unpack
     kind = spec.kind
