@@ -27,7 +27,7 @@ from eth_utils.address import to_canonical_address
 
 from registry._keccak import keccak256
 from registry.identifiers import FieldValueError, LicenseIdentifier
-from registry.licensetypes import MAX_FIELDS, LicenseType, day_number, get_type
+from registry.licensetypes import LAST_DAY, MAX_FIELDS, LicenseType, day_number, get_type
 
 __all__ = [
     "DOMAIN_NAME",
@@ -138,10 +138,15 @@ class LicenseHeader:
             raise FieldValueError(
                 "license id", f"type {self.license_id.type_code} differs from {self.license_type.code}", "the same type"
             )
-        if not 0 <= self.valid_from < OPEN_END_DAY:
-            raise FieldValueError("valid_from", f"day {self.valid_from} is out of range", "a date after 1970")
-        if self.valid_to is not None and not self.valid_from <= self.valid_to < OPEN_END_DAY:
-            raise FieldValueError("valid_to", "is before valid_from", "a last valid day on or after the first")
+        if not 0 <= self.valid_from <= LAST_DAY:
+            raise FieldValueError(
+                "valid_from", f"day {self.valid_from} is out of range", "a date from 1970-01-01 to 9999-12-31"
+            )
+        if self.valid_to is not None:
+            if self.valid_to > LAST_DAY:
+                raise FieldValueError("valid_to", f"day {self.valid_to} is out of range", "a date up to 9999-12-31")
+            if self.valid_to < self.valid_from:
+                raise FieldValueError("valid_to", "is before valid_from", "a last valid day on or after the first")
 
     @property
     def issuer_uscc(self) -> str:

@@ -30,7 +30,10 @@ from registry.identifiers import (
 __all__ = [
     "CATALOG",
     "EPOCH",
+    "FIRST_DAY",
+    "LAST_DAY",
     "MAX_FIELDS",
+    "MAX_MONEY",
     "FieldKind",
     "FieldSpec",
     "LicenseType",
@@ -44,12 +47,18 @@ __all__ = [
 EPOCH = dt.date(1970, 1, 1)
 #: Fields per license type (the salt tree has 16 leaves).
 MAX_FIELDS = 16
-_MAX_DAY = 2**31 - 1
-_MAX_MONEY = 10**15
+#: Largest amount of money (whole yuan) a field holds.
+MAX_MONEY = 10**15
 
 
 def day_number(value: dt.date) -> int:
     return (value - EPOCH).days
+
+
+#: Day numbers of the first and the last day a date can be (0001-01-01 and 9999-12-31): every day
+#: number committed or presented lies between them, so turning one back into a date never overflows.
+FIRST_DAY = day_number(dt.date.min)
+LAST_DAY = day_number(dt.date.max)
 
 
 def from_day_number(value: int) -> dt.date:
@@ -137,10 +146,10 @@ class FieldSpec:
         raise FieldValueError(name, f"got {type(value).__name__}", expected)
 
     def _money(self, value: object, name: str) -> int:
-        expected = f"whole yuan, an integer from 0 to {_MAX_MONEY}"
+        expected = f"whole yuan, an integer from 0 to {MAX_MONEY}"
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_MONEY:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_MONEY:
             raise FieldValueError(name, f"{value!r} is not an amount", expected)
         return value
 
@@ -181,8 +190,10 @@ class FieldSpec:
         if isinstance(packed, bool) or not isinstance(packed, int):
             raise FieldValueError(name, f"got {type(packed).__name__}", "an integer")
         if self.kind is FieldKind.DATE:
-            if not 0 <= packed <= _MAX_DAY:
-                raise FieldValueError(name, f"day {packed} is out of range", "a day number")
+            if not FIRST_DAY <= packed <= LAST_DAY:
+                raise FieldValueError(
+                    name, f"day {packed} is out of range", f"a day number from {FIRST_DAY} to {LAST_DAY}"
+                )
             return packed
         return self.canonical(packed)
 

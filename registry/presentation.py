@@ -9,22 +9,30 @@ The CBOR item is an array of eleven elements::
      commitments of hidden fields (32 bytes each, concatenated, ascending),
      signature (64 bytes, EIP-2098 compact)]
 
+Packed values: text as text, credit codes as 12 bytes, identity numbers as integers, dates as day
+numbers since 1970-01-01 (negative before), money, enumerations and regions as integers; the map's
+keys ascend, as the encoder writes them.
+
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
-shape and every value are checked, in that order, before any hashing or signature work. Any
-problem raises :class:`MalformedPresentationError` with a message saying what was expected.
+shape and every value are checked, in that order, before any hashing or signature work. The
+payload is read by a schema-directed reader (:mod:`registry._cbor`) in one pass, never decoded
+into a general structure nor re-encoded. Any problem raises :class:`MalformedPresentationError`
+with a message saying what was expected.
 """
 
 from __future__ import annotations
 
 import itertools
+import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import base45
 import cbor2
 
 from registry._base45 import b45decode
+from registry._cbor import CBORFormatError, StrictReader
 from registry.document import (
     FORMAT_VERSION,
     SALT_TREE_DEPTH,
@@ -36,8 +44,25 @@ from registry.document import (
     license_digest,
 )
 from registry.errors import RegistryError
-from registry.identifiers import FieldValueError, LicenseIdentifier, pack_uscc, unpack_uscc
-from registry.licensetypes import MAX_FIELDS, LicenseType, get_type_by_number
+from registry.identifiers import (
+    MAX_SERIAL,
+    MAX_VERSION,
+    FieldValueError,
+    LicenseIdentifier,
+    pack_uscc,
+    unpack_uscc,
+)
+from registry.licensetypes import (
+    CATALOG,
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_FIELDS,
+    MAX_MONEY,
+    FieldKind,
+    FieldSpec,
+    LicenseType,
+    get_type_by_number,
+)
 
 __all__ = [
     "MAX_DECOMPRESSED",
@@ -45,6 +70,7 @@ __all__ = [
     "PREFIX",
     "MalformedPresentationError",
     "Presentation",
+    "decode_payload",
     "decode_presentation",
     "present",
 ]
@@ -58,6 +84,8 @@ _B45 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 _NODE = 17
 _DIGEST = 32
 _SIGNATURE = 64
+_MAX_RIC = 10**17 - 1  # a resident identity number packs its 17 digits before the check character
+_MAX_CODE = 999_999  # enumeration codes and six-digit region codes
 
 
 class MalformedPresentationError(RegistryError, ValueError):
@@ -127,18 +155,6 @@ def _fail(message: str) -> MalformedPresentationError:
     return MalformedPresentationError(message)
 
 
-def _int(value: Any, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _fail(f"{what} must be an integer from {low} to {high}")
-    return value
-
-
-def _bytes(value: Any, what: str) -> bytes:
-    if not isinstance(value, bytes):
-        raise _fail(f"{what} must be a byte string")
-    return value
-
-
 def _decompress(data: bytes) -> bytes:
     inflater = zlib.decompressobj()
     try:
@@ -171,76 +187,160 @@ def decode_presentation(text: object) -> Presentation:
         raw = b45decode(body)
     except ValueError:
         raise _fail("the base45 text does not decode") from None
-    cbor_bytes = _decompress(raw)
-    try:
-        item = cbor2.loads(cbor_bytes)
-    except Exception:  # noqa: BLE001 - any decoder failure on foreign bytes means "malformed"
-        raise _fail("the payload is not valid CBOR") from None
-    if cbor2.dumps(item) != cbor_bytes:
-        raise _fail("the CBOR payload is not in its canonical encoding")
-    return _from_item(item)
+    return decode_payload(_decompress(raw))
 
 
-def _from_item(item: Any) -> Presentation:  # noqa: PLR0912 - one check per element, in order
-    if not isinstance(item, list) or len(item) != 11:
-        raise _fail("the payload must be an array of 11 elements")
-    fmt, type_no, issuer, serial, version, valid_from, valid_to, disclosed, nodes_raw, hidden_raw, signature = item
-    if fmt != FORMAT_VERSION or isinstance(fmt, bool):
-        raise _fail(f"format version {fmt!r} is not supported; expected {FORMAT_VERSION}")
+def decode_payload(data: bytes) -> Presentation:
+    """Parse the CBOR payload of a QR text (after base45 and zlib) into a :class:`Presentation`.
+
+    The payload is read as this format's fixed schema and nothing else, by a strict reader: one
+    pass, every value's type, encoding (canonical only: no tags, no indefinite lengths, shortest
+    heads, map keys ascending) and range checked where it is read. Nothing foreign is decoded into
+    a general structure or re-encoded, so any input is decided in time linear in its length.
+    """
     try:
-        ltype = get_type_by_number(type_no)
-        license_id = LicenseIdentifier(
-            ltype.code,
-            unpack_uscc(_bytes(issuer, "the issuer code"), field="issuer"),
-            _int(serial, "the serial", 1, 10**8 - 1),
-            _int(version, "the version", 1, 99),
-        )
-        header = LicenseHeader(
-            license_type=ltype,
-            license_id=license_id,
-            valid_from=_int(valid_from, "the first valid day", 0, 2**32 - 2),
-            valid_to=None if valid_to is None else _int(valid_to, "the last valid day", 0, 2**32 - 2),
-        )
+        return _read(StrictReader(data))
+    except CBORFormatError as exc:
+        raise _fail(str(exc)) from None
     except FieldValueError as exc:
         raise _fail(str(exc)) from None
-    if not isinstance(disclosed, dict) or len(disclosed) > MAX_FIELDS:
-        raise _fail(f"disclosed fields must be a map of at most {MAX_FIELDS} entries")
-    values: dict[str, str | int] = {}
-    positions: set[int] = set()
-    for number in sorted(disclosed, key=lambda n: n if isinstance(n, int) else -1):
-        if isinstance(number, bool) or not isinstance(number, int) or number not in ltype.by_number:
-            raise _fail(f"disclosed field number {number!r} is not a field of {ltype.code}")
-        spec = ltype.by_number[number]
-        try:
-            values[spec.key] = spec.unpack(disclosed[number])
-        except FieldValueError as exc:
-            raise _fail(str(exc)) from None
-        positions.add(number - 1)
-    nodes_bytes = _bytes(nodes_raw, "the salt nodes")
+
+
+def _read(r: StrictReader) -> Presentation:
+    r.array(11, "the payload", "an array of 11 elements")
+    fmt = r.uint("the format version")
+    if fmt != FORMAT_VERSION:
+        raise _fail(f"format version {fmt!r} is not supported; expected {FORMAT_VERSION}")
+    ltype = get_type_by_number(r.uint("the license type number"))
+    issuer = unpack_uscc(r.byte_string("the issuer code"), field="issuer")
+    serial = r.uint("the serial", 1, MAX_SERIAL)
+    version = r.uint("the version", 1, MAX_VERSION)
+    valid_from = r.uint("the first valid day", 0, LAST_DAY)
+    valid_to = None if r.null() else r.uint("the last valid day", 0, LAST_DAY)
+    header = LicenseHeader(
+        license_type=ltype,
+        license_id=LicenseIdentifier(ltype.code, issuer, serial, version),
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    values, positions = _read_fields(r, ltype)
+    nodes_bytes = r.byte_string("the salt nodes")
     if len(nodes_bytes) % _NODE or len(nodes_bytes) > _NODE * MAX_FIELDS:
         raise _fail(f"the salt nodes must be 17-byte entries, at most {MAX_FIELDS}")
     nodes: list[SaltNode] = []
-    covered: set[int] = set()
+    covered = 0  # bit i: leaf i is below a node
     for offset in range(0, len(nodes_bytes), _NODE):
         tag = nodes_bytes[offset]
         depth, index = tag >> 4, tag & 0x0F
-        if depth > SALT_TREE_DEPTH or index >= 2**depth:
+        if depth > SALT_TREE_DEPTH or index >= 1 << depth:
             raise _fail(f"salt node {offset // _NODE} has an impossible position")
-        node = SaltNode(depth, index, nodes_bytes[offset + 1 : offset + _NODE])
-        leaves = set(node.leaves())
+        width = 1 << (SALT_TREE_DEPTH - depth)
+        leaves = ((1 << width) - 1) << (index * width)
         if leaves & covered:
             raise _fail("salt nodes overlap")
         covered |= leaves
-        nodes.append(node)
-    if not positions <= covered:
+        nodes.append(SaltNode(depth, index, nodes_bytes[offset + 1 : offset + _NODE]))
+    if positions & ~covered:
         raise _fail("a disclosed field has no salt")
-    hidden_bytes = _bytes(hidden_raw, "the hidden commitments")
+    hidden_bytes = r.byte_string("the hidden commitments")
     if len(hidden_bytes) % _DIGEST or len(hidden_bytes) // _DIGEST + len(values) > len(ltype.fields):
         raise _fail(f"hidden commitments must be 32-byte entries, at most {len(ltype.fields)} fields in all")
     hidden = tuple(hidden_bytes[i : i + _DIGEST] for i in range(0, len(hidden_bytes), _DIGEST))
     if any(a >= b for a, b in itertools.pairwise(hidden)):
         raise _fail("hidden commitments must be in strictly ascending order")
-    sig = _bytes(signature, "the signature")
-    if len(sig) != _SIGNATURE:
+    signature = r.byte_string("the signature")
+    if len(signature) != _SIGNATURE:
         raise _fail("the signature must be 64 bytes (EIP-2098 compact form)")
-    return Presentation(header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=sig)
+    r.end("the payload's array")
+    return Presentation(header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=signature)
+
+
+def _read_fields(r: StrictReader, ltype: LicenseType) -> tuple[dict[str, str | int], int]:
+    """The disclosed-fields map: canonical values by key, in field order, and a bit per position."""
+    readers = _FIELD_READERS[ltype.number]
+    most = len(ltype.fields)
+    count = r.map(most, "disclosed fields", f"a map of at most {most} entries")
+    values: dict[str, str | int] = {}
+    positions = 0
+    previous = 0
+    for _ in range(count):
+        at = r.pos
+        number = r.uint("a disclosed field number")
+        entry = readers.get(number)
+        if entry is None:
+            raise _fail(f"disclosed field number {number!r} is not a field of {ltype.code}")
+        if number <= previous:
+            raise _fail(
+                f"disclosed field numbers must be in strictly ascending order (canonical map order); "
+                f"{number} follows {previous} at byte {at}"
+            )
+        previous = number
+        key, read = entry
+        values[key] = read(r)
+        positions |= 1 << (number - 1)
+    return values, positions
+
+
+_ValueReader = Callable[[StrictReader], str | int]
+
+
+def _value_reader(spec: FieldSpec) -> _ValueReader:
+    """How one field's packed value (see :meth:`FieldSpec.pack`) is read: the CBOR type of its
+    kind, the kind's range, then the checks :meth:`FieldSpec.unpack` makes (the same decisions:
+    tests/test_strict_decoder.py compares them), giving the canonical value."""
+    what = f"{spec.key} ({spec.zh})"
+    unpack = spec.unpack
+    kind = spec.kind
+    if kind is FieldKind.TEXT:
+        most = spec.max_length
+        return lambda r: _canonical_text(r.text_string(what, "text"), what, most)
+    if kind is FieldKind.USCC:
+        return lambda r: unpack(r.byte_string(what, "a packed unified social credit code (12 bytes)"))
+    if kind is FieldKind.RIC:
+        return lambda r: unpack(r.uint(what, 0, _MAX_RIC))
+    if kind is FieldKind.REGION:
+        return lambda r: unpack(r.uint(what, 0, _MAX_CODE))
+    # Dates, amounts and enumeration codes: an integer in the kind's range is its own canonical
+    # value (exactly what unpack returns for it); an enumeration code must also be one of the
+    # choices, and unpack says which they are when it is not.
+    if kind is FieldKind.DATE:
+        return lambda r: r.integer(what, FIRST_DAY, LAST_DAY)
+    if kind is FieldKind.MONEY:
+        return lambda r: r.uint(what, 0, MAX_MONEY)
+    codes = frozenset(c.code for c in spec.choices)
+
+    def read_code(r: StrictReader) -> str | int:
+        code = r.uint(what, 0, _MAX_CODE)
+        return code if code in codes else unpack(code)
+
+    return read_code
+
+
+def _canonical_text(text: str, what: str, most: int) -> str:
+    """``text`` when it is a text field's canonical value, as :meth:`FieldSpec.unpack` decides:
+    non-empty, at most ``most`` characters, printable (so the only whitespace it can hold is the
+    ordinary space), no surrounding spaces, in NFC.
+
+    Checked without normalising: NFC of a long run of combining marks out of canonical order costs
+    time quadratic in its length (milliseconds for 2,000 marks), while the NFC quick check refuses
+    such text at once, so every step here is linear and the slowest (quick check "maybe", then a
+    full comparison) costs about 0.1 us per character.
+    """
+    if not text:
+        raise FieldValueError(what, "is empty", "non-empty text")
+    if len(text) > most:
+        raise FieldValueError(what, f"has {len(text)} characters", f"at most {most} characters")
+    if not text.isprintable():
+        raise FieldValueError(
+            what,
+            "holds control characters, line breaks, unassigned characters or unusual spaces",
+            "printable text on one line (ordinary spaces only)",
+        )
+    if text.strip() != text or not unicodedata.is_normalized("NFC", text):
+        raise FieldValueError(what, "is not in canonical form", "NFC text without surrounding spaces")
+    return text
+
+
+_FIELD_READERS: dict[int, dict[int, tuple[str, _ValueReader]]] = {
+    t.number: {spec.number: (spec.key, _value_reader(spec)) for spec in t.fields} for t in CATALOG.values()
+}

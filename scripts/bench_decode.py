@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Worst-case decide time of hostile QR texts: ``decode_presentation`` and ``Verifier.verify``.
+
+Builds the most expensive inputs found for each stage (length, base45, zlib, CBOR shape, text
+normalisation, full verification of a well-formed but forged presentation) plus mutations of
+real presentations, times each (best of ``--repeat`` runs, to measure the input rather than
+pauses of the machine), and prints every input's cost and the slowest for each function. The
+target is "any QR text up to 4,096 characters decided in under 5 ms"; the decoder aims at well
+under 1 ms.
+
+    python scripts/bench_decode.py [--repeat 20] [--mutations 2000]
+"""
+
+# The inputs are made-up, reproducible data: no cryptographic randomness is wanted.
+# ruff: noqa: S311
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import base45
+import cbor2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _benchsetup import setup
+
+from registry.presentation import MAX_DECOMPRESSED, MalformedPresentationError, decode_presentation
+from registry.samples import SampleFactory
+from registry.store import IssuerStore
+from verifier.pipeline import Verifier
+from verifier.state import ChainClientState
+
+
+def text_of(payload: bytes) -> str:
+    return "LC1:" + base45.b45encode(zlib.compress(payload, 9)).decode()
+
+
+def value_sharing_nest(depth: int) -> bytes:
+    """Nested arrays each holding the next twice through value sharing (tags 28 and 29)."""
+    inner = b"\xd8\x1c\x00"
+    for k in range(depth - 2, -1, -1):
+        inner = b"\xd8\x1c\x82" + inner + cbor2.dumps(cbor2.CBORTag(29, k + 1))
+    return b"\x82" + inner + cbor2.dumps(cbor2.CBORTag(29, 0))
+
+
+def with_field(real: str, key_number: int, value: object) -> bytes:
+    """A real presentation's payload with one disclosed field set to ``value`` (signature kept:
+    the result is well formed and forged)."""
+    item = cbor2.loads(zlib.decompress(base45.b45decode(real[4:])))
+    item[7][key_number] = value
+    return cbor2.dumps(item)
+
+
+def hostile_inputs(real_bl: str, real_all: str, real_rp: str) -> dict[str, str]:
+    rng = random.Random(5)
+    fill = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:") for _ in range(1500))
+    cases: dict[str, str] = {
+        "real business license (default disclosure)": real_bl,
+        "real business license (every field)": real_all,
+        "real residence permit (every field)": real_rp,
+        "4,096 characters of base45": "LC1:" + fill[:3] * 1364,
+        "1,400 characters, not base45 at the end": "LC1:" + fill[:1395] + "a",
+        "1,400 characters of base45, not zlib": "LC1:" + fill[:1395] + "A",
+        "zlib bomb (400 KB of zeros)": text_of(b"\x00" * 400_000),
+        "zlib bomb (payload of exactly 4,096 bytes)": text_of(b"\x8b" + b"\x00" * (MAX_DECOMPRESSED - 1)),
+        "finding 1: value sharing 24 deep (99 characters)": text_of(value_sharing_nest(24)),
+        "finding 1: value sharing 40 deep (141 characters)": text_of(value_sharing_nest(40)),
+        "value sharing 450 deep": text_of(value_sharing_nest(450)),
+        "4,096 nested arrays": text_of(b"\x81" * MAX_DECOMPRESSED),
+        "4,096 bytes of tags": text_of(b"\xd8\x1c" * (MAX_DECOMPRESSED // 2)),
+        "indefinite arrays 4,096 deep": text_of(b"\x9f" * MAX_DECOMPRESSED),
+        "map of 2^32-1 entries announced": text_of(
+            cbor2.dumps(cbor2.loads(zlib.decompress(base45.b45decode(real_bl[4:])))[:7]).replace(b"\x87", b"\x8b", 1)
+            + b"\xba\xff\xff\xff\xff"
+            + b"\x01" * 4000
+        ),
+        "byte string of 2^64-1 bytes announced": text_of(b"\x8b\x01\x01\x5b" + b"\xff" * 8 + b"\x00" * 4000),
+    }
+    bl_scope = 9
+    # text fields: longest well-formed, and the costliest refusals of the NFC check
+    cases["forged: 1,200 x U+0B3E scope (NFC after a full check)"] = text_of(
+        with_field(real_all, bl_scope, "\u0b3e" * 1200)
+    )
+    cases["forged: 1,200 x U+4E2D scope (longest common text)"] = text_of(with_field(real_all, bl_scope, "中" * 1200))
+    cases["a + 1,800 x U+0301 scope (not NFC, full check)"] = text_of(
+        with_field(real_all, bl_scope, "a" + "\u0301" * 1800)
+    )
+    cases["1,800 combining marks out of order"] = text_of(with_field(real_all, bl_scope, "a" + "\u0300\u0316" * 900))
+    cases["1,200 x U+0F73 (decomposes, not NFC)"] = text_of(with_field(real_all, bl_scope, "\u0f73" * 1200))
+    cases["forged: 2,000 ASCII characters scope"] = text_of(with_field(real_all, bl_scope, "x" * 2000))
+    return cases
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
+def decode_or_refuse(text: str) -> None:
+    with contextlib.suppress(MalformedPresentationError):
+        decode_presentation(text)
+
+
+def mutations(rng: random.Random, texts: list[str], count: int) -> list[str]:
+    out = []
+    for _ in range(count):
+        payload = bytearray(zlib.decompress(base45.b45decode(rng.choice(texts)[4:])))
+        for _ in range(rng.randrange(1, 4)):
+            pos = rng.randrange(len(payload))
+            if rng.random() < 0.5:
+                payload[pos] = rng.randrange(256)
+            else:
+                payload[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4)))
+        out.append(text_of(bytes(payload)))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per input; the best is kept")
+    parser.add_argument("--mutations", type=int, default=2000, help="random mutations of real payloads to time")
+    args = parser.parse_args()
+    if not 1 <= args.repeat <= 1000 or not 0 <= args.mutations <= 100_000:
+        parser.error("--repeat must be 1 to 1000 and --mutations 0 to 100000")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = IssuerStore.at(Path(tmp) / "store.db")
+        bench = setup(store)
+        samples = SampleFactory(3)
+        rows = bench.department.issue_many([samples.business_license(), samples.residence_permit()])
+        bench.department.anchor_pending()
+        state = ChainClientState(bench.client)
+        state.sync()
+        d = bench.client.deployment
+        verifier = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry)
+        real_bl = bench.department.presentation(rows[0].license_id).to_text()
+        real_all = bench.department.presentation(rows[0].license_id, list(rows[0].fields)).to_text()
+        real_rp = bench.department.presentation(rows[1].license_id, list(rows[1].fields)).to_text()
+        cases = hostile_inputs(real_bl, real_all, real_rp)
+        for text in list(cases.values()) * 3:  # warm caches
+            decode_or_refuse(text)
+            verifier.verify(text).to_dict()
+
+        print(f"{'input':58s} {'chars':>6s} {'decode us':>10s} {'verify us':>10s}  outcome")
+        worst_decode = (0.0, "")
+        worst_verify = (0.0, "")
+        for name, text in cases.items():
+            decode = best_of(args.repeat, lambda t=text: decode_or_refuse(t))
+            verify = best_of(args.repeat, lambda t=text: verifier.verify(t).to_dict())
+            status = verifier.verify(text).status.value
+            print(f"{name:58s} {len(text):6d} {decode * 1e6:10.1f} {verify * 1e6:10.1f}  {status}")
+            worst_decode = max(worst_decode, (decode, name))
+            worst_verify = max(worst_verify, (verify, name))
+        if args.mutations:
+            mutated = mutations(random.Random(9), [real_bl, real_all, real_rp], args.mutations)
+            # a first pass finds the slowest few; they are timed again like the inputs above
+            by_decode = sorted(((best_of(3, lambda t=t: decode_or_refuse(t)), t) for t in mutated), reverse=True)
+            by_verify = sorted(
+                ((best_of(3, lambda t=t: verifier.verify(t).to_dict()), t) for t in mutated), reverse=True
+            )
+            slow_decode = max((best_of(args.repeat, lambda t=t: decode_or_refuse(t)), t) for _, t in by_decode[:10])
+            slow_verify = max(
+                (best_of(args.repeat, lambda t=t: verifier.verify(t).to_dict()), t) for _, t in by_verify[:10]
+            )
+            print(f"  slowest mutation to verify: {verifier.verify(slow_verify[1]).status.value}, {slow_verify[1]!r}")
+            name = f"slowest of {args.mutations:,} payload mutations"
+            print(f"{name:58s} {'':6s} {slow_decode[0] * 1e6:10.1f} {slow_verify[0] * 1e6:10.1f}")
+            worst_decode = max(worst_decode, (slow_decode[0], name))
+            worst_verify = max(worst_verify, (slow_verify[0], name))
+        store.close()
+    print(f"slowest decode_presentation: {worst_decode[0] * 1e6:.1f} us ({worst_decode[1]})")
+    print(f"slowest Verifier.verify:     {worst_verify[0] * 1e6:.1f} us ({worst_verify[1]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
