@@ -119,6 +119,8 @@ class FieldSpec:
     def _text(self, value: object, name: str) -> str:
         if not isinstance(value, str):
             raise FieldValueError(name, f"got {type(value).__name__}", "text")
+        if len(value) > 2 * self.max_length:  # bound the input before normalising it (quadratic at worst)
+            raise FieldValueError(name, f"has {len(value)} characters", f"at most {self.max_length} characters")
         text = unicodedata.normalize("NFC", value.strip())
         if not text:
             raise FieldValueError(name, "is empty", "non-empty text")

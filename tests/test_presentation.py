@@ -163,6 +163,11 @@ def test_any_changed_character_is_tampered_or_malformed(issued: Issued, data):
         return
     changed = text[:position] + replacement + text[position + 1 :]
     status = issued.verifier.verify(changed).status
+    if status is Outcome.VALID:
+        # the unused padding bits of the deflate stream's last byte are ignored by every inflater:
+        # such a text still carries exactly the signed payload, byte for byte
+        assert decode_presentation(changed) == decode_presentation(text), (position, replacement)
+        return
     assert status in (Outcome.TAMPERED, Outcome.MALFORMED), (position, replacement, status)
 
 

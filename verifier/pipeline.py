@@ -50,6 +50,7 @@ log = logging.getLogger("elicense.verifier")
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 _HALF_N = SECP256K1_N // 2
+_LAST_DISPLAYABLE = 253402271999  # 9999-12-31 23:59:59 in China Standard Time: later times show as this
 
 
 class Outcome(enum.StrEnum):
@@ -355,7 +356,9 @@ class Verifier:
             )
         if not key.contains(anchor.timestamp):
             compromised = key.valid_until <= anchor.timestamp
-            when = dt.datetime.fromtimestamp(min(key.valid_until, 2**40), CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+            when = dt.datetime.fromtimestamp(min(key.valid_until, _LAST_DISPLAYABLE), CHINA_TZ).strftime(
+                "%Y-%m-%d %H:%M"
+            )
             return result(
                 Outcome.KEY_NOT_VALID,
                 _reason(
