@@ -28,6 +28,7 @@ from registry.issuance import Department
 from registry.samples import SampleFactory
 from registry.store import IssuerStore, LicenseRow
 from signer.eip712 import LicenseSigner
+from verifier.mirror import Mirror
 from verifier.pipeline import Verifier
 from verifier.state import ChainClientState
 
@@ -198,6 +199,12 @@ class Issued:
 
     def text(self, index: int = 0, disclose: list[str] | None = None) -> str:
         return self.department.presentation(self.rows[index].license_id, disclose).to_text()
+
+
+def verifier_of(mirror: Mirror) -> Verifier:
+    """A verifier reading ``mirror``'s index."""
+    d = mirror.deployment
+    return Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
 
 
 DEPARTMENT_USCC = "11110000MB0195560T"

@@ -9,18 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HardhatNode, Issued, deploy_with_issuer, make_issued, start_hardhat_node
+from conftest import HardhatNode, Issued, deploy_with_issuer, make_issued, start_hardhat_node, verifier_of
 
 from registry import ChainUnavailableError, connect
 from registry.devchain import increase_time, mine, revert, snapshot
 from registry.samples import SampleFactory
 from verifier.mirror import Mirror, MirrorError
-from verifier.pipeline import Outcome, Verifier
-
-
-def verifier_of(mirror: Mirror) -> Verifier:
-    d = mirror.deployment
-    return Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
+from verifier.pipeline import Outcome
 
 
 @pytest.fixture

@@ -17,7 +17,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DEPARTMENT_USCC, Issued, deploy_with_issuer, free_port, make_issued, start_hardhat_node
+from conftest import (
+    DEPARTMENT_USCC,
+    Issued,
+    deploy_with_issuer,
+    free_port,
+    make_issued,
+    start_hardhat_node,
+    verifier_of,
+)
 
 from registry import connect, dev_accounts, license_type_id
 from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
@@ -30,11 +38,6 @@ from verifier.state import EventIndex
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 ROGUE_USCC = "11110000000021135M"  # another Beijing department, with a valid key of its own
-
-
-def verifier_of(mirror: Mirror) -> Verifier:
-    d = mirror.deployment
-    return Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
 
 
 @pytest.fixture
