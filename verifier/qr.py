@@ -8,7 +8,8 @@ leaves room for a code filling a quarter of a photo's width. JPEG photos of up t
 (:data:`MAX_JPEG_PIXELS`) are scaled down while decoding (libjpeg's 1/2, 1/4, 1/8 scaling,
 straight to grayscale), which costs a fraction of decoding them whole; progressive JPEGs, whose
 decoder buffers the whole image whatever the scale, are held to :data:`MAX_PROGRESSIVE_PIXELS`;
-other formats beyond :data:`MAX_PIXELS` are refused before decoding. Pixels are read as 8-bit grayscale, what the QR reader works on.
+other formats beyond :data:`MAX_PIXELS` are refused before decoding. Pixels are read as 8-bit
+grayscale, what the QR reader works on.
 """
 
 from __future__ import annotations
