@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from api.errors import ProblemError
-from api.redaction import redact
+from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
 from registry import Deployment, RegistryClient
@@ -61,6 +62,11 @@ NEVER_SYNCED_REASON = (
 UNREADABLE_REASON = Reason("malformed", "二维码内容无法核验", "the QR text could not be checked")
 #: Most times one batch re-runs parts of itself after a worker process died.
 WORKER_RETRIES = 16
+#: Texts per part handed to a worker process, and per group of results verified in process.
+WORKER_PART = 1000
+INLINE_GROUP = 200
+#: Niceness of the batch worker processes: bulk work yields the cores to the event loop.
+WORKER_NICE = 10
 
 
 def stale_reason(stale: bool, age: float) -> dict[str, str] | None:
@@ -126,15 +132,18 @@ class Gate:
 
     @asynccontextmanager
     async def enter(self) -> AsyncIterator[None]:
-        if self._semaphore.locked() and self._waiting >= self.queue:
-            raise self._busy()
-        self._waiting += 1
-        try:
-            await asyncio.wait_for(self._semaphore.acquire(), self.wait)
-        except TimeoutError:
-            raise self._busy() from None
-        finally:
-            self._waiting -= 1
+        if not self._semaphore.locked():
+            await self._semaphore.acquire()  # free: returns at once
+        else:
+            if self._waiting >= self.queue or self.wait <= 0:
+                raise self._busy()
+            self._waiting += 1
+            try:
+                await asyncio.wait_for(self._semaphore.acquire(), self.wait)
+            except TimeoutError:
+                raise self._busy() from None
+            finally:
+                self._waiting -= 1
         try:
             yield
         finally:
@@ -194,6 +203,10 @@ _worker: dict[str, Any] = {}
 
 
 def _worker_init(mirror_url: str, deployment: dict[str, Any], confirmations: int) -> None:
+    try:
+        os.nice(WORKER_NICE)
+    except OSError:
+        log.info("batch workers run at the service's priority (nice refused)")
     d = Deployment.from_dict(deployment)
     mirror = Mirror(mirror_url, d, confirmations=confirmations)
     _worker["mirror"] = mirror
@@ -251,6 +264,8 @@ class Services:
         self._follow = follow and client is not None
         self.anchor_worker = anchor_worker
         self._anchorer: threading.Thread | None = None
+        if settings.rpc_url:
+            redact_library_logs(self.secrets())
 
     def _image_gate(self) -> Gate:
         n = self.image_workers
@@ -358,30 +373,32 @@ class Services:
         self.metrics.verifications.labels(result["status"]).inc()
         return with_freshness(result, stale_reason(*self.is_stale()))
 
-    def verify_many(self, texts: Sequence[str]) -> bytes:
-        """Verify a batch; returns the JSON array of results, one per text, in order. Large batches
-        are split over worker processes (one per core), each holding its own copy of the mirror's
-        index."""
+    def verify_many(self, texts: Sequence[str]) -> list[bytes]:
+        """Verify a batch: the results as JSON array items, one per text, in order, in groups of
+        comma-separated items (join the groups with commas and wrap them in brackets; a response
+        is streamed group by group, never copied whole while holding the interpreter lock). Large
+        batches are verified in worker processes (one per core, each holding its own copy of the
+        mirror's index), in parts of at most ``WORKER_PART`` texts."""
         now = time.time()
         reason = stale_reason(*self.is_stale())
         count = self.settings.batch_workers or os.cpu_count() or 1
         if len(texts) < 2000 or count == 1:
-            parts = []
-            for text in texts:
-                result = verify_safely(self.verifier, text, now)
-                self.metrics.verifications.labels(result["status"]).inc()
-                parts.append(orjson.dumps(with_freshness(result, reason)))
-            return b"[" + b",".join(parts) + b"]"
-        size = -(-len(texts) // count)
+            groups = []
+            for start in range(0, len(texts), INLINE_GROUP):
+                items = []
+                for text in texts[start : start + INLINE_GROUP]:
+                    result = verify_safely(self.verifier, text, now)
+                    self.metrics.verifications.labels(result["status"]).inc()
+                    items.append(orjson.dumps(with_freshness(result, reason)))
+                groups.append(b",".join(items))
+            return groups
+        size = min(WORKER_PART, -(-len(texts) // count))
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        pool = self._workers(count)
-        futures = [pool.submit(_worker_verify, chunk, now, reason) for chunk in chunks]
+        futures = [self._submit(chunk, now, reason) for chunk in chunks]
         retries = [WORKER_RETRIES]
-        parts = [
-            self._collect(chunk, future, now, reason, retries) for chunk, future in zip(chunks, futures, strict=True)
-        ]
+        parts = [self._collect(c, f, now, reason, retries) for c, f in zip(chunks, futures, strict=True)]
         self.metrics.verifications.labels("batch").inc(len(texts))
-        return b"[" + b",".join(p for p in parts if p) + b"]"
+        return [p for p in parts if p]
 
     def _workers(self, count: int) -> ProcessPoolExecutor:
         with self._pool_lock:
@@ -393,6 +410,19 @@ class Services:
                 )
             return self._pool
 
+    def _submit(
+        self, chunk: Sequence[str], now: float, reason: dict[str, str] | None
+    ) -> tuple[ProcessPoolExecutor, Future[bytes]]:
+        """Hand a chunk to the worker processes (fresh ones when a worker has died)."""
+        count = self.settings.batch_workers or os.cpu_count() or 1
+        pool = self._workers(count)
+        try:
+            return pool, pool.submit(_worker_verify, chunk, now, reason)
+        except BrokenProcessPool:
+            self._discard_workers(pool)
+            pool = self._workers(count)
+            return pool, pool.submit(_worker_verify, chunk, now, reason)
+
     def _discard_workers(self, broken: ProcessPoolExecutor) -> None:
         with self._pool_lock:
             if self._pool is broken:
@@ -402,14 +432,14 @@ class Services:
     def _collect(
         self,
         chunk: Sequence[str],
-        future: Future[bytes],
+        submitted: tuple[ProcessPoolExecutor, Future[bytes]],
         now: float,
         reason: dict[str, str] | None,
         retries: list[int],
     ) -> bytes:
         """A chunk's results; when its worker failed, the chunk is verified again in halves (on
         fresh workers) until the item that fails by itself is found and answered ``malformed``."""
-        pool = self._pool
+        pool, future = submitted
         try:
             return future.result()
         except Exception as exc:  # noqa: BLE001 - a worker that died (BrokenProcessPool) or failed
@@ -417,8 +447,7 @@ class Services:
             log.warning(
                 "a batch worker failed on %d items (%s); retrying them in parts", len(chunk), type(exc).__name__
             )
-            if pool is not None:
-                self._discard_workers(pool)
+            self._discard_workers(pool)
         if len(chunk) == 1 or retries[0] <= 0:
             if retries[0] <= 0:
                 raise ProblemError(
@@ -430,12 +459,7 @@ class Services:
             return orjson.dumps(with_freshness(_malformed(self.mirror.freshness(), now), reason))
         retries[0] -= 1
         half = len(chunk) // 2
-        count = self.settings.batch_workers or os.cpu_count() or 1
-        parts = []
-        for piece in (chunk[:half], chunk[half:]):
-            parts.append(
-                self._collect(
-                    piece, self._workers(count).submit(_worker_verify, piece, now, reason), now, reason, retries
-                )
-            )
+        parts = [
+            self._collect(p, self._submit(p, now, reason), now, reason, retries) for p in (chunk[:half], chunk[half:])
+        ]
         return b",".join(parts)

@@ -9,9 +9,11 @@ is 503 with ``Retry-After``. One hostile text in a batch answers ``malformed`` f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import orjson
 from fastapi import APIRouter, File, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
@@ -83,5 +85,14 @@ async def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> Respo
     if len(body.qrs) > limit:
         raise ProblemError(413, "Batch too large", f"{len(body.qrs)} QR texts; at most {limit} per request")
     async with services.batch_gate.enter():
-        results = await run_in_threadpool(services.verify_many, body.qrs)
-    return Response(b'{"count":%d,"results":' % len(body.qrs) + results + b"}", media_type="application/json")
+        groups = await run_in_threadpool(services.verify_many, body.qrs)
+    head = b'{"count":%d,"results":[' % len(body.qrs)
+    length = len(head) + sum(len(g) for g in groups) + max(0, len(groups) - 1) + 2
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield head
+        for i, group in enumerate(groups):
+            yield b"," + group if i else group
+        yield b"]}"
+
+    return StreamingResponse(stream(), media_type="application/json", headers={"Content-Length": str(length)})
