@@ -23,6 +23,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from api.demo import run_demo
+from api.redaction import display_url
 from registry import (
     OPEN_END,
     Deployment,
@@ -1025,7 +1026,12 @@ def serve(
             if accounts and worker
             else None,
         )
-        click.echo(f"Counter page: http://{host}:{port}/  (chain {ctx.rpc_url}, mirror {settings.mirror_url})")
+        # URLs shown without credentials, paths or queries (providers put API keys in them)
+        chain = display_url(ctx.rpc_url)
+        mirror_at = (
+            settings.mirror_url if settings.mirror_url.startswith("sqlite") else display_url(settings.mirror_url)
+        )
+        click.echo(f"Counter page: http://{host}:{port}/  (chain {chain}, mirror {mirror_at})")
     app = create_app(services)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

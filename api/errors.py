@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.redaction import redact
 from registry.errors import (
     ChainUnavailableError,
     ConfigurationError,
@@ -31,18 +33,65 @@ PROBLEM = "application/problem+json"
 class ProblemError(Exception):
     """An error the API reports as it is."""
 
-    def __init__(self, status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
         self.kind = kind
+        self.headers = headers
         self.extra = extra
 
 
-def problem(status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    kind: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {"type": kind, "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+_DESCRIBED = {
+    409: "Conflict: a request with this Idempotency-Key is still in progress, or the state forbids it",
+    413: "Request or image too large",
+    422: "Invalid request, or an unreadable image",
+    503: "Chain mirror stale (policy `refuse`), or the service is busy (`Retry-After` says when to retry)",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of problem responses (``application/problem+json``), by status."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIBED.get(status, "Problem"),
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
 
 
 def _registry_status(exc: RegistryError) -> tuple[int, str]:
@@ -71,10 +120,12 @@ def _registry_status(exc: RegistryError) -> tuple[int, str]:
     return 500, "Registry error"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
+    """Map every error to problem details; ``secrets`` (and any URL) never appear in them."""
+
     @app.exception_handler(ProblemError)
     async def _api_problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, kind=exc.kind, **exc.extra)
+        return problem(exc.status, exc.title, exc.detail, kind=exc.kind, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RegistryError)
     async def _registry(_request: Request, exc: RegistryError) -> JSONResponse:
@@ -84,11 +135,11 @@ def install(app: FastAPI) -> None:
             extra["error"] = exc.error_name
         if isinstance(exc, FieldValueError):
             extra.update(field=exc.field, problem=exc.problem, expected=exc.expected)
-        return problem(status, title, str(exc), **extra)
+        return problem(status, title, redact(str(exc), secrets), **extra)
 
     @app.exception_handler(SignerError)
     async def _signer(_request: Request, exc: SignerError) -> JSONResponse:
-        return problem(500, "Signing key unavailable", str(exc))
+        return problem(500, "Signing key unavailable", redact(str(exc), secrets))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

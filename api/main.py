@@ -127,7 +127,7 @@ def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.services = services
-    errors.install(app)
+    errors.install(app, secrets=services.secrets())
     app.include_router(verify.router)
     app.include_router(public.router)
     app.include_router(issuers.router)

@@ -10,14 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field
 QR_EXAMPLE = "LC1:NCFA60$A038WW50GR9TJ2B0BW70EDF8I5+:LB60Z*698VG80786 YH9-SQ%LTEN7..."
 
 
+#: Longest QR text the API takes in one request (longer ones are refused with 422); the decoder
+#: itself refuses texts longer than any QR code holds, as ``malformed``.
+MAX_QR_TEXT = 4096
+
+
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"qr": QR_EXAMPLE}]})
-    qr: str = Field(max_length=1400, description="The QR code's text, starting with LC1:")
+    qr: str = Field(max_length=MAX_QR_TEXT, description="The QR code's text, starting with LC1:")
 
 
 class VerifyBatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"qrs": [QR_EXAMPLE, "LC1:..."]}]})
-    qrs: list[str] = Field(min_length=1, description="QR texts, at most 10,000 (configurable)")
+    qrs: list[str] = Field(
+        min_length=1,
+        description="QR texts, at most 10,000 (configurable); the request body's size limit bounds them. "
+        "A text that is not a readable license (too long included) is answered `malformed` for itself.",
+    )
 
 
 class Reason(BaseModel):
@@ -58,6 +67,11 @@ class VerificationResponse(BaseModel):
     replacement: str | None = None
     chain: dict[str, Any] | None = None
     checked_at: int
+    stale: bool = Field(
+        default=False,
+        description="The chain mirror is older than the service's limit (chain.age_seconds says how old): "
+        "the status may be out of date, so treat it as unconfirmed (the counter page shows it amber)",
+    )
 
 
 class VerifyBatchResponse(BaseModel):

@@ -90,10 +90,18 @@ class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an
 
 
 class Idempotency:
-    """At-most-once execution of issuer requests keyed by their ``Idempotency-Key`` header."""
+    """At-most-once execution of issuer requests keyed by their ``Idempotency-Key`` header.
 
-    def __init__(self, engine: Engine) -> None:
+    A claim whose request has not finished after ``claim_seconds`` (its process crashed or was
+    killed mid-way, so it never recorded an answer nor released the claim) can be taken over by a
+    retry; before that, a retry is told the request is still in progress.
+    """
+
+    def __init__(self, engine: Engine, *, claim_seconds: float = 60.0) -> None:
+        if not claim_seconds > 0:
+            raise ValueError("claim_seconds must be positive")
         self.engine = engine  # the issuer store's engine: its migrations create the tables
+        self.claim_seconds = claim_seconds
 
     @staticmethod
     def request_hash(body: Any) -> str:
@@ -101,13 +109,14 @@ class Idempotency:
 
     def begin(self, issuer_uscc: str, key: str, request_hash: str) -> None:
         """Claim the key; raises :class:`IdempotentReplay` with the first response when it was used,
-        ``KeyError`` when the first request is still running, ``ValueError`` when the key was used
-        for a different request."""
+        ``KeyError`` when the first request is still running (claimed less than ``claim_seconds``
+        ago), ``ValueError`` when the key was used for a different request."""
+        now = int(time.time())
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(idempotency).values(
-                        issuer_uscc=issuer_uscc, key=key, request_hash=request_hash, created_at=int(time.time())
+                        issuer_uscc=issuer_uscc, key=key, request_hash=request_hash, created_at=now
                     )
                 )
             return
@@ -122,8 +131,26 @@ class Idempotency:
         if row.request_hash != request_hash:
             raise ValueError("this Idempotency-Key was used for a different request")
         if row.status_code is None:
-            raise KeyError(key)
+            if now - int(row.created_at) < self.claim_seconds or not self._take_over(row, now):
+                raise KeyError(key)
+            return
         raise IdempotentReplay(int(row.status_code), json.loads(row.response))
+
+    def _take_over(self, row: Any, now: int) -> bool:
+        """Claim an expired, unfinished key; only one of several concurrent retries wins (the
+        update matches the claim's old time)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(idempotency)
+                .where(
+                    (idempotency.c.issuer_uscc == row.issuer_uscc)
+                    & (idempotency.c.key == row.key)
+                    & (idempotency.c.created_at == row.created_at)
+                    & idempotency.c.status_code.is_(None)
+                )
+                .values(created_at=now)
+            )
+        return bool(result.rowcount)
 
     def finish(self, issuer_uscc: str, key: str, status_code: int, body: Any) -> None:
         with self.engine.begin() as conn:

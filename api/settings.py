@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=10_000, ge=1, le=100_000)
     batch_workers: int = Field(default=0, ge=0, le=64, description="processes for batch verification (0: cores)")
+    batch_concurrency: int = Field(default=0, ge=0, le=256, description="batches verified at once (0: 2 per core)")
+    image_workers: int = Field(default=0, ge=0, le=64, description="images decoded at once (0: one per core)")
+    busy_wait: float = Field(
+        default=5.0, ge=0, le=120, description="seconds a batch or image waits for its turn before a 503"
+    )
+    idempotency_claim_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="an Idempotency-Key whose request has not finished after this long can be taken over by a retry",
+    )
     anchor_batch_size: int = Field(default=1000, ge=1, le=10_000)
     anchor_interval: float = Field(default=5.0, gt=0)
     static_vendor: Path | None = Field(default=None, description="folder holding jsQR.js")

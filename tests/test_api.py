@@ -104,8 +104,9 @@ def test_batch_in_order_and_bounded(api, demo):
     over = api.post("/v1/verify/batch", json={"qrs": ["LC1:"] * 101})
     assert over.status_code == 413
     assert "at most 100" in over.json()["detail"]
-    long = api.post("/v1/verify/batch", json={"qrs": ["LC1:" + "A" * 1500]})
-    assert long.status_code == 422
+    long = api.post("/v1/verify/batch", json={"qrs": [texts[0], "LC1:" + "A" * 5000]})
+    assert long.status_code == 200
+    assert [r["status"] for r in long.json()["results"]] == [all_cases[next(iter(all_cases))]["expected"], "malformed"]
     empty = api.post("/v1/verify/batch", json={"qrs": []})
     assert empty.status_code == 422
 
@@ -118,8 +119,11 @@ def test_bad_requests_are_problem_details(api):
     assert body["title"] == "Invalid request"
     assert "qr" in body["detail"]
     assert api.post("/v1/verify", json={"qr": "x", "extra": 1}).status_code == 422
-    too_long = api.post("/v1/verify", json={"qr": "LC1:" + "A" * 2000})
+    too_long = api.post("/v1/verify", json={"qr": "LC1:" + "A" * 4093})
     assert too_long.status_code == 422
+    longest = api.post("/v1/verify", json={"qr": "LC1:" + "A" * 4092})
+    assert longest.status_code == 200
+    assert longest.json()["status"] == "malformed"
     huge = api.post("/v1/verify", content=b"{" + b" " * 2_100_000 + b"}", headers={"Content-Type": "application/json"})
     assert huge.status_code == 413
     assert huge.json()["title"] == "Request too large"
@@ -222,10 +226,14 @@ def test_stale_mirror_policy(demo):
     with TestClient(create_app(warn)) as client:
         fresh = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]}).json()
         assert all(r["code"] != "stale_mirror" for r in fresh["reasons"])
+        assert fresh["stale"] is False
         time.sleep(0.1)
         data = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]}).json()
         assert data["status"] == "valid"
+        assert data["stale"] is True
         assert data["reasons"][-1]["code"] == "stale_mirror"
+        batch = client.post("/v1/verify/batch", json={"qrs": [cases(demo)["valid"]["text"]]}).json()
+        assert batch["results"][0]["stale"] is True
         assert data["chain"]["age_seconds"] >= 0.1
         assert client.get("/readyz").status_code == 503
     refuse = make_services(demo_run, home, stale_after=0.05, sync_interval=60, stale_policy="refuse")
@@ -234,6 +242,7 @@ def test_stale_mirror_policy(demo):
         response = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]})
         assert response.status_code == 503
         assert response.json()["title"] == "Chain mirror is stale"
+        assert response.headers["Retry-After"]
 
 
 def test_the_service_anchors_issued_licenses_by_itself(demo):

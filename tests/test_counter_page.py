@@ -123,6 +123,29 @@ def test_upload_a_photo(server):
         manager.stop()
 
 
+def test_a_large_photo_is_scaled_in_the_browser(server, tmp_path):
+    """A 12-megapixel PNG (the service refuses PNGs beyond 2048 x 2048 pixels) is scaled by the
+    page before upload, and read."""
+    base, demo = server
+    big = Image.new("L", (4000, 3000), 235)
+    big.paste(Image.open(demo / "valid.png").convert("L").resize((1500, 1500), Image.NEAREST), (1250, 750))
+    photo = tmp_path / "photo.png"
+    big.save(photo)
+    manager, browser = _browser([])
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(base + "/")
+        page.set_input_files("#file", str(photo))
+        # read: sent as is, the service would refuse it (more than 2048 x 2048 pixels)
+        page.wait_for_selector("#verdict[data-status=valid]", timeout=15000)
+        assert page.get_attribute("#verdict", "data-stale") == "false"
+        color = page.eval_on_selector("#verdict", "e => getComputedStyle(e).backgroundColor")
+        assert color == "rgb(0, 168, 84)"  # green: fresh mirror
+    finally:
+        browser.close()
+        manager.stop()
+
+
 def test_live_scan_with_the_camera(server, tmp_path):
     base, demo = server
     video = _y4m(demo / "revoked.png", tmp_path / "revoked.y4m")

@@ -1,7 +1,11 @@
-"""Liveness, readiness (ready only when the mirror is fresh enough) and Prometheus metrics."""
+"""Liveness, readiness (ready only when the mirror is fresh enough) and Prometheus metrics.
+
+Nothing here shows the chain node's URL or credentials: errors are redacted before they are kept.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -18,17 +22,24 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the mirror is fresh enough")
+@router.get(
+    "/readyz",
+    summary="Readiness: the mirror is fresh enough",
+    responses={200: {"description": "Ready"}, 503: {"description": "Not ready: the mirror is stale or never synced"}},
+)
 def readyz(services: ServicesDep) -> JSONResponse:
+    """200 when the chain mirror is fresher than the service's limit; 503 otherwise, also before
+    the first sync (``mirror.synced`` false, ``age_seconds`` null)."""
     stale, age = services.is_stale()
     fresh = services.mirror.freshness()
     body: dict[str, Any] = {
         "ready": not stale,
         "mirror": {
+            "synced": fresh.block_number > 0,
             "block_number": fresh.block_number,
-            "block_time": fresh.block_time,
+            "block_time": fresh.block_time or None,
             "synced_at": fresh.synced_at or None,
-            "age_seconds": round(age, 1),
+            "age_seconds": None if math.isinf(age) else round(age, 1),
         },
         "stale_after_seconds": services.settings.stale_after,
         "last_sync_error": services.last_sync_error,
@@ -38,7 +49,5 @@ def readyz(services: ServicesDep) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics")
 def metrics(services: ServicesDep) -> Response:
-    fresh = services.mirror.freshness()
-    services.metrics.mirror_block.set(fresh.block_number)
-    services.metrics.mirror_age.set(fresh.age())
+    services.metrics.refresh_mirror(services.mirror)
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

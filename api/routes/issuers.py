@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IssuerDep, ServicesDep
-from api.errors import ProblemError
+from api.errors import ProblemError, responses
 from api.models import (
     AnchorResponse,
     IssueBatchRequest,
@@ -22,6 +22,7 @@ from api.models import (
 )
 from api.security import IdempotentReplay
 from api.services import Services
+from registry._failpoints import failpoint
 from registry.identifiers import validate_uscc
 from registry.issuance import Department, IssueRequest
 from registry.qr import render_png, render_svg
@@ -65,10 +66,17 @@ def _idempotent(
     except IdempotentReplay as replay:
         return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     except KeyError:
-        raise ProblemError(409, "Request in progress", "a request with this Idempotency-Key is still running") from None
+        raise ProblemError(
+            409,
+            "Request in progress",
+            "a request with this Idempotency-Key is still running; retry after it finishes "
+            f"(an unfinished claim expires after {services.idempotency.claim_seconds:.0f} s)",
+            headers={"Retry-After": str(max(1, round(services.idempotency.claim_seconds)))},
+        ) from None
     except ValueError as exc:
         raise ProblemError(422, "Idempotency-Key reused", str(exc)) from None
     try:
+        failpoint("idempotent_claimed")  # crash tests only: claimed, nothing stored
         result = run()
     except BaseException:
         services.idempotency.abandon(issuer, key)
@@ -77,7 +85,9 @@ def _idempotent(
     return JSONResponse(result, status_code=status_code)
 
 
-@router.post("/licenses", status_code=201, response_model=IssuedLicense, summary="Issue one license")
+@router.post(
+    "/licenses", status_code=201, response_model=IssuedLicense, summary="Issue one license", responses=responses(409)
+)
 def issue_one(
     uscc: UsccPath,
     body: IssueRequestModel,
@@ -96,7 +106,13 @@ def issue_one(
     return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
 
 
-@router.post("/licenses/batch", status_code=201, response_model=IssuedBatch, summary="Issue many licenses")
+@router.post(
+    "/licenses/batch",
+    status_code=201,
+    response_model=IssuedBatch,
+    summary="Issue many licenses",
+    responses=responses(409),
+)
 def issue_batch(
     uscc: UsccPath,
     body: IssueBatchRequest,

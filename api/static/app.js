@@ -9,6 +9,8 @@
       license: "证照编号", type: "证照类型", issuer: "发证机关", region: "所属地区", anchored: "上链时间",
       validity: "有效期", hidden: "未披露字段", freshness: "链上数据：区块 {block}，{age} 秒前", checking: "正在核验…",
       noCamera: "无法打开摄像头，请上传二维码照片。", error: "核验失败", open: "长期",
+      staleValid: "有效，但链上数据未及时更新，请稍后复核", staleNote: "注意：链上数据已有 {age} 未更新，证照状态可能已变化。",
+      seconds: "{n} 秒", minutes: "{n} 分钟", hours: "{n} 小时", days: "{n} 天", preparing: "正在处理照片…",
     },
     en: {
       title: "E-license check", scan: "Scan QR code", stop: "Stop scanning", upload: "Upload photo", again: "Check another",
@@ -16,6 +18,8 @@
       license: "License id", type: "Type", issuer: "Issuer", region: "Region", anchored: "Anchored",
       validity: "Valid", hidden: "Undisclosed fields", freshness: "Chain data: block {block}, {age} s old", checking: "Checking…",
       noCamera: "The camera cannot be opened; upload a photo of the QR code.", error: "Check failed", open: "open-ended",
+      staleValid: "Valid, but the chain data is out of date: check again later", staleNote: "Caution: the chain data has not been updated for {age}; the license's status may have changed.",
+      seconds: "{n} s", minutes: "{n} min", hours: "{n} h", days: "{n} days", preparing: "Preparing the photo…",
     },
   };
   let lang = "zh";
@@ -39,13 +43,29 @@
     list.append(dt, dd);
   }
 
+  // Largest side of a photo sent to the service: a QR code needs far fewer pixels than a camera
+  // takes, and the service refuses images beyond 2048 x 2048 pixels (JPEG photos are scaled).
+  const MAX_SIDE = 2048;
+
+  function duration(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 120) return t("seconds").replace("{n}", s);
+    if (s < 7200) return t("minutes").replace("{n}", Math.round(s / 60));
+    if (s < 172800) return t("hours").replace("{n}", Math.round(s / 3600));
+    return t("days").replace("{n}", Math.round(s / 86400));
+  }
+
   function render(data) {
     last = data;
     $("result").hidden = false;
     const verdict = $("verdict");
-    verdict.className = "verdict " + (data.status === "valid" ? "ok" : data.status === "not_anchored" ? "wait" : "bad");
+    // A stale chain mirror may not know of a revocation yet: never green, amber with plain words.
+    const stale = data.stale === true || (data.reasons || []).some((r) => r.code === "stale_mirror");
+    const kind = data.status === "valid" ? (stale ? "stale" : "ok") : data.status === "not_anchored" ? "wait" : "bad";
+    verdict.className = "verdict " + kind;
     verdict.dataset.status = data.status;
-    $("headline").textContent = data.headline ? data.headline[lang] : t("error");
+    verdict.dataset.stale = stale ? "true" : "false";
+    $("headline").textContent = kind === "stale" ? t("staleValid") : data.headline ? data.headline[lang] : t("error");
     const reasons = $("reasons"); reasons.replaceChildren();
     (data.reasons || []).forEach((r) => { const li = document.createElement("li"); li.textContent = r[lang]; reasons.append(li); });
     const details = $("details"); details.replaceChildren();
@@ -64,6 +84,9 @@
     $("freshness").textContent = data.chain
       ? t("freshness").replace("{block}", data.chain.block_number).replace("{age}", Math.round(data.chain.age_seconds))
       : "";
+    const note = $("stale-note");
+    note.hidden = !stale;
+    note.textContent = stale && data.chain ? t("staleNote").replace("{age}", duration(data.chain.age_seconds)) : "";
     $("result").scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
@@ -129,13 +152,37 @@
   }
 
   $("start").addEventListener("click", startCamera);
-  $("file").addEventListener("change", (event) => {
+  // A phone photo (12 to 50 megapixels) is scaled in the browser to at most MAX_SIDE pixels a
+  // side before upload; an image the browser cannot decode is sent as it is.
+  async function prepare(file) {
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch (err) {
+      return file;
+    }
+    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size <= 4 * 1024 * 1024) { bitmap.close(); return file; }
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    const ctx = canvas.getContext("2d");
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+    return blob || file;
+  }
+
+  $("file").addEventListener("change", async (event) => {
     const file = event.target.files[0];
     if (!file) return;
-    const form = new FormData();
-    form.append("image", file);
-    post("/v1/verify/image", { method: "POST", body: form });
     event.target.value = "";
+    $("headline").textContent = t("preparing");
+    const image = await prepare(file);
+    const form = new FormData();
+    form.append("image", image, image === file ? file.name : "photo.jpg");
+    post("/v1/verify/image", { method: "POST", body: form });
   });
   $("again").addEventListener("click", () => { $("result").hidden = true; last = null; startCamera(); });
   $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; applyLanguage(); });

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Worst-case images for the QR image reader: time and peak memory of ``read_qr_image``, each
+image in a fresh process (peak resident memory over the process's own baseline, from VmHWM).
+
+    python scripts/bench_images.py [--json]
+
+Cases: a small PNG declaring 40 megapixels, a PNG at the pixel cap, progressive JPEGs (67 MP and
+at their 12.6 MP cap, 4:4:4), baseline JPEG photos (12, 40 and 80 MP; one 40 MP of noise, 10 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from PIL import Image
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A valid RGBA PNG of zero pixels: a few hundred KB for 40 megapixels."""
+    row = b"\x00" * (1 + 4 * width)
+    deflate = zlib.compressobj(9)
+    body = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def jpeg(width: int, height: int, **save: Any) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (250, 250, 250)).save(out, "JPEG", quality=30, **save)
+    return out.getvalue()
+
+
+def noise_jpeg(width: int, height: int) -> bytes:
+    small = Image.frombytes("L", (width // 8, height // 8), os.urandom((width // 8) * (height // 8)))
+    out = io.BytesIO()
+    small.resize((width, height)).convert("RGB").save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def noise_png(side: int) -> bytes:
+    small = Image.frombytes("L", (side // 4, side // 4), os.urandom((side // 4) ** 2))
+    out = io.BytesIO()
+    small.point(lambda v: 255 if v > 127 else 0).resize((side, side), Image.NEAREST).save(out, "PNG")
+    return out.getvalue()
+
+
+CASES: dict[str, Callable[[], bytes]] = {
+    "PNG declaring 6324x6324 (40 MP)": lambda: png_declaring(6324, 6324),
+    "PNG 2048x2048 RGBA (the cap)": lambda: png_declaring(2048, 2048),
+    "PNG 2048x2048 noise": lambda: noise_png(2048),
+    "progressive JPEG 8192x8192 (67 MP)": lambda: jpeg(8192, 8192, progressive=True),
+    "progressive JPEG 4096x3072 4:4:4 (its cap)": lambda: jpeg(4096, 3072, progressive=True, subsampling=0),
+    "JPEG 4000x3000 (12 MP)": lambda: jpeg(4000, 3000),
+    "JPEG 7296x5472 noise (40 MP)": lambda: noise_jpeg(7296, 5472),
+    "JPEG 10000x8000 (80 MP, the cap)": lambda: jpeg(10000, 8000),
+}
+
+
+def _peak_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure(path: str) -> dict[str, Any]:
+    """Read one image in this process: seconds, peak memory over the baseline, the answer."""
+    from verifier.qr import QrImageError, read_qr_image  # noqa: PLC0415 - imported before the baseline
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    base = _peak_kb()
+    started = time.perf_counter()
+    try:
+        answer = "read: " + read_qr_image(data)[:20]
+    except QrImageError as exc:
+        answer = str(exc)
+    return {
+        "bytes": len(data),
+        "seconds": round(time.perf_counter() - started, 3),
+        "peak_mb": round((_peak_kb() - base) / 1024, 1),
+        "answer": answer[:90],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return 0
+    report = {}
+    for name, make in CASES.items():
+        with tempfile.NamedTemporaryFile(suffix=".img") as fh:
+            fh.write(make())
+            fh.flush()
+            done = subprocess.run(
+                [sys.executable, __file__, "--measure", fh.name], capture_output=True, text=True, check=True
+            )
+        report[name] = json.loads(done.stdout)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    for name, r in report.items():
+        print(f"{name:44} {r['bytes']:>10,} B {r['seconds']:>7.3f} s {r['peak_mb']:>7.1f} MB  {r['answer']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
