@@ -1007,7 +1007,12 @@ def serve(
     else:
         client = ctx.client()
         deployment = client.deployment
-        mirror = Mirror(settings.mirror_url, deployment, confirmations=settings.confirmations)
+        mirror = Mirror(
+            settings.mirror_url,
+            deployment,
+            confirmations=settings.confirmations,
+            max_anchors_per_issuer=settings.max_anchors_per_issuer,
+        )
         store = ctx.store()
         departments = {}
         for spec in department_specs:
@@ -1187,6 +1192,8 @@ def _mirror(ctx: Context, confirmations: int) -> Any:
 @click.pass_obj
 def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
     """Bring the mirror up to the chain (minus the confirmation depth)."""
+    from registry.identifiers import uscc_from_issuer_id
+
     client, m = _mirror(ctx, confirmations)
     while True:
         report = m.sync(client)
@@ -1195,6 +1202,12 @@ def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
             f"{m.index.anchored_count:,} licenses indexed"
             + (f", repaired a reorganisation {report.reorg_depth} blocks deep" if report.reorg_depth else "")
         )
+        for issuer_id, dropped in m.index.dropped_anchors.items():
+            click.echo(
+                f"warning: {dropped:,} digests anchored by {uscc_from_issuer_id(issuer_id)} beyond the bound of "
+                f"{m.max_anchors_per_issuer:,} per issuer are not indexed",
+                err=True,
+            )
         if not follow:
             return
         import time as _time

@@ -39,6 +39,7 @@ from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
 from registry import Deployment, RegistryClient
+from registry.identifiers import uscc_from_issuer_id
 from registry.issuance import Department
 from registry.store import IssuerStore
 from registry.worker import AnchorWorker
@@ -176,6 +177,17 @@ class Metrics:
             "elicense_batch_worker_failures", "Batch parts whose worker process failed or died", registry=r
         )
         self._mirror_readings: list[tuple[Gauge, Callable[[Mirror], float]]] = []
+        self.mirror_gauge(
+            "elicense_mirror_anchors_indexed",
+            "Anchored digests in the mirror's index",
+            lambda m: m.index.anchored_count,
+        )
+        self.anchors_dropped = Gauge(
+            "elicense_mirror_anchors_dropped",
+            "Digests an issuer's keys anchored beyond ELICENSE_MAX_ANCHORS_PER_ISSUER (not indexed)",
+            ["issuer"],
+            registry=r,
+        )
 
     def mirror_gauge(self, name: str, documentation: str, read: Callable[[Mirror], float]) -> Gauge:
         """A gauge set from the mirror whenever the metrics are read or the mirror syncs (for
@@ -195,6 +207,8 @@ class Metrics:
                 gauge.set(read(mirror))
             except Exception:
                 log.warning("reading the mirror gauge %s failed", gauge, exc_info=True)
+        for issuer_id, dropped in list(mirror.index.dropped_anchors.items()):
+            self.anchors_dropped.labels(uscc_from_issuer_id(issuer_id)).set(dropped)
 
 
 # -- batch verification in worker processes --------------------------------------------------------
@@ -202,13 +216,13 @@ class Metrics:
 _worker: dict[str, Any] = {}
 
 
-def _worker_init(mirror_url: str, deployment: dict[str, Any], confirmations: int) -> None:
+def _worker_init(mirror_url: str, deployment: dict[str, Any], confirmations: int, max_anchors: int) -> None:
     try:
         os.nice(WORKER_NICE)
     except OSError:
         log.info("batch workers run at the service's priority (nice refused)")
     d = Deployment.from_dict(deployment)
-    mirror = Mirror(mirror_url, d, confirmations=confirmations)
+    mirror = Mirror(mirror_url, d, confirmations=confirmations, max_anchors_per_issuer=max_anchors)
     _worker["mirror"] = mirror
     _worker["verifier"] = Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
 
@@ -406,7 +420,12 @@ class Services:
                 self._pool = ProcessPoolExecutor(
                     max_workers=count,
                     initializer=_worker_init,
-                    initargs=(self.mirror.url, self.deployment.to_dict(), self.mirror.confirmations),
+                    initargs=(
+                        self.mirror.url,
+                        self.deployment.to_dict(),
+                        self.mirror.confirmations,
+                        self.mirror.max_anchors_per_issuer,
+                    ),
                 )
             return self._pool
 

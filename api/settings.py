@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     db: str | None = Field(default=None, description="issuer store URL (default sqlite:///HOME/store.db)")
     mirror_db: str | None = Field(default=None, description="mirror URL (default sqlite:///HOME/mirror.db)")
     confirmations: int = Field(default=2, ge=1, le=1000)
+    max_anchors_per_issuer: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        le=10**9,
+        description="anchored digests indexed per issuer; more are counted, not indexed (about 110 bytes each)",
+    )
     sync_interval: float = Field(default=2.0, gt=0, le=3600)
     stale_after: float = Field(default=120.0, gt=0, description="seconds after which the mirror is stale")
     stale_policy: Literal["warn", "refuse"] = "warn"

@@ -8,7 +8,10 @@ pauses of the machine), and prints every input's cost and the slowest for each f
 target is "any QR text up to 4,096 characters decided in under 5 ms"; the decoder aims at well
 under 1 ms.
 
-    python scripts/bench_decode.py [--repeat 20] [--mutations 2000]
+    python scripts/bench_decode.py [--repeat 20] [--mutations 2000] [--url http://127.0.0.1:8000]
+
+With ``--url`` (a running ``elicense serve``), every input is also sent to ``POST /v1/verify`` and the
+best round trip of each is printed: the decide time as a client sees it, HTTP included.
 """
 
 # The inputs are made-up, reproducible data: no cryptographic randomness is wanted.
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import base45
 import cbor2
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -132,6 +136,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per input; the best is kept")
     parser.add_argument("--mutations", type=int, default=2000, help="random mutations of real payloads to time")
+    parser.add_argument("--url", help="also time every input through POST URL/v1/verify of a running service")
     args = parser.parse_args()
     if not 1 <= args.repeat <= 1000 or not 0 <= args.mutations <= 100_000:
         parser.error("--repeat must be 1 to 1000 and --mutations 0 to 100000")
@@ -183,7 +188,26 @@ def main() -> int:
         store.close()
     print(f"slowest decode_presentation: {worst_decode[0] * 1e6:.1f} us ({worst_decode[1]})")
     print(f"slowest Verifier.verify:     {worst_verify[0] * 1e6:.1f} us ({worst_verify[1]})")
+    if args.url:
+        worst_http = over_http(args.url.rstrip("/"), cases, args.repeat)
+        print(f"slowest POST /v1/verify:     {worst_http[0] * 1e3:.2f} ms ({worst_http[1]}, round trip)")
     return 0
+
+
+def over_http(url: str, cases: dict[str, str], repeat: int) -> tuple[float, str]:
+    """Best round trip of each input through ``POST /v1/verify``; returns the slowest."""
+    worst = (0.0, "")
+    with httpx.Client(timeout=30) as client:
+        for name, text in cases.items():
+            best = float("inf")
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = client.post(url + "/v1/verify", json={"qr": text})
+                best = min(best, time.perf_counter() - started)
+            status = response.json().get("status", response.status_code)
+            print(f"  {name:56s} {len(text):6d} {best * 1e3:8.2f} ms over HTTP  {status}")
+            worst = max(worst, (best, name))
+    return worst
 
 
 if __name__ == "__main__":

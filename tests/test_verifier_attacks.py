@@ -26,7 +26,9 @@ from conftest import (
     start_hardhat_node,
     verifier_of,
 )
+from prometheus_client import generate_latest
 
+from api.services import Metrics
 from registry import connect, dev_accounts, license_type_id
 from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
 from registry.identifiers import issuer_id_from_uscc
@@ -238,6 +240,12 @@ def test_finding10_junk_anchors_are_bounded_per_issuer_and_counted(world: Issued
     assert mirror.index.dropped_anchors == {rogue: 800}
     # the department's own licenses are indexed and verify; the bound only hurts the rogue issuer
     assert verifier_of(mirror).verify(w.text(2)).status is Outcome.VALID
+    # the service's metrics count what was left out, per issuer
+    metrics = Metrics()
+    metrics.refresh_mirror(mirror)
+    exposed = generate_latest(metrics.registry).decode()
+    assert f'elicense_mirror_anchors_dropped{{issuer="{ROGUE_USCC}"}} 800.0' in exposed
+    assert f"elicense_mirror_anchors_indexed {mirror.index.anchored_count}.0" in exposed
     # a restart rebuilds the same bound from the database
     again = Mirror.at(tmp_path / "mirror.db", w.client.deployment, confirmations=1, max_anchors_per_issuer=1000)
     assert again.index.dropped_anchors == {rogue: 800}
