@@ -222,23 +222,24 @@ def test_issuer_endpoints(api, demo):
 def test_stale_mirror_policy(demo):
     demo_run, home = demo
     # synced once at start; no follower pass within the test (interval 60 s): the age only grows
-    warn = make_services(demo_run, home, stale_after=0.05, sync_interval=60)
+    # a limit of 1 s: a loaded machine may take tens of milliseconds between the sync and a request
+    warn = make_services(demo_run, home, stale_after=1.0, sync_interval=60)
     with TestClient(create_app(warn)) as client:
         fresh = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]}).json()
         assert all(r["code"] != "stale_mirror" for r in fresh["reasons"])
         assert fresh["stale"] is False
-        time.sleep(0.1)
+        time.sleep(1.1)
         data = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]}).json()
         assert data["status"] == "valid"
         assert data["stale"] is True
         assert data["reasons"][-1]["code"] == "stale_mirror"
         batch = client.post("/v1/verify/batch", json={"qrs": [cases(demo)["valid"]["text"]]}).json()
         assert batch["results"][0]["stale"] is True
-        assert data["chain"]["age_seconds"] >= 0.1
+        assert data["chain"]["age_seconds"] >= 1.0
         assert client.get("/readyz").status_code == 503
-    refuse = make_services(demo_run, home, stale_after=0.05, sync_interval=60, stale_policy="refuse")
+    refuse = make_services(demo_run, home, stale_after=1.0, sync_interval=60, stale_policy="refuse")
     with TestClient(create_app(refuse)) as client:
-        time.sleep(0.1)
+        time.sleep(1.1)
         response = client.post("/v1/verify", json={"qr": cases(demo)["valid"]["text"]})
         assert response.status_code == 503
         assert response.json()["title"] == "Chain mirror is stale"
