@@ -43,11 +43,13 @@ from registry.identifiers import uscc_from_issuer_id
 from registry.issuance import Department
 from registry.store import IssuerStore
 from registry.worker import AnchorWorker
+from verifier._logbudget import LogBudget
 from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
 from verifier.state import Freshness
 
 log = logging.getLogger("elicense.service")
+_LOG_BUDGET = LogBudget(log)
 
 STALE_REASON = (
     "stale_mirror",
@@ -88,12 +90,13 @@ def verify_safely(verifier: Verifier, text: object, now: float) -> dict[str, Any
     try:
         return verifier.verify(text, now=now).to_dict()
     except Exception as exc:
-        log.warning(
-            "verifying a QR text of %s characters failed (%s); answered malformed",
-            len(text) if isinstance(text, str) else "?",
-            type(exc).__name__,
-            exc_info=True,
-        )
+        if _LOG_BUDGET.allow():  # a batch of crafted texts must not flood the log
+            log.warning(
+                "verifying a QR text of %s characters failed (%s); answered malformed",
+                len(text) if isinstance(text, str) else "?",
+                type(exc).__name__,
+                exc_info=True,
+            )
         try:
             chain: Freshness | None = verifier.state.freshness()
         except Exception:  # noqa: BLE001 - the answer must not depend on the failing state

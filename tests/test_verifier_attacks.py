@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -34,6 +35,7 @@ from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp,
 from registry.identifiers import issuer_id_from_uscc
 from registry.samples import SampleFactory
 from registry.store import IssuerStore
+from verifier._logbudget import LogBudget
 from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome, Verifier
 from verifier.state import EventIndex
@@ -267,6 +269,27 @@ def test_unexpected_errors_inside_the_pipeline_answer_malformed(world: Issued):
     result = Verifier(broken, chain_id=d.chain_id, license_registry=d.license_registry).verify(w.text(1))
     assert result.status is Outcome.MALFORMED
     assert result.to_dict()["status"] == "malformed"
+
+
+def test_a_flood_of_failing_inputs_is_logged_within_a_budget(world: Issued, caplog):
+    w = world
+
+    class Broken(EventIndex):
+        def status(self, issuer_id: bytes, digest: bytes):
+            raise OverflowError("a value out of range")
+
+    broken = Broken()
+    broken.__dict__.update(w.state.__dict__)
+    d = w.client.deployment
+    verifier = Verifier(broken, chain_id=d.chain_id, license_registry=d.license_registry)
+    text = w.text(1)
+    with caplog.at_level(logging.WARNING, logger="elicense.verifier"):
+        results = [verifier.verify(text).status for _ in range(200)]
+    assert set(results) == {Outcome.MALFORMED}
+    assert len([r for r in caplog.records if "answered malformed" in r.getMessage()]) <= 20
+    budget = LogBudget(logging.getLogger("test.budget"), per_window=3, window=3600)
+    assert [budget.allow() for _ in range(10)] == [True] * 3 + [False] * 7
+    assert budget.suppressed == 7
 
 
 def test_permission_history_on_a_hardhat_node_matches(hardhat_node):

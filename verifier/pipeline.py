@@ -42,11 +42,13 @@ from registry.licensetypes import from_day_number
 from registry.presentation import MalformedPresentationError, Presentation, decode_presentation
 from registry.records import Status
 from signer.eip712 import SECP256K1_N
+from verifier._logbudget import LogBudget
 from verifier.state import AnchorRecord, ChainState, Freshness, IssuerRecord
 
 __all__ = ["CHINA_TZ", "Outcome", "Reason", "VerificationResult", "Verifier"]
 
 log = logging.getLogger("elicense.verifier")
+_LOG_BUDGET = LogBudget(log)
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 _HALF_N = SECP256K1_N // 2
@@ -254,7 +256,8 @@ class Verifier:
         try:
             return self._verify(presentation, checked_at, chain)
         except Exception:
-            log.exception("verification failed on a decoded presentation; answered malformed")
+            if _LOG_BUDGET.allow():
+                log.exception("verification failed on a decoded presentation; answered malformed")
             return _malformed("the presentation could not be checked", checked_at, chain)
 
     def _verify(  # noqa: PLR0912 - one branch per step of the pipeline, in order
