@@ -34,7 +34,7 @@ def main(home: Path, port: int) -> None:
         client,
         admin=admin,
         authority=authority,
-        key=key.address,
+        key=key,
         uscc=USCC,
         name="北京市市场监督管理局",
         license_types=("BL", "FB"),
