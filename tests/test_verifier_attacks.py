@@ -371,3 +371,30 @@ def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_dept
             process.communicate(timeout=20)
     finally:
         node.stop()
+
+
+def test_a_negative_fact_already_confirmed_is_not_counted_again_from_the_younger_blocks(world: Issued):
+    """A follower may read newly confirmed events before the syncer replaced the younger blocks'
+    facts: a suspension seen in both, then reinstated, must not count twice."""
+    w = world
+    w.department.suspend([w.rows[1].license_id], reason=3)
+    suspended_at = w.client.block_number()
+    w.department.reinstate([w.rows[1].license_id])
+    w3 = w.client.w3
+    events = w.client.get_events(w.client.deployment.block_number, w.client.block_number())
+    index = EventIndex()
+    for event in events:
+        index.apply(event, int(w3.eth.get_block(event.meta.block_number)["timestamp"]))
+    index.advance(w.client.block_number(), latest_timestamp(w3))
+    stale = [
+        (e, int(w3.eth.get_block(e.meta.block_number)["timestamp"]))
+        for e in events
+        if e.meta.block_number == suspended_at
+    ]
+    assert stale
+    index.set_pending(stale, suspended_at)
+    digest = w.rows[1].digest
+    assert index.status(w.department.issuer_id, digest).status.name == "ACTIVE"
+    # while the suspension's block is younger than what was confirmed, it counts
+    index.block_number = suspended_at - 1
+    assert index.status(w.department.issuer_id, digest).status.name == "SUSPENDED"

@@ -170,8 +170,10 @@ class EventIndex:
         self.anchors: dict[bytes, dict[bytes, AnchorRecord | tuple[AnchorRecord, ...]]] = {}
         self.dropped_anchors: dict[bytes, int] = {}
         self.status_changes: dict[tuple[bytes, bytes], list[StatusChange]] = {}
-        self.pending_status: dict[tuple[bytes, bytes], list[StatusChange]] = {}
-        self.pending_key_ends: dict[str, int] = {}
+        # negative facts of blocks younger than the confirmation depth, with their block numbers (a
+        # fact whose block has since been applied as confirmed is not counted twice)
+        self.pending_status: dict[tuple[bytes, bytes], list[tuple[int, StatusChange]]] = {}
+        self.pending_key_ends: dict[str, tuple[int, int]] = {}
         self.pending_block = 0
         self.block_number = 0
         self.block_time = 0
@@ -209,9 +211,10 @@ class EventIndex:
         window = self.keys.get(address)
         if window is None or not self.pending_key_ends:
             return window
-        end = self.pending_key_ends.get(address)
-        if end is None or end >= window.valid_until:
+        pending = self.pending_key_ends.get(address)
+        if pending is None or pending[0] <= self.block_number or pending[1] >= window.valid_until:
             return window
+        end = pending[1]
         return KeyWindow(window.key, window.issuer_id, window.valid_from, max(end, window.valid_from))
 
     def type_permission(self, issuer_id: bytes, license_type: bytes, at: int) -> TypePermission | None:
@@ -240,7 +243,8 @@ class EventIndex:
         if not changes and not pending:
             return _ACTIVE
         effective = _ACTIVE
-        for change in (*(changes or ()), *(pending or ())):
+        younger = [c for block, c in pending if block > self.block_number] if pending else []
+        for change in (*(changes or ()), *younger):
             if change.voiding:
                 effective = _ACTIVE
                 continue
@@ -363,14 +367,19 @@ class EventIndex:
     def set_pending(self, events: Iterable[tuple[RegistryEvent, int]], up_to_block: int) -> None:
         """Replace the facts taken from blocks younger than the confirmation depth (up to
         ``up_to_block``): only the negative ones of ``events`` (see :data:`NEGATIVE_EVENTS`) count."""
-        status: dict[tuple[bytes, bytes], list[StatusChange]] = {}
-        key_ends: dict[str, int] = {}
+        status: dict[tuple[bytes, bytes], list[tuple[int, StatusChange]]] = {}
+        key_ends: dict[str, tuple[int, int]] = {}
         for event, block_time in events:
+            block = event.meta.block_number
             if isinstance(event, LicensesSuspended | LicensesRevoked | LicensesSuperseded):
-                self._status_event(event, block_time, status)
+                changes: dict[tuple[bytes, bytes], list[StatusChange]] = {}
+                self._status_event(event, block_time, changes)
+                for key, listed in changes.items():
+                    status.setdefault(key, []).extend((block, c) for c in listed)
             elif isinstance(event, KeyCompromised | KeyRetired):
                 end = event.compromised_at if isinstance(event, KeyCompromised) else event.valid_until
-                key_ends[event.key] = min(end, key_ends.get(event.key, end))
+                earlier = key_ends.get(event.key)
+                key_ends[event.key] = (block, end) if earlier is None or end < earlier[1] else earlier
         self.pending_status = status
         self.pending_key_ends = key_ends
         self.pending_block = up_to_block
