@@ -4,12 +4,14 @@ registries and a small federation to test against."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +44,28 @@ USCC_B = "11310000000012345Y"  # a Shanghai department: division 310000
 ISSUER_A = issuer_id_from_uscc(USCC_A)
 ISSUER_B = issuer_id_from_uscc(USCC_B)
 BL = license_type_id("BL")
+
+
+def wait_for_service(url: str, process: subprocess.Popen[str], seconds: float = 120) -> None:
+    """Wait until the service started as ``process`` answers ``url/healthz``; fail with what it
+    printed if it exits first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the service exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the service did not start")
+
+
+def post_json(url: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        result: dict[str, object] = json.loads(response.read())
+        return result
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import free_port, start_hardhat_node
+from conftest import free_port, post_json, start_hardhat_node, wait_for_service
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 
@@ -24,25 +24,6 @@ def _get(url: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
-
-
-def _post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def _wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the service exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the service did not start")
 
 
 def test_demo_mode_prints_the_counter_url_and_a_qr_text(tmp_path):
@@ -56,7 +37,7 @@ def test_demo_mode_prints_the_counter_url_and_a_qr_text(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base, process)
+        wait_for_service(base, process)
         process.terminate()
         output, _ = process.communicate(timeout=20)
     finally:
@@ -92,12 +73,12 @@ def test_verification_keeps_answering_when_the_node_stops(tmp_path):
     base = f"http://127.0.0.1:{port}"
     cases = json.loads((home / "demo" / "presentations.json").read_text())
     try:
-        _wait_for(base, process)
+        wait_for_service(base, process)
         ready_status, _ = _get(base + "/readyz")
-        assert _post(base + "/v1/verify", {"qr": cases["revoked"]["text"]})["status"] == "revoked"
+        assert post_json(base + "/v1/verify", {"qr": cases["revoked"]["text"]})["status"] == "revoked"
         node.stop()
         time.sleep(4)
-        result = _post(base + "/v1/verify", {"qr": cases["valid"]["text"]})
+        result = post_json(base + "/v1/verify", {"qr": cases["valid"]["text"]})
         assert result["status"] == "valid"
         assert result["chain"]["block_number"] > 0
         assert result["reasons"][-1]["code"] == "stale_mirror"

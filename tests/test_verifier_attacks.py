@@ -13,8 +13,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,8 +22,10 @@ from conftest import (
     deploy_with_issuer,
     free_port,
     make_issued,
+    post_json,
     start_hardhat_node,
     verifier_of,
+    wait_for_service,
 )
 from prometheus_client import generate_latest
 
@@ -346,24 +346,8 @@ def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_dept
         base = f"http://127.0.0.1:{port}"
         cases = json.loads((home / "demo" / "presentations.json").read_text())
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "the service did not start"
-                    time.sleep(0.2)
-            got = {}
-            for name, case in cases.items():
-                request = urllib.request.Request(
-                    base + "/v1/verify",
-                    data=json.dumps({"qr": case["text"]}).encode(),
-                    headers={"Content-Type": "application/json"},
-                )
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    got[name] = json.loads(response.read())["status"]
+            wait_for_service(base, process)
+            got = {name: post_json(base + "/v1/verify", {"qr": case["text"]})["status"] for name, case in cases.items()}
             assert got == {name: case["expected"] for name, case in cases.items()}
             assert got["compromised_key_after"] == "key_not_valid"
         finally:
