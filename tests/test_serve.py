@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import free_port, post_json, start_hardhat_node, wait_for_service
+from conftest import HardhatNode, free_port, post_json, start_hardhat_node, wait_for_service
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 
@@ -49,10 +49,10 @@ def test_demo_mode_prints_the_counter_url_and_a_qr_text(tmp_path):
     assert re.search(r"API key of \w{18} \(shown once\): elk_", output)
 
 
-def test_verification_keeps_answering_when_the_node_stops(tmp_path):
-    node = start_hardhat_node(tmp_path)
-    home = tmp_path / "home"
+def _demo_on(node: HardhatNode, home: Path) -> dict[str, str]:
+    """Run the demo on ``node`` into ``home``; returns the environment that points the CLI there."""
     env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": node.url}
+    env.pop("ELICENSE_CONFIRMATIONS", None)
     demo = subprocess.run(
         [str(ELICENSE), "demo", "--licenses", "20", "--json"],
         env=env,
@@ -62,15 +62,48 @@ def test_verification_keeps_answering_when_the_node_stops(tmp_path):
         check=False,
     )
     assert demo.returncode == 0, demo.stderr
+    return env
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
         [str(ELICENSE), "serve", "--port", str(port)],
-        env={**env, "ELICENSE_STALE_AFTER": "3", "ELICENSE_SYNC_INTERVAL": "0.5", "ELICENSE_CONFIRMATIONS": "1"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_depth(tmp_path):
+    """The demo on a hardhat node, then `elicense serve` with the default confirmation depth: the key
+    compromise declared in the demo's last blocks applies at once over HTTP, as in the CLI."""
+    node = start_hardhat_node(tmp_path)
+    try:
+        home = tmp_path / "home"
+        process, base = _serve(_demo_on(node, home))
+        cases = json.loads((home / "demo" / "presentations.json").read_text())
+        try:
+            wait_for_service(base, process)
+            got = {name: post_json(base + "/v1/verify", {"qr": case["text"]})["status"] for name, case in cases.items()}
+            assert got == {name: case["expected"] for name, case in cases.items()}
+            assert got["compromised_key_after"] == "key_not_valid"
+        finally:
+            process.terminate()
+            process.communicate(timeout=20)
+    finally:
+        node.stop()
+
+
+def test_verification_keeps_answering_when_the_node_stops(tmp_path):
+    node = start_hardhat_node(tmp_path)
+    home = tmp_path / "home"
+    env = _demo_on(node, home)
+    process, base = _serve(
+        {**env, "ELICENSE_STALE_AFTER": "3", "ELICENSE_SYNC_INTERVAL": "0.5", "ELICENSE_CONFIRMATIONS": "1"}
+    )
     cases = json.loads((home / "demo" / "presentations.json").read_text())
     try:
         wait_for_service(base, process)

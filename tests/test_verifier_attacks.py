@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,12 +19,8 @@ from conftest import (
     DEPARTMENT_USCC,
     Issued,
     deploy_with_issuer,
-    free_port,
     make_issued,
-    post_json,
-    start_hardhat_node,
     verifier_of,
-    wait_for_service,
 )
 from prometheus_client import generate_latest
 
@@ -316,45 +311,6 @@ def test_permission_history_on_a_hardhat_node_matches(hardhat_node):
         assert not current.contains(at)
     finally:
         revert(w3, outer)
-
-
-def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_depth(tmp_path):
-    """The demo on a hardhat node, then `elicense serve` with the default confirmation depth: the key
-    compromise declared in the demo's last blocks applies at once over HTTP, as in the CLI."""
-    node = start_hardhat_node(tmp_path)
-    home = tmp_path / "home"
-    env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": node.url}
-    env.pop("ELICENSE_CONFIRMATIONS", None)
-    try:
-        demo = subprocess.run(
-            [str(ELICENSE), "demo", "--licenses", "20", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert demo.returncode == 0, demo.stderr
-        port = free_port()
-        process = subprocess.Popen(
-            [str(ELICENSE), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        cases = json.loads((home / "demo" / "presentations.json").read_text())
-        try:
-            wait_for_service(base, process)
-            got = {name: post_json(base + "/v1/verify", {"qr": case["text"]})["status"] for name, case in cases.items()}
-            assert got == {name: case["expected"] for name, case in cases.items()}
-            assert got["compromised_key_after"] == "key_not_valid"
-        finally:
-            process.terminate()
-            process.communicate(timeout=20)
-    finally:
-        node.stop()
 
 
 def test_a_negative_fact_already_confirmed_is_not_counted_again_from_the_younger_blocks(world: Issued):
