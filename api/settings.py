@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -55,8 +54,3 @@ class Settings(BaseSettings):
     @property
     def mirror_url(self) -> str:
         return self.mirror_db or f"sqlite:///{self.home / 'mirror.db'}"
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

@@ -253,25 +253,6 @@ class IssuerStore:
             row = conn.execute(select(licenses).where(licenses.c.license_id == license_id)).first()
         return None if row is None else LicenseRow.from_db(row)
 
-    def get_by_digest(self, digest: bytes) -> LicenseRow | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(licenses).where(licenses.c.digest == digest)).first()
-        return None if row is None else LicenseRow.from_db(row)
-
-    def latest_version(self, issuer_uscc: str, type_code: str, serial: int) -> LicenseRow | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(licenses)
-                .where(
-                    (licenses.c.issuer_uscc == issuer_uscc)
-                    & (licenses.c.type_code == type_code)
-                    & (licenses.c.serial == serial)
-                )
-                .order_by(licenses.c.version.desc())
-                .limit(1)
-            ).first()
-        return None if row is None else LicenseRow.from_db(row)
-
     def list_licenses(self, *, issuer_uscc: str | None = None, limit: int = 100, offset: int = 0) -> list[LicenseRow]:
         query = select(licenses).order_by(licenses.c.created_at, licenses.c.license_id).limit(limit).offset(offset)
         if issuer_uscc is not None:

@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from registry.document import domain_separator, eip712_hash
 from signer.errors import SignerError
 
-__all__ = ["SECP256K1_N", "LicenseSigner", "compact_signature", "expand_signature"]
+__all__ = ["SECP256K1_N", "LicenseSigner", "compact_signature"]
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HALF_N = SECP256K1_N // 2
@@ -24,15 +24,6 @@ def compact_signature(r: int, s: int, v: int) -> bytes:
         raise SignerError("signature s is not in the lower half of the curve order")
     parity = v - 27 if v >= 27 else v
     return r.to_bytes(32, "big") + ((parity << 255) | s).to_bytes(32, "big")
-
-
-def expand_signature(signature: bytes) -> tuple[int, int, int]:
-    """Inverse of :func:`compact_signature`: ``(r, s, y_parity)``."""
-    if len(signature) != 64:
-        raise SignerError("a compact signature is 64 bytes")
-    r = int.from_bytes(signature[:32], "big")
-    vs = int.from_bytes(signature[32:], "big")
-    return r, vs & ((1 << 255) - 1), vs >> 255
 
 
 class LicenseSigner:

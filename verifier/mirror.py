@@ -57,7 +57,7 @@ from sqlalchemy.engine import Connection, Engine
 from registry import Deployment, RegistryClient
 from registry._files import private_file
 from registry.artifacts import load_artifact
-from registry.errors import ChainUnavailableError, ConfigurationError, RegistryError
+from registry.errors import ConfigurationError, RegistryError
 from registry.events import EventDecoder, RegistryEvent
 from verifier.state import DEFAULT_MAX_ANCHORS_PER_ISSUER, NEGATIVE_EVENTS, EventIndex, Freshness
 
@@ -418,28 +418,6 @@ class Mirror:
                 )
         self.reload()
         return number - fork
-
-    def follow(
-        self,
-        client: RegistryClient,
-        *,
-        interval: float = 2.0,
-        stop: threading.Event | None = None,
-        on_error: Any = None,
-    ) -> None:
-        """Keep syncing every ``interval`` seconds until ``stop`` is set. A node that goes away is
-        retried; verification keeps answering from the mirror meanwhile."""
-        stop = stop or threading.Event()
-        while not stop.is_set():
-            try:
-                self.sync(client)
-            except (ChainUnavailableError, MirrorError, OSError) as exc:
-                if on_error is not None:
-                    on_error(exc)
-            except Exception as exc:  # noqa: BLE001 - a follower must survive node hiccups of any kind
-                if on_error is not None:
-                    on_error(exc)
-            stop.wait(interval)
 
     # -- snapshots ---------------------------------------------------------------------------------
 
