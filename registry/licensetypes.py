@@ -37,6 +37,7 @@ __all__ = [
     "FieldKind",
     "FieldSpec",
     "LicenseType",
+    "check_text",
     "day_number",
     "from_day_number",
     "get_type",
@@ -49,6 +50,23 @@ EPOCH = dt.date(1970, 1, 1)
 MAX_FIELDS = 16
 #: Largest amount of money (whole yuan) a field holds.
 MAX_MONEY = 10**15
+
+
+def check_text(text: str, what: str, most: int) -> str:
+    """``text`` when it holds a text field's value: non-empty, at most ``most`` characters and
+    printable (so the only whitespace it can hold is the ordinary space). Issuance applies it after
+    normalising input; presentations, whose text must already be canonical, apply it as it is."""
+    if not text:
+        raise FieldValueError(what, "is empty", "non-empty text")
+    if len(text) > most:
+        raise FieldValueError(what, f"has {len(text)} characters", f"at most {most} characters")
+    if not text.isprintable():
+        raise FieldValueError(
+            what,
+            "holds control characters, line breaks, unassigned characters or unusual spaces",
+            "printable text on one line (ordinary spaces only)",
+        )
+    return text
 
 
 def day_number(value: dt.date) -> int:
@@ -121,18 +139,7 @@ class FieldSpec:
             raise FieldValueError(name, f"got {type(value).__name__}", "text")
         if len(value) > 2 * self.max_length:  # bound the input before normalising it (quadratic at worst)
             raise FieldValueError(name, f"has {len(value)} characters", f"at most {self.max_length} characters")
-        text = unicodedata.normalize("NFC", value.strip())
-        if not text:
-            raise FieldValueError(name, "is empty", "non-empty text")
-        if len(text) > self.max_length:
-            raise FieldValueError(name, f"has {len(text)} characters", f"at most {self.max_length} characters")
-        if not text.isprintable():
-            raise FieldValueError(
-                name,
-                "holds control characters, line breaks, unassigned characters or unusual spaces",
-                "printable text on one line (ordinary spaces only)",
-            )
-        return text
+        return check_text(unicodedata.normalize("NFC", value.strip()), name, self.max_length)
 
     def _date(self, value: object, name: str) -> int:
         expected = "a date as YYYY-MM-DD"

@@ -61,6 +61,7 @@ from registry.licensetypes import (
     FieldKind,
     FieldSpec,
     LicenseType,
+    check_text,
     get_type_by_number,
 )
 
@@ -326,16 +327,7 @@ def _canonical_text(text: str, what: str, most: int) -> str:
     such text at once, so every step here is linear and the slowest (quick check "maybe", then a
     full comparison) costs about 0.1 us per character.
     """
-    if not text:
-        raise FieldValueError(what, "is empty", "non-empty text")
-    if len(text) > most:
-        raise FieldValueError(what, f"has {len(text)} characters", f"at most {most} characters")
-    if not text.isprintable():
-        raise FieldValueError(
-            what,
-            "holds control characters, line breaks, unassigned characters or unusual spaces",
-            "printable text on one line (ordinary spaces only)",
-        )
+    check_text(text, what, most)
     if text.strip() != text or not unicodedata.is_normalized("NFC", text):
         raise FieldValueError(what, "is not in canonical form", "NFC text without surrounding spaces")
     return text
