@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import struct
+import zlib
 
 from stdnum.cn import ric, uscc
 
 from registry.issuance import IssueRequest
 
-__all__ = ["SampleFactory", "make_ric", "make_uscc"]
+__all__ = ["SampleFactory", "make_ric", "make_uscc", "png_declaring"]
 
 _ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -150,3 +152,18 @@ class SampleFactory:
                 "residence_address": self.address(region),
             },
         )
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A valid RGBA PNG of ``width`` x ``height`` zero pixels, a few hundred KB for 40 megapixels: the
+    decompression bomb an image endpoint must refuse before decoding it."""
+    row = b"\x00" * (1 + 4 * width)
+    deflate = zlib.compressobj(9)
+    body = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")

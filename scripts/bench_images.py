@@ -14,30 +14,16 @@ import argparse
 import io
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
 
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A valid RGBA PNG of zero pixels: a few hundred KB for 40 megapixels."""
-    row = b"\x00" * (1 + 4 * width)
-    deflate = zlib.compressobj(9)
-    body = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+from registry.samples import png_declaring
 
 
 def jpeg(width: int, height: int, **save: Any) -> bytes:

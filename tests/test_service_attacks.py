@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -50,7 +49,7 @@ from registry import RegistryClient, connect
 from registry._base45 import b45decode
 from registry.issuance import Department
 from registry.presentation import PREFIX, decode_presentation
-from registry.samples import SampleFactory
+from registry.samples import SampleFactory, png_declaring
 from verifier.mirror import Mirror
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,20 +78,6 @@ def shared_cbor(depth: int) -> str:
     for _ in range(depth):
         value = [value, value]
     return _text(value, value_sharing=True)
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A valid RGBA PNG of ``width`` x ``height`` zero pixels: a few hundred KB for 40 MP."""
-    row = b"\x00" * (1 + 4 * width)
-    deflate = zlib.compressobj(9)
-    body = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
 
 
 def photo(qr_png: Path, size: tuple[int, int], *, qr_side: int, fmt: str = "JPEG", **save: Any) -> bytes:
@@ -566,4 +551,8 @@ def test_finding10_metrics_have_a_place_for_mirror_gauges(demo):
     services = make_services(demo)
     services.metrics.mirror_gauge("elicense_mirror_test_reading", "A reading of the mirror", lambda m: 7.0)
     with TestClient(create_app(services)) as api:
-        assert "elicense_mirror_test_reading 7.0" in api.get("/metrics").text
+        text = api.get("/metrics").text
+        assert "elicense_mirror_test_reading 7.0" in text
+        indexed = services.mirror.index.anchored_count
+        assert indexed > 0
+        assert f"elicense_mirror_anchors_indexed {float(indexed)}" in text
