@@ -75,6 +75,7 @@ class Problem(BaseModel):
 
 
 _DESCRIBED = {
+    404: "Not found",
     409: "Conflict: a request with this Idempotency-Key is still in progress, or the state forbids it",
     413: "Request or image too large",
     422: "Invalid request, or an unreadable image",

@@ -266,3 +266,27 @@ def test_the_service_anchors_issued_licenses_by_itself(demo):
             status = client.post("/v1/verify", json={"qr": text}).json()["status"]
         assert status == "valid"
         assert "elicense_anchor_pending" in client.get("/metrics").text
+
+
+def test_finding2_status_by_digest_when_another_issuer_anchored_it_too(demo):
+    """A rogue department anchors a revoked license's digest: the license stays revoked, and a read by
+    digest alone asks whose license is meant instead of answering for either issuer."""
+    demo_run, home = demo
+    police = next(d for d in demo_run.departments.values() if d.issuer_uscc.startswith("1131"))  # Shanghai
+    assert police.account is not None
+    revoked = cases(demo)["revoked"]["text"]
+    services = make_services(demo_run, home)
+    with TestClient(create_app(services)) as api:
+        digest = api.post("/v1/verify", json={"qr": revoked}).json()["digest"]
+        demo_run.client.anchor(police.account, [bytes.fromhex(digest[2:])])
+        services.sync_once()
+        assert api.post("/v1/verify", json={"qr": revoked}).json()["status"] == "revoked"
+        ambiguous = api.get(f"/v1/licenses/{digest}/status")
+        assert ambiguous.status_code == 409
+        assert "?issuer=" in ambiguous.json()["detail"]
+        mine = api.get(f"/v1/licenses/{digest}/status", params={"issuer": BUREAU}).json()
+        assert (mine["status"], mine["issuer"]["uscc"]) == ("revoked", BUREAU)
+        theirs = api.get(f"/v1/licenses/{digest}/status", params={"issuer": police.issuer_uscc}).json()
+        assert (theirs["status"], theirs["issuer"]["uscc"]) == ("active", police.issuer_uscc)
+        spec = api.get("/openapi.json").json()["paths"]["/v1/licenses/{digest}/status"]["get"]["responses"]
+        assert {"200", "404", "409"} <= set(spec)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
-from api.errors import ProblemError
+from api.errors import ProblemError, responses
 from api.models import IssuerEntry, LicenseStatusResponse
 from registry.identifiers import uscc_from_issuer_id
 from registry.licensetypes import CATALOG
@@ -55,7 +55,15 @@ def issuers(services: ServicesDep) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/licenses/{digest}/status", response_model=LicenseStatusResponse, summary="Status of a license")
+@router.get(
+    "/licenses/{digest}/status",
+    response_model=LicenseStatusResponse,
+    summary="Status of a license",
+    responses={
+        **responses(404),
+        409: {**responses(409)[409], "description": "Several issuers anchored the digest: add ?issuer=CREDIT_CODE"},
+    },
+)
 def license_status(
     services: ServicesDep,
     digest: str = Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The license digest, 0x + 64 hex digits"),
