@@ -22,8 +22,9 @@ import click
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from api.demo import run_demo
 from api.redaction import display_url
+from devkit.demo import run_demo
+from devkit.devchain import is_dev_chain
 from registry import (
     OPEN_END,
     Deployment,
@@ -32,9 +33,7 @@ from registry import (
     connect,
     dev_accounts,
 )
-from registry.chain import sign_key_acceptance
-from registry.devchain import is_dev_chain
-from registry.identifiers import (
+from registry.document.identifiers import (
     FieldValueError,
     LicenseIdentifier,
     issuer_id_from_uscc,
@@ -42,13 +41,21 @@ from registry.identifiers import (
     validate_region,
     validate_uscc,
 )
-from registry.issuance import Department, IssueRequest
-from registry.licensetypes import CATALOG, from_day_number, get_type
-from registry.presentation import present
-from registry.qr import qr_info, render_png, render_svg
-from registry.store import IssuerStore
-from signer import PasswordSource, SignerError, create_keystore, import_keystore, keystore_address, load_account
-from signer.eip712 import LicenseSigner
+from registry.document.licensetypes import CATALOG, from_day_number, get_type
+from registry.document.presentation import present
+from registry.document.qr import qr_info, render_png, render_svg
+from registry.issuer.department import Department, IssueRequest
+from registry.issuer.store import IssuerStore
+from signer import (
+    LicenseSigner,
+    PasswordSource,
+    SignerError,
+    create_keystore,
+    import_keystore,
+    keystore_address,
+    load_account,
+    sign_key_acceptance,
+)
 from verifier.pipeline import HEADLINES, Verifier
 from verifier.qr import read_qr_image
 from verifier.state import ChainClientState
@@ -973,7 +980,7 @@ def serve(
     from api.main import create_app
     from api.services import Services
     from api.settings import Settings
-    from registry.worker import AnchorWorker
+    from registry.issuer.worker import AnchorWorker
     from verifier.mirror import Mirror
 
     settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
@@ -1072,7 +1079,7 @@ def worker(
     import signal as _signal
     import threading as _threading
 
-    from registry.worker import AnchorWorker
+    from registry.issuer.worker import AnchorWorker
 
     accounts = [_parse_department(ctx, spec)[1] for spec in department_specs]
     base = ctx.client()
@@ -1098,7 +1105,7 @@ def status(ctx: Context, /, as_json: bool) -> None:
     """Issuance and anchoring progress of the issuer store: pending, prepared, anchored."""
     from sqlalchemy import func, select
 
-    from registry.store import batches, licenses
+    from registry.issuer.store import batches, licenses
 
     store = ctx.store()
     with store.engine.connect() as conn:
@@ -1192,7 +1199,7 @@ def _mirror(ctx: Context, confirmations: int) -> Any:
 @click.pass_obj
 def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
     """Bring the mirror up to the chain (minus the confirmation depth)."""
-    from registry.identifiers import uscc_from_issuer_id
+    from registry.document.identifiers import uscc_from_issuer_id
 
     client, m = _mirror(ctx, confirmations)
     while True:

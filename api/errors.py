@@ -11,21 +11,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.redaction import redact
-from registry.errors import (
-    ChainUnavailableError,
-    ConfigurationError,
-    ConflictError,
-    ContractRevertError,
-    InvalidArgumentError,
-    InvalidStateError,
-    NotFoundError,
-    RegistryError,
-    TransactionError,
-    UnauthorizedError,
-)
-from registry.identifiers import FieldValueError
-from signer.errors import SignerError
-from verifier.qr import QrImageError
+from registry.document.identifiers import FieldValueError
+from registry.errors import ContractRevertError, ElicenseError
 
 PROBLEM = "application/problem+json"
 
@@ -95,32 +82,6 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _registry_status(exc: RegistryError) -> tuple[int, str]:
-    if isinstance(exc, FieldValueError):
-        return 422, "Invalid field value"
-    if isinstance(exc, QrImageError):
-        return 422, "Unreadable image"
-    if isinstance(exc, UnauthorizedError):
-        return 403, "Refused by the registry contracts"
-    if isinstance(exc, NotFoundError):
-        return 404, "Not found on chain"
-    if isinstance(exc, ConflictError):
-        return 409, "Conflict"
-    if isinstance(exc, InvalidStateError):
-        return 409, "Not allowed in the current state"
-    if isinstance(exc, InvalidArgumentError):
-        return 422, "Refused by the registry contracts"
-    if isinstance(exc, ChainUnavailableError):
-        return 503, "Chain node unavailable"
-    if isinstance(exc, TransactionError | ContractRevertError):
-        return 502, "Transaction failed"
-    if isinstance(exc, LookupError):
-        return 404, "Not found"
-    if isinstance(exc, ConfigurationError):
-        return 422, "Invalid request"
-    return 500, "Registry error"
-
-
 def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
     """Map every error to problem details; ``secrets`` (and any URL) never appear in them."""
 
@@ -128,19 +89,14 @@ def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
     async def _api_problem(_request: Request, exc: ProblemError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, kind=exc.kind, headers=exc.headers, **exc.extra)
 
-    @app.exception_handler(RegistryError)
-    async def _registry(_request: Request, exc: RegistryError) -> JSONResponse:
-        status, title = _registry_status(exc)
+    @app.exception_handler(ElicenseError)
+    async def _library(_request: Request, exc: ElicenseError) -> JSONResponse:
         extra: dict[str, Any] = {}
         if isinstance(exc, ContractRevertError):
             extra["error"] = exc.error_name
         if isinstance(exc, FieldValueError):
             extra.update(field=exc.field, problem=exc.problem, expected=exc.expected)
-        return problem(status, title, redact(str(exc), secrets), **extra)
-
-    @app.exception_handler(SignerError)
-    async def _signer(_request: Request, exc: SignerError) -> JSONResponse:
-        return problem(500, "Signing key unavailable", redact(str(exc), secrets))
+        return problem(exc.http_status, exc.title, redact(str(exc), secrets), **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

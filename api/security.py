@@ -18,8 +18,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from registry.identifiers import validate_uscc
-from registry.store import api_keys, idempotency
+from registry.document.identifiers import validate_uscc
+from registry.issuer.store import api_keys, idempotency
 
 __all__ = ["KEY_PREFIX", "ApiKeys", "Idempotency", "IdempotentReplay"]
 

@@ -39,10 +39,10 @@ from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
 from registry import Deployment, RegistryClient
-from registry.identifiers import uscc_from_issuer_id
-from registry.issuance import Department
-from registry.store import IssuerStore
-from registry.worker import AnchorWorker
+from registry.document.identifiers import uscc_from_issuer_id
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
+from registry.issuer.worker import AnchorWorker
 from verifier._logbudget import LogBudget
 from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier

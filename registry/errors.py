@@ -1,48 +1,104 @@
-"""Exceptions of the ``registry`` package.
+"""The library's error tree (``signer``, ``registry``, ``verifier`` and the HTTP service's own)::
 
-Every exception raised on purpose by this package derives from :class:`RegistryError`::
+    ElicenseError                                  500  (signer.errors: the bottom layer)
+    ├── SignerError                                500  keys, keystores, signatures
+    │   ├── KeystoreError (ValueError)                  missing, malformed or unwritable keystore
+    │   │   └── WrongPasswordError                      the password does not open the keystore
+    │   └── PasswordError (ValueError)                  no password available, or an unacceptable one
+    ├── RegistryError                              500
+    │   ├── ConfigurationError (ValueError)        422  bad argument, artifact, deployment or config file
+    │   ├── FieldValueError (ValueError)           422  a license field's value (field, problem, expected)
+    │   ├── MalformedPresentationError (ValueError) 422 QR text that is not a presentation of this format
+    │   ├── QrImageError (ValueError)              422  unreadable image, or no QR code in it
+    │   ├── MirrorError                            500  the mirror's store or a snapshot is not usable
+    │   ├── NotFoundError (LookupError)            404  unknown region, issuer, key or license
+    │   │   └── LicenseNotFoundError               404  no license with this id in the issuer store
+    │   ├── ChainUnavailableError (ConnectionError) 503 the chain node cannot be reached
+    │   ├── TransactionError                       502  a transaction failed without a known custom error
+    │   └── ContractRevertError                    502  a contract reverted with a custom error
+    │       ├── UnauthorizedError (PermissionError) 403 wrong role, wrong issuer's key, key not valid now
+    │       │   ├── IssuerOutsideRegionError            credit code of a division outside the region
+    │       │   └── KeyNotAcceptedError                 new key without its own signed acceptance
+    │       ├── RevertedNotFoundError              404  the contract does not know the region, issuer or key
+    │       ├── ConflictError                      409  already exists (region, authority, issuer, key, batch)
+    │       ├── InvalidArgumentError (ValueError)  422  zero ids, empty windows, unsorted digests, ...
+    │       └── InvalidStateError                  409  final status changed again, invalid transition
+    └── ServiceError                               (api.errors: the HTTP service's own refusals)
 
-    RegistryError
-    ├── ConfigurationError (ValueError)      bad artifact, deployment file or argument
-    ├── ChainUnavailableError (ConnectionError)  the chain node cannot be reached
-    ├── TransactionError                     a transaction failed without a known custom error
-    └── ContractRevertError                  a contract reverted with a custom error
-        ├── UnauthorizedError (PermissionError)  wrong role, wrong issuer's key, key not valid now
-        │   ├── IssuerOutsideRegionError          credit code of a division outside the region
-        │   └── KeyNotAcceptedError               new key without its own signed acceptance
-        ├── NotFoundError (LookupError)          unknown region, issuer or key
-        ├── ConflictError                        already exists (region, authority, issuer, key, batch)
-        ├── InvalidArgumentError (ValueError)    zero ids, empty windows, unsorted digests, ...
-        └── InvalidStateError                    final status changed again, invalid transition
-
-A :class:`ContractRevertError` names the Solidity custom error (``error_name``) and carries its
-decoded arguments (``arguments``, a dict keyed by the ABI's parameter names), whether the revert
-came from the in-process EVM or from a JSON-RPC node.
+Each class carries ``http_status`` and ``title``; the HTTP service reports any of them as problem
+details with one lookup. A :class:`ContractRevertError` names the Solidity custom error
+(``error_name``) and carries its decoded arguments (``arguments``, a dict keyed by the ABI's
+parameter names), whether the revert came from the in-process EVM or from a JSON-RPC node.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from signer.errors import ElicenseError, KeystoreError, PasswordError, SignerError, WrongPasswordError
 
-class RegistryError(Exception):
-    """Root of every error raised by the registry package."""
+__all__ = [
+    "ERROR_CATEGORIES",
+    "ChainUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "ContractRevertError",
+    "ElicenseError",
+    "InvalidArgumentError",
+    "InvalidStateError",
+    "IssuerOutsideRegionError",
+    "KeyNotAcceptedError",
+    "KeystoreError",
+    "NotFoundError",
+    "PasswordError",
+    "RegistryError",
+    "RevertedNotFoundError",
+    "SignerError",
+    "TransactionError",
+    "UnauthorizedError",
+    "WrongPasswordError",
+]
+
+
+class RegistryError(ElicenseError):
+    """Root of the errors of the registry package (documents, chain client, issuer side)."""
+
+    title = "Registry error"
 
 
 class ConfigurationError(RegistryError, ValueError):
     """A configuration value, file or argument is invalid."""
 
+    http_status = 422
+    title = "Invalid request"
+
+
+class NotFoundError(RegistryError, LookupError):
+    """The thing named (region, issuer, key, license) does not exist."""
+
+    http_status = 404
+    title = "Not found"
+
 
 class ChainUnavailableError(RegistryError, ConnectionError):
     """The chain node cannot be reached or answered with a transport error."""
+
+    http_status = 503
+    title = "Chain node unavailable"
 
 
 class TransactionError(RegistryError):
     """A transaction failed (reverted without a known custom error, was dropped, or timed out)."""
 
+    http_status = 502
+    title = "Transaction failed"
+
 
 class ContractRevertError(RegistryError):
     """A contract call reverted with a custom error of the registry contracts."""
+
+    http_status = 502
+    title = "Transaction failed"
 
     def __init__(self, error_name: str, arguments: dict[str, Any], *, contract: str | None = None) -> None:
         self.error_name = error_name
@@ -54,6 +110,9 @@ class ContractRevertError(RegistryError):
 
 class UnauthorizedError(ContractRevertError, PermissionError):
     """The caller is not allowed to do this (role, region authority, issuer key, key window)."""
+
+    http_status = 403
+    title = "Refused by the registry contracts"
 
 
 class IssuerOutsideRegionError(UnauthorizedError):
@@ -88,20 +147,32 @@ class KeyNotAcceptedError(UnauthorizedError):
         )
 
 
-class NotFoundError(ContractRevertError, LookupError):
-    """The region, issuer or key named does not exist."""
+class RevertedNotFoundError(ContractRevertError, NotFoundError):
+    """The contract does not know the region, issuer or key named."""
+
+    http_status = 404
+    title = "Not found on chain"
 
 
 class ConflictError(ContractRevertError):
     """The thing being created exists already."""
 
+    http_status = 409
+    title = "Conflict"
+
 
 class InvalidArgumentError(ContractRevertError, ValueError):
     """An argument was rejected by the contract."""
 
+    http_status = 422
+    title = "Refused by the registry contracts"
+
 
 class InvalidStateError(ContractRevertError):
     """The change is not allowed from the current state (for example a final license status)."""
+
+    http_status = 409
+    title = "Not allowed in the current state"
 
 
 def _render(value: Any) -> str:
@@ -124,15 +195,15 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     # TrustRegistry
     "TrustRegistryInvalidRegionCode": InvalidArgumentError,
     "TrustRegistryRegionExists": ConflictError,
-    "TrustRegistryUnknownRegion": NotFoundError,
+    "TrustRegistryUnknownRegion": RevertedNotFoundError,
     "TrustRegistryAuthorityExists": ConflictError,
     "TrustRegistryNotRegionAuthority": UnauthorizedError,
     "TrustRegistryZeroAddress": InvalidArgumentError,
     "TrustRegistryZeroId": InvalidArgumentError,
     "TrustRegistryIssuerExists": ConflictError,
-    "TrustRegistryUnknownIssuer": NotFoundError,
+    "TrustRegistryUnknownIssuer": RevertedNotFoundError,
     "TrustRegistryKeyInUse": ConflictError,
-    "TrustRegistryUnknownKey": NotFoundError,
+    "TrustRegistryUnknownKey": RevertedNotFoundError,
     "TrustRegistryInvalidWindow": InvalidArgumentError,
     "TrustRegistryNotIssuerOrAuthority": UnauthorizedError,
     "TrustRegistryKeyNotValid": InvalidStateError,
@@ -152,7 +223,7 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "LicenseRegistryUnknownKey": UnauthorizedError,
     "LicenseRegistryKeyNotValid": UnauthorizedError,
     "LicenseRegistryIssuerInactive": UnauthorizedError,
-    "LicenseRegistryUnknownIssuer": NotFoundError,
+    "LicenseRegistryUnknownIssuer": RevertedNotFoundError,
     "LicenseRegistryNotIssuerOrAuthority": UnauthorizedError,
     "LicenseRegistryZeroDigest": InvalidArgumentError,
     "LicenseRegistryStatusFinal": InvalidStateError,

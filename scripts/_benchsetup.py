@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from devkit.devchain import bootstrap_issuer
 from registry import RegistryClient, connect, dev_accounts
-from registry.devchain import bootstrap_issuer
-from registry.issuance import Department
-from registry.licensetypes import CATALOG
-from registry.store import IssuerStore
-from signer.eip712 import LicenseSigner
+from registry.document.licensetypes import CATALOG
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
+from signer import LicenseSigner
 
 ISSUER_USCC = "11110000MB0195560T"
 

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _benchsetup import setup
 
-from registry.presentation import MAX_DECOMPRESSED, MalformedPresentationError, decode_presentation
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
+from devkit.samples import SampleFactory
+from registry.document.presentation import MAX_DECOMPRESSED, MalformedPresentationError, decode_presentation
+from registry.issuer.store import IssuerStore
 from verifier.pipeline import Verifier
 from verifier.state import ChainClientState
 

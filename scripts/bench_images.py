@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image
 
-from registry.samples import png_declaring
+from devkit.samples import png_declaring
 
 
 def jpeg(width: int, height: int, **save: Any) -> bytes:

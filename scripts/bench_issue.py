@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _benchsetup import setup
 
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
+from devkit.samples import SampleFactory
+from registry.issuer.store import IssuerStore
 
 
 def main() -> int:

@@ -29,10 +29,10 @@ from _benchsetup import wait_healthy  # noqa: E402
 from conftest import free_port, start_hardhat_node  # noqa: E402
 
 from api.security import ApiKeys  # noqa: E402
+from devkit.devchain import bootstrap_issuer  # noqa: E402
+from devkit.samples import SampleFactory  # noqa: E402
 from registry import RegistryClient, connect, dev_accounts  # noqa: E402
-from registry.devchain import bootstrap_issuer  # noqa: E402
-from registry.samples import SampleFactory  # noqa: E402
-from registry.store import IssuerStore  # noqa: E402
+from registry.issuer.store import IssuerStore  # noqa: E402
 from signer import create_keystore, load_account  # noqa: E402
 
 ELICENSE = Path(sys.executable).parent / "elicense"

@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from devkit.devchain import bootstrap_issuer
 from registry import RegistryClient, connect, dev_accounts
-from registry.devchain import bootstrap_issuer
 from verifier.mirror import Mirror
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _benchsetup import setup
 
-from registry.qr import qr_info
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
+from devkit.samples import SampleFactory
+from registry.document.qr import qr_info
+from registry.issuer.store import IssuerStore
 from verifier.pipeline import Outcome, Verifier
 from verifier.state import ChainClientState
 

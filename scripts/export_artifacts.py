@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Copy the ABI and bytecode of the registry contracts from Hardhat's build output into the Python
-package (``registry/_artifacts``). Run after ``npx hardhat compile``; ``--check`` only compares and
+package (``registry/chain/_artifacts``). Run after ``npx hardhat compile``; ``--check`` only compares and
 exits 1 when the shipped files are stale."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main() -> int:
     parser.add_argument("--build", type=Path, default=ROOT / "build" / "artifacts")
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 when stale")
     args = parser.parse_args()
-    out_dir = ROOT / "registry" / "_artifacts"
+    out_dir = ROOT / "registry" / "chain" / "_artifacts"
     stale = []
     for name in NAMES:
         text = exported(args.build, name)

@@ -79,7 +79,7 @@ _KEEP_SLOWEST = 20
 
 def _payload(text: str) -> bytes | None:
     """The CBOR payload inside a QR text, when base45 and zlib (bounded) let it out."""
-    from registry._base45 import b45decode
+    from registry.document._base45 import b45decode
 
     if not text.startswith(_PREFIX):
         return None
@@ -101,7 +101,7 @@ def _encode(payload: bytes, level: int = 9) -> bytes:
 
 class Fuzz:
     def __init__(self, args: argparse.Namespace, verifier: Any, seeds: list[str]) -> None:
-        from registry.presentation import MalformedPresentationError, decode_presentation
+        from registry.document.presentation import MalformedPresentationError, decode_presentation
         from verifier.pipeline import Outcome
 
         self.args = args
@@ -284,8 +284,8 @@ def build_world(tmp: Path) -> tuple[Any, list[str]]:
     """A chain with a department, anchored licenses in every state; the verifier and seed texts."""
     from _benchsetup import setup
 
-    from registry.samples import SampleFactory
-    from registry.store import IssuerStore
+    from devkit.samples import SampleFactory
+    from registry.issuer.store import IssuerStore
     from verifier.pipeline import Verifier
     from verifier.state import ChainClientState
 
@@ -338,7 +338,7 @@ def main() -> int:
         parser.error("--runs and --cap must be positive")
 
     with atheris.instrument_imports(include=["registry", "verifier"]):
-        import registry.presentation  # noqa: F401 - imported here to be instrumented
+        import registry.document.presentation  # noqa: F401 - imported here to be instrumented
         import verifier.pipeline
 
     # the fuzzer ends the process itself (os._exit), so the work folder stays for inspection

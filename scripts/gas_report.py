@@ -14,8 +14,8 @@ import os
 import sys
 
 from registry import RegistryClient, connect, dev_accounts
-from registry.identifiers import issuer_id_from_uscc
-from registry.records import license_type_id
+from registry.chain.records import license_type_id
+from registry.document.identifiers import issuer_id_from_uscc
 
 REGION = 110000
 ISSUER_USCC = "11110000MB0195560T"  # a Beijing department (division 110000)

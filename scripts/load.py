@@ -36,9 +36,9 @@ from typing import Any
 
 import httpx
 
-from registry.issuance import Department
-from registry.presentation import present
-from registry.store import IssuerStore
+from registry.document.presentation import present
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
 
 
 def load_texts(store_path: Path, limit: int) -> list[str]:

@@ -21,13 +21,12 @@ from eth_account import Account
 from eth_utils.address import to_checksum_address
 from stdnum.cn import uscc
 
-from registry._keccak import keccak256
-from registry.document import License, domain_separator, eip712_hash
-from registry.identifiers import LicenseIdentifier
-from registry.licensetypes import get_type
-from registry.merkle import MerkleTree
-from registry.presentation import present
-from signer.eip712 import LicenseSigner
+from registry.document.identifiers import LicenseIdentifier
+from registry.document.license import License
+from registry.document.licensetypes import get_type
+from registry.document.presentation import present
+from signer import LicenseSigner, MerkleTree, domain_separator, keccak256
+from signer._eip712 import eip712_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "tests" / "vectors" / "licenses.json"
@@ -139,7 +138,7 @@ def build() -> dict[str, Any]:
             fields=fields,
             secret=keccak256(item["label"].encode())[:16],
         )
-        signature = signer.sign_digest(lic.digest)
+        signature = signer.sign_license(lic.digest)
         ltype = get_type(item["type"])
         vectors.append(
             {

@@ -1,16 +1,27 @@
-"""Exceptions of the ``signer`` package::
+"""The root of the library's error tree and the signer's branch.
 
-SignerError
-├── KeystoreError (ValueError)     missing, malformed or unreadable keystore file
-│   └── WrongPasswordError         the password does not open the keystore
-└── PasswordError (ValueError)     no password available, or an unacceptable one
+Every error the library raises on purpose derives from :class:`ElicenseError`; the whole tree is
+drawn in :mod:`registry.errors`. The root lives here because ``signer`` is the bottom layer that
+every other package builds on. Each class knows the HTTP status and title it is reported with
+(``http_status``, ``title``), so the HTTP service maps any of them with one lookup.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class SignerError(Exception):
-    """Root of every error raised by the signer package."""
+
+class ElicenseError(Exception):
+    """Root of every error raised on purpose by the e-license packages."""
+
+    http_status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+
+class SignerError(ElicenseError):
+    """Root of the errors of the signer package (keys, keystores, signatures)."""
+
+    title = "Signing key unavailable"
 
 
 class KeystoreError(SignerError, ValueError):
@@ -23,3 +34,10 @@ class WrongPasswordError(KeystoreError):
 
 class PasswordError(SignerError, ValueError):
     """No password could be obtained, or it is not acceptable."""
+
+
+class SignerInputError(SignerError, ValueError):
+    """An input to a signing recipe (a digest, a batch of digests, an address) has the wrong form."""
+
+    http_status = 422
+    title = "Invalid request"

@@ -16,11 +16,11 @@ import uvicorn
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
+from devkit.devchain import bootstrap_issuer
 from registry import RegistryClient, connect, dev_accounts
-from registry.devchain import bootstrap_issuer
-from registry.issuance import Department
-from registry.store import IssuerStore
-from signer.eip712 import LicenseSigner
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
+from signer import LicenseSigner
 from verifier.mirror import Mirror
 
 USCC = "11110000MB0195560T"

@@ -23,13 +23,13 @@ import sqlalchemy
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from devkit.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
+from devkit.samples import SampleFactory
 from registry import RegistryClient, connect, dev_accounts, license_type_id
-from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
-from registry.identifiers import issuer_id_from_uscc
-from registry.issuance import Department
-from registry.samples import SampleFactory
-from registry.store import IssuerStore, LicenseRow
-from signer.eip712 import LicenseSigner
+from registry.document.identifiers import issuer_id_from_uscc
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore, LicenseRow
+from signer import LicenseSigner
 from verifier.mirror import Mirror
 from verifier.pipeline import Verifier
 from verifier.state import ChainClientState

@@ -10,14 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from stdnum.cn import uscc
 
-from api.demo import DemoRun, run_demo
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
+from devkit.demo import DemoRun, run_demo
+from devkit.samples import SampleFactory
 from registry import connect
-from registry.qr import render_png
-from registry.samples import SampleFactory
-from registry.worker import AnchorWorker
+from registry.document.qr import render_png
+from registry.issuer.worker import AnchorWorker
 from verifier.mirror import Mirror
 
 BUREAU = "11110000MB0195560T"

@@ -9,10 +9,10 @@ import sys
 
 from conftest import ROOT
 
-from registry._reverts import RevertDecoder
-from registry.artifacts import CONTRACT_NAMES, load_artifact
+from registry.chain._reverts import RevertDecoder
+from registry.chain.artifacts import CONTRACT_NAMES, load_artifact
+from registry.chain.events import EVENT_TYPES, EventDecoder
 from registry.errors import ERROR_CATEGORIES
-from registry.events import EVENT_TYPES, EventDecoder
 
 
 def test_shipped_artifacts_match_a_fresh_compile(tmp_path):

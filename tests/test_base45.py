@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry._base45 import ALPHABET, b45decode
+from registry.document._base45 import ALPHABET, b45decode
 
 
 @given(st.binary(max_size=700))

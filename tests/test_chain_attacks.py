@@ -12,20 +12,17 @@ from conftest import ISSUER_A, ISSUER_B, REGION_A, REGION_B, USCC_A, World
 from eth_tester.exceptions import TransactionFailed
 from web3.exceptions import ContractCustomError
 
+from devkit.samples import SampleFactory
 from registry import ConfigurationError, InvalidArgumentError, UnauthorizedError
-from registry._keccak import keccak256
-from registry._reverts import RevertDecoder
-from registry.artifacts import load_artifact
-from registry.chain import sign_key_acceptance
+from registry.chain._reverts import RevertDecoder
+from registry.chain.artifacts import load_artifact
+from registry.chain.events import BatchAnchored, IssuerRegionAllowed, IssuerRegistered, KeyAdded
+from registry.document.identifiers import issuer_id_from_uscc
 from registry.errors import IssuerOutsideRegionError, KeyNotAcceptedError
-from registry.events import BatchAnchored, IssuerRegionAllowed, IssuerRegistered, KeyAdded
-from registry.identifiers import issuer_id_from_uscc
-from registry.issuance import Department
-from registry.merkle import MerkleTree
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
-from registry.worker import AnchorWorker
-from signer.eip712 import LicenseSigner
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
+from registry.issuer.worker import AnchorWorker
+from signer import LicenseSigner, MerkleTree, keccak256, sign_key_acceptance
 
 #: Another Beijing department (division 110000), not registered by the ``world`` fixture.
 BEIJING_TAX = issuer_id_from_uscc("11110000000012345H")

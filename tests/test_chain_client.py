@@ -11,7 +11,6 @@ from registry import (
     ConflictError,
     InvalidArgumentError,
     InvalidStateError,
-    MerkleTree,
     NotFoundError,
     RegistryClient,
     Status,
@@ -19,7 +18,7 @@ from registry import (
     license_type_id,
     verify_proof,
 )
-from registry.events import (
+from registry.chain.events import (
     BatchAnchored,
     IssuerActiveSet,
     IssuerRegistered,
@@ -36,7 +35,8 @@ from registry.events import (
     RegionAuthorityAdded,
     RegionAuthorityRemoved,
 )
-from registry.identifiers import issuer_id_from_uscc
+from registry.document.identifiers import issuer_id_from_uscc
+from signer import MerkleTree
 
 
 def test_deploy_links_the_two_registries(deployed):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from conftest import HardhatNode
 
+from devkit.samples import SampleFactory
 from registry import connect, dev_accounts
-from registry.samples import SampleFactory
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"

@@ -16,10 +16,10 @@ import uvicorn
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from api.demo import run_demo
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
+from devkit.demo import run_demo
 from registry import connect
 from verifier.mirror import Mirror
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from conftest import HardhatNode
 
+from devkit.samples import SampleFactory
 from registry import Deployment, RegistryClient, connect, dev_accounts
-from registry.events import BatchAnchored
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
+from registry.chain.events import BatchAnchored
+from registry.issuer.store import IssuerStore
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"

@@ -12,7 +12,7 @@ import base45
 import pytest
 from conftest import Issued
 
-from registry.presentation import MalformedPresentationError, decode_presentation
+from registry.document.presentation import MalformedPresentationError, decode_presentation
 from verifier.pipeline import Outcome
 
 CORPUS = sorted((Path(__file__).resolve().parent / "fuzz_corpus").glob("*.txt"))

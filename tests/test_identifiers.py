@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.identifiers import (
+from devkit.samples import make_ric, make_uscc
+from registry.document.identifiers import (
     FieldValueError,
     LicenseIdentifier,
     issuer_id_from_uscc,
@@ -23,7 +24,6 @@ from registry.identifiers import (
     validate_ric,
     validate_uscc,
 )
-from registry.samples import make_ric, make_uscc
 
 GOOD_USCC = "91110000600037341L"
 

@@ -8,13 +8,13 @@ import datetime as dt
 import pytest
 from conftest import Issued, make_issued
 
+from devkit.samples import SampleFactory
 from registry import ConfigurationError
-from registry.identifiers import FieldValueError, LicenseIdentifier
-from registry.issuance import Department, IssueRequest
-from registry.merkle import MerkleTree
-from registry.records import Status
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
+from registry.chain.records import Status
+from registry.document.identifiers import FieldValueError, LicenseIdentifier
+from registry.issuer.department import Department, IssueRequest
+from registry.issuer.store import IssuerStore
+from signer import MerkleTree
 from verifier.pipeline import Outcome
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from registry.identifiers import FieldValueError
-from registry.licensetypes import CATALOG, FieldKind, get_type, get_type_by_number
-from registry.samples import SampleFactory
+from devkit.samples import SampleFactory
+from registry.document.identifiers import FieldValueError
+from registry.document.licensetypes import CATALOG, FieldKind, get_type, get_type_by_number
 
 
 @pytest.mark.parametrize("code", sorted(CATALOG))

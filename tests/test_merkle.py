@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry import ConfigurationError, MerkleTree, merkle_root, verify_proof
-from registry.merkle import hash_pair, leaf_hash
+from signer import MerkleTree, SignerInputError, merkle_root, verify_proof
+from signer._merkle import hash_pair, leaf_hash
 
 digest = st.binary(min_size=32, max_size=32).filter(lambda b: b != b"\x00" * 32)
 batches = st.sets(digest, min_size=1, max_size=70)
@@ -59,14 +59,14 @@ def test_known_small_trees():
 
 
 def test_bad_batches_are_refused():
-    with pytest.raises(ConfigurationError, match="at least one"):
+    with pytest.raises(SignerInputError, match="at least one"):
         MerkleTree([])
-    with pytest.raises(ConfigurationError, match="strictly ascending"):
+    with pytest.raises(SignerInputError, match="strictly ascending"):
         MerkleTree([b"\x02" * 32, b"\x01" * 32])
-    with pytest.raises(ConfigurationError, match="strictly ascending"):
+    with pytest.raises(SignerInputError, match="strictly ascending"):
         MerkleTree([b"\x00" * 32])
-    with pytest.raises(ConfigurationError, match="32 bytes"):
+    with pytest.raises(SignerInputError, match="32 bytes"):
         MerkleTree([b"\x01" * 33])
     tree = MerkleTree.from_digests([b"\x01" * 32])
-    with pytest.raises(ConfigurationError, match="not in this batch"):
+    with pytest.raises(SignerInputError, match="not in this batch"):
         tree.proof(b"\x02" * 32)

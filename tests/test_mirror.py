@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import HardhatNode, Issued, deploy_with_issuer, make_issued, start_hardhat_node, verifier_of
 
+from devkit.devchain import increase_time, mine, revert, snapshot
+from devkit.samples import SampleFactory
 from registry import ChainUnavailableError, connect
-from registry.devchain import increase_time, mine, revert, snapshot
-from registry.samples import SampleFactory
 from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome
 

@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from registry.presentation import (
+from registry.document.presentation import (
     MAX_DECOMPRESSED,
     MAX_TEXT_LENGTH,
     MalformedPresentationError,
     decode_presentation,
 )
-from registry.qr import qr_info, render_png, render_svg
+from registry.document.qr import qr_info, render_png, render_svg
 from verifier.pipeline import Outcome
 from verifier.qr import QrImageError, read_qr_image
 

@@ -10,7 +10,7 @@ import sys
 
 from conftest import ROOT, HardhatNode
 
-from registry.samples import SampleFactory
+from devkit.samples import SampleFactory
 
 
 def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNode):

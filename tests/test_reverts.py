@@ -8,13 +8,13 @@ from eth_tester.exceptions import TransactionFailed
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from registry import InvalidStateError, TransactionError, UnauthorizedError
-from registry._reverts import RevertDecoder, revert_data
-from registry.artifacts import load_artifact
+from registry.chain._reverts import RevertDecoder, revert_data
+from registry.chain.artifacts import load_artifact
 
 DECODER = RevertDecoder([(n, load_artifact(n).abi) for n in ("TrustRegistry", "LicenseRegistry")])
 # LicenseRegistryZeroDigest(uint256 index) with index = 3
 ZERO_DIGEST = bytes.fromhex(
-    __import__("registry._keccak", fromlist=["keccak256"]).keccak256(b"LicenseRegistryZeroDigest(uint256)")[:4].hex()
+    __import__("signer._keccak", fromlist=["keccak256"]).keccak256(b"LicenseRegistryZeroDigest(uint256)")[:4].hex()
 ) + (3).to_bytes(32, "big")
 
 

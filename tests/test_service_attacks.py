@@ -41,15 +41,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from web3 import HTTPProvider, Web3
 
-from api.demo import DemoRun, run_demo
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
+from devkit.demo import DemoRun, run_demo
+from devkit.samples import SampleFactory, png_declaring
 from registry import RegistryClient, connect
-from registry._base45 import b45decode
-from registry.issuance import Department
-from registry.presentation import PREFIX, decode_presentation
-from registry.samples import SampleFactory, png_declaring
+from registry.document._base45 import b45decode
+from registry.document.presentation import PREFIX, decode_presentation
+from registry.issuer.department import Department
 from verifier.mirror import Mirror
 
 ROOT = Path(__file__).resolve().parent.parent

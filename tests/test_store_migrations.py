@@ -7,8 +7,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from registry.migrations import current
-from registry.store import IssuerStore, metadata
+from registry.issuer.migrations import current
+from registry.issuer.store import IssuerStore, metadata
 
 
 def _differences(store: IssuerStore) -> list[object]:

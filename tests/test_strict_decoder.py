@@ -19,10 +19,10 @@ from conftest import Issued
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.document import FORMAT_VERSION, SALT_TREE_DEPTH, License, LicenseHeader, SaltNode
-from registry.identifiers import FieldValueError, LicenseIdentifier, unpack_uscc
-from registry.issuance import IssueRequest
-from registry.licensetypes import (
+from devkit.samples import SampleFactory, make_ric, make_uscc
+from registry.document.identifiers import FieldValueError, LicenseIdentifier, unpack_uscc
+from registry.document.license import FORMAT_VERSION, SALT_TREE_DEPTH, License, LicenseHeader, SaltNode
+from registry.document.licensetypes import (
     CATALOG,
     FIRST_DAY,
     LAST_DAY,
@@ -33,14 +33,14 @@ from registry.licensetypes import (
     get_type,
     get_type_by_number,
 )
-from registry.presentation import (
+from registry.document.presentation import (
     MalformedPresentationError,
     Presentation,
     decode_payload,
     decode_presentation,
     present,
 )
-from registry.samples import SampleFactory, make_ric, make_uscc
+from registry.issuer.department import IssueRequest
 from verifier.pipeline import Outcome
 
 ISSUER = "11110000MB0195560T"

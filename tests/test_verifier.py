@@ -12,12 +12,12 @@ from pathlib import Path
 
 from conftest import Issued, make_issued
 
-from api.demo import run_demo
+from devkit.demo import run_demo
+from devkit.devchain import increase_time, latest_timestamp
 from registry import connect
-from registry.devchain import increase_time, latest_timestamp
-from registry.events import BatchAnchored
-from registry.qr import qr_info
-from registry.records import Status
+from registry.chain.events import BatchAnchored
+from registry.chain.records import Status
+from registry.document.qr import qr_info
 from verifier.pipeline import Outcome, Verifier
 from verifier.qr import read_qr_image
 from verifier.state import EventIndex

@@ -25,11 +25,11 @@ from conftest import (
 from prometheus_client import generate_latest
 
 from api.services import Metrics
+from devkit.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
+from devkit.samples import SampleFactory
 from registry import connect, dev_accounts, license_type_id
-from registry.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
-from registry.identifiers import issuer_id_from_uscc
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
+from registry.document.identifiers import issuer_id_from_uscc
+from registry.issuer.store import IssuerStore
 from verifier._logbudget import LogBudget
 from verifier.mirror import Mirror, MirrorError
 from verifier.pipeline import Outcome, Verifier

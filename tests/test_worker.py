@@ -11,16 +11,15 @@ from collections import Counter
 import pytest
 from conftest import Issued, TcpProxy, deploy_with_issuer, make_issued
 
-import registry.chain as chain_module
+import registry.chain.client as chain_module
+from devkit.devchain import mine, revert, snapshot
+from devkit.samples import SampleFactory
 from registry import ChainUnavailableError, RegistryClient, connect
-from registry.devchain import mine, revert, snapshot
-from registry.events import BatchAnchored
-from registry.issuance import Department
-from registry.merkle import MerkleTree
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
-from registry.worker import AnchorWorker
-from signer.eip712 import LicenseSigner
+from registry.chain.events import BatchAnchored
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
+from registry.issuer.worker import AnchorWorker
+from signer import LicenseSigner, MerkleTree
 from verifier.pipeline import Outcome
 
 

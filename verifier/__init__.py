@@ -1,1 +1,28 @@
-"""verifier package (see README)."""
+"""Verification: the pipeline that turns a QR text into an answer, the chain index it reads (from
+the chain directly or from a local mirror of the registry's events), and QR image reading.
+
+The names below are the package's public surface (pinned by ``tests/test_architecture.py``).
+"""
+
+from verifier.mirror import Mirror, MirrorError, SyncReport
+from verifier.pipeline import CHINA_TZ, HEADLINES, Outcome, Reason, VerificationResult, Verifier
+from verifier.qr import QrImageError, read_qr_image
+from verifier.state import ChainClientState, ChainState, EventIndex, Freshness
+
+__all__ = [
+    "CHINA_TZ",
+    "HEADLINES",
+    "ChainClientState",
+    "ChainState",
+    "EventIndex",
+    "Freshness",
+    "Mirror",
+    "MirrorError",
+    "Outcome",
+    "QrImageError",
+    "Reason",
+    "SyncReport",
+    "VerificationResult",
+    "Verifier",
+    "read_qr_image",
+]

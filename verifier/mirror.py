@@ -56,9 +56,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from registry import Deployment, RegistryClient
 from registry._files import private_file
-from registry.artifacts import load_artifact
+from registry.chain.artifacts import load_artifact
+from registry.chain.events import EventDecoder, RegistryEvent
 from registry.errors import ConfigurationError, RegistryError
-from registry.events import EventDecoder, RegistryEvent
 from verifier.state import DEFAULT_MAX_ANCHORS_PER_ISSUER, NEGATIVE_EVENTS, EventIndex, Freshness
 
 __all__ = ["Mirror", "MirrorError", "SyncReport"]

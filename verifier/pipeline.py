@@ -30,18 +30,13 @@ import enum
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from coincurve import PublicKey
-
-from registry._keccak import keccak256
-from registry.document import domain_separator, eip712_hash
-from registry.identifiers import uscc_from_issuer_id
-from registry.licensetypes import from_day_number
-from registry.presentation import MalformedPresentationError, Presentation, decode_presentation
-from registry.records import Status
-from signer.eip712 import SECP256K1_N
+from registry.chain.records import Status
+from registry.document.identifiers import uscc_from_issuer_id
+from registry.document.licensetypes import from_day_number
+from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
+from signer import domain_separator, recover_signer
 from verifier._logbudget import LogBudget
 from verifier.state import AnchorRecord, ChainState, Freshness, IssuerRecord
 
@@ -51,7 +46,6 @@ log = logging.getLogger("elicense.verifier")
 _LOG_BUDGET = LogBudget(log)
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
-_HALF_N = SECP256K1_N // 2
 _LAST_DISPLAYABLE = 253402271999  # 9999-12-31 23:59:59 in China Standard Time: later times show as this
 
 
@@ -212,31 +206,6 @@ def _malformed(detail: str, checked_at: float, chain: Freshness) -> Verification
         checked_at=checked_at,
         chain=chain,
     )
-
-
-def recover_signer(domain: bytes, digest: bytes, signature: bytes) -> str | None:
-    """Address that made ``signature`` (64-byte compact) over the EIP-712 hash of ``digest``;
-    ``None`` when the signature is not a valid canonical signature."""
-    r = int.from_bytes(signature[:32], "big")
-    vs = int.from_bytes(signature[32:], "big")
-    s = vs & ((1 << 255) - 1)
-    if not (0 < r < SECP256K1_N and 0 < s <= _HALF_N):
-        return None
-    recoverable = signature[:32] + s.to_bytes(32, "big") + bytes((vs >> 255,))
-    try:
-        public = PublicKey.from_signature_and_message(recoverable, eip712_hash(domain, digest), hasher=None)
-    except Exception:  # noqa: BLE001 - libsecp256k1 refuses unrecoverable signatures with various errors
-        return None
-    address = keccak256(public.format(compressed=False)[1:])[12:]
-    return _checksum(address)
-
-
-@lru_cache(maxsize=4096)
-def _checksum(address: bytes) -> str:
-    # EIP-55; signers are few (issuer keys), so the result is cached
-    hex_address = address.hex()
-    hashed = keccak256(hex_address.encode()).hex()
-    return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(hex_address, hashed[:40], strict=True))
 
 
 class Verifier:

@@ -47,6 +47,9 @@ _QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 class QrImageError(RegistryError, ValueError):
     """The image cannot be read, is too large, or holds no QR code."""
 
+    http_status = 422
+    title = "Unreadable image"
+
 
 def _open(data: bytes) -> Image.Image:
     """The image, decoded to grayscale within :data:`MAX_PIXELS`."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from registry import Deployment, RegistryClient
-from registry.events import (
+from registry.chain.events import (
     BatchAnchored,
     IssuerActiveSet,
     IssuerProfileUpdated,
@@ -47,8 +47,8 @@ from registry.events import (
     RegistryEvent,
     StatusChangesVoided,
 )
-from registry.merkle import MerkleTree
-from registry.records import KeyWindow, LicenseStatus, Status, TypePermission
+from registry.chain.records import KeyWindow, LicenseStatus, Status, TypePermission
+from signer import MerkleTree
 
 __all__ = [
     "AnchorRecord",

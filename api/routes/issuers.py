@@ -23,9 +23,9 @@ from api.models import (
 from api.security import IdempotentReplay
 from api.services import Services
 from registry._failpoints import failpoint
-from registry.identifiers import validate_uscc
-from registry.issuance import Department, IssueRequest
-from registry.qr import render_png, render_svg
+from registry.document.identifiers import validate_uscc
+from registry.document.qr import render_png, render_svg
+from registry.issuer.department import Department, IssueRequest
 
 router = APIRouter(prefix="/v1/issuers/{uscc}", tags=["issuers"])
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Query
 from api.deps import ServicesDep
 from api.errors import ProblemError, responses
 from api.models import IssuerEntry, LicenseStatusResponse
-from registry.identifiers import uscc_from_issuer_id
-from registry.licensetypes import CATALOG
-from registry.records import OPEN_END
+from registry.chain.records import OPEN_END
+from registry.document.identifiers import uscc_from_issuer_id
+from registry.document.licensetypes import CATALOG
 from verifier.pipeline import CHINA_TZ
 
 router = APIRouter(prefix="/v1", tags=["public"])

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 
-from registry._keccak import keccak256
 from registry.errors import ConfigurationError
+from signer import keccak256
 
 __all__ = [
     "EVENT_TYPES",

@@ -28,19 +28,11 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted, Web3RPCError
 from web3.types import TxParams
 
 from registry._failpoints import failpoint
-from registry._reverts import RevertDecoder
-from registry.artifacts import load_artifact
-from registry.deployment import Deployment
-from registry.errors import (
-    ChainUnavailableError,
-    ConfigurationError,
-    ContractRevertError,
-    RegistryError,
-    TransactionError,
-)
-from registry.events import BatchAnchored, EventDecoder, RegistryEvent
-from registry.merkle import MerkleTree
-from registry.records import (
+from registry.chain._reverts import RevertDecoder
+from registry.chain.artifacts import load_artifact
+from registry.chain.deployment import Deployment
+from registry.chain.events import BatchAnchored, EventDecoder, RegistryEvent
+from registry.chain.records import (
     OPEN_END,
     Anchor,
     Issuer,
@@ -50,6 +42,14 @@ from registry.records import (
     Status,
     TypePermission,
 )
+from registry.errors import (
+    ChainUnavailableError,
+    ConfigurationError,
+    ContractRevertError,
+    RegistryError,
+    TransactionError,
+)
+from signer import MerkleTree, sign_key_acceptance
 
 __all__ = [
     "FEDERATION_ADMIN_ROLE",
@@ -62,8 +62,6 @@ __all__ = [
     "TxResult",
     "connect",
     "dev_accounts",
-    "key_acceptance_typed_data",
-    "sign_key_acceptance",
 ]
 
 FEDERATION_ADMIN_ROLE = Web3.keccak(text="FEDERATION_ADMIN_ROLE")
@@ -80,49 +78,6 @@ _UINT16_MAX = 2**16 - 1
 
 HARDHAT_CHAIN_ID = 31337
 _HARDHAT_MNEMONIC = "test test test test test test test test test test test junk"
-
-
-# ------------------------------------------------------------------------------------------------
-# Key acceptances
-# ------------------------------------------------------------------------------------------------
-
-#: EIP-712 domain name and version of the trust registry (``TrustRegistry``'s constructor).
-TRUST_REGISTRY_DOMAIN = ("E-License Trust Registry", "1")
-
-
-def key_acceptance_typed_data(*, issuer_id: bytes, key: str, chain_id: int, trust_registry: str) -> dict[str, Any]:
-    """The EIP-712 message a key signs to accept becoming a key of ``issuer_id``:
-    ``KeyAcceptance(bytes32 issuerId,address key)`` under the trust registry's domain."""
-    name, version = TRUST_REGISTRY_DOMAIN
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "KeyAcceptance": [{"name": "issuerId", "type": "bytes32"}, {"name": "key", "type": "address"}],
-        },
-        "primaryType": "KeyAcceptance",
-        "domain": {
-            "name": name,
-            "version": version,
-            "chainId": _uint("chain_id", chain_id, 2**64),
-            "verifyingContract": _address("trust_registry", trust_registry),
-        },
-        "message": {"issuerId": _bytes32("issuer_id", issuer_id), "key": _address("key", key)},
-    }
-
-
-def sign_key_acceptance(account: LocalAccount, *, issuer_id: bytes, chain_id: int, trust_registry: str) -> bytes:
-    """``account``'s acceptance (65-byte signature) of becoming a key of ``issuer_id`` in the trust
-    registry at ``trust_registry`` on chain ``chain_id``: what ``addKey`` and ``rotateKey`` require
-    of the new key. A department makes it with its own keystore and hands it to its authority."""
-    typed = key_acceptance_typed_data(
-        issuer_id=issuer_id, key=account.address, chain_id=chain_id, trust_registry=trust_registry
-    )
-    return bytes(account.sign_typed_data(full_message=typed).signature)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Compiled contracts shipped with the package (``registry/_artifacts/*.json``).
+"""Compiled contracts shipped with the package (``registry/chain/_artifacts/*.json``).
 
 The JSON files are produced from ``contracts/`` by ``scripts/export_artifacts.py`` after
 ``npx hardhat compile``; a test fails when they differ from a fresh compile.
@@ -33,7 +33,7 @@ def load_artifact(name: str) -> ContractArtifact:
     """Load the shipped artifact of ``name`` (one of :data:`CONTRACT_NAMES`)."""
     if name not in CONTRACT_NAMES:
         raise ConfigurationError(f"unknown contract {name!r}; expected one of {', '.join(CONTRACT_NAMES)}")
-    path = resources.files("registry") / "_artifacts" / f"{name}.json"
+    path = resources.files("registry.chain") / "_artifacts" / f"{name}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return ContractArtifact(

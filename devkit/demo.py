@@ -21,18 +21,18 @@ from eth_account.signers.local import LocalAccount
 from stdnum.cn import uscc
 from web3 import Web3
 
+from devkit.devchain import increase_time, is_dev_chain, latest_timestamp
+from devkit.samples import SampleFactory
 from registry import RegistryClient, dev_accounts
 from registry._files import private_dir
-from registry.devchain import increase_time, is_dev_chain, latest_timestamp
+from registry.document.identifiers import issuer_id_from_uscc
+from registry.document.licensetypes import get_type
+from registry.document.presentation import Presentation, decode_presentation
+from registry.document.qr import qr_info, render_png
 from registry.errors import ConfigurationError
-from registry.identifiers import issuer_id_from_uscc
-from registry.issuance import Department, IssueRequest
-from registry.licensetypes import get_type
-from registry.presentation import Presentation, decode_presentation
-from registry.qr import qr_info, render_png
-from registry.samples import SampleFactory
-from registry.store import IssuerStore
-from signer.eip712 import LicenseSigner
+from registry.issuer.department import Department, IssueRequest
+from registry.issuer.store import IssuerStore
+from signer import LicenseSigner
 from verifier.pipeline import HEADLINES, Outcome, Verifier
 from verifier.state import ChainClientState
 

@@ -13,7 +13,7 @@ import zlib
 
 from stdnum.cn import ric, uscc
 
-from registry.issuance import IssueRequest
+from registry.issuer.department import IssueRequest
 
 __all__ = ["SampleFactory", "make_ric", "make_uscc", "png_declaring"]
 

@@ -1,8 +1,8 @@
 """Alembic migrations of the issuer store (SQLite by default, PostgreSQL by URL).
 
-:func:`upgrade` brings a database to the newest schema; :class:`~registry.store.IssuerStore` calls
+:func:`upgrade` brings a database to the newest schema; :class:`~registry.issuer.store.IssuerStore` calls
 it when it opens a database, and ``elicense db upgrade`` does it explicitly. New migrations go in
-``versions/`` (``alembic -c registry/migrations/alembic.ini revision -m "..."``).
+``versions/`` (``alembic -c registry/issuer/migrations/alembic.ini revision -m "..."``).
 """
 
 from __future__ import annotations

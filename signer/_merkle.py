@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from registry._keccak import keccak256
-from registry.errors import ConfigurationError
+from signer._keccak import keccak256
+from signer.errors import SignerInputError
 
 __all__ = ["MerkleTree", "hash_pair", "leaf_hash", "merkle_root", "verify_proof"]
 
@@ -29,13 +29,13 @@ def hash_pair(a: bytes, b: bytes) -> bytes:
 
 def _check_digests(digests: Sequence[bytes]) -> None:
     if not digests:
-        raise ConfigurationError("a batch needs at least one digest")
+        raise SignerInputError("a batch needs at least one digest")
     previous = b"\x00" * 32
     for index, digest in enumerate(digests):
         if not isinstance(digest, bytes) or len(digest) != 32:
-            raise ConfigurationError(f"digest #{index} must be 32 bytes, got {digest!r}")
+            raise SignerInputError(f"digest #{index} must be 32 bytes, got {digest!r}")
         if digest <= previous:
-            raise ConfigurationError(
+            raise SignerInputError(
                 f"digest #{index} is zero, duplicated or out of order: digests must be non-zero and strictly ascending"
             )
         previous = digest
@@ -81,7 +81,7 @@ class MerkleTree:
         try:
             index = self._index[digest]
         except KeyError:
-            raise ConfigurationError(f"digest 0x{digest.hex()} is not in this batch") from None
+            raise SignerInputError(f"digest 0x{digest.hex()} is not in this batch") from None
         proof: list[bytes] = []
         for level in self.levels[:-1]:
             sibling = index ^ 1

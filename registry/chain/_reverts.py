@@ -15,9 +15,9 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 
-from registry._keccak import keccak256
+from registry.chain.events import snake_case
 from registry.errors import ERROR_CATEGORIES, ContractRevertError, TransactionError
-from registry.events import snake_case
+from signer import keccak256
 
 _MARKER = "execution reverted: "
 

@@ -15,7 +15,7 @@ keys ascend, as the encoder writes them.
 
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
 shape and every value are checked, in that order, before any hashing or signature work. The
-payload is read by a schema-directed reader (:mod:`registry._cbor`) in one pass, never decoded
+payload is read by a schema-directed reader (:mod:`registry.document._cbor`) in one pass, never decoded
 into a general structure nor re-encoded. Any problem raises :class:`MalformedPresentationError`
 with a message saying what was expected.
 """
@@ -31,9 +31,17 @@ from dataclasses import dataclass
 import base45
 import cbor2
 
-from registry._base45 import b45decode
-from registry._cbor import CBORFormatError, StrictReader
-from registry.document import (
+from registry.document._base45 import b45decode
+from registry.document._cbor import CBORFormatError, StrictReader
+from registry.document.identifiers import (
+    MAX_SERIAL,
+    MAX_VERSION,
+    FieldValueError,
+    LicenseIdentifier,
+    pack_uscc,
+    unpack_uscc,
+)
+from registry.document.license import (
     FORMAT_VERSION,
     SALT_TREE_DEPTH,
     License,
@@ -43,16 +51,7 @@ from registry.document import (
     derive_salts,
     license_digest,
 )
-from registry.errors import RegistryError
-from registry.identifiers import (
-    MAX_SERIAL,
-    MAX_VERSION,
-    FieldValueError,
-    LicenseIdentifier,
-    pack_uscc,
-    unpack_uscc,
-)
-from registry.licensetypes import (
+from registry.document.licensetypes import (
     CATALOG,
     FIRST_DAY,
     LAST_DAY,
@@ -64,6 +63,7 @@ from registry.licensetypes import (
     check_text,
     get_type_by_number,
 )
+from registry.errors import RegistryError
 
 __all__ = [
     "MAX_DECOMPRESSED",
@@ -91,6 +91,9 @@ _MAX_CODE = 999_999  # enumeration codes and six-digit region codes
 
 class MalformedPresentationError(RegistryError, ValueError):
     """The text is not a well-formed presentation; the message says what was expected."""
+
+    http_status = 422
+    title = "Malformed presentation"
 
 
 @dataclass(frozen=True, slots=True)

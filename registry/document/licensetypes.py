@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.identifiers import (
+from registry.document.identifiers import (
     FieldValueError,
     pack_ric,
     pack_uscc,

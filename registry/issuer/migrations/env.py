@@ -1,10 +1,10 @@
-"""Alembic environment: runs migrations on the engine handed over by ``registry.migrations``."""
+"""Alembic environment: runs migrations on the engine handed over by ``registry.issuer.migrations``."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from registry.store import metadata
+from registry.issuer.store import metadata
 
 engine = context.config.attributes["engine"]
 

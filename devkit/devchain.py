@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 from web3 import EthereumTesterProvider, Web3
 
+from registry.chain.records import license_type_id
+from registry.document.identifiers import issuer_id_from_uscc
 from registry.errors import ConfigurationError
-from registry.identifiers import issuer_id_from_uscc
-from registry.records import license_type_id
 
 if TYPE_CHECKING:
-    from registry.chain import RegistryClient
+    from registry.chain.client import RegistryClient
 
 __all__ = ["bootstrap_issuer", "increase_time", "is_dev_chain", "latest_timestamp", "mine", "revert", "snapshot"]
 
@@ -109,7 +109,7 @@ def bootstrap_issuer(
     the license types it may issue; returns the issuer id. For demos, benchmarks and tests.
 
     ``key`` is the key's account (its acceptance is signed here) or its address with the
-    ``acceptance`` it signed (:func:`registry.chain.sign_key_acceptance`). The credit code's
+    ``acceptance`` it signed (:func:`registry.chain.client.sign_key_acceptance`). The credit code's
     division must lie in ``region``."""
     if client.get_region(region) is None:
         client.add_region(admin, region, region_name)

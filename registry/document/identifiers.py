@@ -50,6 +50,9 @@ IDENTIFIER_LENGTH = 2 + 18 + SERIAL_DIGITS + VERSION_DIGITS + 1
 class FieldValueError(RegistryError, ValueError):
     """A value does not have the expected form; ``field`` names where it came from."""
 
+    http_status = 422
+    title = "Invalid field value"
+
     def __init__(self, field: str, problem: str, expected: str) -> None:
         self.field = field
         self.problem = problem

@@ -16,14 +16,14 @@ from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from registry.chain import AnchorResult, RegistryClient, TxResult
-from registry.document import License, LicenseHeader
-from registry.errors import ConfigurationError
-from registry.identifiers import FieldValueError, LicenseIdentifier, issuer_id_from_uscc, validate_uscc
-from registry.licensetypes import LicenseType, from_day_number, get_type
-from registry.presentation import Presentation, present
-from registry.store import IssuerStore, LicenseRow
-from registry.worker import AnchorWorker
+from registry.chain.client import AnchorResult, RegistryClient, TxResult
+from registry.document.identifiers import FieldValueError, LicenseIdentifier, issuer_id_from_uscc, validate_uscc
+from registry.document.license import License, LicenseHeader
+from registry.document.licensetypes import LicenseType, from_day_number, get_type
+from registry.document.presentation import Presentation, present
+from registry.errors import ConfigurationError, NotFoundError
+from registry.issuer.store import IssuerStore, LicenseRow
+from registry.issuer.worker import AnchorWorker
 
 __all__ = ["Department", "IssueRequest", "LicenseNotFoundError", "Signer"]
 
@@ -34,10 +34,10 @@ ISSUE_CHUNK = 1000
 class Signer(Protocol):
     address: str
 
-    def sign_digest(self, digest: bytes) -> bytes: ...
+    def sign_license(self, digest: bytes) -> bytes: ...
 
 
-class LicenseNotFoundError(ConfigurationError, LookupError):
+class LicenseNotFoundError(NotFoundError):
     """No license with that id in this store."""
 
 
@@ -175,7 +175,7 @@ class Department:
             valid_to=lic.header.valid_to,
             fields=dict(lic.fields),
             secret=lic.secret,
-            signature=self.signer.sign_digest(lic.digest),
+            signature=self.signer.sign_license(lic.digest),
             signer=self.signer.address,
             created_at=int(time.time()),
         )
@@ -212,7 +212,7 @@ class Department:
 
     def anchor_pending(self, *, batch_size: int = 1000) -> list[AnchorResult]:
         """Anchor everything this department's key has pending now (resuming any batch a crash
-        interrupted), in batches of ``batch_size``: one pass of :class:`~registry.worker.AnchorWorker`."""
+        interrupted), in batches of ``batch_size``: one pass of :class:`~registry.issuer.worker.AnchorWorker`."""
         client, account = self._chain()
         worker = AnchorWorker(self.store, client, [account], batch_size=batch_size, max_age=0)
         return worker.run_once(force=True)

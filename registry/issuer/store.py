@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from registry._files import private_file
 from registry.errors import ConfigurationError
-from registry.migrations import upgrade
+from registry.issuer.migrations import upgrade
 
 __all__ = [
     "BatchRow",

@@ -23,15 +23,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import cbor2
-from eth_utils.address import to_canonical_address
 
-from registry._keccak import keccak256
-from registry.identifiers import FieldValueError, LicenseIdentifier
-from registry.licensetypes import LAST_DAY, MAX_FIELDS, LicenseType, day_number, get_type
+from registry.document.identifiers import FieldValueError, LicenseIdentifier
+from registry.document.licensetypes import LAST_DAY, MAX_FIELDS, LicenseType, day_number, get_type
+from signer import keccak256
 
 __all__ = [
-    "DOMAIN_NAME",
-    "DOMAIN_VERSION",
     "FORMAT_VERSION",
     "LICENSE_TYPEHASH",
     "OPEN_END_DAY",
@@ -42,22 +39,17 @@ __all__ = [
     "commitment",
     "cover_nodes",
     "derive_salts",
-    "domain_separator",
-    "eip712_hash",
     "license_digest",
 ]
 
 FORMAT_VERSION = 1
 OPEN_END_DAY = 0xFFFFFFFF
 SALT_TREE_DEPTH = 4  # 16 leaves = MAX_FIELDS
-DOMAIN_NAME = "E-License Registry"
-DOMAIN_VERSION = "1"
 LICENSE_TYPE_STRING = (
     "License(uint16 formatVersion,bytes32 licenseType,string licenseId,bytes32 issuerId,"
     "uint32 validFrom,uint32 validTo,bytes32[] fieldCommitments)"
 )
 LICENSE_TYPEHASH = keccak256(LICENSE_TYPE_STRING.encode())
-_DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 assert 2**SALT_TREE_DEPTH == MAX_FIELDS
 
 
@@ -179,22 +171,6 @@ def license_digest(header: LicenseHeader, commitments: Iterable[bytes]) -> bytes
         + (OPEN_END_DAY if header.valid_to is None else header.valid_to).to_bytes(32, "big")
         + fields_hash
     )
-
-
-def domain_separator(chain_id: int, license_registry: str) -> bytes:
-    """EIP-712 domain separator of a deployment."""
-    return keccak256(
-        _DOMAIN_TYPEHASH
-        + keccak256(DOMAIN_NAME.encode())
-        + keccak256(DOMAIN_VERSION.encode())
-        + chain_id.to_bytes(32, "big")
-        + to_canonical_address(license_registry).rjust(32, b"\x00")
-    )
-
-
-def eip712_hash(domain: bytes, digest: bytes) -> bytes:
-    """The hash an issuer signs for ``digest`` under ``domain``."""
-    return keccak256(b"\x19\x01" + domain + digest)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -33,11 +33,11 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import insert, select, update
 
 from registry._failpoints import FAILPOINT_ENV, failpoint
-from registry.chain import MAX_BATCH_SIZE, AnchorResult, RegistryClient
+from registry.chain.client import MAX_BATCH_SIZE, AnchorResult, RegistryClient
+from registry.chain.records import Anchor
 from registry.errors import ChainUnavailableError, ConfigurationError, ConflictError, TransactionError
-from registry.merkle import MerkleTree
-from registry.records import Anchor
-from registry.store import IssuerStore, batches, licenses, record_batch, signer_locks
+from registry.issuer.store import IssuerStore, batches, licenses, record_batch, signer_locks
+from signer import MerkleTree
 
 __all__ = ["FAILPOINT_ENV", "AnchorWorker", "WorkerStats", "failpoint"]
 
