@@ -43,6 +43,7 @@ from registry.document.identifiers import uscc_from_issuer_id
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
 from registry.issuer.worker import AnchorWorker
+from registry.periodic import run_periodically
 from verifier._logbudget import LogBudget
 from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
@@ -332,27 +333,36 @@ class Services:
     def _anchor_loop(self) -> None:
         """Anchor the departments' issued licenses in batches (by size and age), backing off while
         the chain node is unreachable; shares the chain client with the API under ``chain_lock``."""
-        assert self.anchor_worker is not None
-        delay = self.settings.anchor_interval
-        while not self._stop.wait(delay):
+        worker = self.anchor_worker
+        assert worker is not None
+
+        def anchor() -> None:
             try:
                 with self.chain_lock:
-                    results = self.anchor_worker.run_once()
+                    results = worker.run_once()
                 for r in results:
                     self.metrics.anchored.labels("worker").inc(r.count)
-                delay = self.settings.anchor_interval
-            except Exception as exc:  # noqa: BLE001 - the worker survives node outages and retries
-                self.anchor_worker.stats.errors += 1
-                self.anchor_worker.stats.last_error = self._error_text(exc)
-                log.warning("anchoring failed: %s", self.anchor_worker.stats.last_error)
-                delay = min(60.0, delay * 2)
-            pending, age = self.anchor_worker.lag()
-            self.metrics.anchor_lag.set(pending)
-            self.metrics.anchor_lag_age.set(age)
+            finally:
+                pending, age = worker.lag()
+                self.metrics.anchor_lag.set(pending)
+                self.metrics.anchor_lag_age.set(age)
+
+        def failed(exc: BaseException, _delay: float) -> None:
+            worker.stats.errors += 1
+            worker.stats.last_error = self._error_text(exc)
+            log.warning("anchoring failed: %s", worker.stats.last_error)
+
+        run_periodically(
+            anchor,
+            self._stop,
+            interval=self.settings.anchor_interval,
+            max_backoff=60.0,
+            on_error=failed,
+            wait_first=True,
+        )
 
     def _follow_loop(self) -> None:
-        while not self._stop.wait(self.settings.sync_interval):
-            self.sync_once()
+        run_periodically(self.sync_once, self._stop, interval=self.settings.sync_interval, wait_first=True)
 
     def sync_once(self) -> None:
         if self.client is None:

@@ -23,6 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "registry.errors": ("signer",),
     "registry._files": (),
     "registry._failpoints": (),
+    "registry.periodic": ("registry.errors",),
     "registry.document": ("signer", "registry.errors", "registry.document"),
     "registry.chain": (
         "signer",
@@ -37,6 +38,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "registry.errors",
         "registry._files",
         "registry._failpoints",
+        "registry.periodic",
         "registry.document",
         "registry.chain",
         "registry.issuer",

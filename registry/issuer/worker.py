@@ -26,7 +26,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -37,6 +37,7 @@ from registry.chain.client import MAX_BATCH_SIZE, AnchorResult, RegistryClient
 from registry.chain.records import Anchor
 from registry.errors import ChainUnavailableError, ConfigurationError, ConflictError, TransactionError
 from registry.issuer.store import IssuerStore, batches, licenses, record_batch, signer_locks
+from registry.periodic import run_periodically
 from signer import MerkleTree
 
 __all__ = ["FAILPOINT_ENV", "AnchorWorker", "WorkerStats", "failpoint"]
@@ -228,19 +229,30 @@ class AnchorWorker:
 
     # -- forever -------------------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, *, interval: float = 1.0, max_backoff: float = 30.0) -> None:
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        interval: float = 1.0,
+        max_backoff: float = 30.0,
+        wait: Callable[[float], object] | None = None,
+    ) -> None:
         """Anchor until ``stop`` is set; a node that is down is retried with exponential backoff."""
-        delay = interval
-        while not stop.is_set():
-            try:
-                self.run_once()
-                delay = interval
-            except (ChainUnavailableError, TransactionError, OSError) as exc:
-                self.stats.errors += 1
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("anchoring failed, retrying in %.1f s: %s", delay, self.stats.last_error)
-                delay = min(max_backoff, delay * 2)
-            stop.wait(delay)
+
+        def failed(exc: BaseException, delay: float) -> None:
+            self.stats.errors += 1
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("anchoring failed, retrying in %.1f s: %s", delay, self.stats.last_error)
+
+        run_periodically(
+            self.run_once,
+            stop,
+            interval=interval,
+            max_backoff=max_backoff,
+            retry_on=(ChainUnavailableError, TransactionError, OSError),
+            on_error=failed,
+            wait=wait,
+        )
 
     def lag(self) -> tuple[int, float]:
         """(licenses of this worker's keys not anchored yet, age in seconds of the oldest): pending
