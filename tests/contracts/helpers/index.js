@@ -10,7 +10,7 @@
 // - A JS Merkle tree identical to `LicenseRegistry._merkleRoot` (sorted-pair keccak over the leaves
 //   `keccak256(digest)`, an odd last node carried up unchanged) with proofs in OpenZeppelin
 //   `MerkleProof` format, and a JS `processProof` that mirrors OpenZeppelin's.
-// - Test-only contracts under ./mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
+// - Test-only contracts under ../mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
 //   forwarder acting as a contract key), compiled here with the pinned, local solc-js (no download),
 //   because Hardhat only compiles ./contracts.
 // - `inOneBlock` mines several transactions in one block (automine off, then `evm_mine`), and
@@ -251,7 +251,7 @@ const mockArtifacts = {};
 function compileMock(name) {
   if (mockArtifacts[name]) return mockArtifacts[name];
   const solc = require("solc");
-  const file = path.join(__dirname, "mocks", `${name}.sol`);
+  const file = path.join(__dirname, "..", "mocks", `${name}.sol`);
   const input = {
     language: "Solidity",
     sources: { [`${name}.sol`]: { content: fs.readFileSync(file, "utf8") } },
