@@ -21,7 +21,7 @@
 const fs = require("fs");
 const path = require("path");
 const { ethers, network } = require("hardhat");
-const { time } = require("@nomicfoundation/hardhat-network-helpers");
+const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const OPEN_END = 2n ** 64n - 1n;
 const REGION = 110000;
@@ -107,6 +107,19 @@ async function deployFixture() {
     FEDERATION_ADMIN_ROLE,
     DEFAULT_ADMIN_ROLE,
   };
+}
+
+/**
+ * `loadFixture(fixture)`, with the next block one second after the fixture's last block. Hardhat
+ * restores a snapshot with its clock offset, so the next block would otherwise come as late after
+ * the fixture's last block as the wall-clock time the run has taken since the fixture was built:
+ * on a slow machine, tests that schedule blocks relative to `time.latest()` would find the chain
+ * already past them.
+ */
+async function loadFixtureNow(fixture) {
+  const ctx = await loadFixture(fixture);
+  await time.setNextBlockTimestamp(BigInt(await time.latest()) + 1n);
+  return ctx;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -444,6 +457,7 @@ module.exports = {
   LICENSE_TYPE,
   Status,
   deployFixture,
+  loadFixtureNow,
   INVALID_KEY_KINDS,
   makeInvalidKey,
   leafOf,

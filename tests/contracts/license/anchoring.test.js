@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { UNKNOWN_ISSUER_ID, MAX_BATCH_SIZE, licenseFixture, sign, check, notAnchored } = require("../helpers/license");
 const {
@@ -23,11 +23,12 @@ const {
   makeDigests,
   makeBatch,
   nextTimestamp,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("LicenseRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(licenseFixture));
+    Object.assign(this, await loadFixtureNow(licenseFixture));
   });
 
   describe("deployment", function () {

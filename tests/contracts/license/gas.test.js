@@ -3,14 +3,13 @@
 const hre = require("hardhat");
 const { ethers } = hre;
 const { expect } = require("chai");
-const { loadFixture } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { licenseFixture } = require("../helpers/license");
-const { ISSUER_ID, makeBatch } = require("../helpers");
+const { ISSUER_ID, makeBatch, loadFixtureNow } = require("../helpers");
 
 describe("LicenseRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(licenseFixture));
+    Object.assign(this, await loadFixtureNow(licenseFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { licenseFixture, setBy, expectStatuses, sign, issue, check } = require("../helpers/license");
 const {
@@ -15,11 +15,12 @@ const {
   nextTimestamp,
   inOneBlock,
   outcomeOf,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("LicenseRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(licenseFixture));
+    Object.assign(this, await loadFixtureNow(licenseFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const {
   licenseFixture,
@@ -14,11 +14,11 @@ const {
   expectStatuses,
   shouldBehaveLikeStatusChange,
 } = require("../helpers/license");
-const { ISSUER_ID, OTHER_ISSUER_ID, Status, txTimestamp } = require("../helpers");
+const { ISSUER_ID, OTHER_ISSUER_ID, Status, txTimestamp, loadFixtureNow } = require("../helpers");
 
 describe("LicenseRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(licenseFixture));
+    Object.assign(this, await loadFixtureNow(licenseFixture));
   });
 
   describe("getStatus", function () {

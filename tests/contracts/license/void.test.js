@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const {
   UNKNOWN_ISSUER_ID,
@@ -24,11 +24,12 @@ const {
   txTimestamp,
   eventsOf,
   nextTimestamp,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("LicenseRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(licenseFixture));
+    Object.assign(this, await loadFixtureNow(licenseFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

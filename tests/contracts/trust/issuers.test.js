@@ -3,7 +3,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const {
   NEW_ISSUER_ID,
@@ -22,11 +22,12 @@ const {
   PROFILE_URI,
   OTHER_ISSUER_ID,
   deployFixture,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

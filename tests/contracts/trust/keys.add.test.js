@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { shouldOnlyAllowRegionAuthority } = require("../helpers/trust");
 const {
@@ -17,11 +17,12 @@ const {
   OTHER_ISSUER_ID,
   deployFixture,
   deployForwarder,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time, setBalance } = require("@nomicfoundation/hardhat-network-helpers");
+const { time, setBalance } = require("@nomicfoundation/hardhat-network-helpers");
 
 const {
   OPEN_END,
@@ -15,11 +15,12 @@ const {
   eventsOf,
   nextTimestamp,
   inOneBlock,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   describe("declareKeyCompromised", function () {

@@ -2,14 +2,22 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { shouldOnlyAllowRegionAuthority } = require("../helpers/trust");
-const { OPEN_END, ISSUER_ID, OTHER_ISSUER_ID, LICENSE_TYPE, deployFixture, nextTimestamp } = require("../helpers");
+const {
+  OPEN_END,
+  ISSUER_ID,
+  OTHER_ISSUER_ID,
+  LICENSE_TYPE,
+  deployFixture,
+  nextTimestamp,
+  loadFixtureNow,
+} = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

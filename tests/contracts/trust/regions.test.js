@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { NEW_ISSUER_ID, UNKNOWN_REGION, shouldOnlyAllowFederationAdmin } = require("../helpers/trust");
 const {
@@ -15,11 +15,12 @@ const {
   OTHER_ISSUER_ID,
   LICENSE_TYPE,
   deployFixture,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   describe("deployment", function () {

@@ -1,13 +1,12 @@
 // TrustRegistry: The federation admins' role (AccessControl).
 
 const { expect } = require("chai");
-const { loadFixture } = require("@nomicfoundation/hardhat-network-helpers");
 
-const { REGION, deployFixture } = require("../helpers");
+const { REGION, deployFixture, loadFixtureNow } = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   // ----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 const { ethers } = require("hardhat");
 const { expect } = require("chai");
-const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
+const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const { UNKNOWN_ISSUER_ID, UNKNOWN_REGION } = require("../helpers/trust");
 const {
@@ -19,11 +19,12 @@ const {
   LICENSE_TYPE,
   deployFixture,
   nextTimestamp,
+  loadFixtureNow,
 } = require("../helpers");
 
 describe("TrustRegistry", function () {
   beforeEach(async function () {
-    Object.assign(this, await loadFixture(deployFixture));
+    Object.assign(this, await loadFixtureNow(deployFixture));
   });
 
   // ----------------------------------------------------------------------------------------------
