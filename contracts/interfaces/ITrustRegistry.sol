@@ -201,7 +201,7 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
         external;
 
     // ----------------------------------------------------------------------------------------------
-    // Views used by the license registry and by verifiers
+    // Views
     // ----------------------------------------------------------------------------------------------
 
     /// @notice Whether `key` belongs to `issuerId` and its window contains time `at`.
