@@ -10,19 +10,18 @@ import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 /// @title LicenseRegistry
 /// @notice Batch anchoring of license digests and license status changes (suspend, reinstate,
 /// revoke, supersede), many licenses per transaction.
-/// @dev Status transitions: Active -> Suspended | Revoked | Superseded; Suspended -> Active
-/// (reinstate) | Revoked | Superseded. Revoked and Superseded are final.
+/// @dev Status transitions and the behaviour of every function are documented in `ILicenseRegistry`.
 contract LicenseRegistry is ILicenseRegistry, EIP712 {
-    /// @notice Most digests accepted in one call.
+    /// @inheritdoc ILicenseRegistry
     uint256 public constant MAX_BATCH_SIZE = 10_000;
 
-    /// @notice EIP-712 type of a license (its struct hash is the license digest).
+    /// @inheritdoc ILicenseRegistry
     bytes32 public constant LICENSE_TYPEHASH = keccak256(
         "License(uint16 formatVersion,bytes32 licenseType,string licenseId,bytes32 issuerId,"
         "uint32 validFrom,uint32 validTo,bytes32[] fieldCommitments)"
     );
 
-    /// @notice The trust registry deciding which keys and authorities may act for which issuer.
+    /// @inheritdoc ILicenseRegistry
     ITrustRegistry public immutable trustRegistry;
 
     mapping(bytes32 issuerId => mapping(bytes32 root => Anchor)) private _anchors;
@@ -32,10 +31,7 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         trustRegistry = trustRegistry_;
     }
 
-    /// @notice Anchor a batch: `root` must be the Merkle root of `digests` (strictly ascending,
-    /// non-zero). The sender must be a signing key of an active issuer, valid at this block's time;
-    /// the anchor is recorded for that issuer, which may anchor each root once.
-    /// @return issuerId the issuer the batch was anchored for.
+    /// @inheritdoc ILicenseRegistry
     function anchor(bytes32 root, bytes32[] calldata digests) external returns (bytes32 issuerId) {
         if (root == bytes32(0)) revert LicenseRegistryZeroRoot();
         uint256 count = digests.length;
@@ -65,25 +61,25 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         _emitBatchAnchored(root, issuerId, digests);
     }
 
-    /// @notice Suspend active licenses (reversible).
+    /// @inheritdoc ILicenseRegistry
     function suspend(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external {
         _change(issuerId, digests, Status.Suspended, reason);
         emit LicensesSuspended(issuerId, msg.sender, reason, digests);
     }
 
-    /// @notice Make suspended licenses active again.
+    /// @inheritdoc ILicenseRegistry
     function reinstate(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external {
         _change(issuerId, digests, Status.Active, reason);
         emit LicensesReinstated(issuerId, msg.sender, reason, digests);
     }
 
-    /// @notice Revoke active or suspended licenses (final).
+    /// @inheritdoc ILicenseRegistry
     function revoke(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external {
         _change(issuerId, digests, Status.Revoked, reason);
         emit LicensesRevoked(issuerId, msg.sender, reason, digests);
     }
 
-    /// @notice Supersede active or suspended licenses by new versions (final).
+    /// @inheritdoc ILicenseRegistry
     function supersede(bytes32 issuerId, bytes32[] calldata digests, bytes32[] calldata replacements, uint16 reason)
         external
     {
@@ -167,9 +163,7 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
         result.status = _statuses[issuerId][digest].status;
     }
 
-    /// @notice Make licenses active again whose current status was set by a key that was not valid
-    /// when it set it (a key since declared compromised from an earlier time): the only way a final
-    /// status changes. Only an authority of the issuer's region may do this.
+    /// @inheritdoc ILicenseRegistry
     function voidStatusChanges(bytes32 issuerId, bytes32[] calldata digests) external {
         uint256 count = digests.length;
         if (count == 0) revert LicenseRegistryEmptyBatch();

@@ -9,33 +9,28 @@ import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
 /// @title TrustRegistry
 /// @notice Regions, their authorities, issuers, issuer signing keys with validity windows, and the
 /// license types each issuer may issue.
-/// @dev Roles and powers:
-/// - `FEDERATION_ADMIN_ROLE` adds regions and manages each region's authority accounts, and may
-///   allow an issuer to be registered in a region outside the division of its credit code.
-/// - An authority of a region registers the region's issuers (their credit codes' administrative
-///   division must lie in the region), updates and (de)activates them,
-///   manages their keys (add, rotate, retire, declare compromised) and their permitted license types.
-/// - A key of an issuer that is valid now may rotate itself (end its own window now and open its
-///   successor's) and retire itself: routine key management by the department, with no power over
-///   the issuer's other keys. Adding keys and declaring a key compromised are reserved to the
-///   region's authorities. Compromise ends the key's window at a past time, and also voids every
-///   successor the key rotated itself to at or after that time (a thief's first move is to rotate
-///   to a key of their own), so nothing a stolen key set up outlives the declaration.
-/// - A key becomes a key of an issuer (`addKey`, `rotateKey`) only with its own acceptance: an
-///   EIP-712 signature of `KeyAcceptance(issuerId, key)` by the key (ERC-1271 for a contract key),
-///   so nobody can attach an address another department announced.
+/// @dev Roles, powers and the behaviour of every function are documented in `ITrustRegistry`.
 contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
-    /// @notice Role of the federation's administrators.
+    /// @inheritdoc ITrustRegistry
     bytes32 public constant FEDERATION_ADMIN_ROLE = keccak256("FEDERATION_ADMIN_ROLE");
 
-    /// @notice The end of an open-ended window.
+    /// @inheritdoc ITrustRegistry
     uint64 public constant OPEN_END = type(uint64).max;
 
-    /// @notice Most self-rotated successors one compromise declaration voids.
+    /// @inheritdoc ITrustRegistry
     uint256 public constant MAX_CASCADE = 64;
 
-    /// @notice EIP-712 type a key signs to accept becoming a key of an issuer.
+    /// @inheritdoc ITrustRegistry
     bytes32 public constant KEY_ACCEPTANCE_TYPEHASH = keccak256("KeyAcceptance(bytes32 issuerId,address key)");
+
+    /// @dev What became of a key, in one storage slot: whether it is closed (rotated or retired: no
+    /// further rotation or retirement), whether it rotated itself, and the key it was rotated to
+    /// (zero when never rotated).
+    struct Rotation {
+        bool closed;
+        bool bySelf;
+        address successor;
+    }
 
     /// @dev GB 32100 check-character weights of the first 17 characters, one byte each.
     bytes17 private constant _USCC_WEIGHTS = 0x0103091b131a1011141d190d08180a1e1c;
@@ -45,9 +40,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     mapping(bytes32 issuerId => Issuer) private _issuers;
     mapping(address key => KeyWindow) private _keys;
     mapping(bytes32 issuerId => mapping(bytes32 licenseType => TypePermission)) private _permissions;
-    mapping(address key => address successor) private _rotatedTo;
-    mapping(address key => bool) private _rotatedBySelf;
-    mapping(address key => bool) private _closed; // rotated or retired: no further rotation or retirement
+    mapping(address key => Rotation) private _rotations;
     mapping(bytes32 issuerId => uint32 region) private _allowedRegions; // federation exceptions
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
@@ -61,7 +54,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     // Regions (federation admins)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Add a region identified by its six-digit GB/T 2260 code.
+    /// @inheritdoc ITrustRegistry
     function addRegion(uint32 region, string calldata name) external onlyRole(FEDERATION_ADMIN_ROLE) {
         if (region < 100000 || region > 999999) revert TrustRegistryInvalidRegionCode(region);
         if (_regions[region].exists) revert TrustRegistryRegionExists(region);
@@ -69,7 +62,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         emit RegionAdded(region, name);
     }
 
-    /// @notice Make `account` an authority of `region`.
+    /// @inheritdoc ITrustRegistry
     function addRegionAuthority(uint32 region, address account) external onlyRole(FEDERATION_ADMIN_ROLE) {
         _requireRegion(region);
         if (account == address(0)) revert TrustRegistryZeroAddress();
@@ -82,7 +75,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         emit RegionAuthorityAdded(region, account);
     }
 
-    /// @notice Remove `account` from the authorities of `region`.
+    /// @inheritdoc ITrustRegistry
     function removeRegionAuthority(uint32 region, address account) external onlyRole(FEDERATION_ADMIN_ROLE) {
         _requireRegion(region);
         if (!_authorities[region][account]) revert TrustRegistryNotRegionAuthority(region, account);
@@ -94,9 +87,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     // Exceptions to the division rule (federation admins)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Allow `issuerId` to be registered in `region` although the administrative division of
-    /// its credit code lies elsewhere (a department whose code predates a change of divisions, a
-    /// federation-level body); `region == 0` withdraws the exception. Only before registration.
+    /// @inheritdoc ITrustRegistry
     function allowIssuerRegion(bytes32 issuerId, uint32 region) external onlyRole(FEDERATION_ADMIN_ROLE) {
         if (issuerId == bytes32(0)) revert TrustRegistryZeroId();
         _divisionOf(issuerId);
@@ -110,10 +101,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     // Issuers (region authorities)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Register an issuer in `region`; it starts active. `issuerId` is the department's
-    /// unified social credit code (ASCII, left-aligned, zero-padded); the administrative division in
-    /// the code must lie in `region` (see `isDivisionInRegion`) unless a federation admin allowed the
-    /// issuer in `region` (`allowIssuerRegion`).
+    /// @inheritdoc ITrustRegistry
     function registerIssuer(
         bytes32 issuerId,
         uint32 region,
@@ -140,7 +128,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         emit IssuerRegistered(issuerId, region, name, profileHash, profileURI);
     }
 
-    /// @notice Replace an issuer's public profile.
+    /// @inheritdoc ITrustRegistry
     function updateIssuerProfile(
         bytes32 issuerId,
         string calldata name,
@@ -155,8 +143,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         emit IssuerProfileUpdated(issuerId, name, profileHash, profileURI);
     }
 
-    /// @notice Activate or deactivate an issuer. An inactive issuer cannot anchor new batches; its
-    /// earlier licenses are unaffected and their status can still be changed.
+    /// @inheritdoc ITrustRegistry
     function setIssuerActive(bytes32 issuerId, bool active) external {
         Issuer storage issuer = _requireIssuer(issuerId);
         _requireAuthority(issuer.region);
@@ -168,8 +155,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     // Keys (region authorities, or a key of the issuer valid now)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)` (authorities
-    /// only). `acceptance` is the key's signature of `keyAcceptanceDigest(issuerId, key)`.
+    /// @inheritdoc ITrustRegistry
     function addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil, bytes calldata acceptance)
         external
     {
@@ -178,48 +164,42 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         _addKey(issuerId, key, validFrom, validUntil, acceptance);
     }
 
-    /// @notice End the window of `oldKey` after the current second and add `newKey` valid from now,
-    /// open-ended. Called by an authority of the issuer's region, or by `oldKey` itself while valid.
-    /// `acceptance` is the new key's signature of `keyAcceptanceDigest(issuerId, newKey)`.
+    /// @inheritdoc ITrustRegistry
     function rotateKey(bytes32 issuerId, address oldKey, address newKey, bytes calldata acceptance) external {
         bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, oldKey);
-        if (_closed[oldKey]) revert TrustRegistryKeyClosed(issuerId, oldKey);
+        Rotation storage rotation = _rotations[oldKey];
+        if (rotation.closed) revert TrustRegistryKeyClosed(issuerId, oldKey);
         if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
             revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs);
         }
-        _closed[oldKey] = true;
+        rotation.closed = true;
         // the old key stays valid through the current second, so what it did in this block counts
         window.validUntil = nowTs + 1;
         emit KeyRetired(issuerId, oldKey, nowTs + 1);
         _addKey(issuerId, newKey, nowTs, OPEN_END, acceptance);
-        _rotatedTo[oldKey] = newKey;
-        _rotatedBySelf[oldKey] = bySelf;
+        rotation.successor = newKey;
+        rotation.bySelf = bySelf;
         emit KeyRotated(issuerId, oldKey, newKey, bySelf);
     }
 
-    /// @notice End the window of `key` after the current second (or make it empty when it has not
-    /// started yet). Called by an authority of the issuer's region, or by `key` itself while valid.
+    /// @inheritdoc ITrustRegistry
     function retireKey(bytes32 issuerId, address key) external {
         _requireSelfOrAuthority(issuerId, key);
         uint64 nowTs = uint64(block.timestamp);
         KeyWindow storage window = _requireKey(issuerId, key);
-        if (_closed[key]) revert TrustRegistryKeyClosed(issuerId, key);
+        Rotation storage rotation = _rotations[key];
+        if (rotation.closed) revert TrustRegistryKeyClosed(issuerId, key);
         if (window.validUntil <= nowTs) revert TrustRegistryKeyNotValid(issuerId, key, nowTs);
-        _closed[key] = true;
+        rotation.closed = true;
         // valid through the current second (what it did in this block counts), or never if not started
         uint64 end = window.validFrom > nowTs ? window.validFrom : nowTs + 1;
         window.validUntil = end;
         emit KeyRetired(issuerId, key, end);
     }
 
-    /// @notice Declare `key` compromised since `compromisedAt`: its window ends then. Licenses anchored
-    /// with the key at or after that time stop being valid; earlier ones stay valid.
-    /// @dev Only an authority of the issuer's region may do this. `compromisedAt` must lie within
-    /// `[validFrom, now]` and before the window's current end (a window only ever shrinks). Keys that
-    /// `key` rotated itself to at or after `compromisedAt` get an empty window (a `KeyCompromised`
-    /// event each, at their start), and so on down the chain of self-rotations.
+    /// @inheritdoc ITrustRegistry
     function declareKeyCompromised(bytes32 issuerId, address key, uint64 compromisedAt) external {
         Issuer storage issuer = _requireIssuer(issuerId);
         _requireAuthority(issuer.region);
@@ -236,26 +216,25 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         // rotation, so after the compromise), and theirs, walking through successors voided before;
         // at most MAX_CASCADE per call. To go further, declare the first key not reached compromised
         // from its start (`getRotation` and the `KeyRotated` events give the chain).
-        address current = key;
+        Rotation memory rotation = _rotations[key];
         uint256 walked = 0;
-        for (; _rotatedBySelf[current] && walked < MAX_CASCADE; ++walked) {
-            address successor = _rotatedTo[current];
+        for (; rotation.bySelf && walked < MAX_CASCADE; ++walked) {
+            address successor = rotation.successor;
             KeyWindow storage next = _keys[successor];
             if (next.validUntil != next.validFrom) {
                 next.validUntil = next.validFrom;
                 emit KeyCompromised(issuerId, successor, next.validFrom);
             }
-            current = successor;
+            rotation = _rotations[successor];
         }
-        if (_rotatedBySelf[current]) emit KeyCompromiseWalkTruncated(issuerId, _rotatedTo[current]);
+        if (rotation.bySelf) emit KeyCompromiseWalkTruncated(issuerId, rotation.successor);
     }
 
     // ----------------------------------------------------------------------------------------------
     // License types (region authorities)
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Permit `issuerId` to issue `licenseType` within `[validFrom, validUntil)`, replacing any
-    /// earlier window. To end a permission, set `validUntil` to now (with `validFrom` before it).
+    /// @inheritdoc ITrustRegistry
     function permitLicenseType(bytes32 issuerId, bytes32 licenseType, uint64 validFrom, uint64 validUntil)
         external
     {
@@ -297,7 +276,8 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustRegistry
     function getRotation(address key) external view returns (address successor, bool bySelf, bool closed) {
-        return (_rotatedTo[key], _rotatedBySelf[key], _closed[key]);
+        Rotation storage rotation = _rotations[key];
+        return (rotation.successor, rotation.bySelf, rotation.closed);
     }
 
     /// @inheritdoc ITrustRegistry

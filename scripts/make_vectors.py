@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Write tests/vectors/licenses.json: licenses -> canonical values -> commitments -> digest ->
-EIP-712 hash -> signature -> signer, a batch root with proofs, and each license's QR text.
+EIP-712 hash -> signature -> signer, a batch root with proofs, and each license's QR text; then
+invalid signatures of the first license (a flipped byte, the high-s twin, another EIP-712 domain,
+another signer), each with the outcome a verifier must reach.
 
 Everything is derived from fixed labels, so the file is reproducible; ``--check`` compares instead
 of writing. The pytest suite recomputes every value from the inputs; the Hardhat tests check that
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import rlp
+from coincurve import PrivateKey, PublicKey
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 from stdnum.cn import uscc
@@ -26,12 +29,14 @@ from registry.document.license import License
 from registry.document.licensetypes import get_type
 from registry.document.presentation import present
 from signer import LicenseSigner, MerkleTree, domain_separator, keccak256
-from signer._eip712 import eip712_hash
+from signer._eip712 import DOMAIN_NAME, DOMAIN_VERSION, eip712_hash
+from signer._secp256k1 import SECP256K1_N, compact_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "tests" / "vectors" / "licenses.json"
 CHAIN_ID = 31337
 ISSUER = "11110000MB0195560T"
+DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
 
 def _create_address(sender: str, nonce: int) -> str:
@@ -118,11 +123,131 @@ def _fix_codes(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _domain(name: str, version: str, chain_id: int, contract: str) -> bytes:
+    return keccak256(
+        DOMAIN_TYPEHASH
+        + keccak256(name.encode())
+        + keccak256(version.encode())
+        + chain_id.to_bytes(32, "big")
+        + bytes.fromhex(contract[2:]).rjust(32, b"\x00")
+    )
+
+
+def _ecrecover(message_hash: bytes, r: int, s: int, parity: int) -> str | None:
+    """What the ecrecover precompile returns (any s in [1, n), high or low); None for no point."""
+    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
+        return None
+    try:
+        public = PublicKey.from_signature_and_message(
+            r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((parity,)), message_hash, hasher=None
+        )
+    except Exception:  # noqa: BLE001 - libsecp256k1 refuses r with no curve point with various errors
+        return None
+    return to_checksum_address(keccak256(public.format(compressed=False)[1:])[12:])
+
+
+def _read_compact(signature: bytes) -> tuple[int, int, int]:
+    """(r, s, y parity) of a 64-byte EIP-2098 signature, read as ECDSA.recover(hash, r, vs) reads it."""
+    vs = int.from_bytes(signature[32:], "big")
+    return int.from_bytes(signature[:32], "big"), vs & ((1 << 255) - 1), vs >> 255
+
+
+def _flip(signature: bytes, index: int) -> bytes:
+    """``signature`` with the lowest bit of byte ``index`` flipped."""
+    return signature[:index] + bytes((signature[index] ^ 0x01,)) + signature[index + 1 :]
+
+
+def _invalid(label: str, of: dict[str, Any], domain: bytes, signature: bytes, **extra: Any) -> dict[str, Any]:
+    """An invalid signature of license ``of``: what recovering it under the license registry's
+    domain yields (``signer_mismatch`` and the address, or ``unrecoverable``)."""
+    recovered = _ecrecover(eip712_hash(domain, bytes.fromhex(of["digest"][2:])), *_read_compact(signature))
+    assert recovered != of["signer"]
+    return {
+        "label": label,
+        "of": of["label"],
+        "digest": of["digest"],
+        "eip712Hash": of["eip712Hash"],
+        "signature": "0x" + signature.hex(),
+        "signer": of["signer"],
+        "expect": "unrecoverable" if recovered is None else "signer_mismatch",
+        "recovered": recovered,
+        **extra,
+    }
+
+
+def _signed_under(
+    label: str, of: dict[str, Any], domain: bytes, key: bytes, *, name: str, chain_id: int, contract: str
+) -> dict[str, Any]:
+    """``of`` signed with ``key`` under another EIP-712 domain."""
+    signed_domain = _domain(name, DOMAIN_VERSION, chain_id, contract)
+    sig = PrivateKey(key).sign_recoverable(eip712_hash(signed_domain, bytes.fromhex(of["digest"][2:])), hasher=None)
+    signature = compact_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"), sig[64])
+    return _invalid(
+        label,
+        of,
+        domain,
+        signature,
+        signedDomain={"name": name, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": contract},
+        signedDomainSeparator="0x" + signed_domain.hex(),
+    )
+
+
+def invalid_vectors(
+    of: dict[str, Any], *, signer_key: bytes, other_key: bytes, registry: str, other_registry: str
+) -> list[dict[str, Any]]:
+    """Invalid signatures of the valid vector ``of`` (see the module's docstring)."""
+    domain = domain_separator(CHAIN_ID, registry)
+    assert _domain(DOMAIN_NAME, DOMAIN_VERSION, CHAIN_ID, registry) == domain
+    valid = bytes.fromhex(of["signature"][2:])
+    message_hash = bytes.fromhex(of["eip712Hash"][2:])
+    r, s, parity = _read_compact(valid)
+    out = [_invalid("flipped byte: the last byte of s xor 0x01", of, domain, _flip(valid, 63))]
+    # the last byte of r whose flip leaves no curve point with x = r
+    index = next(i for i in range(31, -1, -1) if _ecrecover(message_hash, *_read_compact(_flip(valid, i))) is None)
+    label = f"flipped byte: byte {index} of r xor 0x01 (no curve point at x = r)"
+    out.append(_invalid(label, of, domain, _flip(valid, index)))
+
+    # the other solution of the same signature: s -> n - s with the y parity flipped. ecrecover accepts
+    # it; OpenZeppelin's ECDSA and ethers refuse it (s above n / 2). n - s does not fit the 255 bits of
+    # a compact signature: its top bit is read as the y parity, so a compact reader recovers another
+    # address from the same 64 bytes.
+    high_s = SECP256K1_N - s
+    twin = valid[:32] + high_s.to_bytes(32, "big")
+    twin65 = twin + bytes((27 + (parity ^ 1),))
+    assert _ecrecover(message_hash, r, high_s, parity ^ 1) == of["signer"]
+    out.append(
+        _invalid(
+            "high s: s replaced by n - s (y parity flipped)",
+            of,
+            domain,
+            twin,
+            signature65="0x" + twin65.hex(),
+            ecrecover65=of["signer"],
+            openzeppelin65={"error": "ECDSAInvalidSignatureS", "s": "0x" + high_s.to_bytes(32, "big").hex()},
+        )
+    )
+
+    for label, name, chain_id, contract in (
+        ("wrong EIP-712 domain: another verifying contract", DOMAIN_NAME, CHAIN_ID, other_registry),
+        ("wrong EIP-712 domain: another name", "Another License Registry", CHAIN_ID, registry),
+        ("wrong EIP-712 domain: another chain id", DOMAIN_NAME, 1, registry),
+    ):
+        out.append(_signed_under(label, of, domain, signer_key, name=name, chain_id=chain_id, contract=contract))
+
+    other_signer = LicenseSigner(Account.from_key(other_key), chain_id=CHAIN_ID, license_registry=registry)
+    by_other = other_signer.sign_license(bytes.fromhex(of["digest"][2:]))
+    out.append(_invalid("wrong issuer: signed by a key not the issuer's", of, domain, by_other))
+    assert out[-1]["recovered"] == other_signer.address
+    return out
+
+
 def build() -> dict[str, Any]:
     signer_account = Account.from_key(keccak256(b"elicense test vector signer"))
     deployer = Account.from_key(keccak256(b"elicense test vector deployer"))
+    other_key = keccak256(b"elicense test vector other signer")
     trust = _create_address(deployer.address, 0)
     registry = _create_address(deployer.address, 1)
+    other_registry = _create_address(deployer.address, 2)  # a second LicenseRegistry of the deployer
     signer = LicenseSigner(signer_account, chain_id=CHAIN_ID, license_registry=registry)
     domain = domain_separator(CHAIN_ID, registry)
     issuer_uscc = uscc.validate(ISSUER[:17] + uscc.calc_check_digit(ISSUER[:17]))
@@ -169,7 +294,9 @@ def build() -> dict[str, Any]:
     return {
         "description": "License test vectors written by scripts/make_vectors.py: inputs -> canonical values -> "
         "salts -> commitments -> digest (EIP-712 struct hash) -> EIP-712 hash -> signature -> signer, "
-        "one batch with proofs, and each license's QR text.",
+        "one batch with proofs, and each license's QR text; invalidVectors: invalid signatures of the first "
+        "license, each with the outcome a verifier must reach (expect: signer_mismatch and the recovered address, "
+        "or unrecoverable).",
         "chainId": CHAIN_ID,
         "deployerKey": "0x" + bytes(deployer.key).hex(),
         "signerKey": "0x" + bytes(signer_account.key).hex(),
@@ -183,6 +310,14 @@ def build() -> dict[str, Any]:
             "digests": ["0x" + d.hex() for d in tree.digests],
             "proofs": {"0x" + d.hex(): ["0x" + p.hex() for p in tree.proof(d)] for d in tree.digests},
         },
+        "otherLicenseRegistry": other_registry,
+        "invalidVectors": invalid_vectors(
+            vectors[0],
+            signer_key=bytes(signer_account.key),
+            other_key=other_key,
+            registry=registry,
+            other_registry=other_registry,
+        ),
     }
 
 

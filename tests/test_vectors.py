@@ -1,10 +1,12 @@
 """Test vectors (tests/vectors/licenses.json) recomputed from their inputs: canonical values,
-salts, commitments, digest, EIP-712 hash, signature, signer, batch root and proofs, QR text."""
+salts, commitments, digest, EIP-712 hash, signature, signer, batch root and proofs, QR text; and
+the invalid signatures, which the verifier's recovery must not attribute to the issuer."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 
@@ -17,6 +19,7 @@ from registry.document.license import License
 from registry.document.presentation import decode_presentation, present
 from signer import LicenseSigner, MerkleTree, domain_separator, recover_signer, verify_proof
 from signer._eip712 import eip712_hash
+from signer._secp256k1 import SECP256K1_N
 
 DATA = json.loads((ROOT / "tests" / "vectors" / "licenses.json").read_text(encoding="utf-8"))
 
@@ -56,6 +59,62 @@ def test_vector(vector):
     assert decode_presentation(text).digest() == lic.digest
 
 
+INVALID = DATA["invalidVectors"]
+
+
+def test_invalid_vectors_cover_each_kind():
+    labels = [v["label"] for v in INVALID]
+    for kind in ("flipped byte", "high s", "another verifying contract", "another name", "another chain id"):
+        assert any(kind in label for label in labels), kind
+    assert any(label.startswith("wrong issuer") for label in labels)
+    assert {v["expect"] for v in INVALID} == {"signer_mismatch", "unrecoverable"}
+
+
+@pytest.mark.parametrize("vector", INVALID, ids=[v["label"] for v in INVALID])
+def test_invalid_vector(vector):
+    of = next(v for v in DATA["vectors"] if v["label"] == vector["of"])
+    assert (vector["digest"], vector["eip712Hash"], vector["signer"]) == (of["digest"], of["eip712Hash"], of["signer"])
+    assert vector["signature"] != of["signature"]
+    assert len(h(vector["signature"])) == 64
+    domain = domain_separator(DATA["chainId"], DATA["licenseRegistry"])
+    recovered = recover_signer(domain, h(vector["digest"]), h(vector["signature"]))
+    if vector["expect"] == "unrecoverable":
+        assert recovered is None
+        assert vector["recovered"] is None
+    else:
+        assert vector["expect"] == "signer_mismatch"
+        assert recovered == vector["recovered"]
+        assert recovered != vector["signer"]
+
+
+@pytest.mark.parametrize("vector", [v for v in INVALID if "signedDomain" in v], ids=lambda v: v["label"])
+def test_invalid_vector_signed_under_another_domain_recovers_the_issuer_only_there(vector):
+    signed = vector["signedDomain"]
+    if signed["name"] == "E-License Registry" and signed["version"] == "1":
+        assert domain_separator(signed["chainId"], signed["verifyingContract"]) == h(vector["signedDomainSeparator"])
+    assert h(vector["signedDomainSeparator"]) != h(DATA["domainSeparator"])
+    assert (
+        recover_signer(h(vector["signedDomainSeparator"]), h(vector["digest"]), h(vector["signature"]))
+        == vector["signer"]
+    )
+
+
+def test_high_s_twin_is_refused_or_read_as_another_signer():
+    vector = next(v for v in INVALID if "signature65" in v)
+    of = next(v for v in DATA["vectors"] if v["label"] == vector["of"])
+    valid, twin, twin65 = h(of["signature"]), h(vector["signature"]), h(vector["signature65"])
+    s = int.from_bytes(valid[32:], "big") & ((1 << 255) - 1)
+    parity = valid[32] >> 7
+    assert twin[:32] == valid[:32]
+    assert int.from_bytes(twin[32:], "big") == SECP256K1_N - s > SECP256K1_N // 2
+    assert twin65 == twin + bytes((27 + (parity ^ 1),))
+    assert vector["ecrecover65"] == of["signer"]
+    assert vector["openzeppelin65"] == {"error": "ECDSAInvalidSignatureS", "s": "0x" + twin[32:].hex()}
+    domain = h(DATA["domainSeparator"])
+    # n - s has its top bit set, which a compact signature reads as the y parity: another address
+    assert recover_signer(domain, h(vector["digest"]), twin) == vector["recovered"] != of["signer"]
+
+
 def test_batch_root_and_proofs():
     digests = [h(v["digest"]) for v in DATA["vectors"]]
     tree = MerkleTree.from_digests(digests)
@@ -67,8 +126,11 @@ def test_batch_root_and_proofs():
 
 
 def test_committed_vectors_are_current():
+    # the generator of this checkout, whichever checkout an editable install points at
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "make_vectors.py"), "--check"],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,

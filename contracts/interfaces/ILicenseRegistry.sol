@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {ILicenseRegistryErrors} from "./ILicenseRegistryErrors.sol";
+import {ITrustRegistry} from "./ITrustRegistry.sol";
+
 /// @title License registry of the e-license federation
 /// @notice Batch anchors of license digests and the status of each license.
 /// @dev A batch is anchored by one of its issuer's signing keys, valid at the block's time, as the
@@ -12,7 +16,16 @@ pragma solidity ^0.8.28;
 /// may change it. Anchors are kept per `(issuerId, root)`: an anchor counts only for the issuer whose
 /// key made it, so another issuer anchoring the same root (or the same digests) first neither
 /// blocks the issuer's own anchor nor stands in for it.
-interface ILicenseRegistry {
+///
+/// Status transitions: Active -> Suspended | Revoked | Superseded; Suspended -> Active
+/// (reinstate) | Revoked | Superseded. Revoked and Superseded are final.
+///
+/// Licenses are signed under this contract's EIP-712 domain, published by `eip712Domain` (ERC-5267).
+interface ILicenseRegistry is ILicenseRegistryErrors, IERC5267 {
+    // ----------------------------------------------------------------------------------------------
+    // Types
+    // ----------------------------------------------------------------------------------------------
+
     /// @notice Status of a license. `Active` is the default of every digest.
     enum Status {
         Active,
@@ -38,56 +51,6 @@ interface ILicenseRegistry {
         bytes32 replacement;
     }
 
-    /// @notice A batch was anchored. `digests` are the batch's license digests in ascending order.
-    event BatchAnchored(bytes32 indexed root, bytes32 indexed issuerId, address indexed key, bytes32[] digests);
-    /// @notice Licenses were suspended by `actor` with a reason code.
-    event LicensesSuspended(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
-    /// @notice Suspended licenses were made active again by `actor`.
-    event LicensesReinstated(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
-    /// @notice Licenses were revoked (final) by `actor`.
-    event LicensesRevoked(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
-    /// @notice Licenses were superseded (final) by `actor`; `replacements[i]` replaces `digests[i]`.
-    event LicensesSuperseded(
-        bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests, bytes32[] replacements
-    );
-
-    /// @notice Status changes made by a key outside its (since shortened) window were voided by a
-    /// region authority: the licenses are active again.
-    event StatusChangesVoided(bytes32 indexed issuerId, address indexed actor, bytes32[] digests);
-
-    /// @notice The zero root was given.
-    error LicenseRegistryZeroRoot();
-    /// @notice An empty list of digests was given.
-    error LicenseRegistryEmptyBatch();
-    /// @notice More digests than `MAX_BATCH_SIZE` were given.
-    error LicenseRegistryBatchTooLarge(uint256 count, uint256 maximum);
-    /// @notice The issuer anchored this root before.
-    error LicenseRegistryBatchExists(bytes32 issuerId, bytes32 root);
-    /// @notice Digests must be non-zero and strictly ascending; `index` is the first offending one.
-    error LicenseRegistryDigestsNotAscending(uint256 index);
-    /// @notice The given root is not the root of the given digests.
-    error LicenseRegistryRootMismatch(bytes32 given, bytes32 computed);
-    /// @notice The sender is not a signing key of any issuer.
-    error LicenseRegistryUnknownKey(address key);
-    /// @notice The key is not valid at time `at`.
-    error LicenseRegistryKeyNotValid(bytes32 issuerId, address key, uint64 at);
-    /// @notice The issuer is inactive and cannot anchor.
-    error LicenseRegistryIssuerInactive(bytes32 issuerId);
-    /// @notice No such issuer.
-    error LicenseRegistryUnknownIssuer(bytes32 issuerId);
-    /// @notice The caller is neither a key of the issuer valid now nor an authority of its region.
-    error LicenseRegistryNotIssuerOrAuthority(bytes32 issuerId, address account);
-    /// @notice A zero digest was given.
-    error LicenseRegistryZeroDigest(uint256 index);
-    /// @notice The license is revoked or superseded; its status can never change again.
-    error LicenseRegistryStatusFinal(bytes32 digest, Status status);
-    /// @notice The change is not allowed from the license's current status.
-    error LicenseRegistryInvalidTransition(bytes32 digest, Status from, Status to);
-    /// @notice `digests` and `replacements` differ in length.
-    error LicenseRegistryLengthMismatch(uint256 digests, uint256 replacements);
-    /// @notice A replacement is zero or equal to the digest it replaces.
-    error LicenseRegistryInvalidReplacement(bytes32 digest, bytes32 replacement);
-
     /// @notice The always-disclosed header of a license (see `registry/document.py`). Days are
     /// counted from 1970-01-01; `validTo` is the last valid day, `type(uint32).max` when open-ended.
     struct LicenseHeader {
@@ -109,14 +72,74 @@ interface ILicenseRegistry {
         Status status;
     }
 
-    /// @notice Only a status set by a key outside its validity window (a key declared compromised
-    /// before it made the change) can be voided.
-    error LicenseRegistryStatusNotVoidable(bytes32 digest);
-    /// @notice Only an authority of the issuer's region may void status changes.
-    error LicenseRegistryNotAuthority(bytes32 issuerId, address account);
+    // ----------------------------------------------------------------------------------------------
+    // Events
+    // ----------------------------------------------------------------------------------------------
 
-    /// @notice Field commitments passed to `licenseDigest` must be strictly ascending.
-    error LicenseRegistryCommitmentsNotAscending(uint256 index);
+    /// @notice A batch was anchored. `digests` are the batch's license digests in ascending order.
+    event BatchAnchored(bytes32 indexed root, bytes32 indexed issuerId, address indexed key, bytes32[] digests);
+    /// @notice Licenses were suspended by `actor` with a reason code.
+    event LicensesSuspended(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
+    /// @notice Suspended licenses were made active again by `actor`.
+    event LicensesReinstated(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
+    /// @notice Licenses were revoked (final) by `actor`.
+    event LicensesRevoked(bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests);
+    /// @notice Licenses were superseded (final) by `actor`; `replacements[i]` replaces `digests[i]`.
+    event LicensesSuperseded(
+        bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests, bytes32[] replacements
+    );
+    /// @notice Status changes made by a key outside its (since shortened) window were voided by a
+    /// region authority: the licenses are active again.
+    event StatusChangesVoided(bytes32 indexed issuerId, address indexed actor, bytes32[] digests);
+
+    // ----------------------------------------------------------------------------------------------
+    // Constants and links
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Most digests accepted in one call.
+    function MAX_BATCH_SIZE() external view returns (uint256);
+
+    /// @notice EIP-712 type of a license (its struct hash is the license digest).
+    function LICENSE_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The trust registry deciding which keys and authorities may act for which issuer.
+    function trustRegistry() external view returns (ITrustRegistry);
+
+    // ----------------------------------------------------------------------------------------------
+    // Anchoring (issuer keys)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Anchor a batch: `root` must be the Merkle root of `digests` (strictly ascending,
+    /// non-zero). The sender must be a signing key of an active issuer, valid at this block's time;
+    /// the anchor is recorded for that issuer, which may anchor each root once.
+    /// @return issuerId the issuer the batch was anchored for.
+    function anchor(bytes32 root, bytes32[] calldata digests) external returns (bytes32 issuerId);
+
+    // ----------------------------------------------------------------------------------------------
+    // Status (a key of the issuer valid now, or an authority of its region)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Suspend active licenses (reversible).
+    function suspend(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external;
+
+    /// @notice Make suspended licenses active again.
+    function reinstate(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external;
+
+    /// @notice Revoke active or suspended licenses (final).
+    function revoke(bytes32 issuerId, bytes32[] calldata digests, uint16 reason) external;
+
+    /// @notice Supersede active or suspended licenses by new versions (final).
+    function supersede(bytes32 issuerId, bytes32[] calldata digests, bytes32[] calldata replacements, uint16 reason)
+        external;
+
+    /// @notice Make licenses active again whose current status was set by a key that was not valid
+    /// when it set it (a key since declared compromised from an earlier time): the only way a final
+    /// status changes. Only an authority of the issuer's region may do this.
+    function voidStatusChanges(bytes32 issuerId, bytes32[] calldata digests) external;
+
+    // ----------------------------------------------------------------------------------------------
+    // Views
+    // ----------------------------------------------------------------------------------------------
 
     /// @notice The anchor of `root` by `issuerId` (`key == 0` when that issuer did not anchor it;
     /// an anchor of the same root by another issuer is not returned).

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {ITrustRegistryErrors} from "./ITrustRegistryErrors.sol";
+
 /// @title Trust registry of the e-license federation
 /// @notice Who may issue which licenses: regions (GB/T 2260 administrative division codes) and their
 /// authorities, issuers (government departments) with their signing keys and key validity windows,
@@ -8,7 +12,30 @@ pragma solidity ^0.8.28;
 /// @dev Every state change emits an event carrying all of the new state, so a mirror can rebuild the
 /// registry from its logs without reading storage. Times are UNIX seconds; windows are half-open
 /// `[validFrom, validUntil)`, and `type(uint64).max` means "open-ended".
-interface ITrustRegistry {
+///
+/// Roles and powers:
+/// - `FEDERATION_ADMIN_ROLE` adds regions and manages each region's authority accounts, and may
+///   allow an issuer to be registered in a region outside the division of its credit code.
+/// - An authority of a region registers the region's issuers (their credit codes' administrative
+///   division must lie in the region), updates and (de)activates them,
+///   manages their keys (add, rotate, retire, declare compromised) and their permitted license types.
+/// - A key of an issuer that is valid now may rotate itself (end its own window now and open its
+///   successor's) and retire itself: routine key management by the department, with no power over
+///   the issuer's other keys. Adding keys and declaring a key compromised are reserved to the
+///   region's authorities. Compromise ends the key's window at a past time, and also voids every
+///   successor the key rotated itself to at or after that time (a thief's first move is to rotate
+///   to a key of their own), so nothing a stolen key set up outlives the declaration.
+/// - A key becomes a key of an issuer (`addKey`, `rotateKey`) only with its own acceptance: an
+///   EIP-712 signature of `KeyAcceptance(issuerId, key)` by the key (ERC-1271 for a contract key),
+///   so nobody can attach an address another department announced.
+///
+/// Roles are OpenZeppelin `AccessControl` roles (`IAccessControl`; `DEFAULT_ADMIN_ROLE` grants
+/// them), and the EIP-712 domain of key acceptances is published by `eip712Domain` (ERC-5267).
+interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
+    // ----------------------------------------------------------------------------------------------
+    // Types
+    // ----------------------------------------------------------------------------------------------
+
     /// @notice A region and the data a mirror needs about it.
     struct Region {
         bool exists;
@@ -77,58 +104,104 @@ interface ITrustRegistry {
     event IssuerRegionAllowed(bytes32 indexed issuerId, uint32 indexed region);
 
     // ----------------------------------------------------------------------------------------------
-    // Errors
+    // Constants
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice The region code is not a six-digit GB/T 2260 code.
-    error TrustRegistryInvalidRegionCode(uint32 region);
-    /// @notice The region already exists.
-    error TrustRegistryRegionExists(uint32 region);
-    /// @notice No such region.
-    error TrustRegistryUnknownRegion(uint32 region);
-    /// @notice The account is already an authority of the region.
-    error TrustRegistryAuthorityExists(uint32 region, address account);
-    /// @notice The account is not an authority of the region.
-    error TrustRegistryNotRegionAuthority(uint32 region, address account);
-    /// @notice The zero address cannot be an authority or a key.
-    error TrustRegistryZeroAddress();
-    /// @notice The zero id cannot name an issuer; the zero type cannot name a license type.
-    error TrustRegistryZeroId();
-    /// @notice An issuer with this id already exists.
-    error TrustRegistryIssuerExists(bytes32 issuerId);
-    /// @notice No such issuer.
-    error TrustRegistryUnknownIssuer(bytes32 issuerId);
-    /// @notice The key already belongs to an issuer (keys are never reused).
-    error TrustRegistryKeyInUse(address key, bytes32 issuerId);
-    /// @notice The key does not belong to the issuer.
-    error TrustRegistryUnknownKey(bytes32 issuerId, address key);
-    /// @notice The window is empty (`validFrom >= validUntil`).
-    error TrustRegistryInvalidWindow(uint64 validFrom, uint64 validUntil);
-    /// @notice The caller is neither the key concerned (valid now) nor an authority of the issuer's region.
-    error TrustRegistryNotIssuerOrAuthority(bytes32 issuerId, address account);
-    /// @notice The key's window does not contain `at` (it ended or has not started), so it cannot act.
-    error TrustRegistryKeyNotValid(bytes32 issuerId, address key, uint64 at);
-    /// @notice The key was rotated or retired already; it can be neither again (if it is being
-    /// misused in the meantime, declare it compromised).
-    error TrustRegistryKeyClosed(bytes32 issuerId, address key);
-    /// @notice An authority of the issuer's region cannot also be one of the issuer's keys (neither
-    /// by adding the key nor by making the key an authority).
-    error TrustRegistryKeyIsAuthority(bytes32 issuerId, address key);
-    /// @notice The issuer id is not a unified social credit code (GB 32100: 18 characters of
-    /// `0-9 A-H J-N P-R T-U W-Y`, a six-digit division code in characters 3 to 8, a valid check
-    /// character) in ASCII, left-aligned and zero-padded to 32 bytes.
-    error TrustRegistryInvalidIssuerId(bytes32 issuerId);
-    /// @notice The administrative division in the issuer's credit code (`division`) does not lie in
-    /// `region`, and no federation admin allowed the issuer in that region.
-    error TrustRegistryIssuerOutsideRegion(bytes32 issuerId, uint32 division, uint32 region);
-    /// @notice `acceptance` is not a signature by `key` of `KeyAcceptance(issuerId, key)` under this
-    /// contract's EIP-712 domain (missing, signed by another account, or for another issuer).
-    error TrustRegistryKeyNotAccepted(bytes32 issuerId, address key);
-    /// @notice A compromise time must lie within `[validFrom, now]` and before the window's current end.
-    error TrustRegistryCompromiseTimeOutOfRange(address key, uint64 compromisedAt, uint64 validFrom, uint64 validUntil);
+    /// @notice Role of the federation's administrators.
+    function FEDERATION_ADMIN_ROLE() external view returns (bytes32);
+
+    /// @notice The end of an open-ended window.
+    function OPEN_END() external view returns (uint64);
+
+    /// @notice Most self-rotated successors one compromise declaration voids.
+    function MAX_CASCADE() external view returns (uint256);
+
+    /// @notice EIP-712 type a key signs to accept becoming a key of an issuer.
+    function KEY_ACCEPTANCE_TYPEHASH() external view returns (bytes32);
 
     // ----------------------------------------------------------------------------------------------
-    // Views used by the license registry and by verifiers
+    // Regions (federation admins)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Add a region identified by its six-digit GB/T 2260 code.
+    function addRegion(uint32 region, string calldata name) external;
+
+    /// @notice Make `account` an authority of `region`.
+    function addRegionAuthority(uint32 region, address account) external;
+
+    /// @notice Remove `account` from the authorities of `region`.
+    function removeRegionAuthority(uint32 region, address account) external;
+
+    /// @notice Allow `issuerId` to be registered in `region` although the administrative division of
+    /// its credit code lies elsewhere (a department whose code predates a change of divisions, a
+    /// federation-level body); `region == 0` withdraws the exception. Only before registration.
+    function allowIssuerRegion(bytes32 issuerId, uint32 region) external;
+
+    // ----------------------------------------------------------------------------------------------
+    // Issuers (region authorities)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Register an issuer in `region`; it starts active. `issuerId` is the department's
+    /// unified social credit code (ASCII, left-aligned, zero-padded); the administrative division in
+    /// the code must lie in `region` (see `isDivisionInRegion`) unless a federation admin allowed the
+    /// issuer in `region` (`allowIssuerRegion`).
+    function registerIssuer(
+        bytes32 issuerId,
+        uint32 region,
+        string calldata name,
+        bytes32 profileHash,
+        string calldata profileURI
+    ) external;
+
+    /// @notice Replace an issuer's public profile.
+    function updateIssuerProfile(
+        bytes32 issuerId,
+        string calldata name,
+        bytes32 profileHash,
+        string calldata profileURI
+    ) external;
+
+    /// @notice Activate or deactivate an issuer. An inactive issuer cannot anchor new batches; its
+    /// earlier licenses are unaffected and their status can still be changed.
+    function setIssuerActive(bytes32 issuerId, bool active) external;
+
+    // ----------------------------------------------------------------------------------------------
+    // Keys (region authorities, or a key of the issuer valid now)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Add signing key `key` to `issuerId`, valid within `[validFrom, validUntil)` (authorities
+    /// only). `acceptance` is the key's signature of `keyAcceptanceDigest(issuerId, key)`.
+    function addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil, bytes calldata acceptance)
+        external;
+
+    /// @notice End the window of `oldKey` after the current second and add `newKey` valid from now,
+    /// open-ended. Called by an authority of the issuer's region, or by `oldKey` itself while valid.
+    /// `acceptance` is the new key's signature of `keyAcceptanceDigest(issuerId, newKey)`.
+    function rotateKey(bytes32 issuerId, address oldKey, address newKey, bytes calldata acceptance) external;
+
+    /// @notice End the window of `key` after the current second (or make it empty when it has not
+    /// started yet). Called by an authority of the issuer's region, or by `key` itself while valid.
+    function retireKey(bytes32 issuerId, address key) external;
+
+    /// @notice Declare `key` compromised since `compromisedAt`: its window ends then. Licenses anchored
+    /// with the key at or after that time stop being valid; earlier ones stay valid.
+    /// @dev Only an authority of the issuer's region may do this. `compromisedAt` must lie within
+    /// `[validFrom, now]` and before the window's current end (a window only ever shrinks). Keys that
+    /// `key` rotated itself to at or after `compromisedAt` get an empty window (a `KeyCompromised`
+    /// event each, at their start), and so on down the chain of self-rotations.
+    function declareKeyCompromised(bytes32 issuerId, address key, uint64 compromisedAt) external;
+
+    // ----------------------------------------------------------------------------------------------
+    // License types (region authorities)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Permit `issuerId` to issue `licenseType` within `[validFrom, validUntil)`, replacing any
+    /// earlier window. To end a permission, set `validUntil` to now (with `validFrom` before it).
+    function permitLicenseType(bytes32 issuerId, bytes32 licenseType, uint64 validFrom, uint64 validUntil)
+        external;
+
+    // ----------------------------------------------------------------------------------------------
+    // Views
     // ----------------------------------------------------------------------------------------------
 
     /// @notice Whether `key` belongs to `issuerId` and its window contains time `at`.

@@ -5,7 +5,7 @@ pragma solidity ^0.8.28;
 /// up its revert data, so `msg.sender` of the target is this contract while `tx.origin` is an EOA.
 /// As an ERC-1271 account it approves the signatures of its deployer (`owner`), so it can accept
 /// becoming an issuer's key. Not part of ./contracts: compiled by the tests with the pinned solc-js
-/// (see helpers.js).
+/// (see helpers/index.js).
 contract Forwarder {
     address public immutable owner;
 

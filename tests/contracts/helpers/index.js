@@ -10,7 +10,7 @@
 // - A JS Merkle tree identical to `LicenseRegistry._merkleRoot` (sorted-pair keccak over the leaves
 //   `keccak256(digest)`, an odd last node carried up unchanged) with proofs in OpenZeppelin
 //   `MerkleProof` format, and a JS `processProof` that mirrors OpenZeppelin's.
-// - Test-only contracts under ./mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
+// - Test-only contracts under ../mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
 //   forwarder acting as a contract key), compiled here with the pinned, local solc-js (no download),
 //   because Hardhat only compiles ./contracts.
 // - `inOneBlock` mines several transactions in one block (automine off, then `evm_mine`), and
@@ -21,7 +21,7 @@
 const fs = require("fs");
 const path = require("path");
 const { ethers, network } = require("hardhat");
-const { time } = require("@nomicfoundation/hardhat-network-helpers");
+const { loadFixture, time } = require("@nomicfoundation/hardhat-network-helpers");
 
 const OPEN_END = 2n ** 64n - 1n;
 const REGION = 110000;
@@ -107,6 +107,19 @@ async function deployFixture() {
     FEDERATION_ADMIN_ROLE,
     DEFAULT_ADMIN_ROLE,
   };
+}
+
+/**
+ * `loadFixture(fixture)`, with the next block one second after the fixture's last block. Hardhat
+ * restores a snapshot with its clock offset, so the next block would otherwise come as late after
+ * the fixture's last block as the wall-clock time the run has taken since the fixture was built:
+ * on a slow machine, tests that schedule blocks relative to `time.latest()` would find the chain
+ * already past them.
+ */
+async function loadFixtureNow(fixture) {
+  const ctx = await loadFixture(fixture);
+  await time.setNextBlockTimestamp(BigInt(await time.latest()) + 1n);
+  return ctx;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -251,7 +264,7 @@ const mockArtifacts = {};
 function compileMock(name) {
   if (mockArtifacts[name]) return mockArtifacts[name];
   const solc = require("solc");
-  const file = path.join(__dirname, "mocks", `${name}.sol`);
+  const file = path.join(__dirname, "..", "mocks", `${name}.sol`);
   const input = {
     language: "Solidity",
     sources: { [`${name}.sol`]: { content: fs.readFileSync(file, "utf8") } },
@@ -444,6 +457,7 @@ module.exports = {
   LICENSE_TYPE,
   Status,
   deployFixture,
+  loadFixtureNow,
   INVALID_KEY_KINDS,
   makeInvalidKey,
   leafOf,

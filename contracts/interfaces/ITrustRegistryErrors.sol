@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/// @title Errors of the trust registry
+/// @notice The custom errors `TrustRegistry` reverts with (besides OpenZeppelin's `AccessControl`
+/// errors for the federation admins' functions).
+interface ITrustRegistryErrors {
+    /// @notice The region code is not a six-digit GB/T 2260 code.
+    error TrustRegistryInvalidRegionCode(uint32 region);
+    /// @notice The region already exists.
+    error TrustRegistryRegionExists(uint32 region);
+    /// @notice No such region.
+    error TrustRegistryUnknownRegion(uint32 region);
+    /// @notice The account is already an authority of the region.
+    error TrustRegistryAuthorityExists(uint32 region, address account);
+    /// @notice The account is not an authority of the region.
+    error TrustRegistryNotRegionAuthority(uint32 region, address account);
+    /// @notice The zero address cannot be an authority or a key.
+    error TrustRegistryZeroAddress();
+    /// @notice The zero id cannot name an issuer; the zero type cannot name a license type.
+    error TrustRegistryZeroId();
+    /// @notice An issuer with this id already exists.
+    error TrustRegistryIssuerExists(bytes32 issuerId);
+    /// @notice No such issuer.
+    error TrustRegistryUnknownIssuer(bytes32 issuerId);
+    /// @notice The key already belongs to an issuer (keys are never reused).
+    error TrustRegistryKeyInUse(address key, bytes32 issuerId);
+    /// @notice The key does not belong to the issuer.
+    error TrustRegistryUnknownKey(bytes32 issuerId, address key);
+    /// @notice The window is empty (`validFrom >= validUntil`).
+    error TrustRegistryInvalidWindow(uint64 validFrom, uint64 validUntil);
+    /// @notice The caller is neither the key concerned (valid now) nor an authority of the issuer's region.
+    error TrustRegistryNotIssuerOrAuthority(bytes32 issuerId, address account);
+    /// @notice The key's window does not contain `at` (it ended or has not started), so it cannot act.
+    error TrustRegistryKeyNotValid(bytes32 issuerId, address key, uint64 at);
+    /// @notice The key was rotated or retired already; it can be neither again (if it is being
+    /// misused in the meantime, declare it compromised).
+    error TrustRegistryKeyClosed(bytes32 issuerId, address key);
+    /// @notice An authority of the issuer's region cannot also be one of the issuer's keys (neither
+    /// by adding the key nor by making the key an authority).
+    error TrustRegistryKeyIsAuthority(bytes32 issuerId, address key);
+    /// @notice The issuer id is not a unified social credit code (GB 32100: 18 characters of
+    /// `0-9 A-H J-N P-R T-U W-Y`, a six-digit division code in characters 3 to 8, a valid check
+    /// character) in ASCII, left-aligned and zero-padded to 32 bytes.
+    error TrustRegistryInvalidIssuerId(bytes32 issuerId);
+    /// @notice The administrative division in the issuer's credit code (`division`) does not lie in
+    /// `region`, and no federation admin allowed the issuer in that region.
+    error TrustRegistryIssuerOutsideRegion(bytes32 issuerId, uint32 division, uint32 region);
+    /// @notice `acceptance` is not a signature by `key` of `KeyAcceptance(issuerId, key)` under this
+    /// contract's EIP-712 domain (missing, signed by another account, or for another issuer).
+    error TrustRegistryKeyNotAccepted(bytes32 issuerId, address key);
+    /// @notice A compromise time must lie within `[validFrom, now]` and before the window's current end.
+    error TrustRegistryCompromiseTimeOutOfRange(address key, uint64 compromisedAt, uint64 validFrom, uint64 validUntil);
+}
