@@ -16,7 +16,6 @@ from registry import (
     Status,
     UnauthorizedError,
     license_type_id,
-    verify_proof,
 )
 from registry.chain.events import (
     BatchAnchored,
@@ -36,7 +35,7 @@ from registry.chain.events import (
     RegionAuthorityRemoved,
 )
 from registry.document.identifiers import issuer_id_from_uscc
-from signer import MerkleTree
+from signer import MerkleTree, verify_proof
 
 
 def test_deploy_links_the_two_registries(deployed):
