@@ -36,14 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Table,
-    create_engine,
-    delete,
-    event,
-    insert,
-    select,
-)
+from sqlalchemy import Table, create_engine, delete, event, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from registry import Deployment, RegistryClient
