@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 
+import pytest
 from conftest import ROOT
 
 from registry.chain._reverts import RevertDecoder
 from registry.chain.artifacts import CONTRACT_NAMES, load_artifact
-from registry.chain.events import EVENT_TYPES, EventDecoder
-from registry.errors import ERROR_CATEGORIES
+from registry.chain.events import EVENT_TYPES, EventDecoder, snake_case
+from registry.errors import ERROR_CATEGORIES, ConfigurationError
 
 
 def test_shipped_artifacts_match_a_fresh_compile(tmp_path):
@@ -55,3 +57,15 @@ def test_every_contract_event_has_a_typed_record():
     events = {i["name"] for abi in abis for i in abi if i["type"] == "event"}
     assert events == set(EVENT_TYPES)
     assert len(decoder.topics) == len(events)
+    for abi in abis:
+        for item in abi:
+            if item["type"] == "event":
+                record = [f.name for f in fields(EVENT_TYPES[item["name"]])]
+                assert record == ["meta", *(snake_case(i["name"]) for i in item["inputs"])], item["name"]
+
+
+def test_a_record_that_drifts_from_the_abi_is_refused():
+    abi = load_artifact("LicenseRegistry").abi
+    drifted = [{**i, "inputs": i["inputs"][::-1]} if i.get("name") == "BatchAnchored" else i for i in abi]
+    with pytest.raises(ConfigurationError, match="BatchAnchored"):
+        EventDecoder([drifted])

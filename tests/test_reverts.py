@@ -10,6 +10,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from registry import InvalidStateError, TransactionError, UnauthorizedError
 from registry.chain._reverts import RevertDecoder, revert_data
 from registry.chain.artifacts import load_artifact
+from registry.chain.transport import Transport
 
 DECODER = RevertDecoder([(n, load_artifact(n).abi) for n in ("TrustRegistry", "LicenseRegistry")])
 # LicenseRegistryZeroDigest(uint256 index) with index = 3
@@ -55,7 +56,7 @@ def test_a_revert_that_slips_past_the_dry_run_is_still_named(world: World, monke
     batch = digests(1)
     c.anchor(world.key_a, batch)
     c.revoke(world.key_a, ISSUER_A, batch, reason=1)
-    monkeypatch.setattr(type(c), "_dry_run", lambda self, sender, fn: None)
+    monkeypatch.setattr(Transport, "dry_run", lambda self, sender, fn: None)
     with pytest.raises(InvalidStateError) as info:
         c.revoke(world.key_a, ISSUER_A, batch, reason=1)
     assert info.value.error_name == "LicenseRegistryStatusFinal"

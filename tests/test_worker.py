@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from conftest import Issued, TcpProxy, deploy_with_issuer, make_issued
 
-import registry.chain.client as chain_module
+import registry.chain.transport as chain_module
 from devkit.devchain import mine, revert, snapshot
 from devkit.samples import SampleFactory
 from registry import ChainUnavailableError, RegistryClient, connect

@@ -20,7 +20,7 @@ call to any issuer happens on the verification path.
   than miss the events that replaced the deleted ones.
 - **Batches** whose published digests do not rebuild their Merkle root are recorded invalid and
   their licenses never verify (the index recomputes every root).
-- **Snapshots**: :meth:`Mirror.export_snapshot` writes the events and checkpoint to a file;
+- **Snapshots** (:mod:`verifier.snapshot`): :meth:`Mirror.export_snapshot` writes the events and checkpoint to a file;
   :meth:`Mirror.import_snapshot` starts a new mirror from one only when its events are exactly the
   chain's logs of the same block range (``eth_getLogs``): nothing missing, nothing added, nothing
   changed. A snapshot saves reading block headers; it is never trusted for what it leaves out.
@@ -28,95 +28,37 @@ call to any issuer happens on the verification path.
 
 from __future__ import annotations
 
-import gzip
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    event,
-    insert,
-    select,
-)
+from sqlalchemy import Table, create_engine, delete, event, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from registry import Deployment, RegistryClient
 from registry._files import private_file
 from registry.chain.artifacts import load_artifact
 from registry.chain.events import EventDecoder, RegistryEvent
-from registry.errors import ConfigurationError, RegistryError
-from verifier.state import DEFAULT_MAX_ANCHORS_PER_ISSUER, NEGATIVE_EVENTS, EventIndex, Freshness
+from registry.errors import ConfigurationError
+from verifier import snapshot
+from verifier._mirror_tables import (
+    MirrorError,
+    block_hash_time,
+    blocks,
+    events_table,
+    log_row,
+    meta,
+    metadata,
+    pending_table,
+    sqlite_pragmas,
+)
+from verifier.index import DEFAULT_MAX_ANCHORS_PER_ISSUER, NEGATIVE_EVENTS, EventIndex, Freshness
 
 __all__ = ["Mirror", "MirrorError", "SyncReport"]
-
-_SNAPSHOT_FORMAT = "elicense-mirror-snapshot/1"
-_MAX_SNAPSHOT_BYTES = 2 * 1024**3
-
-metadata = MetaData()
-
-meta = Table(
-    "mirror_meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-events_table = Table(
-    "mirror_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("block_number", BigInteger, nullable=False, index=True),
-    Column("log_index", Integer, nullable=False),
-    Column("block_hash", LargeBinary(32), nullable=False),
-    Column("block_time", BigInteger, nullable=False),
-    Column("tx_hash", LargeBinary(32), nullable=False),
-    Column("address", String(42), nullable=False),
-    Column("topics", Text, nullable=False),  # JSON list of 0x-hex topics
-    Column("data", LargeBinary, nullable=False),
-    sqlite_autoincrement=True,  # ids are never reused after a reorganisation deletes rows
-)
-
-# Events of the blocks younger than the confirmation depth, replaced at every sync; only their
-# negative facts are applied.
-pending_table = Table(
-    "mirror_pending",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("block_number", BigInteger, nullable=False),
-    Column("log_index", Integer, nullable=False),
-    Column("block_hash", LargeBinary(32), nullable=False),
-    Column("block_time", BigInteger, nullable=False),
-    Column("tx_hash", LargeBinary(32), nullable=False),
-    Column("address", String(42), nullable=False),
-    Column("topics", Text, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-)
-
-blocks = Table(
-    "mirror_blocks",
-    metadata,
-    Column("number", BigInteger, primary_key=True),
-    Column("hash", LargeBinary(32), nullable=False),
-    Column("time", BigInteger, nullable=False),
-)
-
-
-class MirrorError(RegistryError):
-    """The mirror cannot be used as asked (wrong deployment, bad snapshot, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +69,6 @@ class SyncReport:
     head: int
     reorg_depth: int  # blocks rolled back (0 when none)
     seconds: float
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 class Mirror:
@@ -163,7 +98,7 @@ class Mirror:
         self.chunk_blocks = chunk_blocks
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", sqlite_pragmas)
         metadata.create_all(self.engine)
         self.decoder = EventDecoder([load_artifact(n).abi for n in ("TrustRegistry", "LicenseRegistry")])
         self._lock = threading.RLock()
@@ -339,13 +274,13 @@ class Mirror:
         decoded: list[tuple[RegistryEvent, int]] = []
         for log in sorted(logs, key=lambda item: (int(item["blockNumber"]), int(item["logIndex"]))):
             number = int(log["blockNumber"])
-            block_hash, block_time = _block(w3, number, times)
+            block_hash, block_time = block_hash_time(w3, number, times)
             if bytes(log["blockHash"]) != block_hash:
                 raise MirrorError(f"block {number} changed while syncing; try again")
             event_record = self.decoder.decode(log)
             if event_record is None:
                 continue
-            rows.append(_log_row(log, block_hash, block_time, event_record.meta.address))
+            rows.append(log_row(log, block_hash, block_time, event_record.meta.address))
             decoded.append((event_record, block_time))
         return rows, decoded
 
@@ -365,7 +300,7 @@ class Mirror:
         w3 = client.w3
         times: dict[int, tuple[bytes, int]] = {}
         rows, decoded = self._fetch(client, start, end, times)
-        end_hash, end_time = _block(w3, end, times)
+        end_hash, end_time = block_hash_time(w3, end, times)
         with self.engine.begin() as conn:
             if rows:
                 conn.execute(insert(events_table), rows)
@@ -423,173 +358,10 @@ class Mirror:
 
     def export_snapshot(self, path: str | Path) -> int:
         """Write the checkpoint and every event to a gzip JSON-lines file; returns the event count."""
-        point = self.checkpoint()
-        if point is None:
-            raise MirrorError("the mirror is empty; sync it before exporting a snapshot")
-        path = Path(path)
-        count = 0
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        with gzip.open(tmp, "wt", encoding="utf-8") as fh, self.engine.connect() as conn:
-            header = {
-                "format": _SNAPSHOT_FORMAT,
-                "deployment": self.deployment.to_dict(),
-                "checkpoint": [point[0], point[1].hex(), point[2]],
-            }
-            fh.write(json.dumps(header) + "\n")
-            for row in conn.execute(select(events_table).order_by(events_table.c.id)):
-                fh.write(
-                    json.dumps(
-                        {
-                            "b": row.block_number,
-                            "i": row.log_index,
-                            "h": bytes(row.block_hash).hex(),
-                            "t": row.block_time,
-                            "x": bytes(row.tx_hash).hex(),
-                            "a": row.address,
-                            "topics": json.loads(row.topics),
-                            "d": bytes(row.data).hex(),
-                        }
-                    )
-                    + "\n"
-                )
-                count += 1
-        tmp.replace(path)
-        return count
+        return snapshot.export_snapshot(self, path)
 
     @classmethod
     def import_snapshot(cls, path: str | Path, url: str, client: RegistryClient, *, confirmations: int = 2) -> Mirror:
-        """A new mirror at ``url`` started from a snapshot, after checking it against the chain:
-        the deployment matches, the checkpoint block and every block holding an event are on the
-        chain with the same hashes, every anchored batch is on chain with the same issuer and key,
-        and every key and issuer of the snapshot exists on chain."""
-        path = Path(path)
-        if path.stat().st_size > _MAX_SNAPSHOT_BYTES:
-            raise MirrorError(f"{path} is larger than {_MAX_SNAPSHOT_BYTES} bytes")
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                header = json.loads(fh.readline())
-                records = [json.loads(line) for line in fh]
-        except (OSError, ValueError, EOFError) as exc:
-            raise MirrorError(f"{path} is not a readable mirror snapshot: {exc}") from None
-        if not isinstance(header, dict) or header.get("format") != _SNAPSHOT_FORMAT:
-            raise MirrorError(f"{path} is not a mirror snapshot (format {_SNAPSHOT_FORMAT})")
-        try:
-            snapshot_deployment = Deployment.from_dict(header["deployment"])
-            number, hash_hex, when = header["checkpoint"]
-            checkpoint = (int(number), bytes.fromhex(hash_hex), int(when))
-            rows = [_snapshot_row(r) for r in records]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MirrorError(f"{path} holds a malformed snapshot: {exc}") from None
-        if snapshot_deployment != client.deployment:
-            raise MirrorError("the snapshot is of another deployment than the client's")
-        mirror = cls(url, client.deployment, confirmations=confirmations)
-        if mirror.checkpoint() is not None:
-            raise MirrorError("the target mirror database is not empty")
-        _check_snapshot(mirror, client, checkpoint, rows)
-        with mirror.engine.begin() as conn:
-            if rows:
-                conn.execute(insert(events_table), rows)
-            seen = {(r["block_number"], r["block_hash"], r["block_time"]) for r in rows}
-            seen.add(checkpoint)
-            conn.execute(insert(blocks), [{"number": n, "hash": h, "time": t} for n, h, t in seen])
-            mirror._set_meta(conn, "checkpoint", json.dumps([checkpoint[0], checkpoint[1].hex(), checkpoint[2]]))
-        mirror.reload()
-        return mirror
-
-
-def _snapshot_row(record: dict[str, Any]) -> dict[str, Any]:
-    topics = record["topics"]
-    if not isinstance(topics, list) or not all(isinstance(t, str) and len(t) == 66 for t in topics):
-        raise ValueError("bad topics")
-    return {
-        "block_number": int(record["b"]),
-        "log_index": int(record["i"]),
-        "block_hash": bytes.fromhex(record["h"]),
-        "block_time": int(record["t"]),
-        "tx_hash": bytes.fromhex(record["x"]),
-        "address": str(record["a"]),
-        "topics": json.dumps(topics),
-        "data": bytes.fromhex(record["d"]),
-    }
-
-
-def _block(w3: Any, number: int, times: dict[int, tuple[bytes, int]]) -> tuple[bytes, int]:
-    """(hash, time) of block ``number``, read once per sync step."""
-    if number not in times:
-        b = w3.eth.get_block(number)
-        times[number] = (bytes(b["hash"]), int(b["timestamp"]))
-    return times[number]
-
-
-def _log_row(log: Any, block_hash: bytes, block_time: int, address: str) -> dict[str, Any]:
-    return {
-        "block_number": int(log["blockNumber"]),
-        "log_index": int(log["logIndex"]),
-        "block_hash": block_hash,
-        "block_time": block_time,
-        "tx_hash": bytes(log["transactionHash"]),
-        "address": address,
-        "topics": json.dumps(["0x" + bytes(t).hex() for t in log["topics"]]),
-        "data": bytes(log["data"]),
-    }
-
-
-def _row_identity(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        int(row["block_number"]),
-        int(row["log_index"]),
-        bytes(row["block_hash"]),
-        bytes(row["tx_hash"]),
-        str(row["address"]).lower(),
-        str(row["topics"]).lower(),
-        bytes(row["data"]),
-    )
-
-
-def _check_snapshot(
-    mirror: Mirror, client: RegistryClient, checkpoint: tuple[int, bytes, int], rows: Sequence[dict[str, Any]]
-) -> None:
-    """The snapshot's events must be exactly the chain's registry logs from the deployment block to
-    the checkpoint: an event left out (a revocation dropped), added or changed refuses the file."""
-    w3 = client.w3
-    head = client.block_number()
-    number, expected_hash, expected_time = checkpoint
-    if number > head:
-        raise MirrorError(f"the snapshot's checkpoint (block {number}) is beyond the chain's head ({head})")
-    if number < mirror.deployment.block_number:
-        raise MirrorError(f"the snapshot's checkpoint (block {number}) is before the deployment")
-    times: dict[int, tuple[bytes, int]] = {}
-    if _block(w3, number, times) != (expected_hash, expected_time):
-        raise MirrorError(f"block {number} of the snapshot is not on this chain (reorganised or forged)")
-    claimed = sorted(rows, key=lambda r: (r["block_number"], r["log_index"]))
-    position = 0
-    start = mirror.deployment.block_number
-    while start <= number:
-        end = min(number, start + mirror.chunk_blocks - 1)
-        chain_rows, _ = mirror._fetch(client, start, end, times)
-        for actual in chain_rows:
-            where = f"block {actual['block_number']}, log {actual['log_index']}"
-            if (
-                position >= len(claimed)
-                or claimed[position]["block_number"] > actual["block_number"]
-                or (
-                    claimed[position]["block_number"] == actual["block_number"]
-                    and claimed[position]["log_index"] > actual["log_index"]
-                )
-            ):
-                raise MirrorError(f"the snapshot leaves out the chain's event at {where}: refused")
-            if _row_identity(claimed[position]) != _row_identity(actual):
-                raise MirrorError(f"the snapshot's event at {where} differs from the chain's: refused")
-            if claimed[position]["block_time"] != actual["block_time"]:
-                raise MirrorError(f"the snapshot gives block {actual['block_number']} another time: refused")
-            position += 1
-        if position < len(claimed) and claimed[position]["block_number"] <= end:
-            extra = claimed[position]
-            raise MirrorError(
-                f"the snapshot holds an event the chain does not have (block {extra['block_number']}, "
-                f"log {extra['log_index']}): refused"
-            )
-        start = end + 1
-    if position < len(claimed):
-        extra = claimed[position]
-        raise MirrorError(f"the snapshot holds an event after its checkpoint (block {extra['block_number']}): refused")
+        """A new mirror at ``url`` started from a snapshot, after checking it against the chain (see
+        :func:`verifier.snapshot.import_snapshot`)."""
+        return snapshot.import_snapshot(cls, path, url, client, confirmations=confirmations)

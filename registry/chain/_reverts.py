@@ -1,4 +1,5 @@
-"""Turning contract reverts into domain errors, from the in-process EVM and JSON-RPC alike.
+"""Turning what web3, eth-tester or a node raises into domain errors: the one mapping every call,
+dry run, send and replay of the chain client goes through (:func:`chain_errors`).
 
 The in-process EVM (eth-tester) raises ``TransactionFailed('execution reverted: b"..."')``; a
 JSON-RPC node surfaces the revert as web3's ``ContractCustomError`` / ``ContractLogicError`` or as
@@ -9,14 +10,23 @@ against the custom errors of the registry ABIs.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import requests
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
+from web3.exceptions import ProviderConnectionError
 
 from registry.chain.events import snake_case
-from registry.errors import ERROR_CATEGORIES, ContractRevertError, TransactionError
+from registry.errors import (
+    ERROR_CATEGORIES,
+    ChainUnavailableError,
+    ContractRevertError,
+    RegistryError,
+    TransactionError,
+)
 from signer import keccak256
 
 _MARKER = "execution reverted: "
@@ -123,3 +133,33 @@ def revert_data(exc: BaseException) -> bytes | None:
                 return bytes(value) if isinstance(value, bytes) else None
             return _hex_bytes(rest)
     return None
+
+
+_UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ProviderConnectionError)
+
+
+@contextmanager
+def chain_errors(
+    reverts: RevertDecoder | None = None,
+    *,
+    node: str = "the chain node",
+    failed: str | None = None,
+    failing: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+) -> Iterator[None]:
+    """Raise what the block raises as a domain error, in this order: a domain error as it is; an
+    unreachable ``node`` as :class:`ChainUnavailableError`; a revert that ``reverts`` recognises as
+    its domain error; an exception of the ``failing`` kinds as ``TransactionError("{failed}: ...")``
+    when ``failed`` is given; anything else as it is."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except _UNREACHABLE as exc:
+        raise ChainUnavailableError(f"{node} is not reachable: {exc}") from exc
+    except Exception as exc:
+        mapped = reverts.from_exception(exc) if reverts is not None else None
+        if mapped is not None:
+            raise mapped from None
+        if failed is not None and isinstance(exc, failing):
+            raise TransactionError(f"{failed}: {exc}") from exc
+        raise

@@ -1,15 +1,18 @@
 """Typed records of every event of the registry contracts, and a decoder for raw logs.
 
-Each record carries all data of its event plus a :class:`LogMeta` (block, transaction, log index),
-so a mirror can rebuild the registries from logs alone.
+Each record is a dataclass named after its event, whose fields are the event's inputs in
+snake_case, plus a :class:`LogMeta` (block, transaction, log index), so a mirror can rebuild the
+registries from logs alone. Decoding is driven by the shipped ABIs alone: the decoder reads each
+event's inputs from the ABI and refuses an ABI whose event has no record here or whose inputs are
+not the record's fields, so the declarations below cannot drift from the contracts.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
@@ -63,65 +66,74 @@ class LogMeta:
 class RegistryEvent:
     """Base of every event record."""
 
-    NAME: ClassVar[str] = ""
     meta: LogMeta
 
 
+#: The record type of each event, by event name.
+EVENT_TYPES: dict[str, type[RegistryEvent]] = {}
+_E = TypeVar("_E", bound=type[RegistryEvent])
+
+
+def _event(cls: _E) -> _E:
+    """Register ``cls`` as the record of the event of the same name."""
+    EVENT_TYPES[cls.__name__] = cls
+    return cls
+
+
+@_event
 @dataclass(frozen=True, slots=True)
 class RoleGranted(RegistryEvent):
-    NAME: ClassVar[str] = "RoleGranted"
     role: bytes
     account: str
     sender: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class RoleRevoked(RegistryEvent):
-    NAME: ClassVar[str] = "RoleRevoked"
     role: bytes
     account: str
     sender: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class RoleAdminChanged(RegistryEvent):
-    NAME: ClassVar[str] = "RoleAdminChanged"
     role: bytes
     previous_admin_role: bytes
     new_admin_role: bytes
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class EIP712DomainChanged(RegistryEvent):
     """ERC-5267: the EIP-712 domain changed (never emitted by this deployment; listed by the ABI)."""
 
-    NAME: ClassVar[str] = "EIP712DomainChanged"
 
-
+@_event
 @dataclass(frozen=True, slots=True)
 class RegionAdded(RegistryEvent):
-    NAME: ClassVar[str] = "RegionAdded"
     region: int
     name: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class RegionAuthorityAdded(RegistryEvent):
-    NAME: ClassVar[str] = "RegionAuthorityAdded"
     region: int
     account: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class RegionAuthorityRemoved(RegistryEvent):
-    NAME: ClassVar[str] = "RegionAuthorityRemoved"
     region: int
     account: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class IssuerRegistered(RegistryEvent):
-    NAME: ClassVar[str] = "IssuerRegistered"
     issuer_id: bytes
     region: int
     name: str
@@ -129,120 +141,120 @@ class IssuerRegistered(RegistryEvent):
     profile_uri: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class IssuerProfileUpdated(RegistryEvent):
-    NAME: ClassVar[str] = "IssuerProfileUpdated"
     issuer_id: bytes
     name: str
     profile_hash: bytes
     profile_uri: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class IssuerActiveSet(RegistryEvent):
-    NAME: ClassVar[str] = "IssuerActiveSet"
     issuer_id: bytes
     active: bool
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class KeyAdded(RegistryEvent):
-    NAME: ClassVar[str] = "KeyAdded"
     issuer_id: bytes
     key: str
     valid_from: int
     valid_until: int
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class KeyRetired(RegistryEvent):
-    NAME: ClassVar[str] = "KeyRetired"
     issuer_id: bytes
     key: str
     valid_until: int
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class KeyRotated(RegistryEvent):
-    NAME: ClassVar[str] = "KeyRotated"
     issuer_id: bytes
     old_key: str
     new_key: str
     by_self: bool
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class KeyCompromiseWalkTruncated(RegistryEvent):
-    NAME: ClassVar[str] = "KeyCompromiseWalkTruncated"
     issuer_id: bytes
     next: str
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class KeyCompromised(RegistryEvent):
-    NAME: ClassVar[str] = "KeyCompromised"
     issuer_id: bytes
     key: str
     compromised_at: int
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class LicenseTypePermitted(RegistryEvent):
-    NAME: ClassVar[str] = "LicenseTypePermitted"
     issuer_id: bytes
     license_type: bytes
     valid_from: int
     valid_until: int
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class IssuerRegionAllowed(RegistryEvent):
     """A federation admin allowed ``issuer_id`` in ``region`` outside its code's division (0: withdrawn)."""
 
-    NAME: ClassVar[str] = "IssuerRegionAllowed"
     issuer_id: bytes
     region: int
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class BatchAnchored(RegistryEvent):
-    NAME: ClassVar[str] = "BatchAnchored"
     root: bytes
     issuer_id: bytes
     key: str
     digests: tuple[bytes, ...]
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class LicensesSuspended(RegistryEvent):
-    NAME: ClassVar[str] = "LicensesSuspended"
     issuer_id: bytes
     actor: str
     reason: int
     digests: tuple[bytes, ...]
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class LicensesReinstated(RegistryEvent):
-    NAME: ClassVar[str] = "LicensesReinstated"
     issuer_id: bytes
     actor: str
     reason: int
     digests: tuple[bytes, ...]
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class LicensesRevoked(RegistryEvent):
-    NAME: ClassVar[str] = "LicensesRevoked"
     issuer_id: bytes
     actor: str
     reason: int
     digests: tuple[bytes, ...]
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class LicensesSuperseded(RegistryEvent):
-    NAME: ClassVar[str] = "LicensesSuperseded"
     issuer_id: bytes
     actor: str
     reason: int
@@ -250,42 +262,13 @@ class LicensesSuperseded(RegistryEvent):
     replacements: tuple[bytes, ...]
 
 
+@_event
 @dataclass(frozen=True, slots=True)
 class StatusChangesVoided(RegistryEvent):
-    NAME: ClassVar[str] = "StatusChangesVoided"
     issuer_id: bytes
     actor: str
     digests: tuple[bytes, ...]
 
-
-EVENT_TYPES: dict[str, type[RegistryEvent]] = {
-    cls.NAME: cls
-    for cls in (
-        RoleGranted,
-        RoleRevoked,
-        RoleAdminChanged,
-        EIP712DomainChanged,
-        RegionAdded,
-        RegionAuthorityAdded,
-        RegionAuthorityRemoved,
-        IssuerRegistered,
-        IssuerProfileUpdated,
-        IssuerActiveSet,
-        KeyAdded,
-        KeyRetired,
-        KeyRotated,
-        KeyCompromised,
-        KeyCompromiseWalkTruncated,
-        LicenseTypePermitted,
-        IssuerRegionAllowed,
-        BatchAnchored,
-        LicensesSuspended,
-        LicensesReinstated,
-        LicensesRevoked,
-        LicensesSuperseded,
-        StatusChangesVoided,
-    )
-}
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z])(?=[a-z])")
 
@@ -329,6 +312,9 @@ class EventDecoder:
                 if cls is None:
                     raise ConfigurationError(f"the contract ABI has an event {name} this package does not know")
                 inputs = item["inputs"]
+                names = [snake_case(i["name"]) for i in inputs]
+                if names != [f.name for f in fields(cls) if f.name != "meta"]:
+                    raise ConfigurationError(f"the record of {name} does not have the ABI's inputs {names}")
                 signature = f"{name}({','.join(_abi_type(i) for i in inputs)})"
                 topic = keccak256(signature.encode())
                 self._specs[topic] = _EventSpec(
@@ -351,7 +337,7 @@ class EventDecoder:
         if spec is None:
             return None
         if len(topics) - 1 != len(spec.indexed):
-            raise ConfigurationError(f"log of {spec.cls.NAME} has {len(topics) - 1} indexed topics")
+            raise ConfigurationError(f"log of {spec.cls.__name__} has {len(topics) - 1} indexed topics")
         values: dict[str, Any] = {}
         for (field, abi_type), topic in zip(spec.indexed, topics[1:], strict=True):
             (values[field],) = abi_decode([abi_type], topic)

@@ -1,4 +1,5 @@
-"""Typed records read from the registry contracts."""
+"""Typed records of the registry's facts, one type per fact: the chain client returns them from the
+contracts' views and the verifier's event index builds the same types from the contracts' events."""
 
 from __future__ import annotations
 
@@ -43,12 +44,16 @@ class Region:
 
 @dataclass(frozen=True, slots=True)
 class Issuer:
+    """A registered issuer. ``region_name`` is the name its region was added with, as the event
+    index knows it; a read of the trust registry's ``getIssuer`` leaves it empty."""
+
     issuer_id: bytes
     region: int
     active: bool
     name: str
     profile_hash: bytes
     profile_uri: str
+    region_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,9 @@ class TypePermission:
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """A batch anchored by ``issuer_id``: with which key, when. Anchors are per issuer: another
-    issuer's anchor of the same root is a different record."""
+    issuer's anchor of the same root is a different record. ``valid`` is False when the batch's
+    published digests do not rebuild its root: the event index checks every batch it applies; the
+    contract's ``getAnchor`` does not publish the digests, so a read leaves it True."""
 
     root: bytes
     issuer_id: bytes
@@ -86,6 +93,7 @@ class Anchor:
     timestamp: int
     block_number: int
     count: int
+    valid: bool = True
 
 
 @dataclass(frozen=True, slots=True)
