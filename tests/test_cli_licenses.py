@@ -78,8 +78,24 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     issued = json.loads(run("license", "issue", "--uscc", DEPT, "--file", str(csv_path), "--json", *signing).stdout)
     assert len(issued) == 3
     license_id = issued[0]["license_id"]
+    waiting = json.loads(run("status", "--json").stdout)
+    assert {k: waiting[k] for k in ("licenses", "pending", "in_prepared_batches", "anchored")} == {
+        "licenses": 3,
+        "pending": 3,
+        "in_prepared_batches": 0,
+        "anchored": 0,
+    }
+    assert waiting["oldest_pending_seconds"] >= 0
     anchored = run("license", "anchor", "--uscc", DEPT, *signing).stdout
     assert "3 licenses anchored in 1 batches" in anchored
+    assert json.loads(run("status", "--json").stdout) == {
+        "licenses": 3,
+        "pending": 0,
+        "in_prepared_batches": 0,
+        "anchored": 3,
+        "batches": {"prepared": 0, "anchored": 1},
+        "oldest_pending_seconds": None,
+    }
 
     png = tmp_path / "qr.png"
     text = run("qr", license_id, "--out", str(png)).stdout.strip()

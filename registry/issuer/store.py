@@ -38,6 +38,7 @@ from registry.errors import ConfigurationError
 from registry.issuer.migrations import upgrade
 
 __all__ = [
+    "AnchoringStatus",
     "BatchRow",
     "IssuerStore",
     "LicenseRow",
@@ -196,6 +197,22 @@ class BatchRow:
     gas_used: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class AnchoringStatus:
+    """How far issuance has got: licenses waiting for a batch, in prepared batches, and anchored."""
+
+    licenses: int
+    pending: int
+    in_prepared_batches: int
+    prepared_batches: int
+    anchored_batches: int
+    oldest_pending_at: int | None  # UNIX seconds the oldest license without a batch was issued
+
+    @property
+    def anchored(self) -> int:
+        return self.licenses - self.pending - self.in_prepared_batches
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -314,3 +331,26 @@ class IssuerStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(batches).where(batches.c.root == root)).first()
         return None if row is None else BatchRow(**dict(row._mapping))
+
+    def anchoring_status(self) -> AnchoringStatus:
+        """Counts of licenses and batches by anchoring state, read in one connection."""
+        unbatched = licenses.c.batch_root.is_(None)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(licenses)).scalar() or 0
+            pending = conn.execute(select(func.count()).where(unbatched)).scalar() or 0
+            oldest = conn.execute(select(func.min(licenses.c.created_at)).where(unbatched)).scalar()
+            by_state = {
+                str(k): int(v) for k, v in conn.execute(select(batches.c.state, func.count()).group_by(batches.c.state))
+            }
+            prepared_roots = select(batches.c.root).where(batches.c.state == "prepared")
+            in_prepared = (
+                conn.execute(select(func.count()).where(licenses.c.batch_root.in_(prepared_roots))).scalar() or 0
+            )
+        return AnchoringStatus(
+            licenses=int(total),
+            pending=int(pending),
+            in_prepared_batches=int(in_prepared),
+            prepared_batches=by_state.get("prepared", 0),
+            anchored_batches=by_state.get("anchored", 0),
+            oldest_pending_at=None if oldest is None else int(oldest),
+        )
