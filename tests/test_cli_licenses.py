@@ -116,7 +116,12 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     assert "3 licenses, with their secrets" in run("license", "export", "--out", str(export)).stdout
     assert oct(export.stat().st_mode & 0o777) == "0o600"
     records = [json.loads(line) for line in export.read_text().splitlines()]
-    assert {r["license_id"] for r in records} >= {license_id}
+    assert {r["license_id"] for r in records} == {r["license_id"] for r in issued}
+    assert set(records[0]) == {
+        "license_id", "type", "issuer_uscc", "valid_from", "valid_to", "fields", "secret", "digest",
+        "signature", "signer", "status", "batch_root",
+    }  # fmt: skip
+    assert {r["license_id"]: r["status"] for r in records}[license_id] == "revoked"
     assert all(len(r["secret"]) == 34 for r in records)
     assert "exist" in run("license", "export", "--out", str(export), code=2).stderr
 

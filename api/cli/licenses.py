@@ -245,29 +245,9 @@ def license_export(ctx: Context, /, out: Path, uscc: str | None) -> None:
         fail(f"{out} exists already; exports are never overwritten")
     count = 0
     with _os.fdopen(fd, "w", encoding="utf-8") as fh:
-        offset = 0
-        while True:
-            rows = store.list_licenses(issuer_uscc=code, limit=1000, offset=offset)
-            if not rows:
-                break
-            for row in rows:
-                record = {
-                    "license_id": row.license_id,
-                    "type": row.type_code,
-                    "issuer_uscc": row.issuer_uscc,
-                    "valid_from": from_day_number(row.valid_from).isoformat(),
-                    "valid_to": None if row.valid_to is None else from_day_number(row.valid_to).isoformat(),
-                    "fields": row.fields,
-                    "secret": "0x" + row.secret.hex(),
-                    "digest": "0x" + row.digest.hex(),
-                    "signature": "0x" + row.signature.hex(),
-                    "signer": row.signer,
-                    "status": row.status,
-                    "batch_root": None if row.batch_root is None else "0x" + row.batch_root.hex(),
-                }
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-            offset += len(rows)
+        for record in store.export_records(issuer_uscc=code):
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
     click.echo(f"{count} licenses, with their secrets, written to {out} (mode 0600)")
 
 

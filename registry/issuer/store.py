@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from registry._files import private_file
+from registry.document.licensetypes import from_day_number
 from registry.errors import ConfigurationError
 from registry.issuer.migrations import upgrade
 
@@ -276,6 +277,29 @@ class IssuerStore:
             query = query.where(licenses.c.issuer_uscc == issuer_uscc)
         with self.engine.connect() as conn:
             return [LicenseRow.from_db(r) for r in conn.execute(query)]
+
+    def export_records(self, *, issuer_uscc: str | None = None, page: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every license (of ``issuer_uscc``, or all) WITH its secret, signature and fields, as
+        JSON-ready records in issuance order, read ``page`` rows at a time: the one way license
+        bodies leave the store."""
+        offset = 0
+        while rows := self.list_licenses(issuer_uscc=issuer_uscc, limit=page, offset=offset):
+            for row in rows:
+                yield {
+                    "license_id": row.license_id,
+                    "type": row.type_code,
+                    "issuer_uscc": row.issuer_uscc,
+                    "valid_from": from_day_number(row.valid_from).isoformat(),
+                    "valid_to": None if row.valid_to is None else from_day_number(row.valid_to).isoformat(),
+                    "fields": row.fields,
+                    "secret": "0x" + row.secret.hex(),
+                    "digest": "0x" + row.digest.hex(),
+                    "signature": "0x" + row.signature.hex(),
+                    "signer": row.signer,
+                    "status": row.status,
+                    "batch_root": None if row.batch_root is None else "0x" + row.batch_root.hex(),
+                }
+            offset += len(rows)
 
     def count(self, *, pending_only: bool = False) -> int:
         query = select(func.count()).select_from(licenses)
