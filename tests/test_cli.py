@@ -95,3 +95,26 @@ def test_bad_input_gets_a_clear_error(tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_status_of_an_empty_store(tmp_path):
+    report = json.loads(run("--home", str(tmp_path), "status", "--json").stdout)
+    assert report == {
+        "licenses": 0,
+        "pending": 0,
+        "in_prepared_batches": 0,
+        "anchored": 0,
+        "batches": {"prepared": 0, "anchored": 0},
+        "oldest_pending_seconds": None,
+    }
+    text = run("--home", str(tmp_path), "status").stdout
+    assert text.splitlines()[0] == f"{'licenses':22} 0"
+
+
+def test_every_command_group_is_registered():
+    out = run("--help").stdout
+    commands = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
+    assert commands == [
+        "apikey", "demo", "deploy", "fund", "info", "issuer", "keys", "license",
+        "mirror", "qr", "region", "serve", "status", "verify", "worker",
+    ]  # fmt: skip

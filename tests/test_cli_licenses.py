@@ -78,8 +78,24 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     issued = json.loads(run("license", "issue", "--uscc", DEPT, "--file", str(csv_path), "--json", *signing).stdout)
     assert len(issued) == 3
     license_id = issued[0]["license_id"]
+    waiting = json.loads(run("status", "--json").stdout)
+    assert {k: waiting[k] for k in ("licenses", "pending", "in_prepared_batches", "anchored")} == {
+        "licenses": 3,
+        "pending": 3,
+        "in_prepared_batches": 0,
+        "anchored": 0,
+    }
+    assert waiting["oldest_pending_seconds"] >= 0
     anchored = run("license", "anchor", "--uscc", DEPT, *signing).stdout
     assert "3 licenses anchored in 1 batches" in anchored
+    assert json.loads(run("status", "--json").stdout) == {
+        "licenses": 3,
+        "pending": 0,
+        "in_prepared_batches": 0,
+        "anchored": 3,
+        "batches": {"prepared": 0, "anchored": 1},
+        "oldest_pending_seconds": None,
+    }
 
     png = tmp_path / "qr.png"
     text = run("qr", license_id, "--out", str(png)).stdout.strip()
@@ -100,7 +116,12 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     assert "3 licenses, with their secrets" in run("license", "export", "--out", str(export)).stdout
     assert oct(export.stat().st_mode & 0o777) == "0o600"
     records = [json.loads(line) for line in export.read_text().splitlines()]
-    assert {r["license_id"] for r in records} >= {license_id}
+    assert {r["license_id"] for r in records} == {r["license_id"] for r in issued}
+    assert set(records[0]) == {
+        "license_id", "type", "issuer_uscc", "valid_from", "valid_to", "fields", "secret", "digest",
+        "signature", "signer", "status", "batch_root",
+    }  # fmt: skip
+    assert {r["license_id"]: r["status"] for r in records}[license_id] == "revoked"
     assert all(len(r["secret"]) == 34 for r in records)
     assert "exist" in run("license", "export", "--out", str(export), code=2).stderr
 

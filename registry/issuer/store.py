@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from registry._files import private_file
+from registry.document.licensetypes import from_day_number
 from registry.errors import ConfigurationError
 from registry.issuer.migrations import upgrade
 
 __all__ = [
+    "AnchoringStatus",
     "BatchRow",
     "IssuerStore",
     "LicenseRow",
@@ -196,6 +198,22 @@ class BatchRow:
     gas_used: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class AnchoringStatus:
+    """How far issuance has got: licenses waiting for a batch, in prepared batches, and anchored."""
+
+    licenses: int
+    pending: int
+    in_prepared_batches: int
+    prepared_batches: int
+    anchored_batches: int
+    oldest_pending_at: int | None  # UNIX seconds the oldest license without a batch was issued
+
+    @property
+    def anchored(self) -> int:
+        return self.licenses - self.pending - self.in_prepared_batches
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -260,6 +278,29 @@ class IssuerStore:
         with self.engine.connect() as conn:
             return [LicenseRow.from_db(r) for r in conn.execute(query)]
 
+    def export_records(self, *, issuer_uscc: str | None = None, page: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every license (of ``issuer_uscc``, or all) WITH its secret, signature and fields, as
+        JSON-ready records in issuance order, read ``page`` rows at a time: the one way license
+        bodies leave the store."""
+        offset = 0
+        while rows := self.list_licenses(issuer_uscc=issuer_uscc, limit=page, offset=offset):
+            for row in rows:
+                yield {
+                    "license_id": row.license_id,
+                    "type": row.type_code,
+                    "issuer_uscc": row.issuer_uscc,
+                    "valid_from": from_day_number(row.valid_from).isoformat(),
+                    "valid_to": None if row.valid_to is None else from_day_number(row.valid_to).isoformat(),
+                    "fields": row.fields,
+                    "secret": "0x" + row.secret.hex(),
+                    "digest": "0x" + row.digest.hex(),
+                    "signature": "0x" + row.signature.hex(),
+                    "signer": row.signer,
+                    "status": row.status,
+                    "batch_root": None if row.batch_root is None else "0x" + row.batch_root.hex(),
+                }
+            offset += len(rows)
+
     def count(self, *, pending_only: bool = False) -> int:
         query = select(func.count()).select_from(licenses)
         if pending_only:
@@ -314,3 +355,26 @@ class IssuerStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(batches).where(batches.c.root == root)).first()
         return None if row is None else BatchRow(**dict(row._mapping))
+
+    def anchoring_status(self) -> AnchoringStatus:
+        """Counts of licenses and batches by anchoring state, read in one connection."""
+        unbatched = licenses.c.batch_root.is_(None)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(licenses)).scalar() or 0
+            pending = conn.execute(select(func.count()).where(unbatched)).scalar() or 0
+            oldest = conn.execute(select(func.min(licenses.c.created_at)).where(unbatched)).scalar()
+            by_state = {
+                str(k): int(v) for k, v in conn.execute(select(batches.c.state, func.count()).group_by(batches.c.state))
+            }
+            prepared_roots = select(batches.c.root).where(batches.c.state == "prepared")
+            in_prepared = (
+                conn.execute(select(func.count()).where(licenses.c.batch_root.in_(prepared_roots))).scalar() or 0
+            )
+        return AnchoringStatus(
+            licenses=int(total),
+            pending=int(pending),
+            in_prepared_batches=int(in_prepared),
+            prepared_batches=by_state.get("prepared", 0),
+            anchored_batches=by_state.get("anchored", 0),
+            oldest_pending_at=None if oldest is None else int(oldest),
+        )

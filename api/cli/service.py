@@ -1,0 +1,286 @@
+"""Running the registry as a service: serve, worker, status, apikey, mirror."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from eth_account.signers.local import LocalAccount
+
+from api.cli._context import Context, build_services, fail, uscc_option
+from api.redaction import display_url
+from registry import RegistryClient
+from registry.document.identifiers import validate_uscc
+from registry.issuer.department import Department
+from signer import LicenseSigner, PasswordSource, load_account
+
+if TYPE_CHECKING:
+    from verifier.mirror import Mirror
+
+
+def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
+    """``USCC=KEYSTORE[:PASSWORD_ENV]`` -> (credit code, account)."""
+    if "=" not in spec:
+        fail(f"--department {spec!r} must look like USCC=KEYSTORE or USCC=KEYSTORE:PASSWORD_ENV")
+    uscc, rest = spec.split("=", 1)
+    keystore, _, env_name = rest.partition(":")
+    path = ctx.keystore_path(keystore)
+    source = PasswordSource(env=env_name or None, prompt=sys.stdin.isatty())
+    return validate_uscc(uscc, field="--department"), load_account(path, source.read(purpose=str(path)))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--department",
+    "department_specs",
+    multiple=True,
+    help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat).",
+)
+@click.option("--licenses", default=1000, show_default=True, help="Demo mode: licenses to issue.")
+@click.option("--worker/--no-worker", default=True, show_default=True, help="Run the anchoring worker inside.")
+@click.pass_obj
+def serve(
+    ctx: Context, /, host: str, port: int, department_specs: tuple[str, ...], licenses: int, worker: bool
+) -> None:
+    """Run the HTTP service and the counter page.
+
+    With --rpc-url: serve the deployment of HOME, keep its chain mirror (HOME/mirror.db) in step,
+    and sign for the --department keys. Without: run the demo on an in-process chain first and
+    serve its data (an API key for the demo's market-regulation bureau is printed).
+    """
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+    from verifier.mirror import Mirror
+
+    settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
+    if ctx.rpc_url is None:
+        if department_specs:
+            fail("--department needs --rpc-url (demo mode signs with the demo's own keys)")
+        from api.cli.demo import demo_services
+
+        services = demo_services(ctx, settings, licenses=licenses, base_url=f"http://{host}:{port}")
+    else:
+        client = ctx.client()
+        deployment = client.deployment
+        mirror = Mirror(
+            settings.mirror_url,
+            deployment,
+            confirmations=settings.confirmations,
+            max_anchors_per_issuer=settings.max_anchors_per_issuer,
+        )
+        store = ctx.store()
+        departments = {}
+        for spec in department_specs:
+            uscc, account = _parse_department(ctx, spec)
+            signer = LicenseSigner(account, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
+            departments[uscc] = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=account)
+        services = build_services(
+            settings,
+            client=client,
+            mirror=mirror,
+            store=store,
+            departments=departments,
+            anchor=worker and bool(departments),  # each of them signs with its own key
+        )
+        # URLs shown without credentials, paths or queries (providers put API keys in them)
+        chain = display_url(ctx.rpc_url)
+        mirror_at = (
+            settings.mirror_url if settings.mirror_url.startswith("sqlite") else display_url(settings.mirror_url)
+        )
+        click.echo(f"Counter page: http://{host}:{port}/  (chain {chain}, mirror {mirror_at})")
+    app = create_app(services)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@click.command()
+@click.option(
+    "--department",
+    "department_specs",
+    multiple=True,
+    required=True,
+    help="A signing key to anchor with: USCC=KEYSTORE[:PASSWORD_ENV] (repeat).",
+)
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--max-age", default=5.0, show_default=True, help="Anchor a smaller batch once its oldest license is this old (s)."
+)
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="One pass, anchoring everything pending, then exit.")
+@click.option("--confirmations", default=1, show_default=True, type=click.IntRange(1, 1000), help="Blocks to wait for.")
+@click.pass_obj
+def worker(
+    ctx: Context,
+    /,
+    department_specs: tuple[str, ...],
+    batch_size: int,
+    max_age: float,
+    interval: float,
+    once: bool,
+    confirmations: int,
+) -> None:
+    """Anchor issued licenses in batches, resuming whatever a crash interrupted; several workers may
+    share one PostgreSQL store (each key is sent with by one worker at a time)."""
+    import signal as _signal
+    import threading as _threading
+
+    from registry.issuer.worker import AnchorWorker
+
+    accounts = [_parse_department(ctx, spec)[1] for spec in department_specs]
+    base = ctx.client()
+    chain = RegistryClient(base.w3, base.deployment, confirmations=confirmations, check_chain=False)
+    anchor_worker = AnchorWorker(ctx.store(), chain, accounts, batch_size=batch_size, max_age=max_age)
+    if once:
+        results = anchor_worker.run_once(force=True)
+        click.echo(f"{sum(r.count for r in results)} licenses anchored in {len(results)} batches")
+        return
+    stop = _threading.Event()
+    _signal.signal(_signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"anchoring with {len(accounts)} key(s); stop with Ctrl-C")
+    try:
+        anchor_worker.run(stop, interval=interval)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(ctx: Context, /, as_json: bool) -> None:
+    """Issuance and anchoring progress of the issuer store: pending, prepared, anchored."""
+    import time as _time
+
+    progress = ctx.store().anchoring_status()
+    oldest = progress.oldest_pending_at
+    report = {
+        "licenses": progress.licenses,
+        "pending": progress.pending,
+        "in_prepared_batches": progress.in_prepared_batches,
+        "anchored": progress.anchored,
+        "batches": {"prepared": progress.prepared_batches, "anchored": progress.anchored_batches},
+        "oldest_pending_seconds": None if oldest is None else round(_time.time() - oldest, 1),
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        for key, value in report.items():
+            click.echo(f"{key:22} {value}")
+
+
+@click.group()
+def apikey() -> None:
+    """API keys of departments for the issuer endpoints (stored only as hashes)."""
+
+
+@apikey.command("create")
+@uscc_option
+@click.option("--label", default="", help="What the key is for.")
+@click.pass_obj
+def apikey_create(ctx: Context, /, uscc: str, label: str) -> None:
+    """Create a key for a department; it is printed once and never stored."""
+    from api.security import ApiKeys
+
+    key_id, key = ApiKeys(ctx.store().engine).create(uscc, label)
+    click.echo(f"{key_id} {key}")
+
+
+@apikey.command("list")
+@click.pass_obj
+def apikey_list(ctx: Context, /) -> None:
+    """List keys (id, department, label, created, revoked); the keys themselves are not stored."""
+    from api.security import ApiKeys
+
+    for info_ in ApiKeys(ctx.store().engine).list():
+        state = "revoked" if info_.revoked else "active"
+        click.echo(f"{info_.key_id} {info_.issuer_uscc} {state} {info_.created_at} {info_.label}")
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def apikey_revoke(ctx: Context, /, key_id: str) -> None:
+    """Revoke a key by its id."""
+    from api.security import ApiKeys
+
+    if not ApiKeys(ctx.store().engine).revoke(key_id):
+        fail(f"no API key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@click.group()
+def mirror() -> None:
+    """The local chain mirror verification reads (HOME/mirror.db)."""
+
+
+def _mirror_url(ctx: Context) -> str:
+    return os.environ.get("ELICENSE_MIRROR_DB") or f"sqlite:///{ctx.home / 'mirror.db'}"
+
+
+def _mirror(ctx: Context, confirmations: int) -> tuple[RegistryClient, Mirror]:
+    from verifier.mirror import Mirror
+
+    client = ctx.client()
+    return client, Mirror(_mirror_url(ctx), client.deployment, confirmations=confirmations)
+
+
+@mirror.command("sync")
+@click.option("--confirmations", default=2, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--follow", is_flag=True, help="Keep syncing every 2 s until interrupted.")
+@click.pass_obj
+def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
+    """Bring the mirror up to the chain (minus the confirmation depth)."""
+    from registry.document.identifiers import uscc_from_issuer_id
+
+    client, m = _mirror(ctx, confirmations)
+    while True:
+        report = m.sync(client)
+        click.echo(
+            f"blocks {report.from_block}..{report.to_block} (head {report.head}): {report.events} events, "
+            f"{m.index.anchored_count:,} licenses indexed"
+            + (f", repaired a reorganisation {report.reorg_depth} blocks deep" if report.reorg_depth else "")
+        )
+        for issuer_id, dropped in m.index.dropped_anchors.items():
+            click.echo(
+                f"warning: {dropped:,} digests anchored by {uscc_from_issuer_id(issuer_id)} beyond the bound of "
+                f"{m.max_anchors_per_issuer:,} per issuer are not indexed",
+                err=True,
+            )
+        if not follow:
+            return
+        import time as _time
+
+        _time.sleep(2)
+
+
+@mirror.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def mirror_export(ctx: Context, /, path: Path) -> None:
+    """Write a snapshot of the mirror (gzip JSON lines) for another verifier to start from."""
+    _, m = _mirror(ctx, 2)
+    click.echo(f"{m.export_snapshot(path)} events written to {path}")
+
+
+@mirror.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--confirmations", default=2, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_obj
+def mirror_import(ctx: Context, /, path: Path, confirmations: int) -> None:
+    """Start this home's mirror from a snapshot, after checking it against the chain."""
+    from verifier.mirror import Mirror
+
+    client = ctx.client()
+    m = Mirror.import_snapshot(path, _mirror_url(ctx), client, confirmations=confirmations)
+    click.echo(
+        f"mirror started from {path}: {m.index.anchored_count:,} licenses up to block {m.freshness().block_number}"
+    )
+
+
+COMMANDS = (serve, worker, status, apikey, mirror)
