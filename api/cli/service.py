@@ -232,14 +232,23 @@ def _mirror(ctx: Context, confirmations: int) -> tuple[RegistryClient, Mirror]:
 
 @mirror.command("sync")
 @click.option("--confirmations", default=2, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--follow", is_flag=True, help="Keep syncing every 2 s until interrupted.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep syncing every 2 s until interrupted; a node that is down is retried with backoff.",
+)
 @click.pass_obj
 def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
     """Bring the mirror up to the chain (minus the confirmation depth)."""
+    import threading
+
+    from registry import ChainUnavailableError
     from registry.document.identifiers import uscc_from_issuer_id
+    from registry.periodic import run_periodically
 
     client, m = _mirror(ctx, confirmations)
-    while True:
+
+    def sync_once() -> None:
         report = m.sync(client)
         click.echo(
             f"blocks {report.from_block}..{report.to_block} (head {report.head}): {report.events} events, "
@@ -252,11 +261,18 @@ def mirror_sync(ctx: Context, /, confirmations: int, follow: bool) -> None:
                 f"{m.max_anchors_per_issuer:,} per issuer are not indexed",
                 err=True,
             )
-        if not follow:
-            return
-        import time as _time
 
-        _time.sleep(2)
+    if not follow:
+        sync_once()
+        return
+    run_periodically(
+        sync_once,
+        threading.Event(),
+        interval=2.0,
+        max_backoff=60.0,
+        retry_on=(ChainUnavailableError,),
+        on_error=lambda exc, delay: click.echo(f"warning: {exc}; retrying in {delay:.0f} s", err=True),
+    )
 
 
 @mirror.command("export")
