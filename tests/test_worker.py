@@ -9,10 +9,11 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import Issued, TcpProxy, deploy_with_issuer, make_issued
+from conftest import Issued, deploy_with_issuer, make_issued
 
 import registry.chain.client as chain_module
 from devkit.devchain import mine, revert, snapshot
+from devkit.proxy import TcpProxy
 from devkit.samples import SampleFactory
 from registry import ChainUnavailableError, RegistryClient, connect
 from registry.chain.events import BatchAnchored
@@ -164,7 +165,7 @@ def test_a_node_outage_in_the_middle_of_a_batch(tmp_path, hardhat_node, monkeypa
     receipt; when the node is back, the worker finds the batch on chain and sends nothing again."""
     w3 = connect(hardhat_node.url)
     outer = snapshot(w3)
-    proxy = TcpProxy(int(hardhat_node.url.rsplit(":", 1)[1]))
+    proxy = TcpProxy(hardhat_node.port)
     proxy.start()
     try:
         uscc = "11110000MB0195560T"
