@@ -9,7 +9,7 @@ import pytest
 from conftest import Issued, make_issued
 
 from devkit.samples import SampleFactory
-from registry import ConfigurationError
+from registry import ConfigurationError, LicenseNotFoundError
 from registry.chain.records import Status
 from registry.document.identifiers import FieldValueError, LicenseIdentifier
 from registry.issuer.department import Department, IssueRequest
@@ -115,7 +115,7 @@ def test_status_changes_reach_chain_and_store(fresh: Issued):
     assert fresh.verifier.verify(fresh.text(1)).status is Outcome.VALID
     assert fresh.verifier.verify(fresh.text(2)).status is Outcome.REVOKED
     missing = str(LicenseIdentifier("BL", dept.issuer_uscc, 999_999, 1))
-    with pytest.raises(ConfigurationError, match="no license"):
+    with pytest.raises(LicenseNotFoundError, match="no license"):
         dept.revoke([missing], reason=1)
     with pytest.raises(FieldValueError, match="check character"):
         dept.revoke([missing[:-1] + ("0" if missing[-1] != "0" else "1")], reason=1)
