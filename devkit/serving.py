@@ -20,7 +20,7 @@ import requests
 
 from devkit.waiting import StartError, wait_until
 
-__all__ = ["ServedProcess", "listening_socket", "serve_command", "wait_healthy"]
+__all__ = ["ServedProcess", "listening_socket", "serve_command"]
 
 HOST = "127.0.0.1"
 
@@ -39,11 +39,6 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def wait_healthy(base: str, *, seconds: float = 120) -> None:
-    """Wait until the service at ``base`` answers ``/healthz``."""
-    wait_until(lambda: _healthy(base), timeout=seconds, what=f"the service at {base} answering /healthz")
-
-
 def _listens_on(pid: int, port: int) -> bool:
     """Whether process ``pid`` holds the listening TCP socket on ``port`` (read from /proc; where
     there is no /proc, assumed)."""
@@ -59,8 +54,11 @@ def _listens_on(pid: int, port: int) -> bool:
             local, state, inode = fields[1], fields[3], fields[9]
             if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
                 inodes.add(f"socket:[{inode}]")
-    fds = Path(f"/proc/{pid}/fd")
-    for fd in fds.iterdir() if fds.exists() else ():
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False  # the process just exited: the caller sees that next
+    for fd in fds:
         try:
             if os.readlink(fd) in inodes:
                 return True

@@ -20,7 +20,7 @@ from web3 import Web3
 from devkit.devchain import increase_time, latest_timestamp, revert, snapshot
 from devkit.nodes import HardhatNode, start_hardhat_node
 from devkit.samples import SampleFactory
-from devkit.world import deploy_department
+from devkit.world import DEPARTMENT_USCC, deploy_department
 from registry import RegistryClient, connect, dev_accounts, license_type_id
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.issuer.department import Department
@@ -170,12 +170,12 @@ def deploy_with_issuer(
 ) -> tuple[RegistryClient, LocalAccount, LocalAccount]:
     """Deploy, then region 110000 with an authority and the department DEPARTMENT_USCC with one
     key: returns (client, authority, key)."""
-    setup = deploy_department(w3, license_types=license_types)
+    setup = deploy_department(w3, license_types=license_types, uscc=DEPARTMENT_USCC)
     return setup.client, setup.authority, setup.key
 
 
 def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
-    setup = deploy_department(connect(None))
+    setup = deploy_department(connect(None), uscc=DEPARTMENT_USCC)
     department = setup.department(IssuerStore.at(tmp_dir / "store.db"))
     samples = SampleFactory(5)
     rows = department.issue_many([samples.business_license() if i % 3 else samples.food_permit() for i in range(count)])
