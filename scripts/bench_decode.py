@@ -33,11 +33,9 @@ import base45
 import cbor2
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _benchsetup import setup
-
 from devkit.samples import SampleFactory
+from devkit.world import deploy_department
+from registry import CATALOG, connect
 from registry.document.presentation import MAX_DECOMPRESSED, MalformedPresentationError, decode_presentation
 from registry.issuer.store import IssuerStore
 from verifier.pipeline import Verifier
@@ -143,17 +141,18 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = IssuerStore.at(Path(tmp) / "store.db")
-        bench = setup(store)
+        bench = deploy_department(connect(None), license_types=list(CATALOG))
+        department = bench.department(store)
         samples = SampleFactory(3)
-        rows = bench.department.issue_many([samples.business_license(), samples.residence_permit()])
-        bench.department.anchor_pending()
+        rows = department.issue_many([samples.business_license(), samples.residence_permit()])
+        department.anchor_pending()
         state = ChainClientState(bench.client)
         state.sync()
         d = bench.client.deployment
         verifier = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry)
-        real_bl = bench.department.presentation(rows[0].license_id).to_text()
-        real_all = bench.department.presentation(rows[0].license_id, list(rows[0].fields)).to_text()
-        real_rp = bench.department.presentation(rows[1].license_id, list(rows[1].fields)).to_text()
+        real_bl = department.presentation(rows[0].license_id).to_text()
+        real_all = department.presentation(rows[0].license_id, list(rows[0].fields)).to_text()
+        real_rp = department.presentation(rows[1].license_id, list(rows[1].fields)).to_text()
         cases = hostile_inputs(real_bl, real_all, real_rp)
         for text in list(cases.values()) * 3:  # warm caches
             decode_or_refuse(text)

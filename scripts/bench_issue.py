@@ -16,11 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _benchsetup import setup
-
 from devkit.samples import SampleFactory
+from devkit.world import deploy_department
+from registry import CATALOG, connect
 from registry.issuer.store import IssuerStore
 
 
@@ -35,15 +33,16 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = IssuerStore(args.db) if args.db else IssuerStore.at(Path(tmp) / "store.db")
-        bench = setup(store)
+        bench = deploy_department(connect(None), license_types=list(CATALOG))
+        department = bench.department(store)
         samples = SampleFactory(11)
         kinds = (samples.business_license, samples.food_permit, samples.construction_permit, samples.residence_permit)
         requests = [kinds[i % 4]() for i in range(args.licenses)]
         start = time.perf_counter()
-        rows = bench.department.issue_many(requests)
+        rows = department.issue_many(requests)
         issue_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        anchored = bench.department.anchor_pending(batch_size=1000)
+        anchored = department.anchor_pending(batch_size=1000)
         anchor_seconds = time.perf_counter() - start
         figures = {
             "issue_per_second": round(len(rows) / issue_seconds),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,22 +20,17 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from _benchsetup import wait_healthy  # noqa: E402
-from conftest import free_port, start_hardhat_node  # noqa: E402
-
-from api.security import ApiKeys  # noqa: E402
-from devkit.devchain import bootstrap_issuer  # noqa: E402
-from devkit.samples import SampleFactory  # noqa: E402
-from registry import RegistryClient, connect, dev_accounts  # noqa: E402
-from registry.issuer.store import IssuerStore  # noqa: E402
-from signer import create_keystore, load_account  # noqa: E402
+from api.security import ApiKeys
+from devkit.nodes import start_hardhat_node
+from devkit.samples import SampleFactory
+from devkit.serving import ServedProcess, serve_command
+from devkit.world import DEPARTMENT_USCC, deploy_department
+from registry import connect
+from registry.issuer.store import IssuerStore
+from signer import create_keystore, load_account
 
 ELICENSE = Path(sys.executable).parent / "elicense"
-DEPT = "11110000MB0195560T"
+DEPT = DEPARTMENT_USCC
 PASSWORD = "bench password 123"  # noqa: S105 - a throwaway keystore in a temporary folder
 
 
@@ -53,24 +47,13 @@ def main() -> int:
         tmp_path = Path(tmp)
         home = tmp_path / "home"
         node = start_hardhat_node(tmp_path)
-        serve = None
+        serve: ServedProcess | None = None
         try:
-            w3 = connect(node.url)
-            admin, authority = dev_accounts(w3)[:2]
-            client, _ = RegistryClient.deploy(w3, admin)
-            home.mkdir(parents=True)
-            client.deployment.save(home / "deployment.json")
+            home.mkdir(mode=0o700, parents=True)
             create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
             key = load_account(home / "keys" / "dept.json", PASSWORD)
-            bootstrap_issuer(
-                client,
-                admin=admin,
-                authority=authority,
-                key=key,
-                uscc=DEPT,
-                name="北京市市场监督管理局",
-                license_types=["BL"],
-            )
+            setup = deploy_department(connect(node.url), key=key, license_types=["BL"])
+            setup.client.deployment.save(home / "deployment.json")
             db = args.db or f"sqlite:///{home / 'store.db'}"
             store = IssuerStore(db)
             _, api_key = ApiKeys(store.engine).create(DEPT, "bench")
@@ -83,15 +66,9 @@ def main() -> int:
                 "ELICENSE_DB": db,
                 "PW": PASSWORD,
             }
-            port = free_port()
-            serve = subprocess.Popen(
-                [str(ELICENSE), "serve", "--port", str(port), "--department", f"{DEPT}=dept:PW", "--no-worker"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            base = f"http://127.0.0.1:{port}"
-            wait_healthy(base)
+            command = [str(ELICENSE), "serve", "--department", f"{DEPT}=dept:PW", "--no-worker"]
+            serve = serve_command(lambda port: [*command, "--port", str(port)], log_dir=tmp_path, env=env)
+            base = serve.url
             samples = SampleFactory(3)
             bodies = []
             for start in range(0, args.licenses, args.per_request):
@@ -111,8 +88,7 @@ def main() -> int:
                 seconds = time.perf_counter() - started
         finally:
             if serve is not None:
-                serve.terminate()
-                serve.wait(timeout=20)
+                serve.stop()
             node.stop()
     figures = {
         "store": dialect,

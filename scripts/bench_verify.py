@@ -19,11 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _benchsetup import setup
-
 from devkit.samples import SampleFactory
+from devkit.world import deploy_department
+from registry import CATALOG, connect
 from registry.document.qr import qr_info
 from registry.issuer.store import IssuerStore
 from verifier.pipeline import Outcome, Verifier
@@ -41,12 +39,13 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = IssuerStore.at(Path(tmp) / "store.db")
-        bench = setup(store)
+        bench = deploy_department(connect(None), license_types=list(CATALOG))
+        department = bench.department(store)
         samples = SampleFactory(7)
         requests = [samples.business_license() if i % 10 < 8 else samples.food_permit() for i in range(args.licenses)]
-        rows = bench.department.issue_many(requests)
-        bench.department.anchor_pending(batch_size=1000)
-        texts = [bench.department.presentation(r.license_id).to_text() for r in rows]
+        rows = department.issue_many(requests)
+        department.anchor_pending(batch_size=1000)
+        texts = [department.presentation(r.license_id).to_text() for r in rows]
         state = ChainClientState(bench.client)
         state.sync()
         d = bench.client.deployment

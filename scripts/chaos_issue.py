@@ -15,6 +15,7 @@ with the same key), and prints a JSON summary.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -29,23 +30,20 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from _benchsetup import wait_healthy  # noqa: E402
-from conftest import TcpProxy, free_port, start_hardhat_node  # noqa: E402
-
-from api.security import ApiKeys  # noqa: E402
-from devkit.devchain import bootstrap_issuer  # noqa: E402
-from devkit.samples import SampleFactory  # noqa: E402
-from registry import Deployment, RegistryClient, connect, dev_accounts  # noqa: E402
-from registry.chain.events import BatchAnchored  # noqa: E402
-from registry.issuer.store import IssuerStore  # noqa: E402
-from signer import create_keystore, load_account  # noqa: E402
+from api.security import ApiKeys
+from devkit.nodes import start_hardhat_node
+from devkit.proxy import TcpProxy
+from devkit.samples import SampleFactory
+from devkit.serving import ServedProcess, serve_command
+from devkit.waiting import wait_until
+from devkit.world import DEPARTMENT_USCC, deploy_department
+from registry import Deployment, RegistryClient, connect
+from registry.chain.events import BatchAnchored
+from registry.issuer.store import IssuerStore
+from signer import create_keystore, load_account
 
 ELICENSE = Path(sys.executable).parent / "elicense"
-DEPT = "11110000MB0195560T"
+DEPT = DEPARTMENT_USCC
 PASSWORD = "chaos test password"  # noqa: S105 - a throwaway keystore in a temporary folder
 
 
@@ -65,28 +63,17 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
         tmp_path = Path(tmp)
         home = tmp_path / "home"
         node = start_hardhat_node(tmp_path)
-        proxy = TcpProxy(int(node.url.rsplit(":", 1)[1]))
+        proxy = TcpProxy(node.port)
         proxy.start()
         processes: list[subprocess.Popen[bytes]] = []
+        serve: ServedProcess | None = None
         try:
             # -- the chain side: deployment, region, department, key ----------------------------------
-            w3 = connect(node.url)
-            admin, authority = dev_accounts(w3)[:2]
-            client, _ = RegistryClient.deploy(w3, admin)
-            home.mkdir(parents=True)
-            client.deployment.save(home / "deployment.json")
-            key_address = create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
+            home.mkdir(mode=0o700, parents=True)
+            create_keystore(home / "keys" / "dept.json", PASSWORD, scrypt_n=2**14)
             dept_key = load_account(home / "keys" / "dept.json", PASSWORD)
-            client.fund(admin, key_address, 10**20)
-            bootstrap_issuer(
-                client,
-                admin=admin,
-                authority=authority,
-                key=dept_key,
-                uscc=DEPT,
-                name="北京市市场监督管理局",
-                license_types=["BL"],
-            )
+            setup = deploy_department(connect(node.url), key=dept_key, fund_key=10**20, license_types=["BL"])
+            setup.client.deployment.save(home / "deployment.json")
             store = IssuerStore.at(home / "store.db")
             _, api_key = ApiKeys(store.engine).create(DEPT, "chaos")
             store.close()
@@ -99,14 +86,6 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
                 "ELICENSE_CONFIRMATIONS": "1",
             }
             env.pop("ELICENSE_FAILPOINT", None)
-            port = free_port()
-            serve = subprocess.Popen(
-                [str(ELICENSE), "serve", "--port", str(port), "--department", f"{DEPT}=dept:PW", "--no-worker"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            processes.append(serve)
             worker_cmd = [str(ELICENSE), "worker", "--department", f"{DEPT}=dept:PW", "--batch-size", "500"]
             worker_cmd += ["--max-age", "1", "--interval", "0.2"]
 
@@ -116,8 +95,9 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
                 return process
 
             worker = start_worker()
-            base = f"http://127.0.0.1:{port}"
-            wait_healthy(base)
+            command = [str(ELICENSE), "serve", "--department", f"{DEPT}=dept:PW", "--no-worker"]
+            serve = serve_command(lambda port: [*command, "--port", str(port)], log_dir=tmp_path, env=env)
+            base = serve.url
 
             # -- chaos: kill the worker at random, cut the node once ----------------------------------
             kills = 0
@@ -175,16 +155,17 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
             outage_done.wait(timeout=30)
 
             # -- wait for the worker to finish, then check the chain ------------------------------------
-            deadline = time.monotonic() + 300
             status: dict = {}
-            while time.monotonic() < deadline:
+
+            def all_anchored() -> bool:
                 result = subprocess.run(
                     [str(ELICENSE), "status", "--json"], env=env, capture_output=True, text=True, check=False
                 )
-                status = json.loads(result.stdout)
-                if status["pending"] == 0 and status["in_prepared_batches"] == 0:
-                    break
-                time.sleep(1)
+                status.update(json.loads(result.stdout))
+                return bool(status["pending"] == 0 and status["in_prepared_batches"] == 0)
+
+            with contextlib.suppress(TimeoutError):  # what is left unanchored shows in the summary
+                wait_until(all_anchored, timeout=300, interval=1, what="the worker anchoring everything")
             chain = RegistryClient(connect(node.url), Deployment.load(home / "deployment.json"))
             counts: Counter[str] = Counter()
             transactions = 0
@@ -206,6 +187,8 @@ def main() -> int:  # noqa: PLR0912 - one scenario, told in order
                 "seconds": round(time.monotonic() - started, 1),
             }
         finally:
+            if serve is not None:
+                serve.stop()
             for process in processes:
                 if process.poll() is None:
                     process.kill()

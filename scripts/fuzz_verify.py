@@ -51,7 +51,6 @@ except ImportError:
     atheris = None
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Bytes that start CBOR items the strict reader must refuse, or heads of every size.
 _CBOR_BYTES = bytes.fromhex(
@@ -282,14 +281,15 @@ def write_corpus(source: Path, target: Path, verifier: Any, cap: int) -> int:
 
 def build_world(tmp: Path) -> tuple[Any, list[str]]:
     """A chain with a department, anchored licenses in every state; the verifier and seed texts."""
-    from _benchsetup import setup
-
     from devkit.samples import SampleFactory
+    from devkit.world import deploy_department
+    from registry import CATALOG, connect
     from registry.issuer.store import IssuerStore
     from verifier.pipeline import Verifier
     from verifier.state import ChainClientState
 
-    bench = setup(IssuerStore.at(tmp / "store.db"))
+    bench = deploy_department(connect(None), license_types=list(CATALOG))
+    department = bench.department(IssuerStore.at(tmp / "store.db"))
     samples = SampleFactory(17)
     today = dt.date.today()
     requests = [
@@ -303,10 +303,10 @@ def build_world(tmp: Path) -> tuple[Any, list[str]]:
         samples.business_license(valid_from=today + dt.timedelta(days=30)),  # not yet valid
         samples.residence_permit(valid_from=today - dt.timedelta(days=800)),  # expired
     ]
-    rows = bench.department.issue_many(requests)
-    bench.department.anchor_pending()
-    bench.department.revoke([rows[5].license_id], reason=3)
-    bench.department.suspend([rows[6].license_id], reason=1)
+    rows = department.issue_many(requests)
+    department.anchor_pending()
+    department.revoke([rows[5].license_id], reason=3)
+    department.suspend([rows[6].license_id], reason=1)
     state = ChainClientState(bench.client)
     state.sync()
     d = bench.client.deployment
@@ -315,7 +315,7 @@ def build_world(tmp: Path) -> tuple[Any, list[str]]:
     for row in rows:
         keys = sorted(row.fields)
         for disclose in (None, keys, [], keys[::2], keys[:1]):
-            seeds.append(bench.department.presentation(row.license_id, disclose).to_text())
+            seeds.append(department.presentation(row.license_id, disclose).to_text())
     return verifier, seeds
 
 

@@ -3,14 +3,9 @@ registries and a small federation to test against."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import socket
-import subprocess
-import threading
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
@@ -18,24 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from devkit.devchain import bootstrap_issuer, increase_time, latest_timestamp, revert, snapshot
+from devkit.devchain import increase_time, latest_timestamp, revert, snapshot
+from devkit.nodes import HardhatNode, start_hardhat_node
 from devkit.samples import SampleFactory
+from devkit.world import DEPARTMENT_USCC, deploy_department
 from registry import RegistryClient, connect, dev_accounts, license_type_id
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore, LicenseRow
-from signer import LicenseSigner
 from verifier.mirror import Mirror
 from verifier.pipeline import Verifier
 from verifier.state import ChainClientState
 
 ROOT = Path(__file__).resolve().parent.parent
-HARDHAT = ROOT / "node_modules" / ".bin" / "hardhat"
 
 REGION_A = 110000  # Beijing
 REGION_B = 310000  # Shanghai
@@ -46,21 +40,6 @@ ISSUER_B = issuer_id_from_uscc(USCC_B)
 BL = license_type_id("BL")
 
 
-def wait_for_service(url: str, process: subprocess.Popen[str], seconds: float = 120) -> None:
-    """Wait until the service started as ``process`` answers ``url/healthz``; fail with what it
-    printed if it exits first."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the service exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the service did not start")
-
-
 def post_json(url: str, body: dict[str, object]) -> dict[str, object]:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -69,57 +48,12 @@ def post_json(url: str, body: dict[str, object]) -> dict[str, object]:
 
 
 def free_port() -> int:
+    """A port that was free a moment ago, for a command that must be told its port before it binds.
+    Another process may bind it in between: servers started here bind port 0 instead
+    (devkit.nodes, devkit.proxy, devkit.serving)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@dataclass
-class HardhatNode:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-
-def start_hardhat_node(log_dir: Path) -> HardhatNode:
-    """Start ``hardhat node`` on a free loopback port and wait until it answers ``eth_chainId``."""
-    if not HARDHAT.exists():
-        pytest.fail("node_modules is missing: run scripts/setup (npm ci) before the tests")
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is not on PATH; the JSON-RPC tests need it to run a hardhat node")
-    port = free_port()
-    log = log_dir / f"hardhat-node-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [node, str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hardhat node exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            r = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=1)
-            if r.ok:
-                return HardhatNode(url=url, process=process, log=log)
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail("hardhat node did not answer within 60 s")
 
 
 @pytest.fixture(scope="session")
@@ -231,42 +165,26 @@ def verifier_of(mirror: Mirror) -> Verifier:
     return Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
 
 
-DEPARTMENT_USCC = "11110000MB0195560T"
-
-
 def deploy_with_issuer(
     w3: Web3, *, license_types: Sequence[str] = ("BL", "FB")
 ) -> tuple[RegistryClient, LocalAccount, LocalAccount]:
     """Deploy, then region 110000 with an authority and the department DEPARTMENT_USCC with one
     key: returns (client, authority, key)."""
-    admin, authority, key = dev_accounts(w3)[:3]
-    client, _ = RegistryClient.deploy(w3, admin)
-    bootstrap_issuer(
-        client,
-        admin=admin,
-        authority=authority,
-        key=key,
-        uscc=DEPARTMENT_USCC,
-        name="北京市市场监督管理局",
-        region=REGION_A,
-        license_types=license_types,
-    )
-    return client, authority, key
+    setup = deploy_department(w3, license_types=license_types, uscc=DEPARTMENT_USCC)
+    return setup.client, setup.authority, setup.key
 
 
 def make_issued(tmp_dir: Path, count: int = 12) -> Issued:
-    client, authority, key = deploy_with_issuer(connect(None))
-    d = client.deployment
-    signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
-    store = IssuerStore.at(tmp_dir / "store.db")
-    department = Department(issuer_uscc=DEPARTMENT_USCC, store=store, signer=signer, client=client, account=key)
+    setup = deploy_department(connect(None), uscc=DEPARTMENT_USCC)
+    department = setup.department(IssuerStore.at(tmp_dir / "store.db"))
     samples = SampleFactory(5)
     rows = department.issue_many([samples.business_license() if i % 3 else samples.food_permit() for i in range(count)])
     department.anchor_pending()
-    state = ChainClientState(client)
+    state = ChainClientState(setup.client)
     state.sync()
+    d = setup.client.deployment
     verifier = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry)
-    return Issued(client, department, rows, state, verifier, authority)
+    return Issued(setup.client, department, rows, state, verifier, setup.authority)
 
 
 @pytest.fixture(scope="module")
@@ -293,63 +211,3 @@ def postgres_url() -> Iterator[str]:
     with engine.begin() as conn:
         conn.execute(sqlalchemy.text(f"drop schema {schema} cascade"))
     engine.dispose()
-
-
-class TcpProxy:
-    """A loopback TCP proxy in front of a node, to cut and restore the connection (a node outage
-    that keeps the chain's state, which stopping a hardhat node would lose)."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self._server: socket.socket | None = None
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(64)
-        self._server = server
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._server is not None:
-                with contextlib.suppress(OSError):
-                    self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() in progress
-                self._server.close()
-                self._server = None
-            for s in self._sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            self._sockets.clear()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            with self._lock:
-                self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                sink.shutdown(socket.SHUT_WR)

@@ -5,9 +5,7 @@ test saves a screenshot under test-artifacts/."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,8 @@ from api.main import create_app
 from api.services import Services
 from api.settings import Settings
 from devkit.demo import run_demo
+from devkit.serving import listening_socket
+from devkit.waiting import wait_until
 from registry import connect
 from verifier.mirror import Mirror
 
@@ -41,12 +41,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("counter")
@@ -60,17 +54,17 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         store=run.store,
         departments=run.departments,
     )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    sock = listening_socket()  # bound to a port the kernel picked, handed to uvicorn as it is
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(services), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), timeout=30, what="uvicorn starting")
     assert server.started
     yield f"http://127.0.0.1:{port}", home / "demo"
     server.should_exit = True
     thread.join(timeout=10)
+    sock.close()
 
 
 def _y4m(png: Path, target: Path, *, frames: int = 20) -> Path:

@@ -14,8 +14,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conftest import HardhatNode
+import pytest
 
+from devkit.nodes import HardhatNode
 from devkit.samples import SampleFactory
 from registry import Deployment, RegistryClient, connect, dev_accounts
 from registry.chain.events import BatchAnchored
@@ -26,6 +27,9 @@ DEPT = "11110000MB0195560T"
 FAILPOINTS = ("after_prepare", "before_send", "after_send", "after_receipt")
 
 
+# About thirty command-line processes, each starting Python and web3 (seconds apiece on a busy
+# machine): more than the suite's default budget per test.
+@pytest.mark.timeout(900)
 def test_worker_killed_at_every_step_anchors_everything_once(tmp_path, hardhat_node: HardhatNode):
     home = tmp_path / "home"
     env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": hardhat_node.url, "PW": "crash test pw"}

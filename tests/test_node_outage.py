@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import start_hardhat_node
 
+from devkit.nodes import start_hardhat_node
 from registry import ChainUnavailableError, RegistryClient, connect, dev_accounts
 
 

@@ -8,12 +8,15 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import HardhatNode, free_port, post_json, start_hardhat_node, wait_for_service
+from conftest import post_json
+
+from devkit.nodes import HardhatNode, start_hardhat_node
+from devkit.serving import ServedProcess, serve_command
+from devkit.waiting import wait_until
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 
@@ -27,23 +30,13 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 def test_demo_mode_prints_the_counter_url_and_a_qr_text(tmp_path):
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ELICENSE), "--home", str(tmp_path), "serve", "--port", str(port), "--licenses", "40"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    served = serve_command(
+        lambda port: [str(ELICENSE), "--home", str(tmp_path), "serve", "--port", str(port), "--licenses", "40"],
+        log_dir=tmp_path,
         env={**os.environ, "ELICENSE_RPC_URL": ""},
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_service(base, process)
-        process.terminate()
-        output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert f"Counter page:   {base}/" in output
+    output = served.stop()
+    assert f"Counter page:   {served.url}/" in output
     text = re.search(r"QR text to try: (LC1:.*)", output)
     assert text is not None
     assert re.search(r"API key of \w{18} \(shown once\): elk_", output)
@@ -65,16 +58,8 @@ def _demo_on(node: HardhatNode, home: Path) -> dict[str, str]:
     return env
 
 
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ELICENSE), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return process, f"http://127.0.0.1:{port}"
+def _serve(env: dict[str, str], log_dir: Path) -> ServedProcess:
+    return serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=log_dir, env=env)
 
 
 def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_depth(tmp_path):
@@ -83,16 +68,15 @@ def test_finding7_every_demo_case_over_http_against_a_node_with_the_default_dept
     node = start_hardhat_node(tmp_path)
     try:
         home = tmp_path / "home"
-        process, base = _serve(_demo_on(node, home))
+        served = _serve(_demo_on(node, home), tmp_path)
         cases = json.loads((home / "demo" / "presentations.json").read_text())
         try:
-            wait_for_service(base, process)
+            base = served.url
             got = {name: post_json(base + "/v1/verify", {"qr": case["text"]})["status"] for name, case in cases.items()}
             assert got == {name: case["expected"] for name, case in cases.items()}
             assert got["compromised_key_after"] == "key_not_valid"
         finally:
-            process.terminate()
-            process.communicate(timeout=20)
+            served.stop()
     finally:
         node.stop()
 
@@ -101,17 +85,25 @@ def test_verification_keeps_answering_when_the_node_stops(tmp_path):
     node = start_hardhat_node(tmp_path)
     home = tmp_path / "home"
     env = _demo_on(node, home)
-    process, base = _serve(
-        {**env, "ELICENSE_STALE_AFTER": "3", "ELICENSE_SYNC_INTERVAL": "0.5", "ELICENSE_CONFIRMATIONS": "1"}
+    served = _serve(
+        {**env, "ELICENSE_STALE_AFTER": "3", "ELICENSE_SYNC_INTERVAL": "0.5", "ELICENSE_CONFIRMATIONS": "1"}, tmp_path
     )
+    base = served.url
     cases = json.loads((home / "demo" / "presentations.json").read_text())
     try:
-        wait_for_service(base, process)
         ready_status, _ = _get(base + "/readyz")
         assert post_json(base + "/v1/verify", {"qr": cases["revoked"]["text"]})["status"] == "revoked"
         node.stop()
-        time.sleep(4)
-        result = post_json(base + "/v1/verify", {"qr": cases["valid"]["text"]})
+
+        def stale_answer() -> dict | None:
+            """The answer to a valid license once the service calls its mirror stale (3 s after the
+            last sync that reached the node)."""
+            result = post_json(base + "/v1/verify", {"qr": cases["valid"]["text"]})
+            reasons = result["reasons"]
+            assert isinstance(reasons, list)
+            return result if any(r["code"] == "stale_mirror" for r in reasons) else None
+
+        result = wait_until(stale_answer, timeout=30, interval=0.2, what="the mirror reported stale")
         assert result["status"] == "valid"
         assert result["chain"]["block_number"] > 0
         assert result["reasons"][-1]["code"] == "stale_mirror"
@@ -121,6 +113,5 @@ def test_verification_keeps_answering_when_the_node_stops(tmp_path):
         assert ready["last_sync_error"]
         assert ready_status == 200  # fresh before the node stopped
     finally:
-        process.terminate()
-        process.communicate(timeout=20)
+        served.stop()
         node.stop()

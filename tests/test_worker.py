@@ -7,25 +7,45 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
-from conftest import Issued, TcpProxy, deploy_with_issuer, make_issued
+from conftest import Issued, make_issued
 
 import registry.chain.transport as chain_module
 from devkit.devchain import mine, revert, snapshot
+from devkit.proxy import TcpProxy
 from devkit.samples import SampleFactory
+from devkit.world import deploy_department
 from registry import ChainUnavailableError, RegistryClient, connect
 from registry.chain.events import BatchAnchored
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
 from registry.issuer.worker import AnchorWorker
-from signer import LicenseSigner, MerkleTree
+from signer import MerkleTree
 from verifier.pipeline import Outcome
 
 
 @pytest.fixture
 def world(tmp_path) -> Issued:
     return make_issued(tmp_path, count=2)
+
+
+class Steps:
+    """Stands in for the worker loop's wait: records each delay it is asked to wait, calls
+    ``after_step`` (the count of steps done so far) instead of sleeping, and stops the loop once
+    ``after_step`` returns True or after ``limit`` steps."""
+
+    def __init__(self, stop: threading.Event, after_step: Callable[[int], bool], limit: int = 20) -> None:
+        self.stop = stop
+        self.after_step = after_step
+        self.limit = limit
+        self.delays: list[float] = []
+
+    def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        if self.after_step(len(self.delays)) or len(self.delays) >= self.limit:
+            self.stop.set()
 
 
 def _anchored_digests(world: Issued) -> Counter[bytes]:
@@ -39,7 +59,8 @@ def _anchored_digests(world: Issued) -> Counter[bytes]:
 def test_batches_by_size_and_age(world: Issued):
     dept = world.department
     assert dept.account is not None
-    worker = AnchorWorker(dept.store, world.client, [dept.account], batch_size=10, max_age=3600)
+    now = [time.time()]
+    worker = AnchorWorker(dept.store, world.client, [dept.account], batch_size=10, max_age=3600, clock=lambda: now[0])
     rows = dept.issue_many([SampleFactory(51).business_license() for _ in range(25)])
     results = worker.run_once()
     assert [r.count for r in results] == [10, 10]  # full batches only; 5 wait for more or for age
@@ -47,8 +68,16 @@ def test_batches_by_size_and_age(world: Issued):
     assert worker.run_once() == []
     assert [r.count for r in worker.run_once(force=True)] == [5]
     assert worker.lag() == (0, 0.0)
+    young = dept.issue_many([SampleFactory(57).business_license() for _ in range(3)])
+    assert worker.run_once() == []  # three licenses, and younger than an hour
+    now[0] = time.time() + 3600  # an hour later
+    assert worker.lag()[0] == 3
+    assert worker.lag()[1] >= 3600
+    assert [r.count for r in worker.run_once()] == [3]  # old enough: anchored without force
+    assert worker.lag() == (0, 0.0)
     world.state.sync()
     assert world.verifier.verify(dept.presentation(rows[-1].license_id).to_text()).status is Outcome.VALID
+    assert world.verifier.verify(dept.presentation(young[-1].license_id).to_text()).status is Outcome.VALID
     assert max(_anchored_digests(world).values()) == 1
 
 
@@ -76,19 +105,25 @@ def test_issuance_goes_on_while_the_node_is_down(world: Issued, monkeypatch):
 
     monkeypatch.setattr(world.client, "get_anchor", down)
     rows = dept.issue_many([SampleFactory(53).business_license() for _ in range(5)])  # issued while down
+    seen: dict[str, object] = {}
+
+    def after_step(step: int) -> bool:
+        if step == 3:  # three failed passes
+            seen["errors"] = worker.stats.errors
+            world.state.sync()
+            seen["while_down"] = world.verifier.verify(dept.presentation(rows[0].license_id).to_text()).status
+            monkeypatch.undo()  # the node is back
+            return False
+        return worker.lag()[0] == 0
+
     stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"interval": 0.05, "max_backoff": 0.2})
-    thread.start()
-    time.sleep(0.5)
-    assert worker.stats.errors >= 2
-    world.state.sync()
-    assert world.verifier.verify(dept.presentation(rows[0].license_id).to_text()).status is Outcome.NOT_ANCHORED
-    monkeypatch.undo()  # the node is back
-    deadline = time.monotonic() + 10
-    while worker.lag()[0] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    thread.join(timeout=10)
+    steps = Steps(stop, after_step)
+    worker.run(stop, interval=0.05, max_backoff=0.2, wait=steps)
+    assert seen["errors"] == 3
+    assert seen["while_down"] is Outcome.NOT_ANCHORED
+    assert steps.delays == pytest.approx([0.1, 0.2, 0.2, 0.05])  # backing off, then back to the interval
+    assert worker.stats.errors == 3
+    assert worker.lag() == (0, 0.0)
     world.state.sync()
     assert world.verifier.verify(dept.presentation(rows[0].license_id).to_text()).status is Outcome.VALID
     assert all(_anchored_digests(world)[r.digest] == 1 for r in rows)
@@ -134,12 +169,10 @@ def test_a_batch_lost_to_a_reorganisation_is_anchored_again(tmp_path, hardhat_no
     w3 = connect(hardhat_node.url)
     outer = snapshot(w3)
     try:
-        uscc = "11110000MB0195560T"
-        client, _, key = deploy_with_issuer(w3, license_types=["BL"])
-        d = client.deployment
+        setup = deploy_department(w3, license_types=["BL"])
+        client, key = setup.client, setup.key
         store = IssuerStore.at(tmp_path / "store.db")
-        signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
-        dept = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=key)
+        dept = setup.department(store)
         worker = AnchorWorker(store, client, [key], batch_size=10, max_age=0)
         fork = snapshot(w3)
         rows = dept.issue_many([SampleFactory(55).business_license() for _ in range(5)])
@@ -164,16 +197,14 @@ def test_a_node_outage_in_the_middle_of_a_batch(tmp_path, hardhat_node, monkeypa
     receipt; when the node is back, the worker finds the batch on chain and sends nothing again."""
     w3 = connect(hardhat_node.url)
     outer = snapshot(w3)
-    proxy = TcpProxy(int(hardhat_node.url.rsplit(":", 1)[1]))
+    proxy = TcpProxy(hardhat_node.port)
     proxy.start()
     try:
-        uscc = "11110000MB0195560T"
-        client, _, key = deploy_with_issuer(w3, license_types=[])
-        d = client.deployment
+        setup = deploy_department(w3, license_types=[])
+        client, key, d = setup.client, setup.key, setup.client.deployment
         via_proxy = RegistryClient(connect(proxy.url), d)
         store = IssuerStore.at(tmp_path / "store.db")
-        signer = LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
-        dept = Department(issuer_uscc=uscc, store=store, signer=signer, client=via_proxy, account=key)
+        dept = setup.department(store, client=via_proxy)
         rows = dept.issue_many([SampleFactory(56).business_license() for _ in range(8)])
         worker = AnchorWorker(store, via_proxy, [key], batch_size=8, max_age=0)
 
@@ -184,24 +215,30 @@ def test_a_node_outage_in_the_middle_of_a_batch(tmp_path, hardhat_node, monkeypa
             if not outage.is_set():
                 outage.set()
                 proxy.stop()  # sent, and now the node is unreachable
-                threading.Timer(1.0, proxy.start).start()  # back a second later
             return original_wait(*args, **kwargs)
 
         monkeypatch.setattr(chain_module, "_wait", cut_then_wait)
+        errors_in_outage: list[int] = []
+
+        def after_step(_step: int) -> bool:
+            if outage.is_set() and not errors_in_outage:
+                errors_in_outage.append(worker.stats.errors)
+                proxy.start()  # the node is back after the pass that felt the outage
+                return False
+            return worker.lag()[0] == 0
+
         stop = threading.Event()
-        thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"interval": 0.1, "max_backoff": 0.5})
-        thread.start()
-        deadline = time.monotonic() + 30
-        while worker.lag()[0] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        stop.set()
-        thread.join(timeout=10)
+        steps = Steps(stop, after_step)
+        worker.run(stop, interval=0.1, max_backoff=0.5, wait=steps)
         assert outage.is_set()
-        assert worker.stats.errors >= 1  # the outage was felt
+        assert errors_in_outage == [1]  # the outage was felt, in the pass that sent the batch
+        assert worker.stats.errors == 1
+        assert len(steps.delays) == 2  # the failed pass, then the one that found the batch on chain
         assert worker.lag() == (0, 0.0)
         anchors = [e for e in client.get_events(d.block_number) if isinstance(e, BatchAnchored)]
         assert len(anchors) == 1  # one transaction: the resumed worker found it on chain
         assert set(anchors[0].digests) == {r.digest for r in rows}
+        assert worker.stats.batches == 0  # the resumed pass recorded the batch, it sent nothing
         store.close()
     finally:
         proxy.stop()

@@ -67,6 +67,7 @@ class AnchorWorker:
         max_age: float = 5.0,
         name: str | None = None,
         recheck_blocks: int = 64,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ConfigurationError(f"batch size must be from 1 to {MAX_BATCH_SIZE}")
@@ -80,6 +81,7 @@ class AnchorWorker:
         self.batch_size = batch_size
         self.max_age = max_age
         self.recheck_blocks = recheck_blocks
+        self.clock = clock  # seconds since the epoch, as licenses' created_at: the ages of pending licenses
         self.name = name or f"{socket.gethostname()}:{threading.get_ident()}"
         self.stats = WorkerStats()
         self._issuers: dict[str, bytes] = {}  # key -> its issuer (a key belongs to one issuer forever)
@@ -117,7 +119,7 @@ class AnchorWorker:
                 lock_conn.execute(
                     update(signer_locks)
                     .where(signer_locks.c.signer == signer)
-                    .values(worker=self.name, heartbeat=int(time.time()))
+                    .values(worker=self.name, heartbeat=int(self.clock()))
                 )
                 results = self._work(signer, force=force)
                 lock_tx.commit()
@@ -190,7 +192,7 @@ class AnchorWorker:
             if not pending:
                 return None
             oldest = min(int(r.created_at) for r in pending)
-            if not force and len(pending) < self.batch_size and time.time() - oldest < self.max_age:
+            if not force and len(pending) < self.batch_size and self.clock() - oldest < self.max_age:
                 return None
             tree = MerkleTree.from_digests(bytes(r.digest) for r in pending)
             record_batch(conn, tree.root, signer, tree.digests)
@@ -220,7 +222,7 @@ class AnchorWorker:
                 )
                 self.stats.batches += 1
                 self.stats.anchored += result.count
-                self.stats.last_anchor_at = time.time()
+                self.stats.last_anchor_at = self.clock()
                 return result
         self.store.mark_anchored(
             root, tx_hash=b"\x00" * 32, block_number=existing.block_number, block_time=existing.timestamp, gas_used=0
@@ -267,4 +269,4 @@ class AnchorWorker:
             ).all()
         if not rows:
             return 0, 0.0
-        return len(rows), time.time() - min(int(r[0]) for r in rows)
+        return len(rows), self.clock() - min(int(r[0]) for r in rows)
