@@ -1,15 +1,11 @@
 """Serving the app for tests and benchmarks: on a socket the kernel bound (port 0) when the server
-runs in this process, and ``elicense serve`` in a subprocess.
-
-``elicense serve`` takes its port on the command line and accepts no port 0, so
-:func:`serve_command` picks a port the kernel just handed out and, when another process binds it
-first ("address already in use"), tries another. A server that answers on the port counts only when
-it is the started process that listens there, never a neighbour that took the port.
+runs in this process, and ``elicense serve --port 0`` in a subprocess, which binds a port the kernel
+picks and reports it on its ``Listening on http://HOST:PORT`` line.
 """
 
 from __future__ import annotations
 
-import os
+import re
 import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +19,7 @@ from devkit.waiting import StartError, wait_until
 __all__ = ["ServedProcess", "listening_socket", "serve_command"]
 
 HOST = "127.0.0.1"
+_LISTENING = re.compile(rb"Listening on http://[^\s:]+:(\d+)")
 
 
 def listening_socket(port: int = 0) -> socket.socket:
@@ -37,38 +34,6 @@ def _healthy(base: str) -> bool:
         return requests.get(base + "/healthz", timeout=1).status_code == 200
     except requests.RequestException:
         return False
-
-
-def _listens_on(pid: int, port: int) -> bool:
-    """Whether process ``pid`` holds the listening TCP socket on ``port`` (read from /proc; where
-    there is no /proc, assumed)."""
-    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
-    if not tables[0].exists():
-        return True
-    inodes = set()
-    for table in tables:
-        if not table.exists():
-            continue
-        for line in table.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                inodes.add(f"socket:[{inode}]")
-    try:
-        fds = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return False  # the process just exited: the caller sees that next
-    for fd in fds:
-        try:
-            if os.readlink(fd) in inodes:
-                return True
-        except OSError:
-            continue
-    return False
-
-
-class _PortTakenError(Exception):
-    pass
 
 
 @dataclass
@@ -98,37 +63,13 @@ class ServedProcess:
         return self.output()
 
 
-def _up(process: subprocess.Popen[bytes], log: Path, base: str, port: int) -> bool:
+def _reported_port(process: subprocess.Popen[bytes], log: Path) -> int | None:
+    output = log.read_bytes()
     if process.poll() is not None:
-        output = log.read_text(encoding="utf-8", errors="replace")
-        if "address already in use" in output:
-            raise _PortTakenError
-        raise StartError(f"the service exited with {process.returncode}: {output[-3000:]}")
-    return _healthy(base) and _listens_on(process.pid, port)
-
-
-def _unused_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _start(
-    command: Sequence[str], port: int, log: Path, env: Mapping[str, str] | None, seconds: float
-) -> ServedProcess:
-    with log.open("wb") as out:
-        process = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603 - the caller's command
-    served = ServedProcess(process, f"http://{HOST}:{port}", log)
-    try:
-        wait_until(
-            lambda: _up(process, log, served.url, port),
-            timeout=seconds,
-            what=f"the service on port {port} answering /healthz",
-        )
-    except BaseException:
-        served.stop()
-        raise
-    return served
+        text = output.decode("utf-8", errors="replace")
+        raise StartError(f"the service exited with {process.returncode}: {text[-3000:]}")
+    found = _LISTENING.search(output)
+    return int(found.group(1)) if found else None
 
 
 def serve_command(
@@ -137,14 +78,28 @@ def serve_command(
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     seconds: float = 120,
-    attempts: int = 5,
 ) -> ServedProcess:
-    """Run ``command(port)`` (a server that binds 127.0.0.1:port), its output to a file in
-    ``log_dir``, and wait until it answers ``/healthz``; fails with its output if it exits first."""
-    for attempt in range(attempts):
-        port = _unused_port()
-        try:
-            return _start(command(port), port, log_dir / f"serve-{port}-{attempt}.log", env, seconds)
-        except _PortTakenError:
-            continue
-    raise StartError(f"another process took the chosen port each time, {attempts} times")
+    """Run ``command(0)`` (a server told to bind port 0 that reports the port it got on a
+    ``Listening on http://HOST:PORT`` line), its output to a file in ``log_dir``, and wait until it
+    answers ``/healthz``; fails with its output if it exits first."""
+    log = log_dir / "serve.log"
+    for n in range(1, 1000):
+        if not log.exists():
+            break
+        log = log_dir / f"serve-{n}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(list(command(0)), env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603 - the caller's command
+    try:
+        port = wait_until(lambda: _reported_port(process, log), timeout=seconds, what="the service's port")
+        served = ServedProcess(process, f"http://{HOST}:{port}", log)
+        wait_until(
+            lambda: _reported_port(process, log) is not None and _healthy(served.url),
+            timeout=seconds,
+            what=f"the service on port {port} answering /healthz",
+        )
+    except BaseException:
+        if process.poll() is None:
+            process.kill()
+            process.wait(20)
+        raise
+    return served

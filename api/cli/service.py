@@ -35,7 +35,13 @@ def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0: a free port the system picks (printed on the 'Listening on' line).",
+)
 @click.option(
     "--department",
     "department_specs",
@@ -54,6 +60,8 @@ def serve(
     and sign for the --department keys. Without: run the demo on an in-process chain first and
     serve its data (an API key for the demo's market-regulation bureau is printed).
     """
+    import socket
+
     import uvicorn
 
     from api.main import create_app
@@ -61,6 +69,12 @@ def serve(
     from verifier.mirror import Mirror
 
     settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
+    # Bound before anything else so that port 0 becomes the real port every URL below shows.
+    try:
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    port = int(sock.getsockname()[1])
     if ctx.rpc_url is None:
         if department_specs:
             fail("--department needs --rpc-url (demo mode signs with the demo's own keys)")
@@ -97,7 +111,8 @@ def serve(
         )
         click.echo(f"Counter page: http://{host}:{port}/  (chain {chain}, mirror {mirror_at})")
     app = create_app(services)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    click.echo(f"Listening on http://{host}:{port}")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
 
 
 @click.command()
