@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from api.errors import ProblemError
+from api.errors import IssuerKeyRequiredError
 from api.services import Services
 
 
@@ -24,10 +24,10 @@ def authenticated_issuer(
 ) -> str:
     """The department an API key belongs to (401 without a valid key)."""
     if not authorization or not authorization.startswith("Bearer "):
-        raise ProblemError(401, "Unauthorized", "send the department's API key as 'Authorization: Bearer <key>'")
+        raise IssuerKeyRequiredError("send the department's API key as 'Authorization: Bearer <key>'")
     issuer = services.api_keys.issuer_of(authorization.removeprefix("Bearer ").strip())
     if issuer is None:
-        raise ProblemError(401, "Unauthorized", "the API key is unknown or revoked")
+        raise IssuerKeyRequiredError("the API key is unknown or revoked")
     return issuer
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from api.errors import ProblemError
+from api.errors import BatchWorkersFailingError, ServiceBusyError
 from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
@@ -126,11 +126,9 @@ class Gate:
         self._semaphore = asyncio.Semaphore(slots)
         self._waiting = 0
 
-    def _busy(self) -> ProblemError:
+    def _busy(self) -> ServiceBusyError:
         self._refused.labels(self.what).inc()
-        return ProblemError(
-            503,
-            "Service busy",
+        return ServiceBusyError(
             f"too many {self.what} are being processed; retry in a moment",
             headers={"Retry-After": "1"},
         )
@@ -482,9 +480,7 @@ class Services:
             self._discard_workers(pool)
         if len(chunk) == 1 or retries[0] <= 0:
             if retries[0] <= 0:
-                raise ProblemError(
-                    503,
-                    "Batch workers failing",
+                raise BatchWorkersFailingError(
                     "the batch workers keep failing on this batch; retry later or send smaller batches",
                     headers={"Retry-After": "5"},
                 )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IssuerDep, ServicesDep
-from api.errors import ProblemError, responses
+from api.errors import ForbiddenIssuerError, NoChainClientError, UnknownDepartmentError, responses
 from api.models import (
     AnchorResponse,
     IssueBatchRequest,
@@ -20,7 +20,6 @@ from api.models import (
     StatusChangeRequest,
     StatusChangeResponse,
 )
-from api.security import IdempotentReplay
 from api.services import Services
 from registry._failpoints import failpoint
 from registry.document.identifiers import validate_uscc
@@ -39,10 +38,10 @@ IdempotencyHeader = Annotated[
 def _department(services: Services, uscc: str, caller: str) -> Department:
     code = validate_uscc(uscc, field="uscc")
     if code != caller:
-        raise ProblemError(403, "Forbidden", f"this API key belongs to {caller}; it cannot act for {code}")
+        raise ForbiddenIssuerError(f"this API key belongs to {caller}; it cannot act for {code}")
     department = services.departments.get(code)
     if department is None:
-        raise ProblemError(404, "Unknown department", f"this service holds no signing key for {code}")
+        raise UnknownDepartmentError(f"this service holds no signing key for {code}")
     return department
 
 
@@ -61,20 +60,9 @@ def _idempotent(
     if key is None:
         return JSONResponse(run(), status_code=status_code)
     request_hash = services.idempotency.request_hash(body)
-    try:
-        services.idempotency.begin(issuer, key, request_hash)
-    except IdempotentReplay as replay:
+    replay = services.idempotency.begin(issuer, key, request_hash)
+    if replay is not None:
         return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
-    except KeyError:
-        raise ProblemError(
-            409,
-            "Request in progress",
-            "a request with this Idempotency-Key is still running; retry after it finishes "
-            f"(an unfinished claim expires after {services.idempotency.claim_seconds:.0f} s)",
-            headers={"Retry-After": str(max(1, round(services.idempotency.claim_seconds)))},
-        ) from None
-    except ValueError as exc:
-        raise ProblemError(422, "Idempotency-Key reused", str(exc)) from None
     try:
         failpoint("idempotent_claimed")  # crash tests only: claimed, nothing stored
         result = run()
@@ -142,7 +130,7 @@ def anchor(uscc: UsccPath, caller: IssuerDep, services: ServicesDep) -> dict[str
     """Anchor every pending license of the department in batches (one transaction each)."""
     department = _department(services, uscc, caller)
     if department.client is None:
-        raise ProblemError(503, "No chain", "this service has no chain client to anchor with")
+        raise NoChainClientError("this service has no chain client to anchor with")
     with services.chain_lock:
         results = department.anchor_pending(batch_size=services.settings.anchor_batch_size)
     services.metrics.anchored.labels(caller).inc(sum(r.count for r in results))

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
-from api.errors import ProblemError, responses
+from api.errors import NotAnchoredError, SeveralAnchorsError, responses
 from api.models import IssuerEntry, LicenseStatusResponse
 from registry.chain.records import OPEN_END
 from registry.document.identifiers import uscc_from_issuer_id
@@ -85,11 +85,9 @@ def license_status(
     if issuer_uscc is not None:
         anchors = [a for a in anchors if uscc_from_issuer_id(a.issuer_id) == issuer_uscc]
     if not anchors:
-        raise ProblemError(404, "Not anchored", f"no anchored license has digest {digest}", chain=chain)
+        raise NotAnchoredError(f"no anchored license has digest {digest}", chain=chain)
     if len(anchors) > 1:
-        raise ProblemError(
-            409,
-            "Anchored by several issuers",
+        raise SeveralAnchorsError(
             f"{len(anchors)} issuers anchored digest {digest}; say whose license it is with ?issuer=CREDIT_CODE",
             chain=chain,
         )
