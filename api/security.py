@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from api.errors import IdempotencyConflictError, IdempotencyKeyReusedError, InvalidApiKeyLabelError
+from api.tables import api_keys, idempotency
 from registry.document.identifiers import validate_uscc
 from registry.errors import ConfigurationError
-from registry.issuer.store import api_keys, idempotency
 
 __all__ = ["KEY_PREFIX", "ApiKeys", "Idempotency", "Replay"]
 
