@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.openapi import complete_openapi
 from api.routes import health, issuers, public, verify
 from api.services import Services
 
@@ -129,6 +130,7 @@ def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
     )
     app.state.services = services
     errors.install(app, secrets=services.secrets())
+    complete_openapi(app)
     app.include_router(verify.router)
     app.include_router(public.router)
     app.include_router(issuers.router)

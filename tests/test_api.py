@@ -158,6 +158,15 @@ def test_health_readiness_metrics_openapi(api):
     assert verify["description"]
     assert "examples" in json.dumps(spec["components"]["schemas"]["VerifyRequest"])
     assert "/v1/issuers/{uscc}/licenses" in spec["paths"]
+    issue = spec["paths"]["/v1/issuers/{uscc}/licenses"]["post"]
+    assert {"201", "400", "401", "403", "404", "409", "413", "422", "500"} <= set(issue["responses"])
+    assert all("application/problem+json" in issue["responses"][s]["content"] for s in ("401", "403", "422"))
+    assert issue["security"] == [{"ApiKey": []}]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    wrong_method = api.put("/v1/verify", json={"qr": "LC1:"})
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST"
+    assert wrong_method.headers["content-type"].startswith("application/problem+json")
 
 
 def test_counter_page_and_vendor_script(api):
@@ -178,7 +187,10 @@ def test_issuer_endpoints(api, demo):
     request = SampleFactory(77).business_license()
     body = request.to_dict()
     base = f"/v1/issuers/{_fixed(BUREAU)}"
-    assert api.post(f"{base}/licenses", json=body).status_code == 401
+    missing = api.post(f"{base}/licenses", json=body)
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert missing.json()["title"] == "Unauthorized"
     assert api.post(f"{base}/licenses", json=body, headers={"Authorization": "Bearer elk_nope"}).status_code == 401
     forbidden = api.post(f"{base}/licenses", json=body, headers={"Authorization": f"Bearer {other_key}"})
     assert forbidden.status_code == 403

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
 from api.errors import NotAnchoredError, SeveralAnchorsError, responses
-from api.models import IssuerEntry, LicenseStatusResponse
+from api.models import DIGEST, USCC, IssuerEntry, LicenseStatusResponse
 from registry.chain.records import OPEN_END
 from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.licensetypes import CATALOG
@@ -59,18 +59,15 @@ def issuers(services: ServicesDep) -> list[dict[str, Any]]:
     "/licenses/{digest}/status",
     response_model=LicenseStatusResponse,
     summary="Status of a license",
-    responses={
-        **responses(404),
-        409: {**responses(409)[409], "description": "Several issuers anchored the digest: add ?issuer=CREDIT_CODE"},
-    },
+    responses=responses(404, 409, s409="Several issuers anchored the digest: add ?issuer=CREDIT_CODE"),
 )
 def license_status(
     services: ServicesDep,
-    digest: str = Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The license digest, 0x + 64 hex digits"),
+    digest: str = Path(pattern=DIGEST, description="The license digest, 0x + 64 hex digits"),
     issuer_uscc: str | None = Query(
         default=None,
         alias="issuer",
-        pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+        pattern=USCC,
         description="Credit code of the license's issuer (needed when several issuers anchored the digest)",
     ),
 ) -> dict[str, Any]:
