@@ -10,13 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from stdnum.cn import uscc
 
+from api import errors
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
 from devkit.demo import DemoRun, run_demo
 from devkit.samples import SampleFactory
 from registry import connect
+from registry import errors as error_tree
 from registry.document.qr import render_png
+from registry.errors import ElicenseError
 from registry.issuer.worker import AnchorWorker
 from verifier.mirror import Mirror
 
@@ -302,3 +305,16 @@ def test_finding2_status_by_digest_when_another_issuer_anchored_it_too(demo):
         assert (theirs["status"], theirs["issuer"]["uscc"]) == ("active", police.issuer_uscc)
         spec = api.get("/openapi.json").json()["paths"]["/v1/licenses/{digest}/status"]["get"]["responses"]
         assert {"200", "404", "409"} <= set(spec)
+
+
+def test_every_refusal_of_the_service_is_in_the_error_tree():
+    """Each refusal of the service is a class of the one error tree, with its status and title,
+    and is drawn in the tree's picture (registry.errors)."""
+    refusals = [getattr(errors, n) for n in errors.__all__ if n.endswith("Error")]
+    assert len(refusals) >= 15
+    for cls in refusals:
+        assert issubclass(cls, errors.ServiceError), cls
+        assert issubclass(cls, ElicenseError), cls
+        assert cls is errors.ServiceError or 400 <= cls.http_status <= 599, cls
+        assert cls.title, cls
+        assert cls.__name__ in (error_tree.__doc__ or ""), cls

@@ -98,4 +98,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(max_examples=5, derandomize=True, deadline=None)
 def test_the_service_keeps_its_openapi_contract(case: schemathesis.Case, auth: dict[str, str]) -> None:
+    if case.meta is not None and case.meta.generation.mode.is_positive and "uscc" in (case.path_parameters or {}):
+        # a drawn credit code is almost never the key's department: act for the department, so that
+        # schema-valid requests reach the issuer endpoints instead of stopping at 403
+        case.path_parameters = {**(case.path_parameters or {}), "uscc": CODE}
     case.call_and_validate(headers=auth)
