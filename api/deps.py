@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ProblemError
+from api.errors import IssuerKeyRequiredError
 from api.services import Services
 
 
@@ -18,16 +19,24 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+#: The issuer endpoints' security scheme in the OpenAPI document; the dependency below answers 401.
+API_KEY = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="The department's API key (`elk_...`, created with `elicense apikey create`)",
+)
+
+
 def authenticated_issuer(
     services: ServicesDep,
-    authorization: Annotated[str | None, Header(description="Bearer <API key of the department>")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(API_KEY)],
 ) -> str:
     """The department an API key belongs to (401 without a valid key)."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ProblemError(401, "Unauthorized", "send the department's API key as 'Authorization: Bearer <key>'")
-    issuer = services.api_keys.issuer_of(authorization.removeprefix("Bearer ").strip())
+    if credentials is None:
+        raise IssuerKeyRequiredError("send the department's API key as 'Authorization: Bearer <key>'")
+    issuer = services.api_keys.issuer_of(credentials.credentials.strip())
     if issuer is None:
-        raise ProblemError(401, "Unauthorized", "the API key is unknown or revoked")
+        raise IssuerKeyRequiredError("the API key is unknown or revoked")
     return issuer
 
 

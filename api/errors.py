@@ -1,13 +1,20 @@
-"""Every error as RFC 9457 problem details (``application/problem+json``), mapped in one place."""
+"""Every error as RFC 9457 problem details (``application/problem+json``), mapped in one place.
+
+The service's own refusals are classes of the library's error tree (:class:`ServiceError` and its
+subclasses, drawn in :mod:`registry.errors`): each carries its status and title, and an instance
+its detail, extra members and headers (``Retry-After``), so one handler reports every error with
+one lookup and no route builds a status code itself.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.redaction import redact
@@ -16,27 +23,158 @@ from registry.errors import ContractRevertError, ElicenseError
 
 PROBLEM = "application/problem+json"
 
+__all__ = [
+    "PROBLEM",
+    "BatchTooLargeError",
+    "BatchWorkersFailingError",
+    "ForbiddenIssuerError",
+    "IdempotencyConflictError",
+    "IdempotencyKeyReusedError",
+    "ImageTooLargeError",
+    "InvalidApiKeyLabelError",
+    "IssuerKeyRequiredError",
+    "MirrorStaleError",
+    "NoChainClientError",
+    "NotAnchoredError",
+    "NotInstalledError",
+    "PayloadTooLargeError",
+    "Problem",
+    "ServiceBusyError",
+    "ServiceError",
+    "SeveralAnchorsError",
+    "UnknownDepartmentError",
+    "install",
+    "problem",
+    "problem_body",
+    "responses",
+]
 
-class ProblemError(Exception):
-    """An error the API reports as it is."""
 
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str,
-        *,
-        kind: str = "about:blank",
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
+class ServiceError(ElicenseError):
+    """A refusal of the HTTP service itself: ``detail`` is shown as it is, ``extra`` members are
+    added to the problem details and ``headers`` to the response."""
+
+    http_status = 500
+    title = "Service error"
+    kind: ClassVar[str] = "about:blank"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
-        self.status = status
-        self.title = title
         self.detail = detail
-        self.kind = kind
         self.headers = headers
         self.extra = extra
+
+
+class IssuerKeyRequiredError(ServiceError):
+    """No API key, or one that is unknown or revoked."""
+
+    http_status = 401
+    title = "Unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ForbiddenIssuerError(ServiceError):
+    """The API key belongs to another department."""
+
+    http_status = 403
+    title = "Forbidden"
+
+
+class UnknownDepartmentError(ServiceError):
+    """This service holds no signing key for the department."""
+
+    http_status = 404
+    title = "Unknown department"
+
+
+class NotAnchoredError(ServiceError):
+    """No anchored license has the digest (``chain`` says how fresh the mirror is)."""
+
+    http_status = 404
+    title = "Not anchored"
+
+
+class NotInstalledError(ServiceError):
+    """A file the counter page needs is not installed."""
+
+    http_status = 404
+    title = "Not installed"
+
+
+class SeveralAnchorsError(ServiceError):
+    """Several issuers anchored the digest: the caller must say whose license is meant."""
+
+    http_status = 409
+    title = "Anchored by several issuers"
+
+
+class IdempotencyConflictError(ServiceError):
+    """A request with this Idempotency-Key is still running (``Retry-After`` says when to retry)."""
+
+    http_status = 409
+    title = "Request in progress"
+
+
+class IdempotencyKeyReusedError(ServiceError, ValueError):
+    """The Idempotency-Key was used for a different request."""
+
+    http_status = 422
+    title = "Idempotency-Key reused"
+
+
+class InvalidApiKeyLabelError(ServiceError, ValueError):
+    """An API key's label is too long."""
+
+    http_status = 422
+    title = "Invalid request"
+
+
+class PayloadTooLargeError(ServiceError):
+    """The request body is larger than the service takes."""
+
+    http_status = 413
+    title = "Request too large"
+
+
+class ImageTooLargeError(PayloadTooLargeError):
+    title = "Image too large"
+
+
+class BatchTooLargeError(PayloadTooLargeError):
+    title = "Batch too large"
+
+
+class ServiceBusyError(ServiceError):
+    """Too many CPU-heavy requests at once (``Retry-After`` says when to retry)."""
+
+    http_status = 503
+    title = "Service busy"
+
+
+class BatchWorkersFailingError(ServiceBusyError):
+    """The batch worker processes keep failing on one batch."""
+
+    title = "Batch workers failing"
+
+
+class MirrorStaleError(ServiceError):
+    """The chain mirror is stale and the policy is ``refuse``."""
+
+    http_status = 503
+    title = "Chain mirror is stale"
+
+
+class NoChainClientError(ServiceError):
+    """The service has no chain client to send transactions with."""
+
+    http_status = 503
+    title = "No chain"
+
+
+def problem_body(status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "title": title, "status": status, "detail": detail, **extra}
 
 
 def problem(
@@ -45,15 +183,17 @@ def problem(
     detail: str,
     *,
     kind: str = "about:blank",
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body = {"type": kind, "title": title, "status": status, "detail": detail, **extra}
+    body = problem_body(status, title, detail, kind=kind, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; some problems add members (``errors``, ``field``, ``chain``...)."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = "about:blank"
     title: str
@@ -62,41 +202,53 @@ class Problem(BaseModel):
 
 
 _DESCRIBED = {
+    400: "Malformed request",
+    401: "No API key, or an unknown or revoked one (send `Authorization: Bearer elk_...`)",
+    403: "The API key belongs to another department, or the registry contracts refused the change",
     404: "Not found",
+    405: "Method not allowed (`Allow` lists the methods)",
     409: "Conflict: a request with this Idempotency-Key is still in progress, or the state forbids it",
     413: "Request or image too large",
     422: "Invalid request, or an unreadable image",
-    503: "Chain mirror stale (policy `refuse`), or the service is busy (`Retry-After` says when to retry)",
+    500: "Internal error",
+    502: "A transaction failed",
+    503: "Chain mirror stale (policy `refuse`), chain unavailable, or the service is busy "
+    "(`Retry-After` says when to retry)",
 }
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations of problem responses (``application/problem+json``), by status."""
+def responses(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of problem responses (``application/problem+json``), by status;
+    ``described`` overrides a description (keyed ``s409``)."""
     return {
         status: {
             "model": Problem,
-            "description": _DESCRIBED.get(status, "Problem"),
+            "description": described.get(f"s{status}", _DESCRIBED.get(status, "Problem")),
             "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
     }
 
 
+def _extra(exc: ElicenseError) -> dict[str, Any]:
+    if isinstance(exc, ServiceError):
+        return exc.extra
+    if isinstance(exc, ContractRevertError):
+        return {"error": exc.error_name}
+    if isinstance(exc, FieldValueError):
+        return {"field": exc.field, "problem": exc.problem, "expected": exc.expected}
+    return {}
+
+
 def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
     """Map every error to problem details; ``secrets`` (and any URL) never appear in them."""
 
-    @app.exception_handler(ProblemError)
-    async def _api_problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, kind=exc.kind, headers=exc.headers, **exc.extra)
-
     @app.exception_handler(ElicenseError)
     async def _library(_request: Request, exc: ElicenseError) -> JSONResponse:
-        extra: dict[str, Any] = {}
-        if isinstance(exc, ContractRevertError):
-            extra["error"] = exc.error_name
-        if isinstance(exc, FieldValueError):
-            extra.update(field=exc.field, problem=exc.problem, expected=exc.expected)
-        return problem(exc.http_status, exc.title, redact(str(exc), secrets), **extra)
+        detail = exc.detail if isinstance(exc, ServiceError) else redact(str(exc), secrets)
+        kind = exc.kind if isinstance(exc, ServiceError) else "about:blank"
+        headers = exc.headers if isinstance(exc, ServiceError) else None
+        return problem(exc.http_status, exc.title, detail, kind=kind, headers=headers, **_extra(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -110,4 +262,4 @@ def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 401: "Unauthorized"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers)

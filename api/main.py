@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.openapi import complete_openapi
 from api.routes import health, issuers, public, verify
 from api.services import Services
 
@@ -51,7 +52,7 @@ class BodyLimit:
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             await _send_problem(
-                send, 413, "Request too large", f"the body is {int(length)} bytes; at most {self.limit}"
+                send, errors.PayloadTooLargeError(f"the body is {int(length)} bytes; at most {self.limit}")
             )
             return
         received = 0
@@ -68,7 +69,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLargeError:
-            await _send_problem(send, 413, "Request too large", f"the body is larger than {self.limit} bytes")
+            await _send_problem(send, errors.PayloadTooLargeError(f"the body is larger than {self.limit} bytes"))
 
 
 class RequestTimer:
@@ -95,12 +96,13 @@ class _TooLargeError(Exception):
     pass
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+async def _send_problem(send: Send, exc: errors.ServiceError) -> None:
+    """Answer ``exc`` from a middleware, outside the app's exception handlers."""
+    body = json.dumps(errors.problem_body(exc.http_status, exc.title, exc.detail, kind=exc.kind, **exc.extra)).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": exc.http_status,
             "headers": [(b"content-type", errors.PROBLEM.encode()), (b"content-length", str(len(body)).encode())],
         }
     )
@@ -128,6 +130,7 @@ def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
     )
     app.state.services = services
     errors.install(app, secrets=services.secrets())
+    complete_openapi(app)
     app.include_router(verify.router)
     app.include_router(public.router)
     app.include_router(issuers.router)
@@ -145,9 +148,7 @@ def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
     def jsqr() -> FileResponse:
         path = vendor_dir / "jsQR.js"
         if not path.exists():
-            raise errors.ProblemError(
-                404, "Not installed", f"{path} is missing: run scripts/setup (npm ci) to install the QR decoder"
-            )
+            raise errors.NotInstalledError(f"{path} is missing: run scripts/setup (npm ci) to install the QR decoder")
         return FileResponse(path, media_type="text/javascript")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

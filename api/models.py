@@ -7,6 +7,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.document.licensetypes import CATALOG
+
+#: A unified social credit code (GB 32100; the check character is checked by the service).
+USCC = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+#: The same in either case (the service reads a code in upper case).
+USCC_ANY_CASE = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$"
+#: A license id in either case: type code, issuer's credit code, 8-digit serial, 2-digit version and
+#: an ISO 7064 MOD 37,36 check character (checked by the service).
+_CODE_CHAR = "[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]"
+LICENSE_ID = f"^[A-Za-z]{{2}}{_CODE_CHAR}{{2}}[0-9]{{6}}{_CODE_CHAR}{{10}}[0-9]{{10}}[0-9A-Za-z]$"
+#: A license digest or Merkle root: 0x and 64 hex digits.
+DIGEST = r"^0x[0-9a-fA-F]{64}$"
+DIGEST_OUT = r"^0x[0-9a-f]{64}$"
+
 QR_EXAMPLE = "LC1:NCFA60$A038WW50GR9TJ2B0BW70EDF8I5+:LB60Z*698VG80786 YH9-SQ%LTEN7..."
 
 
@@ -101,7 +115,12 @@ class IssueRequestModel(BaseModel):
             ]
         },
     )
-    type: str = Field(min_length=2, max_length=2, description="License type code: BL, FB, CP or RP")
+    type: str = Field(
+        min_length=2,
+        max_length=2,
+        json_schema_extra={"enum": list(CATALOG)},
+        description="License type code: " + ", ".join(f"{code} ({t.en})" for code, t in CATALOG.items()),
+    )
     valid_from: dt.date
     valid_to: dt.date | None = None
     fields: dict[str, str | int | None] = Field(max_length=16)
@@ -113,8 +132,8 @@ class IssueBatchRequest(BaseModel):
 
 
 class IssuedLicense(BaseModel):
-    license_id: str
-    digest: str
+    license_id: str = Field(pattern=LICENSE_ID)
+    digest: str = Field(pattern=DIGEST_OUT)
     status: str = "issued, not yet anchored"
 
 
@@ -163,3 +182,18 @@ class IssuerEntry(BaseModel):
     profile_uri: str
     permitted_types: list[str]
     keys: list[dict[str, Any]]
+
+
+class MirrorReadiness(BaseModel):
+    synced: bool
+    block_number: int
+    block_time: int | None
+    synced_at: float | None
+    age_seconds: float | None
+
+
+class Readiness(BaseModel):
+    ready: bool
+    mirror: MirrorReadiness
+    stale_after_seconds: float
+    last_sync_error: str | None

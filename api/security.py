@@ -18,10 +18,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from api.errors import IdempotencyConflictError, IdempotencyKeyReusedError, InvalidApiKeyLabelError
+from api.tables import api_keys, idempotency
 from registry.document.identifiers import validate_uscc
-from registry.issuer.store import api_keys, idempotency
+from registry.errors import ConfigurationError
 
-__all__ = ["KEY_PREFIX", "ApiKeys", "Idempotency", "IdempotentReplay"]
+__all__ = ["KEY_PREFIX", "ApiKeys", "Idempotency", "Replay"]
 
 KEY_PREFIX = "elk_"
 
@@ -47,7 +49,7 @@ class ApiKeys:
         """A new key for ``issuer_uscc``: returns (key id, the key). Only the hash is stored."""
         uscc = validate_uscc(issuer_uscc, field="issuer")
         if len(label) > 100:
-            raise ValueError("a label is at most 100 characters")
+            raise InvalidApiKeyLabelError("a label is at most 100 characters")
         key_id = secrets.token_hex(4)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         with self.engine.begin() as conn:
@@ -80,13 +82,12 @@ class ApiKeys:
         return str(row.issuer_uscc)
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """A retried request: carries the first response."""
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The first response to a request, returned to a retry with the same Idempotency-Key."""
 
-    def __init__(self, status_code: int, body: Any) -> None:
-        super().__init__("replay")
-        self.status_code = status_code
-        self.body = body
+    status_code: int
+    body: Any
 
 
 class Idempotency:
@@ -99,7 +100,7 @@ class Idempotency:
 
     def __init__(self, engine: Engine, *, claim_seconds: float = 60.0) -> None:
         if not claim_seconds > 0:
-            raise ValueError("claim_seconds must be positive")
+            raise ConfigurationError("claim_seconds must be positive")
         self.engine = engine  # the issuer store's engine: its migrations create the tables
         self.claim_seconds = claim_seconds
 
@@ -107,10 +108,11 @@ class Idempotency:
     def request_hash(body: Any) -> str:
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def begin(self, issuer_uscc: str, key: str, request_hash: str) -> None:
-        """Claim the key; raises :class:`IdempotentReplay` with the first response when it was used,
-        ``KeyError`` when the first request is still running (claimed less than ``claim_seconds``
-        ago), ``ValueError`` when the key was used for a different request."""
+    def begin(self, issuer_uscc: str, key: str, request_hash: str) -> Replay | None:
+        """Claim the key: ``None`` when this request is to run, the first response (:class:`Replay`)
+        when the key was used already. Raises :class:`IdempotencyConflictError` while the first request
+        is still running (claimed less than ``claim_seconds`` ago) and :class:`IdempotencyKeyReusedError`
+        when the key was used for a different request."""
         now = int(time.time())
         try:
             with self.engine.begin() as conn:
@@ -119,22 +121,29 @@ class Idempotency:
                         issuer_uscc=issuer_uscc, key=key, request_hash=request_hash, created_at=now
                     )
                 )
-            return
+            return None
         except IntegrityError:
             pass
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(idempotency).where((idempotency.c.issuer_uscc == issuer_uscc) & (idempotency.c.key == key))
             ).first()
-        if row is None:
-            raise KeyError(key)
+        if row is None:  # released by the first request's failure between the insert and the read
+            raise self._in_progress()
         if row.request_hash != request_hash:
-            raise ValueError("this Idempotency-Key was used for a different request")
+            raise IdempotencyKeyReusedError("this Idempotency-Key was used for a different request")
         if row.status_code is None:
             if now - int(row.created_at) < self.claim_seconds or not self._take_over(row, now):
-                raise KeyError(key)
-            return
-        raise IdempotentReplay(int(row.status_code), json.loads(row.response))
+                raise self._in_progress()
+            return None
+        return Replay(int(row.status_code), json.loads(row.response))
+
+    def _in_progress(self) -> IdempotencyConflictError:
+        return IdempotencyConflictError(
+            "a request with this Idempotency-Key is still running; retry after it finishes "
+            f"(an unfinished claim expires after {self.claim_seconds:.0f} s)",
+            headers={"Retry-After": str(max(1, round(self.claim_seconds)))},
+        )
 
     def _take_over(self, row: Any, now: int) -> bool:
         """Claim an expired, unfinished key; only one of several concurrent retries wins (the

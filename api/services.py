@@ -6,241 +6,44 @@ step with the chain; when the node goes away, verification keeps answering from 
 every result says how old it is and whether it is ``stale`` (the freshness policy decides whether
 a stale mirror only warns or makes the service refuse).
 
-Hostile input never fails more than its own item: any exception while verifying one QR text
-becomes a ``malformed`` result for that text (logged), in process and in the batch workers, and a
-batch worker that dies takes only its own items down (they are verified again in smaller parts,
-so an item that kills a worker by itself is answered ``malformed``). CPU-heavy work is bounded
-and kept off the event loop: image decoding runs in a small thread pool (Pillow and zxing-cpp
-release the interpreter lock), batches in a thread and, when large, in worker processes; both
-admit a bounded number of requests and answer 503 with ``Retry-After`` beyond it.
+Hostile input never fails more than its own item, in process and in the batch worker processes
+(:mod:`api.batch`). CPU-heavy work is bounded and kept off the event loop: image decoding runs in
+a small thread pool (Pillow and zxing-cpp release the interpreter lock), batches in a thread and,
+when large, in worker processes; both admit a bounded number of requests and answer 503 with
+``Retry-After`` beyond it (:mod:`api.admission`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from api.errors import ProblemError
+from api.admission import Gate
+from api.batch import INLINE_GROUP, WorkerPool, stale_reason, verify_safely, with_freshness
+from api.metrics import Metrics
 from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
 from registry import Deployment, RegistryClient
-from registry.document.identifiers import uscc_from_issuer_id
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
 from registry.issuer.worker import AnchorWorker
 from registry.periodic import run_periodically
-from verifier._logbudget import LogBudget
 from verifier.mirror import Mirror
-from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
-from verifier.state import Freshness
+from verifier.pipeline import Verifier
+
+__all__ = ["Metrics", "Services"]
 
 log = logging.getLogger("elicense.service")
-_LOG_BUDGET = LogBudget(log)
-
-STALE_REASON = (
-    "stale_mirror",
-    "区块链镜像已有 {age:.0f} 秒未更新，结果可能不是最新状态，请稍后复核",
-    "the chain mirror is {age:.0f} s old; the result may not reflect the latest status: check again later",
-)
-NEVER_SYNCED_REASON = (
-    "stale_mirror",
-    "区块链镜像尚未同步，结果可能不是最新状态，请稍后复核",
-    "the chain mirror has not been synced yet; the result may not reflect the latest status: check again later",
-)
-#: The reason given when verifying a text failed unexpectedly (the details go to the log only).
-UNREADABLE_REASON = Reason("malformed", "二维码内容无法核验", "the QR text could not be checked")
-#: Most times one batch re-runs parts of itself after a worker process died.
-WORKER_RETRIES = 16
-#: Texts per part handed to a worker process, and per group of results verified in process.
-WORKER_PART = 1000
-INLINE_GROUP = 200
-#: Niceness of the batch worker processes: bulk work yields the cores to the event loop.
-WORKER_NICE = 10
-
-
-def stale_reason(stale: bool, age: float) -> dict[str, str] | None:
-    """The reason added to every result while the mirror is stale (``None`` when fresh)."""
-    if not stale:
-        return None
-    code, zh, en = NEVER_SYNCED_REASON if math.isinf(age) else STALE_REASON
-    return {"code": code, "zh": zh.format(age=age), "en": en.format(age=age)}
-
-
-def _malformed(chain: Freshness | None, now: float) -> dict[str, Any]:
-    return VerificationResult(Outcome.MALFORMED, [UNREADABLE_REASON], checked_at=now, chain=chain).to_dict()
-
-
-def verify_safely(verifier: Verifier, text: object, now: float) -> dict[str, Any]:
-    """``verifier.verify(text)`` as a JSON-ready dict; any exception is logged and answered as a
-    ``malformed`` result, so one hostile text never fails more than itself."""
-    try:
-        return verifier.verify(text, now=now).to_dict()
-    except Exception as exc:
-        if _LOG_BUDGET.allow():  # a batch of crafted texts must not flood the log
-            log.warning(
-                "verifying a QR text of %s characters failed (%s); answered malformed",
-                len(text) if isinstance(text, str) else "?",
-                type(exc).__name__,
-                exc_info=True,
-            )
-        try:
-            chain: Freshness | None = verifier.state.freshness()
-        except Exception:  # noqa: BLE001 - the answer must not depend on the failing state
-            chain = None
-        return _malformed(chain, now)
-
-
-def with_freshness(result: dict[str, Any], reason: dict[str, str] | None) -> dict[str, Any]:
-    """Mark a result ``stale`` (with the reason) or not."""
-    result["stale"] = reason is not None
-    if reason is not None:
-        result["reasons"].append(reason)
-    return result
-
-
-class Gate:
-    """Admission for CPU-heavy requests: ``slots`` run at once, up to ``queue`` more wait at most
-    ``wait`` seconds for a slot; any other is refused at once (503 with ``Retry-After``)."""
-
-    def __init__(self, what: str, slots: int, queue: int, wait: float, refused: Counter) -> None:
-        self.what = what
-        self.slots = slots
-        self.queue = queue
-        self.wait = wait
-        self._refused = refused
-        self._semaphore = asyncio.Semaphore(slots)
-        self._waiting = 0
-
-    def _busy(self) -> ProblemError:
-        self._refused.labels(self.what).inc()
-        return ProblemError(
-            503,
-            "Service busy",
-            f"too many {self.what} are being processed; retry in a moment",
-            headers={"Retry-After": "1"},
-        )
-
-    @asynccontextmanager
-    async def enter(self) -> AsyncIterator[None]:
-        if not self._semaphore.locked():
-            await self._semaphore.acquire()  # free: returns at once
-        else:
-            if self._waiting >= self.queue or self.wait <= 0:
-                raise self._busy()
-            self._waiting += 1
-            try:
-                await asyncio.wait_for(self._semaphore.acquire(), self.wait)
-            except TimeoutError:
-                raise self._busy() from None
-            finally:
-                self._waiting -= 1
-        try:
-            yield
-        finally:
-            self._semaphore.release()
-
-
-@dataclass
-class Metrics:
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-
-    def __post_init__(self) -> None:
-        r = self.registry
-        self.verifications = Counter("elicense_verifications", "Verifications by status", ["status"], registry=r)
-        self.requests = Histogram(
-            "elicense_request_seconds",
-            "HTTP request latency",
-            ["route"],
-            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=r,
-        )
-        self.mirror_block = Gauge("elicense_mirror_block", "Last block applied to the mirror", registry=r)
-        self.mirror_age = Gauge("elicense_mirror_age_seconds", "Age of the mirror's last block", registry=r)
-        self.sync_errors = Counter("elicense_mirror_sync_errors", "Failed mirror syncs", registry=r)
-        self.issued = Counter("elicense_issued", "Licenses issued through the API", ["issuer"], registry=r)
-        self.anchored = Counter("elicense_anchored", "Licenses anchored through the API", ["issuer"], registry=r)
-        self.anchor_lag = Gauge("elicense_anchor_pending", "Issued licenses not yet anchored", registry=r)
-        self.anchor_lag_age = Gauge("elicense_anchor_pending_age_seconds", "Age of the oldest", registry=r)
-        self.busy = Counter("elicense_busy_refusals", "Requests refused while busy", ["work"], registry=r)
-        self.worker_failures = Counter(
-            "elicense_batch_worker_failures", "Batch parts whose worker process failed or died", registry=r
-        )
-        self._mirror_readings: list[tuple[Gauge, Callable[[Mirror], float]]] = []
-        self.mirror_gauge(
-            "elicense_mirror_anchors_indexed",
-            "Anchored digests in the mirror's index",
-            lambda m: m.index.anchored_count,
-        )
-        self.anchors_dropped = Gauge(
-            "elicense_mirror_anchors_dropped",
-            "Digests an issuer's keys anchored beyond ELICENSE_MAX_ANCHORS_PER_ISSUER (not indexed)",
-            ["issuer"],
-            registry=r,
-        )
-
-    def mirror_gauge(self, name: str, documentation: str, read: Callable[[Mirror], float]) -> Gauge:
-        """A gauge set from the mirror whenever the metrics are read or the mirror syncs (for
-        counts the mirror keeps, such as records it ignored); ``read`` must be cheap."""
-        gauge = Gauge(name, documentation, registry=self.registry)
-        self._mirror_readings.append((gauge, read))
-        return gauge
-
-    def refresh_mirror(self, mirror: Mirror) -> None:
-        """Set the mirror's gauges: its block, its age (NaN before the first sync) and every
-        :meth:`mirror_gauge`."""
-        fresh = mirror.freshness()
-        self.mirror_block.set(fresh.block_number)
-        self.mirror_age.set(fresh.age() if fresh.block_number else math.nan)
-        for gauge, read in self._mirror_readings:
-            try:
-                gauge.set(read(mirror))
-            except Exception:
-                log.warning("reading the mirror gauge %s failed", gauge, exc_info=True)
-        for issuer_id, dropped in list(mirror.index.dropped_anchors.items()):
-            self.anchors_dropped.labels(uscc_from_issuer_id(issuer_id)).set(dropped)
-
-
-# -- batch verification in worker processes --------------------------------------------------------
-
-_worker: dict[str, Any] = {}
-
-
-def _worker_init(mirror_url: str, deployment: dict[str, Any], confirmations: int, max_anchors: int) -> None:
-    try:
-        os.nice(WORKER_NICE)
-    except OSError:
-        log.info("batch workers run at the service's priority (nice refused)")
-    d = Deployment.from_dict(deployment)
-    mirror = Mirror(mirror_url, d, confirmations=confirmations, max_anchors_per_issuer=max_anchors)
-    _worker["mirror"] = mirror
-    _worker["verifier"] = Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
-
-
-def _worker_verify(texts: Sequence[str], now: float, reason: dict[str, str] | None) -> bytes:
-    """Verify in a worker process; returns the results as JSON array items (no brackets)."""
-    mirror: Mirror = _worker["mirror"]
-    verifier: Verifier = _worker["verifier"]
-    try:
-        mirror.refresh()
-        verifier.state = mirror.index
-    except Exception:
-        log.warning("a batch worker could not refresh its mirror", exc_info=True)
-    return b",".join(orjson.dumps(with_freshness(verify_safely(verifier, text, now), reason)) for text in texts)
 
 
 class Services:
@@ -277,8 +80,7 @@ class Services:
         self.last_sync_error: str | None = None
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self.workers = WorkerPool(mirror, deployment, settings.batch_workers or cores, self.metrics.worker_failures)
         self._follow = follow and client is not None
         self.anchor_worker = anchor_worker
         self._anchorer: threading.Thread | None = None
@@ -319,8 +121,7 @@ class Services:
             self._follower.join(timeout=10)
         if self._anchorer is not None:
             self._anchorer.join(timeout=30)
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        self.workers.shutdown()
         self.images.shutdown(wait=False, cancel_futures=True)
 
     def secrets(self) -> tuple[str | None, ...]:
@@ -408,8 +209,7 @@ class Services:
         mirror's index), in parts of at most ``WORKER_PART`` texts."""
         now = time.time()
         reason = stale_reason(*self.is_stale())
-        count = self.settings.batch_workers or os.cpu_count() or 1
-        if len(texts) < 2000 or count == 1:
+        if len(texts) < 2000 or self.workers.count == 1:
             groups = []
             for start in range(0, len(texts), INLINE_GROUP):
                 items = []
@@ -419,79 +219,6 @@ class Services:
                     items.append(orjson.dumps(with_freshness(result, reason)))
                 groups.append(b",".join(items))
             return groups
-        size = min(WORKER_PART, -(-len(texts) // count))
-        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        futures = [self._submit(chunk, now, reason) for chunk in chunks]
-        retries = [WORKER_RETRIES]
-        parts = [self._collect(c, f, now, reason, retries) for c, f in zip(chunks, futures, strict=True)]
+        groups = self.workers.verify(texts, now, reason)
         self.metrics.verifications.labels("batch").inc(len(texts))
-        return [p for p in parts if p]
-
-    def _workers(self, count: int) -> ProcessPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=count,
-                    initializer=_worker_init,
-                    initargs=(
-                        self.mirror.url,
-                        self.deployment.to_dict(),
-                        self.mirror.confirmations,
-                        self.mirror.max_anchors_per_issuer,
-                    ),
-                )
-            return self._pool
-
-    def _submit(
-        self, chunk: Sequence[str], now: float, reason: dict[str, str] | None
-    ) -> tuple[ProcessPoolExecutor, Future[bytes]]:
-        """Hand a chunk to the worker processes (fresh ones when a worker has died)."""
-        count = self.settings.batch_workers or os.cpu_count() or 1
-        pool = self._workers(count)
-        try:
-            return pool, pool.submit(_worker_verify, chunk, now, reason)
-        except BrokenProcessPool:
-            self._discard_workers(pool)
-            pool = self._workers(count)
-            return pool, pool.submit(_worker_verify, chunk, now, reason)
-
-    def _discard_workers(self, broken: ProcessPoolExecutor) -> None:
-        with self._pool_lock:
-            if self._pool is broken:
-                self._pool = None
-        broken.shutdown(wait=False)
-
-    def _collect(
-        self,
-        chunk: Sequence[str],
-        submitted: tuple[ProcessPoolExecutor, Future[bytes]],
-        now: float,
-        reason: dict[str, str] | None,
-        retries: list[int],
-    ) -> bytes:
-        """A chunk's results; when its worker failed, the chunk is verified again in halves (on
-        fresh workers) until the item that fails by itself is found and answered ``malformed``."""
-        pool, future = submitted
-        try:
-            return future.result()
-        except Exception as exc:  # noqa: BLE001 - a worker that died (BrokenProcessPool) or failed
-            self.metrics.worker_failures.inc()
-            log.warning(
-                "a batch worker failed on %d items (%s); retrying them in parts", len(chunk), type(exc).__name__
-            )
-            self._discard_workers(pool)
-        if len(chunk) == 1 or retries[0] <= 0:
-            if retries[0] <= 0:
-                raise ProblemError(
-                    503,
-                    "Batch workers failing",
-                    "the batch workers keep failing on this batch; retry later or send smaller batches",
-                    headers={"Retry-After": "5"},
-                )
-            return orjson.dumps(with_freshness(_malformed(self.mirror.freshness(), now), reason))
-        retries[0] -= 1
-        half = len(chunk) // 2
-        parts = [
-            self._collect(p, self._submit(p, now, reason), now, reason, retries) for p in (chunk[:half], chunk[half:])
-        ]
-        return b",".join(parts)
+        return groups

@@ -23,7 +23,23 @@
     │       ├── ConflictError                      409  already exists (region, authority, issuer, key, batch)
     │       ├── InvalidArgumentError (ValueError)  422  zero ids, empty windows, unsorted digests, ...
     │       └── InvalidStateError                  409  final status changed again, invalid transition
-    └── ServiceError                               (api.errors: the HTTP service's own refusals)
+    └── ServiceError                               500  (api.errors: the HTTP service's own refusals)
+        ├── IssuerKeyRequiredError                 401  no API key, or an unknown or revoked one
+        ├── ForbiddenIssuerError                   403  the API key belongs to another department
+        ├── UnknownDepartmentError                 404  this service holds no signing key for it
+        ├── NotAnchoredError                       404  no anchored license has the digest
+        ├── NotInstalledError                      404  the counter page's QR decoder is missing
+        ├── SeveralAnchorsError                    409  several issuers anchored the digest
+        ├── IdempotencyConflictError               409  same Idempotency-Key still running (Retry-After)
+        ├── IdempotencyKeyReusedError (ValueError) 422  same Idempotency-Key, different request
+        ├── InvalidApiKeyLabelError (ValueError)   422  an API key's label is too long
+        ├── PayloadTooLargeError                   413  request body over the limit
+        │   ├── ImageTooLargeError                      image over the limit
+        │   └── BatchTooLargeError                      more QR texts than a batch takes
+        ├── ServiceBusyError                       503  too many images or batches at once (Retry-After)
+        │   └── BatchWorkersFailingError                the batch workers keep failing (Retry-After)
+        ├── MirrorStaleError                       503  stale chain mirror, policy refuse (Retry-After)
+        └── NoChainClientError                     503  no chain client to send transactions with
 
 Each class carries ``http_status`` and ``title``; the HTTP service reports any of them as problem
 details with one lookup. A :class:`ContractRevertError` names the Solidity custom error

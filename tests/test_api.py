@@ -10,13 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from stdnum.cn import uscc
 
+from api import errors
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
 from devkit.demo import DemoRun, run_demo
 from devkit.samples import SampleFactory
 from registry import connect
+from registry import errors as error_tree
 from registry.document.qr import render_png
+from registry.errors import ElicenseError
 from registry.issuer.worker import AnchorWorker
 from verifier.mirror import Mirror
 
@@ -158,6 +161,15 @@ def test_health_readiness_metrics_openapi(api):
     assert verify["description"]
     assert "examples" in json.dumps(spec["components"]["schemas"]["VerifyRequest"])
     assert "/v1/issuers/{uscc}/licenses" in spec["paths"]
+    issue = spec["paths"]["/v1/issuers/{uscc}/licenses"]["post"]
+    assert {"201", "400", "401", "403", "404", "409", "413", "422", "500"} <= set(issue["responses"])
+    assert all("application/problem+json" in issue["responses"][s]["content"] for s in ("401", "403", "422"))
+    assert issue["security"] == [{"ApiKey": []}]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    wrong_method = api.put("/v1/verify", json={"qr": "LC1:"})
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST"
+    assert wrong_method.headers["content-type"].startswith("application/problem+json")
 
 
 def test_counter_page_and_vendor_script(api):
@@ -178,7 +190,10 @@ def test_issuer_endpoints(api, demo):
     request = SampleFactory(77).business_license()
     body = request.to_dict()
     base = f"/v1/issuers/{_fixed(BUREAU)}"
-    assert api.post(f"{base}/licenses", json=body).status_code == 401
+    missing = api.post(f"{base}/licenses", json=body)
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert missing.json()["title"] == "Unauthorized"
     assert api.post(f"{base}/licenses", json=body, headers={"Authorization": "Bearer elk_nope"}).status_code == 401
     forbidden = api.post(f"{base}/licenses", json=body, headers={"Authorization": f"Bearer {other_key}"})
     assert forbidden.status_code == 403
@@ -290,3 +305,16 @@ def test_finding2_status_by_digest_when_another_issuer_anchored_it_too(demo):
         assert (theirs["status"], theirs["issuer"]["uscc"]) == ("active", police.issuer_uscc)
         spec = api.get("/openapi.json").json()["paths"]["/v1/licenses/{digest}/status"]["get"]["responses"]
         assert {"200", "404", "409"} <= set(spec)
+
+
+def test_every_refusal_of_the_service_is_in_the_error_tree():
+    """Each refusal of the service is a class of the one error tree, with its status and title,
+    and is drawn in the tree's picture (registry.errors)."""
+    refusals = [getattr(errors, n) for n in errors.__all__ if n.endswith("Error")]
+    assert len(refusals) >= 15
+    for cls in refusals:
+        assert issubclass(cls, errors.ServiceError), cls
+        assert issubclass(cls, ElicenseError), cls
+        assert cls is errors.ServiceError or 400 <= cls.http_status <= 599, cls
+        assert cls.title, cls
+        assert cls.__name__ in (error_tree.__doc__ or ""), cls

@@ -7,6 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import api.tables  # noqa: F401 - the HTTP service's tables are part of the store's schema
 from registry.issuer.migrations import current
 from registry.issuer.store import IssuerStore, metadata
 

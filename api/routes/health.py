@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ServicesDep
+from api.models import Readiness
 
 router = APIRouter(tags=["health"])
 
@@ -25,7 +26,8 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: the mirror is fresh enough",
-    responses={200: {"description": "Ready"}, 503: {"description": "Not ready: the mirror is stale or never synced"}},
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: the mirror is stale or never synced"}},
 )
 def readyz(services: ServicesDep) -> JSONResponse:
     """200 when the chain mirror is fresher than the service's limit; 503 otherwise, also before
@@ -47,7 +49,12 @@ def readyz(services: ServicesDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if not stale else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"description": "Metrics", "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 def metrics(services: ServicesDep) -> Response:
     services.metrics.refresh_mirror(services.mirror)
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

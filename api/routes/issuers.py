@@ -10,8 +10,10 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IssuerDep, ServicesDep
-from api.errors import ProblemError, responses
+from api.errors import ForbiddenIssuerError, NoChainClientError, UnknownDepartmentError, responses
 from api.models import (
+    LICENSE_ID,
+    USCC_ANY_CASE,
     AnchorResponse,
     IssueBatchRequest,
     IssuedBatch,
@@ -20,7 +22,6 @@ from api.models import (
     StatusChangeRequest,
     StatusChangeResponse,
 )
-from api.security import IdempotentReplay
 from api.services import Services
 from registry._failpoints import failpoint
 from registry.document.identifiers import validate_uscc
@@ -29,7 +30,24 @@ from registry.issuer.department import Department, IssueRequest
 
 router = APIRouter(prefix="/v1/issuers/{uscc}", tags=["issuers"])
 
-UsccPath = Annotated[str, Path(min_length=18, max_length=18, description="The department's credit code")]
+UsccPath = Annotated[
+    str,
+    Path(
+        min_length=18,
+        max_length=18,
+        pattern=USCC_ANY_CASE,
+        description="The department's unified social credit code (GB 32100; its check character is checked too)",
+    ),
+]
+LicenseIdPath = Annotated[
+    str,
+    Path(
+        min_length=31,
+        max_length=31,
+        pattern=LICENSE_ID,
+        description="The license id: type code, issuer's credit code, serial, version, check character",
+    ),
+]
 IdempotencyHeader = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="Retrying with the same key returns the first result"),
@@ -39,10 +57,10 @@ IdempotencyHeader = Annotated[
 def _department(services: Services, uscc: str, caller: str) -> Department:
     code = validate_uscc(uscc, field="uscc")
     if code != caller:
-        raise ProblemError(403, "Forbidden", f"this API key belongs to {caller}; it cannot act for {code}")
+        raise ForbiddenIssuerError(f"this API key belongs to {caller}; it cannot act for {code}")
     department = services.departments.get(code)
     if department is None:
-        raise ProblemError(404, "Unknown department", f"this service holds no signing key for {code}")
+        raise UnknownDepartmentError(f"this service holds no signing key for {code}")
     return department
 
 
@@ -61,20 +79,9 @@ def _idempotent(
     if key is None:
         return JSONResponse(run(), status_code=status_code)
     request_hash = services.idempotency.request_hash(body)
-    try:
-        services.idempotency.begin(issuer, key, request_hash)
-    except IdempotentReplay as replay:
+    replay = services.idempotency.begin(issuer, key, request_hash)
+    if replay is not None:
         return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
-    except KeyError:
-        raise ProblemError(
-            409,
-            "Request in progress",
-            "a request with this Idempotency-Key is still running; retry after it finishes "
-            f"(an unfinished claim expires after {services.idempotency.claim_seconds:.0f} s)",
-            headers={"Retry-After": str(max(1, round(services.idempotency.claim_seconds)))},
-        ) from None
-    except ValueError as exc:
-        raise ProblemError(422, "Idempotency-Key reused", str(exc)) from None
     try:
         failpoint("idempotent_claimed")  # crash tests only: claimed, nothing stored
         result = run()
@@ -86,7 +93,11 @@ def _idempotent(
 
 
 @router.post(
-    "/licenses", status_code=201, response_model=IssuedLicense, summary="Issue one license", responses=responses(409)
+    "/licenses",
+    status_code=201,
+    response_model=IssuedLicense,
+    summary="Issue one license",
+    responses=responses(401, 403, 404, 409),
 )
 def issue_one(
     uscc: UsccPath,
@@ -111,7 +122,7 @@ def issue_one(
     status_code=201,
     response_model=IssuedBatch,
     summary="Issue many licenses",
-    responses=responses(409),
+    responses=responses(401, 403, 404, 409),
 )
 def issue_batch(
     uscc: UsccPath,
@@ -137,12 +148,17 @@ def issue_batch(
     return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
 
 
-@router.post("/anchor", response_model=AnchorResponse, summary="Anchor pending licenses now")
+@router.post(
+    "/anchor",
+    response_model=AnchorResponse,
+    summary="Anchor pending licenses now",
+    responses=responses(401, 403, 404, 409, 502, 503),
+)
 def anchor(uscc: UsccPath, caller: IssuerDep, services: ServicesDep) -> dict[str, Any]:
     """Anchor every pending license of the department in batches (one transaction each)."""
     department = _department(services, uscc, caller)
     if department.client is None:
-        raise ProblemError(503, "No chain", "this service has no chain client to anchor with")
+        raise NoChainClientError("this service has no chain client to anchor with")
     with services.chain_lock:
         results = department.anchor_pending(batch_size=services.settings.anchor_batch_size)
     services.metrics.anchored.labels(caller).inc(sum(r.count for r in results))
@@ -163,11 +179,16 @@ def anchor(uscc: UsccPath, caller: IssuerDep, services: ServicesDep) -> dict[str
 
 
 @router.post(
-    "/licenses/{license_id}/status", response_model=StatusChangeResponse, summary="Suspend, reinstate or revoke"
+    "/licenses/{license_id}/status",
+    response_model=StatusChangeResponse,
+    summary="Suspend, reinstate or revoke",
+    responses=responses(
+        401, 403, 404, 409, 502, 503, s409="The status is final, or the change is not allowed from the current one"
+    ),
 )
 def change_status(
     uscc: UsccPath,
-    license_id: Annotated[str, Path(min_length=31, max_length=31)],
+    license_id: LicenseIdPath,
     body: StatusChangeRequest,
     caller: IssuerDep,
     services: ServicesDep,
@@ -190,11 +211,22 @@ def change_status(
 @router.get(
     "/licenses/{license_id}/qr",
     summary="QR code of a license",
-    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "text/plain": {}}}},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The QR code",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        },
+        **responses(401, 403, 404),
+    },
 )
 def qr(
     uscc: UsccPath,
-    license_id: Annotated[str, Path(min_length=31, max_length=31)],
+    license_id: LicenseIdPath,
     caller: IssuerDep,
     services: ServicesDep,
     format: Annotated[str, Query(pattern="^(png|svg|text)$")] = "png",

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ServicesDep
-from api.errors import ProblemError, responses
-from api.models import IssuerEntry, LicenseStatusResponse
+from api.errors import NotAnchoredError, SeveralAnchorsError, responses
+from api.models import DIGEST, USCC, IssuerEntry, LicenseStatusResponse
 from registry.chain.records import OPEN_END
 from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.licensetypes import CATALOG
@@ -59,18 +59,15 @@ def issuers(services: ServicesDep) -> list[dict[str, Any]]:
     "/licenses/{digest}/status",
     response_model=LicenseStatusResponse,
     summary="Status of a license",
-    responses={
-        **responses(404),
-        409: {**responses(409)[409], "description": "Several issuers anchored the digest: add ?issuer=CREDIT_CODE"},
-    },
+    responses=responses(404, 409, s409="Several issuers anchored the digest: add ?issuer=CREDIT_CODE"),
 )
 def license_status(
     services: ServicesDep,
-    digest: str = Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The license digest, 0x + 64 hex digits"),
+    digest: str = Path(pattern=DIGEST, description="The license digest, 0x + 64 hex digits"),
     issuer_uscc: str | None = Query(
         default=None,
         alias="issuer",
-        pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+        pattern=USCC,
         description="Credit code of the license's issuer (needed when several issuers anchored the digest)",
     ),
 ) -> dict[str, Any]:
@@ -85,11 +82,9 @@ def license_status(
     if issuer_uscc is not None:
         anchors = [a for a in anchors if uscc_from_issuer_id(a.issuer_id) == issuer_uscc]
     if not anchors:
-        raise ProblemError(404, "Not anchored", f"no anchored license has digest {digest}", chain=chain)
+        raise NotAnchoredError(f"no anchored license has digest {digest}", chain=chain)
     if len(anchors) > 1:
-        raise ProblemError(
-            409,
-            "Anchored by several issuers",
+        raise SeveralAnchorsError(
             f"{len(anchors)} issuers anchored digest {digest}; say whose license it is with ?issuer=CREDIT_CODE",
             chain=chain,
         )

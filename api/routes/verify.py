@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
-from api.errors import ProblemError, responses
+from api.errors import BatchTooLargeError, ImageTooLargeError, MirrorStaleError, responses
 from api.models import VerificationResponse, VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
 from verifier.qr import read_qr_image
 
@@ -28,9 +28,7 @@ def _refuse_if_stale(services: ServicesDep) -> None:
     stale, age = services.is_stale()
     if stale and services.settings.stale_policy == "refuse":
         since = "has not been synced yet" if age == float("inf") else f"is {age:.0f} s old"
-        raise ProblemError(
-            503,
-            "Chain mirror is stale",
+        raise MirrorStaleError(
             f"the chain mirror {since} (limit {services.settings.stale_after:.0f} s); "
             "verification is refused until it catches up",
             headers={"Retry-After": str(max(1, round(services.settings.sync_interval)))},
@@ -65,7 +63,7 @@ async def verify_image(services: ServicesDep, image: UploadFile = File(descripti
     limit = services.settings.max_image_bytes
     data = await image.read(limit + 1)
     if len(data) > limit:
-        raise ProblemError(413, "Image too large", f"the image is larger than {limit} bytes")
+        raise ImageTooLargeError(f"the image is larger than {limit} bytes")
     async with services.image_gate.enter():
         text = await asyncio.get_running_loop().run_in_executor(services.images, read_qr_image, data)
     return _json(services.verify(text))
@@ -83,7 +81,7 @@ async def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> Respo
     _refuse_if_stale(services)
     limit = services.settings.max_batch
     if len(body.qrs) > limit:
-        raise ProblemError(413, "Batch too large", f"{len(body.qrs)} QR texts; at most {limit} per request")
+        raise BatchTooLargeError(f"{len(body.qrs)} QR texts; at most {limit} per request")
     async with services.batch_gate.enter():
         groups = await run_in_threadpool(services.verify_many, body.qrs)
     head = b'{"count":%d,"results":[' % len(body.qrs)

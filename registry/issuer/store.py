@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Column,
     Integer,
     LargeBinary,
@@ -43,9 +42,7 @@ __all__ = [
     "BatchRow",
     "IssuerStore",
     "LicenseRow",
-    "api_keys",
     "batches",
-    "idempotency",
     "licenses",
     "metadata",
     "record_batch",
@@ -53,6 +50,8 @@ __all__ = [
     "sqlite_url",
 ]
 
+#: The issuer store's schema. The HTTP service declares its own tables on it too (``api.tables``:
+#: API keys and idempotency records), so the migrations create them in the same database.
 metadata = MetaData()
 
 licenses = Table(
@@ -97,29 +96,6 @@ serials = Table(
     Column("issuer_uscc", String(18), primary_key=True),
     Column("type_code", String(2), primary_key=True),
     Column("next_serial", Integer, nullable=False),
-)
-
-
-api_keys = Table(
-    "api_keys",
-    metadata,
-    Column("id", String(16), primary_key=True),
-    Column("issuer_uscc", String(18), nullable=False, index=True),
-    Column("key_hash", String(64), nullable=False, unique=True),
-    Column("label", String(100), nullable=False, default=""),
-    Column("created_at", Integer, nullable=False),
-    Column("revoked", Boolean, nullable=False, default=False),
-)
-
-idempotency = Table(
-    "idempotency_keys",
-    metadata,
-    Column("issuer_uscc", String(18), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=True),  # null while the first request is in progress
-    Column("response", Text, nullable=True),
-    Column("created_at", Integer, nullable=False),
 )
 
 
