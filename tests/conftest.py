@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
@@ -45,15 +44,6 @@ def post_json(url: str, body: dict[str, object]) -> dict[str, object]:
     with urllib.request.urlopen(request, timeout=30) as response:
         result: dict[str, object] = json.loads(response.read())
         return result
-
-
-def free_port() -> int:
-    """A port that was free a moment ago, for a command that must be told its port before it binds.
-    Another process may bind it in between: servers started here bind port 0 instead
-    (devkit.nodes, devkit.proxy, devkit.serving)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

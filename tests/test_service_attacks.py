@@ -20,8 +20,10 @@ import io
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +38,6 @@ import cbor2
 import httpx
 import pytest
 import uvicorn
-from conftest import free_port
 from fastapi.testclient import TestClient
 from PIL import Image
 from web3 import HTTPProvider, Web3
@@ -46,6 +47,8 @@ from api.services import Services
 from api.settings import Settings
 from devkit.demo import DemoRun, run_demo
 from devkit.samples import SampleFactory, png_declaring
+from devkit.serving import listening_socket, serve_command
+from devkit.waiting import wait_until
 from registry import RegistryClient, connect
 from registry.document._base45 import b45decode
 from registry.document.presentation import PREFIX, decode_presentation
@@ -130,18 +133,15 @@ class Served:
     """The app served by uvicorn on a loopback port, in a thread (real TCP, real event loop)."""
 
     def __init__(self, services: Services) -> None:
-        self.port = free_port()
+        sock = listening_socket()
+        self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(services), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = uvicorn.Server(uvicorn.Config(create_app(services), log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def __enter__(self) -> Served:
         self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert self.server.started
+        wait_until(lambda: self.server.started, timeout=30, what="the served app")
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -278,18 +278,15 @@ def test_finding1_image_decoding_is_bounded(demo):
 def test_finding1_healthz_answers_while_worst_input_in_flight(tmp_path):
     """``elicense serve`` (demo mode) with a 10,000-text batch holding hostile texts and the worst
     images (each twice) in flight: /healthz keeps answering within 100 ms."""
-    port = free_port()
-    log = (tmp_path / "service.log").open("w")
-    process = subprocess.Popen(
-        [str(ELICENSE), "--home", str(tmp_path), "serve", "--port", str(port), "--licenses", "40", "--no-worker"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
+    command = [str(ELICENSE), "--home", str(tmp_path), "serve", "--licenses", "40", "--no-worker"]
+    served = serve_command(
+        lambda port: [*command, "--port", str(port)],
+        log_dir=tmp_path,
         env={**os.environ, "ELICENSE_RPC_URL": ""},
+        seconds=180,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = served.url
     try:
-        _wait_healthy(base, process)
         presentations = json.loads((tmp_path / "demo" / "presentations.json").read_text())
         valid = presentations["valid"]["text"]
         hostile = [overflowing(valid), shared_cbor(20), "LC1:" + "A" * 5000]
@@ -319,8 +316,7 @@ def test_finding1_healthz_answers_while_worst_input_in_flight(tmp_path):
         assert attacker.wait(60) == 0
         answers = json.loads((tmp_path / "answers.json").read_text())
     finally:
-        _stop(process)
-        log.close()
+        served.stop()
     assert answers["batch"][0] == 200
     statuses = answers["batch"][1]
     assert [statuses[i] for i in (3, 5000, 9999)] == ["malformed"] * 3
@@ -389,9 +385,21 @@ TOKEN = "s3cr3tPr0v1derK3y"
 PASSWORD = "hunter2pass"
 
 
+_HELD: list[socket.socket] = []
+
+
+def _refusing_port() -> int:
+    """A loopback port bound here but not listening, so no one else takes it and every connection
+    to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return int(sock.getsockname()[1])
+
+
 def _dead_client(demo: tuple[DemoRun, Path]) -> tuple[RegistryClient, str]:
     """A chain client whose node URL carries credentials, with nothing listening there."""
-    url = f"http://elk:{PASSWORD}@127.0.0.1:{free_port()}/v3/{TOKEN}?apikey={TOKEN}"
+    url = f"http://elk:{PASSWORD}@127.0.0.1:{_refusing_port()}/v3/{TOKEN}?apikey={TOKEN}"
     w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 2}, exception_retry_configuration=None))
     return RegistryClient(w3, demo[0].client.deployment, check_chain=False), url
 
@@ -498,20 +506,26 @@ def test_finding10_crashed_idempotent_request_expires(tmp_path):
     storing anything; after a restart the key answers 409 until the claim expires, then a retry
     issues the license once."""
     claim_seconds = 20  # a restart on a loaded machine must fit inside the claim
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ELICENSE_IDEMPOTENCY_CLAIM_SECONDS": str(claim_seconds), "PYTHONPATH": str(ROOT)}
+    bound: list[int] = []  # the first start takes a port the system picks; the restart takes it again
 
     def start(**extra: str) -> subprocess.Popen[str]:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "_serve_store.py"), str(tmp_path), str(port)],
+            [sys.executable, str(ROOT / "tests" / "_serve_store.py"), str(tmp_path), str(bound[0] if bound else 0)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env={**env, **extra},
         )
         try:
-            _wait_healthy(base, process)
+            assert process.stdout is not None
+            for line in process.stdout:
+                if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
+                    break
+            else:
+                raise AssertionError("the service exited before listening")
+            bound[:] = [int(found.group(1))]
+            _wait_healthy(f"http://127.0.0.1:{bound[0]}", process)
         except BaseException:
             _stop(process)
             raise
@@ -519,6 +533,7 @@ def test_finding10_crashed_idempotent_request_expires(tmp_path):
 
     body = SampleFactory(21).business_license().to_dict()
     first = start(ELICENSE_FAILPOINT="idempotent_claimed")
+    base = f"http://127.0.0.1:{bound[0]}"
     try:
         auth = {"Authorization": f"Bearer {(tmp_path / 'api-key').read_text()}", "Idempotency-Key": "order-77"}
         with pytest.raises(httpx.HTTPError):
