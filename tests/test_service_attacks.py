@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,14 @@ PASSWORD = "hunter2pass"
 
 
 _HELD: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_held_sockets() -> Iterator[None]:
+    yield
+    for sock in _HELD:
+        sock.close()
+    _HELD.clear()
 
 
 def _refusing_port() -> int:
