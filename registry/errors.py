@@ -4,7 +4,8 @@
     ├── SignerError                                500  keys, keystores, signatures
     │   ├── KeystoreError (ValueError)                  missing, malformed or unwritable keystore
     │   │   └── WrongPasswordError                      the password does not open the keystore
-    │   └── PasswordError (ValueError)                  no password available, or an unacceptable one
+    │   ├── PasswordError (ValueError)                  no password available, or an unacceptable one
+    │   └── SignerInputError (ValueError)          422  a digest, batch or address of the wrong form
     ├── RegistryError                              500
     │   ├── ConfigurationError (ValueError)        422  bad argument, artifact, deployment or config file
     │   ├── FieldValueError (ValueError)           422  a license field's value (field, problem, expected)
