@@ -6,6 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from registry.errors import ConfigurationError
+
 __all__ = [
     "OPEN_END",
     "Anchor",
@@ -112,7 +114,7 @@ def license_type_id(code: str) -> bytes:
     '424c0000'
     """
     if not isinstance(code, str) or not code or len(code) > 32 or not code.isascii() or not code.isprintable():
-        raise ValueError(f"license type code must be 1 to 32 printable ASCII characters, got {code!r}")
+        raise ConfigurationError(f"license type code must be 1 to 32 printable ASCII characters, got {code!r}")
     return code.encode("ascii").ljust(32, b"\x00")
 
 
