@@ -43,6 +43,7 @@ from registry.chain.events import (
     StatusChangesVoided,
 )
 from registry.chain.records import Anchor, Issuer, KeyWindow, LicenseStatus, Status, TypePermission
+from registry.errors import ConfigurationError
 from signer import MerkleTree
 
 __all__ = [
@@ -111,7 +112,7 @@ class EventIndex:
 
     def __init__(self, *, max_anchors_per_issuer: int = DEFAULT_MAX_ANCHORS_PER_ISSUER) -> None:
         if not 1 <= max_anchors_per_issuer <= 10**9:
-            raise ValueError("max_anchors_per_issuer must be from 1 to 10^9")
+            raise ConfigurationError("max_anchors_per_issuer must be from 1 to 10^9")
         self.max_anchors_per_issuer = max_anchors_per_issuer
         self.regions: dict[int, str] = {}
         self.issuers: dict[bytes, Issuer] = {}

@@ -26,6 +26,7 @@ from registry.document.identifiers import (
     validate_ric,
     validate_uscc,
 )
+from registry.errors import ConfigurationError
 
 __all__ = [
     "CATALOG",
@@ -241,11 +242,11 @@ class LicenseType:
         by_key = {f.key: f for f in self.fields}
         by_number = {f.number: f for f in self.fields}
         if len(by_key) != len(self.fields) or len(by_number) != len(self.fields):
-            raise ValueError(f"license type {self.code} has duplicate field keys or numbers")
+            raise ConfigurationError(f"license type {self.code} has duplicate field keys or numbers")
         if any(not 1 <= f.number <= MAX_FIELDS for f in self.fields):
-            raise ValueError(f"license type {self.code}: field numbers must be 1 to {MAX_FIELDS}")
+            raise ConfigurationError(f"license type {self.code}: field numbers must be 1 to {MAX_FIELDS}")
         if self.holder_field not in by_key:
-            raise ValueError(f"license type {self.code}: unknown holder field {self.holder_field}")
+            raise ConfigurationError(f"license type {self.code}: unknown holder field {self.holder_field}")
         object.__setattr__(self, "by_key", by_key)
         object.__setattr__(self, "by_number", by_number)
 
