@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm.main import get_default_account_keys
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 
+from registry.chain._fast_evm import embedded_provider
 from registry.chain._reverts import chain_errors
 from registry.errors import ConfigurationError
 
@@ -25,7 +26,7 @@ def connect(rpc_url: str | None = None, *, timeout: float = 30.0) -> Web3:
     Raises :class:`ChainUnavailableError` when the node does not answer ``eth_chainId``.
     """
     if rpc_url is None:
-        return Web3(EthereumTesterProvider())
+        return Web3(embedded_provider())
     if not isinstance(rpc_url, str) or len(rpc_url) > 2048:
         raise ConfigurationError("the RPC URL must be a string of at most 2048 characters")
     parsed = urlparse(rpc_url)
