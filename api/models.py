@@ -65,6 +65,7 @@ class VerificationResponse(BaseModel):
         "superseded",
         "expired",
         "not_yet_valid",
+        "co_approval_missing",
     ]
     headline: dict[str, str]
     reasons: list[Reason]
@@ -79,6 +80,11 @@ class VerificationResponse(BaseModel):
     digest: str | None = None
     signer: str | None = None
     replacement: str | None = None
+    co_approval: dict[str, Any] | None = Field(
+        default=None,
+        description="Present when a co-approval policy (联合审批) covers the license: the departments it "
+        "requires, whether each approved (co-signed a joint anchor holding the license), and that anchor",
+    )
     chain: dict[str, Any] | None = None
     checked_at: int
     stale: bool = Field(

@@ -15,8 +15,11 @@ Every fact comes from a chain event and is checked at its source:
 - type permissions keep their history: a license is permitted when its anchor time lies in the
   window that was in force at that time, so re-granting a type never changes earlier results;
 - negative facts seen in blocks younger than the confirmation depth (:meth:`EventIndex.set_pending`:
-  suspensions, revocations, supersessions, key compromises and retirements) apply at once, while
-  positive facts (anchors, registrations, permissions, reinstatements) wait for the depth.
+  suspensions, revocations, supersessions, key compromises and retirements, signing and
+  co-signing keys alike) apply at once, while positive facts (anchors, joint anchors,
+  registrations, permissions, policies, reinstatements) wait for the depth;
+- joint anchors and co-approval policies (:mod:`verifier._joint`): a co-signature counts only
+  while its key's window, as the chain now knows it, contains the joint anchor's time.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ from dataclasses import dataclass, replace
 
 from registry.chain.events import (
     BatchAnchored,
+    CoApprovalPolicySet,
+    CoSigningKeyAdded,
+    CoSigningKeyCompromised,
+    CoSigningKeyRetired,
     IssuerActiveSet,
     IssuerProfileUpdated,
     IssuerRegistered,
+    JointAnchored,
     KeyAdded,
     KeyCompromised,
     KeyRetired,
@@ -42,9 +50,20 @@ from registry.chain.events import (
     RegistryEvent,
     StatusChangesVoided,
 )
-from registry.chain.records import Anchor, Issuer, KeyWindow, LicenseStatus, Status, TypePermission
+from registry.chain.records import (
+    Anchor,
+    CoApprovalPolicy,
+    Issuer,
+    JointAnchor,
+    KeyWindow,
+    LicenseStatus,
+    Status,
+    TypePermission,
+    co_signing_key_ref,
+)
 from registry.errors import ConfigurationError
 from signer import MerkleTree
+from verifier._joint import JointFacts, key_end
 
 __all__ = [
     "DEFAULT_MAX_ANCHORS_PER_ISSUER",
@@ -81,6 +100,8 @@ NEGATIVE_EVENTS: tuple[type[RegistryEvent], ...] = (
     LicensesSuperseded,
     KeyCompromised,
     KeyRetired,
+    CoSigningKeyCompromised,
+    CoSigningKeyRetired,
 )
 
 
@@ -129,6 +150,7 @@ class EventIndex:
         self.pending_status: dict[tuple[bytes, bytes], list[tuple[int, StatusChange]]] = {}
         self.pending_key_ends: dict[str, tuple[int, int]] = {}
         self.pending_block = 0
+        self.joint = JointFacts()
         self.block_number = 0
         self.block_time = 0
         self.synced_at = 0.0
@@ -214,6 +236,21 @@ class EventIndex:
     def freshness(self) -> Freshness:
         return Freshness(self.block_number, self.block_time, self.synced_at)
 
+    def co_signing_key(self, key_id: bytes) -> KeyWindow | None:
+        return self.key(co_signing_key_ref(key_id))
+
+    def joint_anchor(self, bundle_digest: bytes) -> JointAnchor | None:
+        return self.joint.joint_anchor(bundle_digest)
+
+    def joint_anchors_of(self, issuer_id: bytes, digest: bytes) -> list[JointAnchor]:
+        return self.joint.joint_anchors_of(issuer_id, digest)
+
+    def co_approval_policy(self, region: int, license_type: bytes, at: int) -> CoApprovalPolicy | None:
+        return self.joint.policy(region, license_type, at)
+
+    def co_signers(self, anchor: JointAnchor) -> frozenset[bytes]:
+        return self.joint.co_signers(anchor, self.key)
+
     # -- applying events ---------------------------------------------------------------------------
 
     def apply(self, event: RegistryEvent, block_time: int) -> None:  # noqa: PLR0912 - one branch per event
@@ -242,10 +279,15 @@ class EventIndex:
                 self.issuers[event.issuer_id] = replace(current, active=event.active)
         elif isinstance(event, KeyAdded):
             self.keys[event.key] = KeyWindow(event.key, event.issuer_id, event.valid_from, event.valid_until)
-        elif isinstance(event, KeyRetired):
-            self._end_key(event.key, event.valid_until)
-        elif isinstance(event, KeyCompromised):
-            self._end_key(event.key, event.compromised_at)
+        elif (end := key_end(event)) is not None:
+            self._end_key(*end)
+        elif isinstance(event, CoSigningKeyAdded):
+            ref = co_signing_key_ref(event.key_id)
+            self.keys[ref] = KeyWindow(ref, event.issuer_id, event.valid_from, event.valid_until)
+        elif isinstance(event, CoApprovalPolicySet):
+            self.joint.apply_policy(event, block_time)
+        elif isinstance(event, JointAnchored):
+            self.joint.apply_joint(event, block_time)
         elif isinstance(event, LicenseTypePermitted):
             permission = TypePermission(event.issuer_id, event.license_type, event.valid_from, event.valid_until)
             grants = self.permissions.setdefault((event.issuer_id, event.license_type), [])
@@ -333,10 +375,10 @@ class EventIndex:
                 self._status_event(event, block_time, changes)
                 for key, listed in changes.items():
                     status.setdefault(key, []).extend((block, c) for c in listed)
-            elif isinstance(event, KeyCompromised | KeyRetired):
-                end = event.compromised_at if isinstance(event, KeyCompromised) else event.valid_until
-                earlier = key_ends.get(event.key)
-                key_ends[event.key] = (block, end) if earlier is None or end < earlier[1] else earlier
+            elif (ended := key_end(event)) is not None:
+                ref, end = ended
+                earlier = key_ends.get(ref)
+                key_ends[ref] = (block, end) if earlier is None or end < earlier[1] else earlier
         self.pending_status = status
         self.pending_key_ends = key_ends
         self.pending_block = up_to_block

@@ -10,6 +10,7 @@ Steps, in order (the first failing step decides the status)::
                                                                   or key_not_valid (key not valid now)
     anchored with the signing key, inside its validity window  -> key_not_valid
     the issuer was permitted the license type when anchored    -> type_not_permitted
+    a co-approval policy in force then is met by a joint anchor -> co_approval_missing
     status on chain                                            -> revoked / superseded / suspended
     validity window against today's date (China Standard Time) -> not_yet_valid / expired
                                                                -> valid
@@ -35,6 +36,7 @@ from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.licensetypes import from_day_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
 from signer import domain_separator, recover_signer
+from verifier._coapproval import co_approval_reason, evaluate_co_approval
 from verifier._logbudget import LogBudget
 from verifier.index import Freshness
 from verifier.results import CHINA_TZ, HEADLINES, DisclosedField, Outcome, Reason, VerificationResult
@@ -54,6 +56,7 @@ _FIELDS_SHOWN = frozenset(
     {
         Outcome.VALID,
         Outcome.TYPE_NOT_PERMITTED,
+        Outcome.CO_APPROVAL_MISSING,
         Outcome.REVOKED,
         Outcome.SUSPENDED,
         Outcome.SUPERSEDED,
@@ -226,6 +229,15 @@ class Verifier:
                 issuer=issuer,
                 anchor=anchor,
             )
+        co_approval = evaluate_co_approval(
+            self.state, issuer.region, ltype.type_id, header.issuer_id, digest, at=anchor.timestamp
+        )
+        if co_approval is not None:
+            base["co_approval"] = co_approval
+            if co_approval.missing:
+                return result(
+                    Outcome.CO_APPROVAL_MISSING, co_approval_reason(co_approval, ltype), issuer=issuer, anchor=anchor
+                )
         status = self.state.status(header.issuer_id, digest)
         if status.status is Status.REVOKED:
             return result(

@@ -11,7 +11,16 @@ from typing import Any
 from registry.chain.records import Anchor, Issuer
 from verifier.index import Freshness
 
-__all__ = ["CHINA_TZ", "HEADLINES", "DisclosedField", "Outcome", "Reason", "VerificationResult"]
+__all__ = [
+    "CHINA_TZ",
+    "HEADLINES",
+    "CoApproval",
+    "Department",
+    "DisclosedField",
+    "Outcome",
+    "Reason",
+    "VerificationResult",
+]
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -29,6 +38,7 @@ class Outcome(enum.StrEnum):
     SUPERSEDED = "superseded"
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
+    CO_APPROVAL_MISSING = "co_approval_missing"
 
 
 #: Headline of each outcome, Chinese and English.
@@ -45,6 +55,7 @@ HEADLINES: dict[Outcome, tuple[str, str]] = {
     Outcome.SUPERSEDED: ("已被新版本替代", "Superseded by a newer version"),
     Outcome.EXPIRED: ("已过期", "Expired"),
     Outcome.NOT_YET_VALID: ("尚未生效", "Not yet valid"),
+    Outcome.CO_APPROVAL_MISSING: ("缺少联合审批部门的会签", "A required co-approval is missing"),
 }
 
 
@@ -68,6 +79,39 @@ class DisclosedField:
     display_en: str
 
 
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A department named in a joint result: its credit code, its registered name (empty when not
+    registered) and whether its approval (co-signature) is on chain."""
+
+    uscc: str
+    name: str
+    approved: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"uscc": self.uscc, "name": self.name, "approved": self.approved}
+
+
+@dataclass(frozen=True, slots=True)
+class CoApproval:
+    """The co-approval a license's type needs (联合审批): the departments a region's policy names, and
+    the joint anchor whose co-signatures come closest to covering them."""
+
+    departments: tuple[Department, ...]
+    bundle_digest: bytes | None
+
+    @property
+    def missing(self) -> tuple[Department, ...]:
+        return tuple(d for d in self.departments if not d.approved)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "required": [d.to_dict() for d in self.departments],
+            "complete": not self.missing,
+            "bundle_digest": None if self.bundle_digest is None else "0x" + self.bundle_digest.hex(),
+        }
+
+
 @dataclass(frozen=True)
 class VerificationResult:
     status: Outcome
@@ -87,6 +131,7 @@ class VerificationResult:
     digest: bytes | None = None
     signer: str | None = None
     replacement: bytes | None = None
+    co_approval: CoApproval | None = None
 
     @property
     def ok(self) -> bool:
@@ -144,6 +189,7 @@ class VerificationResult:
             "digest": None if self.digest is None else "0x" + self.digest.hex(),
             "signer": self.signer,
             "replacement": None if self.replacement is None else "0x" + self.replacement.hex(),
+            "co_approval": None if self.co_approval is None else self.co_approval.to_dict(),
             "chain": chain,
             "checked_at": int(self.checked_at),
         }

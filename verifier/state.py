@@ -9,7 +9,15 @@ import time
 from typing import Protocol
 
 from registry import Deployment, RegistryClient
-from registry.chain.records import Anchor, Issuer, KeyWindow, LicenseStatus, TypePermission
+from registry.chain.records import (
+    Anchor,
+    CoApprovalPolicy,
+    Issuer,
+    JointAnchor,
+    KeyWindow,
+    LicenseStatus,
+    TypePermission,
+)
 from verifier.index import EventIndex, Freshness
 
 __all__ = ["ChainClientState", "ChainState", "EventIndex", "Freshness"]
@@ -33,6 +41,20 @@ class ChainState(Protocol):
     def status(self, issuer_id: bytes, digest: bytes) -> LicenseStatus: ...
 
     def freshness(self) -> Freshness: ...
+
+    def joint_anchor(self, bundle_digest: bytes) -> JointAnchor | None: ...
+
+    def joint_anchors_of(self, issuer_id: bytes, digest: bytes) -> list[JointAnchor]:
+        """The joint anchors holding ``digest`` as a license of ``issuer_id``."""
+        ...
+
+    def co_approval_policy(self, region: int, license_type: bytes, at: int) -> CoApprovalPolicy | None:
+        """The co-approval policy in force at ``at`` for the type in the region, if any."""
+        ...
+
+    def co_signers(self, anchor: JointAnchor) -> frozenset[bytes]:
+        """The departments whose co-signature in ``anchor`` counts (key valid at the anchor's time)."""
+        ...
 
 
 class ChainClientState(EventIndex):

@@ -23,12 +23,18 @@ from signer import keccak256
 __all__ = [
     "EVENT_TYPES",
     "BatchAnchored",
+    "CoApprovalPolicySet",
+    "CoSigningKeyAdded",
+    "CoSigningKeyCompromised",
+    "CoSigningKeyRetired",
+    "CoSigningKeyRotated",
     "EIP712DomainChanged",
     "EventDecoder",
     "IssuerActiveSet",
     "IssuerProfileUpdated",
     "IssuerRegionAllowed",
     "IssuerRegistered",
+    "JointAnchored",
     "KeyAdded",
     "KeyCompromiseWalkTruncated",
     "KeyCompromised",
@@ -214,6 +220,66 @@ class IssuerRegionAllowed(RegistryEvent):
 
     issuer_id: bytes
     region: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class CoSigningKeyAdded(RegistryEvent):
+    """A co-signing (BLS12-381) key was added, its proof of possession checked on chain."""
+
+    issuer_id: bytes
+    key_id: bytes
+    public_key: bytes
+    valid_from: int
+    valid_until: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class CoSigningKeyRetired(RegistryEvent):
+    issuer_id: bytes
+    key_id: bytes
+    valid_until: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class CoSigningKeyRotated(RegistryEvent):
+    issuer_id: bytes
+    old_key_id: bytes
+    new_key_id: bytes
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class CoSigningKeyCompromised(RegistryEvent):
+    issuer_id: bytes
+    key_id: bytes
+    compromised_at: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class CoApprovalPolicySet(RegistryEvent):
+    region: int
+    license_type: bytes
+    departments: tuple[bytes, ...]
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class JointAnchored(RegistryEvent):
+    """A bundle co-signed by ``departments`` (keys ``key_ids``), its aggregate checked on chain."""
+
+    bundle_digest: bytes
+    application_id: bytes
+    submitter: str
+    applicant: bytes
+    digests: tuple[bytes, ...]
+    license_types: tuple[bytes, ...]
+    issuer_ids: tuple[bytes, ...]
+    departments: tuple[bytes, ...]
+    key_ids: tuple[bytes, ...]
 
 
 @_event

@@ -11,12 +11,16 @@ from registry.errors import ConfigurationError
 __all__ = [
     "OPEN_END",
     "Anchor",
+    "CoApprovalPolicy",
     "Issuer",
+    "JointAnchor",
+    "JointMember",
     "KeyWindow",
     "LicenseStatus",
     "Region",
     "Status",
     "TypePermission",
+    "co_signing_key_ref",
     "license_type_code",
     "license_type_id",
 ]
@@ -96,6 +100,52 @@ class Anchor:
     block_number: int
     count: int
     valid: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class JointMember:
+    """One license of a joint anchor: its digest, type and issuer, as the departments co-signed them."""
+
+    digest: bytes
+    license_type: bytes
+    issuer_id: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class JointAnchor:
+    """A bundle of licenses co-signed by several departments and checked on chain (``JointAnchored``):
+    the aggregate signature of every department in ``departments`` (with the co-signing keys
+    ``key_ids``, in the same order) verified by the contract when it was anchored."""
+
+    bundle_digest: bytes
+    application_id: bytes
+    submitter: str
+    applicant: bytes
+    members: tuple[JointMember, ...]
+    departments: tuple[bytes, ...]
+    key_ids: tuple[bytes, ...]
+    timestamp: int
+    block_number: int
+
+    def member(self, issuer_id: bytes, digest: bytes) -> JointMember | None:
+        return next((m for m in self.members if m.digest == digest and m.issuer_id == issuer_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CoApprovalPolicy:
+    """The departments whose co-signatures a license type needs in a region, from ``since`` on (an
+    empty ``departments`` ends the policy)."""
+
+    region: int
+    license_type: bytes
+    departments: tuple[bytes, ...]
+    since: int
+
+
+def co_signing_key_ref(key_id: bytes) -> str:
+    """How a co-signing key's window is filed beside the signing keys' (an address has 42
+    characters, this 66: they never meet)."""
+    return "0x" + key_id.hex()
 
 
 @dataclass(frozen=True, slots=True)
