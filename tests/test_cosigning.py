@@ -149,6 +149,15 @@ def test_wrong_aggregates_fail():
     assert not verify_co_signatures(keys, MESSAGE, bytes([0xC0]) + bytes(95))  # infinity
 
 
+def test_keys_that_cancel_out_verify_nothing():
+    """pk and -pk sum to infinity: with the infinity signature the pairing equation holds, but the
+    aggregate key fails KeyValidate, as in the reference."""
+    negated = bytes([VICTIM.public_key[0] ^ 0x20]) + VICTIM.public_key[1:]
+    infinity = bytes([0xC0]) + bytes(95)
+    assert not verify_co_signatures([VICTIM.public_key, negated], MESSAGE, infinity)
+    assert not Reference.FastAggregateVerify([VICTIM.public_key, negated], MESSAGE, infinity)
+
+
 BAD_KEYS = [
     (b"", "must be 48 bytes, got 0"),
     (VICTIM.public_key[:47], "must be 48 bytes, got 47"),
