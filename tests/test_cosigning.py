@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from py_arkworks_bls12381 import G1Point, G2Point, Scalar
 from py_ecc.bls import G2ProofOfPossession as Reference
-from py_ecc.bls.g2_primitives import G2_to_signature, pubkey_to_G1, signature_to_G2
+from py_ecc.bls.g2_primitives import G2_to_signature, pubkey_to_G1, signature_to_G2, subgroup_check
 from py_ecc.bls.hash_to_curve import hash_to_field_FQ2, map_to_curve_G2
 from py_ecc.optimized_bls12_381 import add, normalize
 
@@ -42,6 +42,7 @@ from signer._bls import (
     FIELD_MODULUS,
     decode_public_key,
     decode_public_key_eip2537,
+    decode_signature,
     decode_signature_eip2537,
 )
 
@@ -317,6 +318,37 @@ def test_aggregate_and_verify_match_the_reference(secrets, message, flip):
     expected = Reference.FastAggregateVerify(pks, checked, aggregate)
     assert expected is (not flip)
     assert verify_co_signatures(pks, checked, aggregate) is expected
+
+
+def _reference_accepts_signature(data: bytes) -> bool:
+    try:
+        return bool(subgroup_check(signature_to_G2(data)))
+    except (ValueError, AssertionError):
+        return False
+
+
+def _accepts(decode, data: bytes) -> bool:
+    try:
+        decode(data)
+    except SignerInputError:
+        return False
+    return True
+
+
+@settings(max_examples=40, deadline=None)
+@given(bit=st.integers(min_value=0, max_value=48 * 8 - 1))
+def test_mutated_public_keys_are_refused_exactly_when_the_reference_refuses_them(bit):
+    data = bytearray(VICTIM.public_key)
+    data[bit // 8] ^= 0x80 >> (bit % 8)
+    assert _accepts(decode_public_key, bytes(data)) is Reference.KeyValidate(bytes(data))
+
+
+@settings(max_examples=25, deadline=None)
+@given(bit=st.integers(min_value=0, max_value=96 * 8 - 1))
+def test_mutated_signatures_are_refused_exactly_when_the_reference_refuses_them(bit):
+    data = bytearray(VICTIM.sign(MESSAGE))
+    data[bit // 8] ^= 0x80 >> (bit % 8)
+    assert _accepts(decode_signature, bytes(data)) is _reference_accepts_signature(bytes(data))
 
 
 def test_point_sums_match_the_reference():
