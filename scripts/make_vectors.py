@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Write tests/vectors/licenses.json: licenses -> canonical values -> commitments -> digest ->
-EIP-712 hash -> signature -> signer, a batch root with proofs, and each license's QR text; then
-invalid signatures of the first license (a flipped byte, the high-s twin, another EIP-712 domain,
-another signer), each with the outcome a verifier must reach.
+"""Write tests/vectors/licenses.json and tests/vectors/joint.json.
 
-Everything is derived from fixed labels, so the file is reproducible; ``--check`` compares instead
+licenses.json: licenses -> canonical values -> commitments -> digest -> EIP-712 hash -> signature ->
+signer, a batch root with proofs, and each license's QR text; then invalid signatures of the first
+license (a flipped byte, the high-s twin, another EIP-712 domain, another signer), each with the
+outcome a verifier must reach. joint.json (scripts/_joint_vectors.py): co-signing keys, proofs of
+possession, aggregate signatures (a rogue key among them), hash-to-G2 points and bundle digests of
+joint issuance (docs/joint.md), computed with py-ecc.
+
+Everything is derived from fixed labels, so the files are reproducible; ``--check`` compares instead
 of writing. The pytest suite recomputes every value from the inputs; the Hardhat tests check that
 ethers and the LicenseRegistry contract (EIP-712 hashing, ecrecover, MerkleProof) agree.
 """
@@ -32,8 +36,12 @@ from signer import LicenseSigner, MerkleTree, domain_separator, keccak256
 from signer._eip712 import DOMAIN_NAME, DOMAIN_VERSION, eip712_hash
 from signer._secp256k1 import SECP256K1_N, compact_signature
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _joint_vectors import build_joint  # a sibling module of this script
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "tests" / "vectors" / "licenses.json"
+JOINT_TARGET = ROOT / "tests" / "vectors" / "joint.json"
 CHAIN_ID = 31337
 ISSUER = "11110000MB0195560T"
 DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
@@ -325,17 +333,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="compare with the committed file; exit 1 if different")
     args = parser.parse_args()
-    text = json.dumps(build(), ensure_ascii=False, indent=1) + "\n"
+    outputs = {TARGET: build(), JOINT_TARGET: build_joint()}
+    texts = {target: json.dumps(content, ensure_ascii=False, indent=1) + "\n" for target, content in outputs.items()}
     if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is stale; run scripts/make_vectors.py", file=sys.stderr)
+        stale = [t for t, text in texts.items() if (t.read_text(encoding="utf-8") if t.exists() else "") != text]
+        for target in stale:
+            print(f"{target} is stale; run scripts/make_vectors.py", file=sys.stderr)
+        if stale:
             return 1
         print("vectors up to date")
         return 0
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET}")
+    for target, text in texts.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
     return 0
 
 

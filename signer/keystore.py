@@ -15,17 +15,22 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_keyfile.keyfile import create_keyfile_json, decode_keyfile_json
 from eth_utils.address import to_checksum_address
 
-from signer.errors import KeystoreError, PasswordError, WrongPasswordError
+from signer.cosigning import CoSigningKey
+from signer.errors import KeystoreError, PasswordError, SignerInputError, WrongPasswordError
 
 __all__ = [
+    "CO_SIGNING_KIND",
     "DEFAULT_SCRYPT_N",
     "PasswordSource",
+    "create_co_signing_keystore",
     "create_keystore",
     "import_keystore",
     "keystore_address",
     "load_account",
+    "load_co_signing_key",
 ]
 
 #: scrypt cost of new keystores (geth's "standard" setting; about a second to open).
@@ -34,6 +39,8 @@ _MIN_SCRYPT_N = 2**14
 _MAX_KEYSTORE_BYTES = 16 * 1024
 _MIN_PASSWORD = 8
 _MAX_PASSWORD = 1024
+#: The ``kind`` member of a co-signing keystore (a BLS12-381 secret, its public key in G1).
+CO_SIGNING_KIND = "bls12-381-g1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +134,16 @@ def _read(path: str | Path) -> dict[str, Any]:
     return document
 
 
+def _secp256k1_document(path: str | Path) -> dict[str, Any]:
+    document = _read(path)
+    if "kind" in document:
+        raise KeystoreError(f"{path} holds a {document['kind']!r} key, not a secp256k1 signing key")
+    return document
+
+
 def keystore_address(path: str | Path) -> str:
     """The address recorded in a keystore, without decrypting it."""
-    document = _read(path)
+    document = _secp256k1_document(path)
     address = document.get("address")
     if not isinstance(address, str) or len(address.removeprefix("0x")) != 40:
         raise KeystoreError(f"{path} records no address")
@@ -138,7 +152,7 @@ def keystore_address(path: str | Path) -> str:
 
 def load_account(path: str | Path, password: str) -> LocalAccount:
     """Decrypt a keystore into a signing account."""
-    document = _read(path)
+    document = _secp256k1_document(path)
     try:
         key = Account.decrypt(document, password)
     except ValueError:
@@ -150,3 +164,45 @@ def load_account(path: str | Path, password: str) -> LocalAccount:
     if isinstance(recorded, str) and recorded.removeprefix("0x").lower() != account.address[2:].lower():
         raise KeystoreError(f"{path} records address 0x{recorded.removeprefix('0x')} but holds {account.address}")
     return account
+
+
+def create_co_signing_keystore(
+    path: str | Path, password: str, *, key: CoSigningKey | None = None, scrypt_n: int = DEFAULT_SCRYPT_N
+) -> CoSigningKey:
+    """Store a co-signing key (a new one unless ``key`` is given) encrypted at ``path``, in the same
+    Web3 Secret Storage v3 form as the signing keys, without an address and with ``"kind":
+    "bls12-381-g1"`` and the 48-byte ``publicKey`` in hex; return the key."""
+    if scrypt_n < _MIN_SCRYPT_N or scrypt_n & (scrypt_n - 1):
+        raise KeystoreError(f"scrypt_n must be a power of two of at least {_MIN_SCRYPT_N}")
+    _check(password, "the caller")
+    key = CoSigningKey.generate() if key is None else key
+    document = create_keyfile_json(key.secret_bytes(), password.encode(), kdf="scrypt", iterations=scrypt_n)
+    document.pop("address", None)  # a secp256k1 address of a BLS secret would mean nothing
+    document["kind"] = CO_SIGNING_KIND
+    document["publicKey"] = key.public_key.hex()
+    _write_new(Path(path), document)
+    return key
+
+
+def load_co_signing_key(path: str | Path, password: str) -> CoSigningKey:
+    """Decrypt a co-signing keystore; its recorded public key must match the secret it holds."""
+    document = _read(path)
+    kind = document.get("kind")
+    if kind != CO_SIGNING_KIND:
+        held = "a secp256k1 signing key" if kind is None else f"a {kind!r} key"
+        raise KeystoreError(f"{path} holds {held}, not a co-signing key ({CO_SIGNING_KIND!r})")
+    try:
+        secret = decode_keyfile_json(document, password.encode())
+    except ValueError:
+        raise WrongPasswordError(f"the password does not open {path} (or the file was altered)") from None
+    except (KeyError, TypeError) as exc:
+        raise KeystoreError(f"{path} is a malformed keystore: missing {exc}") from None
+    try:
+        key = CoSigningKey.from_secret(bytes(secret))
+    except SignerInputError as exc:
+        raise KeystoreError(f"{path} does not hold a valid co-signing secret: {exc}") from None
+    if document.get("publicKey") != key.public_key.hex():
+        raise KeystoreError(
+            f"{path} records public key {document.get('publicKey')!r} but holds 0x{key.public_key.hex()}"
+        )
+    return key
