@@ -23,6 +23,7 @@ from registry.chain.connect import connect, dev_accounts
 from registry.chain.deployment import Deployment
 from registry.chain.events import EventDecoder, RegistryEvent
 from registry.chain.licenses import AnchorResult, LicenseRegistryCalls
+from registry.chain.joint import JointAnchorResult, JointCalls
 from registry.chain.transport import GasPolicy, Transport, TxResult
 from registry.chain.trust import FEDERATION_ADMIN_ROLE, TrustRegistryCalls
 from registry.errors import ConfigurationError, TransactionError
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_STATUS_BATCH",
     "AnchorResult",
     "DeployResult",
+    "JointAnchorResult",
     "GasPolicy",
     "RegistryClient",
     "TxResult",
@@ -48,7 +50,7 @@ class DeployResult:
     license_registry_gas: int
 
 
-class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls):
+class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls, JointCalls):
     """Typed access to one deployment of the trust and license registries."""
 
     def __init__(
