@@ -22,8 +22,8 @@ from registry.chain.artifacts import load_artifact
 from registry.chain.connect import connect, dev_accounts
 from registry.chain.deployment import Deployment
 from registry.chain.events import EventDecoder, RegistryEvent
-from registry.chain.licenses import AnchorResult, LicenseRegistryCalls
 from registry.chain.joint import JointAnchorResult, JointCalls
+from registry.chain.licenses import AnchorResult, LicenseRegistryCalls
 from registry.chain.transport import GasPolicy, Transport, TxResult
 from registry.chain.trust import FEDERATION_ADMIN_ROLE, TrustRegistryCalls
 from registry.errors import ConfigurationError, TransactionError
@@ -34,8 +34,8 @@ __all__ = [
     "MAX_STATUS_BATCH",
     "AnchorResult",
     "DeployResult",
-    "JointAnchorResult",
     "GasPolicy",
+    "JointAnchorResult",
     "RegistryClient",
     "TxResult",
     "connect",
