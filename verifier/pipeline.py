@@ -31,13 +31,12 @@ import logging
 import time
 from typing import Any
 
-from registry.chain.records import Status
 from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.licensetypes import from_day_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
 from signer import domain_separator, recover_signer
-from verifier._coapproval import co_approval_reason, evaluate_co_approval
 from verifier._logbudget import LogBudget
+from verifier._standing import standing
 from verifier.index import Freshness
 from verifier.results import CHINA_TZ, HEADLINES, DisclosedField, Outcome, Reason, VerificationResult
 from verifier.state import ChainState
@@ -100,9 +99,7 @@ class Verifier:
                 log.exception("verification failed on a decoded presentation; answered malformed")
             return _malformed("the presentation could not be checked", checked_at, chain)
 
-    def _verify(  # noqa: PLR0912 - one branch per step of the pipeline, in order
-        self, p: Presentation, checked_at: float, chain: Freshness
-    ) -> VerificationResult:
+    def _verify(self, p: Presentation, checked_at: float, chain: Freshness) -> VerificationResult:
         header = p.header
         ltype = p.license_type
         digest = p.digest()
@@ -217,83 +214,14 @@ class Verifier:
                 issuer=issuer,
                 anchor=anchor,
             )
-        permission = self.state.type_permission(header.issuer_id, ltype.type_id, anchor.timestamp)
-        if permission is None or not permission.contains(anchor.timestamp):
-            return result(
-                Outcome.TYPE_NOT_PERMITTED,
-                _reason(
-                    "type_not_permitted",
-                    f"{issuer.name} 在签发时无权签发{ltype.zh}",
-                    f"{issuer.name} was not permitted to issue {ltype.en.lower()}s when this one was anchored",
-                ),
-                issuer=issuer,
-                anchor=anchor,
-            )
-        co_approval = evaluate_co_approval(
-            self.state, issuer.region, ltype.type_id, header.issuer_id, digest, at=anchor.timestamp
-        )
-        if co_approval is not None:
-            base["co_approval"] = co_approval
-            if co_approval.missing:
-                return result(
-                    Outcome.CO_APPROVAL_MISSING, co_approval_reason(co_approval, ltype), issuer=issuer, anchor=anchor
-                )
-        status = self.state.status(header.issuer_id, digest)
-        if status.status is Status.REVOKED:
-            return result(
-                Outcome.REVOKED,
-                _reason(
-                    "revoked", f"已被发证机关吊销（原因代码 {status.reason}）", f"revoked (reason {status.reason})"
-                ),
-                issuer=issuer,
-                anchor=anchor,
-            )
-        if status.status is Status.SUPERSEDED:
-            return result(
-                Outcome.SUPERSEDED,
-                _reason(
-                    "superseded",
-                    "该证照已变更，已被新版本替代，请出示最新版本",
-                    "this license was amended and replaced by a newer version; ask for the current one",
-                ),
-                issuer=issuer,
-                anchor=anchor,
-                replacement=status.replacement,
-            )
-        if status.status is Status.SUSPENDED:
-            return result(
-                Outcome.SUSPENDED,
-                _reason("suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"),
-                issuer=issuer,
-                anchor=anchor,
-            )
-        today = dt.datetime.fromtimestamp(checked_at, CHINA_TZ).date()
-        position = header.is_current(today)
-        if position < 0:
-            start = from_day_number(header.valid_from).isoformat()
-            return result(
-                Outcome.NOT_YET_VALID,
-                _reason("not_yet_valid", f"自 {start} 起生效", f"valid from {start}"),
-                issuer=issuer,
-                anchor=anchor,
-            )
-        if position > 0:
-            end = from_day_number(header.valid_to or 0).isoformat()
-            return result(
-                Outcome.EXPIRED,
-                _reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"),
-                issuer=issuer,
-                anchor=anchor,
-            )
+        found = standing(self.state, issuer, header, digest, anchor=anchor, checked_at=checked_at)
         return result(
-            Outcome.VALID,
-            _reason(
-                "valid",
-                f"由{issuer.name}签发，已上链存证，状态正常，在有效期内",
-                f"issued by {issuer.name}, anchored on chain, in force and within its validity period",
-            ),
+            found.outcome,
+            found.reason,
             issuer=issuer,
             anchor=anchor,
+            co_approval=found.co_approval,
+            replacement=found.replacement,
         )
 
     @staticmethod

@@ -1,0 +1,92 @@
+"""A license's standing once the chain vouches for it (anchored by its issuer with a key valid at
+that time): the type permission then, the co-approval its type needs, its status on chain, and its
+validity window against today's date. The verification pipeline and the bundle check share it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from registry.chain.records import Anchor, Issuer, Status
+from registry.document.license import LicenseHeader
+from registry.document.licensetypes import from_day_number
+from verifier._coapproval import co_approval_reason, evaluate_co_approval
+from verifier.results import CHINA_TZ, CoApproval, Outcome, Reason
+from verifier.state import ChainState
+
+__all__ = ["Standing", "standing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    outcome: Outcome
+    reason: Reason
+    co_approval: CoApproval | None = None
+    replacement: bytes | None = None
+
+
+def standing(
+    state: ChainState, issuer: Issuer, header: LicenseHeader, digest: bytes, *, anchor: Anchor, checked_at: float
+) -> Standing:
+    """The outcome of the steps after anchoring, the first failing one deciding."""
+    ltype = header.license_type
+    permission = state.type_permission(header.issuer_id, ltype.type_id, anchor.timestamp)
+    if permission is None or not permission.contains(anchor.timestamp):
+        return Standing(
+            Outcome.TYPE_NOT_PERMITTED,
+            Reason(
+                "type_not_permitted",
+                f"{issuer.name} 在签发时无权签发{ltype.zh}",
+                f"{issuer.name} was not permitted to issue {ltype.en.lower()}s when this one was anchored",
+            ),
+        )
+    co_approval = evaluate_co_approval(
+        state, issuer.region, ltype.type_id, header.issuer_id, digest, at=anchor.timestamp
+    )
+    if co_approval is not None and co_approval.missing:
+        return Standing(Outcome.CO_APPROVAL_MISSING, co_approval_reason(co_approval, ltype), co_approval)
+    status = state.status(header.issuer_id, digest)
+    if status.status is Status.REVOKED:
+        return Standing(
+            Outcome.REVOKED,
+            Reason("revoked", f"已被发证机关吊销（原因代码 {status.reason}）", f"revoked (reason {status.reason})"),
+            co_approval,
+        )
+    if status.status is Status.SUPERSEDED:
+        return Standing(
+            Outcome.SUPERSEDED,
+            Reason(
+                "superseded",
+                "该证照已变更，已被新版本替代，请出示最新版本",
+                "this license was amended and replaced by a newer version; ask for the current one",
+            ),
+            co_approval,
+            status.replacement,
+        )
+    if status.status is Status.SUSPENDED:
+        return Standing(
+            Outcome.SUSPENDED,
+            Reason("suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"),
+            co_approval,
+        )
+    today = dt.datetime.fromtimestamp(checked_at, CHINA_TZ).date()
+    position = header.is_current(today)
+    if position < 0:
+        start = from_day_number(header.valid_from).isoformat()
+        return Standing(
+            Outcome.NOT_YET_VALID, Reason("not_yet_valid", f"自 {start} 起生效", f"valid from {start}"), co_approval
+        )
+    if position > 0:
+        end = from_day_number(header.valid_to or 0).isoformat()
+        return Standing(
+            Outcome.EXPIRED, Reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"), co_approval
+        )
+    return Standing(
+        Outcome.VALID,
+        Reason(
+            "valid",
+            f"由{issuer.name}签发，已上链存证，状态正常，在有效期内",
+            f"issued by {issuer.name}, anchored on chain, in force and within its validity period",
+        ),
+        co_approval,
+    )
