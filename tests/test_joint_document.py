@@ -280,6 +280,10 @@ def test_bundle_bounds_and_consistency_are_enforced():
         (lambda: dataclasses.replace(BUNDLE, departments=BUNDLE.departments[::-1]), "strictly ascending"),
         (lambda: dataclasses.replace(BUNDLE, departments=BUNDLE.departments[1:]), "issuer is not a department"),
         (lambda: dataclasses.replace(BUNDLE, departments=(b"\x01" * 32,)), "not an issuer id"),
+        (lambda: dataclasses.replace(BUNDLE, members=list(members)), "not tuples"),
+        (lambda: dataclasses.replace(BUNDLE, members=(*members[:1], "member")), "not tuples"),
+        (lambda: dataclasses.replace(BUNDLE, applicant=APPLICANT_CODE), "lacks its application id or applicant"),
+        (lambda: JointBundle.create(app, applicant, iter(lambda: members[0], None)), "more than 64 members"),
         (
             lambda: dataclasses.replace(BUNDLE, application_id=JointApplicationId(APPLICANT_CODE, 1)),
             "lead department is not a department",

@@ -149,6 +149,12 @@ class JointBundle:
 
     def __post_init__(self) -> None:
         members, departments = self.members, self.departments
+        if not isinstance(self.application_id, JointApplicationId) or not isinstance(self.applicant, Applicant):
+            raise _fail("bundle", "lacks its application id or applicant", "a JointApplicationId and an Applicant")
+        if not (isinstance(members, tuple) and isinstance(departments, tuple)) or not all(
+            isinstance(m, JointMember) for m in members
+        ):
+            raise _fail("bundle", "members or departments are not tuples", "a tuple of JointMember, one of issuer ids")
         if not 1 <= len(members) <= MAX_MEMBERS:
             raise _fail("bundle", f"has {len(members)} members", f"1 to {MAX_MEMBERS} members")
         if not 1 <= len(departments) <= MAX_DEPARTMENTS:
@@ -182,7 +188,10 @@ class JointBundle:
         """A bundle of ``members`` (sorted by digest); its departments are the members' issuers plus
         ``co_approvers`` (issuer ids or credit codes of departments that co-approve without
         issuing), ascending."""
-        items = [m if isinstance(m, JointMember) else JointMember.from_license(m) for m in members]
+        given = list(itertools.islice(members, MAX_MEMBERS + 1))
+        if len(given) > MAX_MEMBERS:
+            raise _fail("bundle", f"has more than {MAX_MEMBERS} members", f"1 to {MAX_MEMBERS} members")
+        items = [m if isinstance(m, JointMember) else JointMember.from_license(m) for m in given]
         extra = [issuer_id_from_uscc(d) if isinstance(d, str) else d for d in co_approvers]
         departments = sorted({*(m.issuer_id for m in items), *extra})
         return cls(application_id, applicant, tuple(sorted(items, key=lambda m: m.digest)), tuple(departments))
