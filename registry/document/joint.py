@@ -106,6 +106,11 @@ class JointMember:
     fields_hash: bytes  # keccak256 of the sorted field commitments
 
     def __post_init__(self) -> None:
+        if not isinstance(self.license_type, LicenseType) or not isinstance(self.license_id, LicenseIdentifier):
+            raise FieldValueError("member", "lacks its license type or id", "a LicenseType and a LicenseIdentifier")
+        days = (self.valid_from, self.valid_from if self.valid_to is None else self.valid_to)
+        if any(isinstance(d, bool) or not isinstance(d, int) for d in days):
+            raise FieldValueError("member validity", "is not day numbers", "integer day numbers (last one or None)")
         if not isinstance(self.fields_hash, bytes) or len(self.fields_hash) != _DIGEST:
             raise FieldValueError("member fields hash", "is not 32 bytes", "keccak256 of the sorted commitments")
         _ = self.header  # validates the type, id and validity window
