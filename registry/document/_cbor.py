@@ -125,6 +125,15 @@ class StrictReader:
         if self._head(4, what, expected) != length:
             raise CBORFormatError(f"{what} must be {expected}; found an array of another length at byte {pos}")
 
+    def array_head(self, most: int, what: str, expected: str) -> int:
+        """An array head of at most ``most`` elements; returns the number of elements (read next).
+        A longer count is refused here, before anything is read or allocated for its elements."""
+        pos = self.pos
+        count = self._head(4, what, expected)
+        if count > most:
+            raise CBORFormatError(f"{what} must be {expected}; found an array of {count} elements at byte {pos}")
+        return count
+
     def map(self, most: int, what: str, expected: str) -> int:
         """A map head of at most ``most`` entries; returns the number of entries (read next)."""
         pos = self.pos

@@ -39,6 +39,8 @@ __all__ = [
     "commitment",
     "cover_nodes",
     "derive_salts",
+    "digest_from_fields_hash",
+    "fields_hash",
     "license_digest",
 ]
 
@@ -158,9 +160,21 @@ class LicenseHeader:
         return 0
 
 
+def fields_hash(commitments: Iterable[bytes]) -> bytes:
+    """``keccak256`` of the sorted field commitments: the ``fieldCommitments`` member of the digest."""
+    return keccak256(b"".join(sorted(commitments)))
+
+
 def license_digest(header: LicenseHeader, commitments: Iterable[bytes]) -> bytes:
     """EIP-712 struct hash of the license (sorted commitments)."""
-    fields_hash = keccak256(b"".join(sorted(commitments)))
+    return digest_from_fields_hash(header, fields_hash(commitments))
+
+
+def digest_from_fields_hash(header: LicenseHeader, fields_hash: bytes) -> bytes:
+    """EIP-712 struct hash of the license from its header and :func:`fields_hash` (a joint bundle's
+    QR code carries the fields hash only)."""
+    if len(fields_hash) != 32:
+        raise FieldValueError("fields hash", f"is {len(fields_hash)} bytes", "32 bytes")
     return keccak256(
         LICENSE_TYPEHASH
         + FORMAT_VERSION.to_bytes(32, "big")
