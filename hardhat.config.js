@@ -34,6 +34,11 @@ module.exports = {
       optimizer: { enabled: true, runs: 200 },
     },
   },
+  networks: {
+    // Prague: the EIP-2537 BLS12-381 precompiles that joint anchors need, and the EVM the
+    // in-process chain (py-evm PragueVM) and consortium chains run (Hardhat 2.29 would default to Osaka)
+    hardhat: { hardfork: "prague" },
+  },
   paths: {
     sources: "./contracts",
     tests: "./tests/contracts",

@@ -6,10 +6,12 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
 import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
+import {BLS12381} from "./libraries/BLS12381.sol";
 
 /// @title LicenseRegistry
-/// @notice Batch anchoring of license digests and license status changes (suspend, reinstate,
-/// revoke, supersede), many licenses per transaction.
+/// @notice Batch anchoring of license digests, joint anchors of bundles co-signed by several
+/// departments, and license status changes (suspend, reinstate, revoke, supersede), many licenses
+/// per transaction.
 /// @dev Status transitions and the behaviour of every function are documented in `ILicenseRegistry`.
 contract LicenseRegistry is ILicenseRegistry, EIP712 {
     /// @inheritdoc ILicenseRegistry
@@ -22,10 +24,30 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     );
 
     /// @inheritdoc ILicenseRegistry
+    bytes32 public constant JOINT_MEMBER_TYPEHASH =
+        keccak256("JointMember(bytes32 digest,bytes32 licenseType,bytes32 issuerId)");
+
+    /// @inheritdoc ILicenseRegistry
+    bytes32 public constant JOINT_BUNDLE_TYPEHASH = keccak256(
+        "JointBundle(bytes32 applicationId,bytes32 applicant,JointMember[] members,bytes32[] departments)"
+        "JointMember(bytes32 digest,bytes32 licenseType,bytes32 issuerId)"
+    );
+
+    /// @inheritdoc ILicenseRegistry
+    uint256 public constant MAX_JOINT_MEMBERS = 64;
+
+    /// @inheritdoc ILicenseRegistry
+    uint256 public constant MAX_JOINT_DEPARTMENTS = 16;
+
+    /// @dev Domain separation tag of co-signatures (ciphersuite BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_).
+    bytes private constant _SIG_DST = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+    /// @inheritdoc ILicenseRegistry
     ITrustRegistry public immutable trustRegistry;
 
     mapping(bytes32 issuerId => mapping(bytes32 root => Anchor)) private _anchors;
     mapping(bytes32 issuerId => mapping(bytes32 digest => LicenseStatus)) private _statuses;
+    mapping(bytes32 bundleDigest => JointAnchor) private _jointAnchors;
 
     constructor(ITrustRegistry trustRegistry_) EIP712("E-License Registry", "1") {
         trustRegistry = trustRegistry_;
@@ -59,6 +81,33 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
             count: uint16(count)
         });
         _emitBatchAnchored(root, issuerId, digests);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function anchorJoint(JointBundle calldata bundle, bytes calldata publicKeys, bytes calldata signature)
+        external
+        returns (bytes32 bundleDigest)
+    {
+        bundleDigest = jointBundleDigest(bundle);
+        bytes32[] calldata departments = bundle.departments;
+        if (publicKeys.length != departments.length * BLS12381.G1_LENGTH) {
+            revert LicenseRegistryInvalidBundle("public keys: 128 bytes per department");
+        }
+        if (_jointAnchors[bundleDigest].submitter != address(0)) revert LicenseRegistryJointExists(bundleDigest);
+        uint256[] memory memberDepartment = _memberDepartments(bundle);
+        _requireParticipant(departments);
+        (bytes memory aggregateKey, bytes32[] memory keyIds, uint32[] memory regions) =
+            _coSigningKeys(departments, publicKeys);
+        _requireMemberPolicies(bundle, memberDepartment, regions);
+        if (!BLS12381.verify(aggregateKey, abi.encodePacked(bundleDigest), _SIG_DST, signature)) {
+            revert LicenseRegistryInvalidAggregateSignature(bundleDigest);
+        }
+        _jointAnchors[bundleDigest] = JointAnchor({
+            submitter: msg.sender,
+            timestamp: uint40(block.timestamp),
+            blockNumber: uint40(block.number)
+        });
+        _emitJointAnchored(bundleDigest, bundle, keyIds);
     }
 
     /// @inheritdoc ILicenseRegistry
@@ -101,6 +150,45 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
     /// @inheritdoc ILicenseRegistry
     function getAnchor(bytes32 issuerId, bytes32 root) external view returns (Anchor memory) {
         return _anchors[issuerId][root];
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function getJointAnchor(bytes32 bundleDigest) external view returns (JointAnchor memory) {
+        return _jointAnchors[bundleDigest];
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function jointBundleDigest(JointBundle calldata bundle) public view returns (bytes32) {
+        if (bundle.applicationId == bytes32(0)) revert LicenseRegistryInvalidBundle("zero application id");
+        if (bundle.applicant == bytes32(0)) revert LicenseRegistryInvalidBundle("zero applicant");
+        bytes32[] calldata digests = bundle.digests;
+        uint256 count = digests.length;
+        if (count == 0) revert LicenseRegistryInvalidBundle("no members");
+        if (count > MAX_JOINT_MEMBERS) revert LicenseRegistryInvalidBundle("more than 64 members");
+        if (bundle.licenseTypes.length != count || bundle.issuerIds.length != count) {
+            revert LicenseRegistryInvalidBundle("member lists differ in length");
+        }
+        uint256 departmentCount = bundle.departments.length;
+        if (departmentCount == 0) revert LicenseRegistryInvalidBundle("no departments");
+        if (departmentCount > MAX_JOINT_DEPARTMENTS) revert LicenseRegistryInvalidBundle("more than 16 departments");
+        if (!_strictlyAscending(digests)) revert LicenseRegistryInvalidBundle("members not ascending by digest");
+        if (!_strictlyAscending(bundle.departments)) revert LicenseRegistryInvalidBundle("departments not ascending");
+        bytes32[] memory memberHashes = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            memberHashes[i] = keccak256(
+                abi.encode(JOINT_MEMBER_TYPEHASH, digests[i], bundle.licenseTypes[i], bundle.issuerIds[i])
+            );
+        }
+        bytes32 structHash = keccak256(
+            abi.encode(
+                JOINT_BUNDLE_TYPEHASH,
+                bundle.applicationId,
+                bundle.applicant,
+                keccak256(abi.encodePacked(memberHashes)),
+                keccak256(abi.encodePacked(bundle.departments))
+            )
+        );
+        return _hashTypedDataV4(structHash);
     }
 
     /// @inheritdoc ILicenseRegistry
@@ -223,6 +311,111 @@ contract LicenseRegistry is ILicenseRegistry, EIP712 {
                 && !trustRegistry.isAuthorityOfIssuer(issuerId, msg.sender)
         ) {
             revert LicenseRegistryNotIssuerOrAuthority(issuerId, msg.sender);
+        }
+    }
+
+    /// @dev Whether `values` are strictly ascending (hence non-zero and unique).
+    function _strictlyAscending(bytes32[] calldata values) private pure returns (bool) {
+        bytes32 previous = bytes32(0);
+        for (uint256 i = 0; i < values.length; ++i) {
+            if (values[i] <= previous) return false;
+            previous = values[i];
+        }
+        return true;
+    }
+
+    /// @dev The index of each member's issuer among the departments (reverts when it is not one).
+    function _memberDepartments(JointBundle calldata bundle) private pure returns (uint256[] memory indexes) {
+        uint256 count = bundle.issuerIds.length;
+        indexes = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 issuerId = bundle.issuerIds[i];
+            (bool found, uint256 index) = _indexOf(bundle.departments, issuerId);
+            if (!found) revert LicenseRegistryMemberIssuerNotCoSigner(bundle.digests[i], issuerId);
+            indexes[i] = index;
+        }
+    }
+
+    function _indexOf(bytes32[] calldata departments, bytes32 issuerId) private pure returns (bool, uint256) {
+        for (uint256 j = 0; j < departments.length; ++j) {
+            if (departments[j] == issuerId) return (true, j);
+        }
+        return (false, 0);
+    }
+
+    /// @dev The sender must be a signing key, valid now, of one of the departments.
+    function _requireParticipant(bytes32[] calldata departments) private view {
+        ITrustRegistry.KeyWindow memory window = trustRegistry.getKey(msg.sender);
+        uint64 nowTs = uint64(block.timestamp);
+        (bool found,) = _indexOf(departments, window.issuerId);
+        if (!found || window.validFrom > nowTs || nowTs >= window.validUntil) {
+            revert LicenseRegistryNotParticipant(msg.sender);
+        }
+    }
+
+    /// @dev Each department active, its key its co-signing key valid now; the keys' sum (each added
+    /// with EIP-2537 G1ADD, which refuses a point off the curve: given the key id's match, only the
+    /// registered point gets through), their ids, and the departments' regions.
+    function _coSigningKeys(bytes32[] calldata departments, bytes calldata publicKeys)
+        private
+        view
+        returns (bytes memory aggregateKey, bytes32[] memory keyIds, uint32[] memory regions)
+    {
+        uint256 count = departments.length;
+        uint64 nowTs = uint64(block.timestamp);
+        keyIds = new bytes32[](count);
+        regions = new uint32[](count);
+        aggregateKey = new bytes(BLS12381.G1_LENGTH); // infinity
+        for (uint256 j = 0; j < count; ++j) {
+            bytes32 department = departments[j];
+            (bool exists, bool active, uint32 region) = trustRegistry.getIssuerState(department);
+            if (!exists) revert LicenseRegistryUnknownIssuer(department);
+            if (!active) revert LicenseRegistryIssuerInactive(department);
+            regions[j] = region;
+            bytes memory key = publicKeys[j * BLS12381.G1_LENGTH:(j + 1) * BLS12381.G1_LENGTH];
+            bytes32 keyId = keccak256(BLS12381.compressG1(key));
+            keyIds[j] = keyId;
+            if (!BLS12381.isG1Encoding(key) || !trustRegistry.isCoSigningKeyValid(department, keyId, nowTs)) {
+                revert LicenseRegistryCoSigningKeyNotValid(department, keyId, nowTs);
+            }
+            bool valid;
+            (valid, aggregateKey) = BLS12381.g1Add(aggregateKey, key);
+            if (!valid) revert LicenseRegistryCoSigningKeyNotValid(department, keyId, nowTs);
+        }
+    }
+
+    /// @dev Each member's issuer permitted to issue its type now, and every department the
+    /// co-approval policy of its type in its issuer's region names among the co-signers.
+    function _requireMemberPolicies(JointBundle calldata bundle, uint256[] memory memberDepartment, uint32[] memory regions)
+        private
+        view
+    {
+        uint64 nowTs = uint64(block.timestamp);
+        for (uint256 i = 0; i < memberDepartment.length; ++i) {
+            bytes32 issuerId = bundle.issuerIds[i];
+            bytes32 licenseType = bundle.licenseTypes[i];
+            if (!trustRegistry.mayIssue(issuerId, licenseType, nowTs)) {
+                revert LicenseRegistryTypeNotPermitted(issuerId, licenseType);
+            }
+            bytes32[] memory required = trustRegistry.getCoApprovalPolicy(regions[memberDepartment[i]], licenseType);
+            for (uint256 r = 0; r < required.length; ++r) {
+                (bool found,) = _indexOf(bundle.departments, required[r]);
+                if (!found) revert LicenseRegistryCoApprovalMissing(bundle.digests[i], licenseType, required[r]);
+            }
+        }
+    }
+
+    /// @dev `emit JointAnchored(bundleDigest, applicationId, msg.sender, applicant, digests,
+    /// licenseTypes, issuerIds, departments, keyIds)`, the data encoded in one `abi.encode` (an
+    /// `emit` with nine arguments runs out of stack slots).
+    function _emitJointAnchored(bytes32 bundleDigest, JointBundle calldata bundle, bytes32[] memory keyIds) private {
+        bytes memory data = abi.encode(
+            bundle.applicant, bundle.digests, bundle.licenseTypes, bundle.issuerIds, bundle.departments, keyIds
+        );
+        bytes32 topic = JointAnchored.selector;
+        bytes32 applicationId = bundle.applicationId;
+        assembly ("memory-safe") {
+            log4(add(data, 0x20), mload(data), topic, bundleDigest, applicationId, caller())
         }
     }
 

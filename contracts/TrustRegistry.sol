@@ -5,10 +5,11 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ITrustRegistry} from "./interfaces/ITrustRegistry.sol";
+import {BLS12381} from "./libraries/BLS12381.sol";
 
 /// @title TrustRegistry
-/// @notice Regions, their authorities, issuers, issuer signing keys with validity windows, and the
-/// license types each issuer may issue.
+/// @notice Regions, their authorities, issuers, issuer signing keys and BLS12-381 co-signing keys
+/// with validity windows, the license types each issuer may issue, and co-approval policies.
 /// @dev Roles, powers and the behaviour of every function are documented in `ITrustRegistry`.
 contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     /// @inheritdoc ITrustRegistry
@@ -22,6 +23,12 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
 
     /// @inheritdoc ITrustRegistry
     bytes32 public constant KEY_ACCEPTANCE_TYPEHASH = keccak256("KeyAcceptance(bytes32 issuerId,address key)");
+
+    /// @inheritdoc ITrustRegistry
+    uint256 public constant MAX_POLICY_DEPARTMENTS = 16;
+
+    /// @dev Domain separation tag of proofs of possession (ciphersuite BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_).
+    bytes private constant _POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
     /// @dev What became of a key, in one storage slot: whether it is closed (rotated or retired: no
     /// further rotation or retirement), whether it rotated itself, and the key it was rotated to
@@ -42,6 +49,8 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     mapping(bytes32 issuerId => mapping(bytes32 licenseType => TypePermission)) private _permissions;
     mapping(address key => Rotation) private _rotations;
     mapping(bytes32 issuerId => uint32 region) private _allowedRegions; // federation exceptions
+    mapping(bytes32 keyId => CoSigningKey) private _coSigningKeys;
+    mapping(uint32 region => mapping(bytes32 licenseType => bytes32[] departments)) private _policies;
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
     constructor(address admin) EIP712("E-License Trust Registry", "1") {
@@ -231,6 +240,96 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     }
 
     // ----------------------------------------------------------------------------------------------
+    // Co-signing keys (region authorities; a signing key of the issuer valid now may retire one)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITrustRegistry
+    function addCoSigningKey(
+        bytes32 issuerId,
+        bytes calldata publicKey,
+        bytes calldata proof,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        _addCoSigningKey(issuerId, publicKey, proof, validFrom, validUntil);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function rotateCoSigningKey(bytes32 issuerId, bytes32 oldKeyId, bytes calldata newPublicKey, bytes calldata newProof)
+        external
+    {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        uint64 nowTs = uint64(block.timestamp);
+        CoSigningKey storage old = _requireCoSigningKey(issuerId, oldKeyId);
+        if (old.closed) revert TrustRegistryCoSigningKeyClosed(issuerId, oldKeyId);
+        if (!(old.validFrom <= nowTs && nowTs < old.validUntil)) {
+            revert TrustRegistryCoSigningKeyNotValid(issuerId, oldKeyId, nowTs);
+        }
+        old.closed = true;
+        // the old key stays valid through the current second, so what it co-signed in this block counts
+        old.validUntil = nowTs + 1;
+        emit CoSigningKeyRetired(issuerId, oldKeyId, nowTs + 1);
+        bytes32 newKeyId = _addCoSigningKey(issuerId, newPublicKey, newProof, nowTs, OPEN_END);
+        emit CoSigningKeyRotated(issuerId, oldKeyId, newKeyId);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function retireCoSigningKey(bytes32 issuerId, bytes32 keyId) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        if (!_authorities[issuer.region][msg.sender] && !isKeyValid(issuerId, msg.sender, uint64(block.timestamp))) {
+            revert TrustRegistryNotIssuerOrAuthority(issuerId, msg.sender);
+        }
+        uint64 nowTs = uint64(block.timestamp);
+        CoSigningKey storage key = _requireCoSigningKey(issuerId, keyId);
+        if (key.closed) revert TrustRegistryCoSigningKeyClosed(issuerId, keyId);
+        if (key.validUntil <= nowTs) revert TrustRegistryCoSigningKeyNotValid(issuerId, keyId, nowTs);
+        key.closed = true;
+        // valid through the current second (what it co-signed in this block counts), or never if not started
+        uint64 end = key.validFrom > nowTs ? key.validFrom : nowTs + 1;
+        key.validUntil = end;
+        emit CoSigningKeyRetired(issuerId, keyId, end);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function declareCoSigningKeyCompromised(bytes32 issuerId, bytes32 keyId, uint64 compromisedAt) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        CoSigningKey storage key = _requireCoSigningKey(issuerId, keyId);
+        if (compromisedAt < key.validFrom || compromisedAt > block.timestamp || compromisedAt >= key.validUntil) {
+            revert TrustRegistryCoSigningKeyCompromiseTimeOutOfRange(
+                keyId, compromisedAt, key.validFrom, key.validUntil
+            );
+        }
+        key.validUntil = compromisedAt;
+        emit CoSigningKeyCompromised(issuerId, keyId, compromisedAt);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Co-approval policies (region authorities)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @inheritdoc ITrustRegistry
+    function setCoApprovalPolicy(uint32 region, bytes32 licenseType, bytes32[] calldata departments) external {
+        _requireRegion(region);
+        _requireAuthority(region);
+        if (licenseType == bytes32(0)) revert TrustRegistryZeroId();
+        uint256 count = departments.length;
+        if (count > MAX_POLICY_DEPARTMENTS) revert TrustRegistryTooManyDepartments(count, MAX_POLICY_DEPARTMENTS);
+        bytes32 previous = bytes32(0);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 department = departments[i];
+            if (department <= previous) revert TrustRegistryDepartmentsNotAscending(i);
+            _requireIssuer(department);
+            previous = department;
+        }
+        _policies[region][licenseType] = departments;
+        emit CoApprovalPolicySet(region, licenseType, departments);
+    }
+
+    // ----------------------------------------------------------------------------------------------
     // License types (region authorities)
     // ----------------------------------------------------------------------------------------------
 
@@ -324,6 +423,27 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     }
 
     /// @inheritdoc ITrustRegistry
+    function getCoSigningKey(bytes32 keyId) external view returns (CoSigningKey memory) {
+        return _coSigningKeys[keyId];
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function isCoSigningKeyValid(bytes32 issuerId, bytes32 keyId, uint64 at) external view returns (bool) {
+        CoSigningKey storage key = _coSigningKeys[keyId];
+        return issuerId != bytes32(0) && key.issuerId == issuerId && key.validFrom <= at && at < key.validUntil;
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function coSigningKeyId(bytes calldata publicKey) external pure returns (bytes32) {
+        return _coSigningKeyId(publicKey);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getCoApprovalPolicy(uint32 region, bytes32 licenseType) external view returns (bytes32[] memory) {
+        return _policies[region][licenseType];
+    }
+
+    /// @inheritdoc ITrustRegistry
     function keyAcceptanceDigest(bytes32 issuerId, address key) public view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(KEY_ACCEPTANCE_TYPEHASH, issuerId, key)));
     }
@@ -346,6 +466,40 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         }
         _keys[key] = KeyWindow({issuerId: issuerId, validFrom: validFrom, validUntil: validUntil});
         emit KeyAdded(issuerId, key, validFrom, validUntil);
+    }
+
+    /// @dev Checks run cheapest first: the window, the encoding, the key id unused, subgroup
+    /// membership (EIP-2537 G1MSM), then the proof of possession (hash to G2 and a pairing).
+    function _addCoSigningKey(
+        bytes32 issuerId,
+        bytes calldata publicKey,
+        bytes calldata proof,
+        uint64 validFrom,
+        uint64 validUntil
+    ) private returns (bytes32 keyId) {
+        if (validFrom >= validUntil) revert TrustRegistryInvalidWindow(validFrom, validUntil);
+        bytes memory point = publicKey;
+        if (!BLS12381.isG1Encoding(point)) revert TrustRegistryInvalidCoSigningKey(publicKey);
+        bytes memory compressed = BLS12381.compressG1(point);
+        keyId = keccak256(compressed);
+        bytes32 owner = _coSigningKeys[keyId].issuerId;
+        if (owner != bytes32(0)) revert TrustRegistryCoSigningKeyInUse(keyId, owner);
+        if (!BLS12381.isInG1(point)) revert TrustRegistryInvalidCoSigningKey(publicKey);
+        if (!BLS12381.verify(point, compressed, _POP_DST, proof)) revert TrustRegistryInvalidProofOfPossession(keyId);
+        _coSigningKeys[keyId] =
+            CoSigningKey({issuerId: issuerId, validFrom: validFrom, validUntil: validUntil, closed: false});
+        emit CoSigningKeyAdded(issuerId, keyId, publicKey, validFrom, validUntil);
+    }
+
+    function _coSigningKeyId(bytes calldata publicKey) private pure returns (bytes32) {
+        bytes memory point = publicKey;
+        if (!BLS12381.isG1Encoding(point)) revert TrustRegistryInvalidCoSigningKey(publicKey);
+        return keccak256(BLS12381.compressG1(point));
+    }
+
+    function _requireCoSigningKey(bytes32 issuerId, bytes32 keyId) private view returns (CoSigningKey storage key) {
+        key = _coSigningKeys[keyId];
+        if (key.issuerId != issuerId) revert TrustRegistryUnknownCoSigningKey(issuerId, keyId);
     }
 
     /// @dev The division (characters 3 to 8) of the credit code in `issuerId`, after checking the

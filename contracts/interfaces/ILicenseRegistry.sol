@@ -6,7 +6,8 @@ import {ILicenseRegistryErrors} from "./ILicenseRegistryErrors.sol";
 import {ITrustRegistry} from "./ITrustRegistry.sol";
 
 /// @title License registry of the e-license federation
-/// @notice Batch anchors of license digests and the status of each license.
+/// @notice Batch anchors of license digests, joint anchors of bundles co-signed by several
+/// departments (BLS12-381 aggregate signatures, docs/joint.md), and the status of each license.
 /// @dev A batch is anchored by one of its issuer's signing keys, valid at the block's time, as the
 /// root of a sorted-pair keccak Merkle tree (OpenZeppelin `MerkleProof` compatible) over the leaves
 /// `keccak256(digest)` of its digests, given in strictly ascending order. The contract
@@ -62,6 +63,26 @@ interface ILicenseRegistry is ILicenseRegistryErrors, IERC5267 {
         uint32 validTo;
     }
 
+    /// @notice A joint bundle (docs/joint.md): the application id (keccak256 of its text), the
+    /// applicant's commitment, the members (license digest, license type, issuer; ascending by
+    /// digest, as three lists of equal length) and the departments co-signing it (issuer ids,
+    /// ascending).
+    struct JointBundle {
+        bytes32 applicationId;
+        bytes32 applicant;
+        bytes32[] digests;
+        bytes32[] licenseTypes;
+        bytes32[] issuerIds;
+        bytes32[] departments;
+    }
+
+    /// @notice Record of a joint anchor (`submitter == 0` when the bundle was never anchored).
+    struct JointAnchor {
+        address submitter;
+        uint40 timestamp;
+        uint40 blockNumber;
+    }
+
     /// @notice What the chain says of a presented license (see `checkLicense`).
     struct LicenseCheck {
         bool anchored;
@@ -88,6 +109,19 @@ interface ILicenseRegistry is ILicenseRegistryErrors, IERC5267 {
     event LicensesSuperseded(
         bytes32 indexed issuerId, address indexed actor, uint16 reason, bytes32[] digests, bytes32[] replacements
     );
+    /// @notice A joint bundle was anchored, co-signed by every department of `departments` with the
+    /// co-signing keys `keyIds` (in the departments' order); the bundle's fields in full.
+    event JointAnchored(
+        bytes32 indexed bundleDigest,
+        bytes32 indexed applicationId,
+        address indexed submitter,
+        bytes32 applicant,
+        bytes32[] digests,
+        bytes32[] licenseTypes,
+        bytes32[] issuerIds,
+        bytes32[] departments,
+        bytes32[] keyIds
+    );
     /// @notice Status changes made by a key outside its (since shortened) window were voided by a
     /// region authority: the licenses are active again.
     event StatusChangesVoided(bytes32 indexed issuerId, address indexed actor, bytes32[] digests);
@@ -102,6 +136,18 @@ interface ILicenseRegistry is ILicenseRegistryErrors, IERC5267 {
     /// @notice EIP-712 type of a license (its struct hash is the license digest).
     function LICENSE_TYPEHASH() external view returns (bytes32);
 
+    /// @notice EIP-712 type of a joint bundle's member.
+    function JOINT_MEMBER_TYPEHASH() external view returns (bytes32);
+
+    /// @notice EIP-712 type of a joint bundle.
+    function JOINT_BUNDLE_TYPEHASH() external view returns (bytes32);
+
+    /// @notice Most members of a joint bundle.
+    function MAX_JOINT_MEMBERS() external view returns (uint256);
+
+    /// @notice Most departments co-signing a joint bundle.
+    function MAX_JOINT_DEPARTMENTS() external view returns (uint256);
+
     /// @notice The trust registry deciding which keys and authorities may act for which issuer.
     function trustRegistry() external view returns (ITrustRegistry);
 
@@ -114,6 +160,24 @@ interface ILicenseRegistry is ILicenseRegistryErrors, IERC5267 {
     /// the anchor is recorded for that issuer, which may anchor each root once.
     /// @return issuerId the issuer the batch was anchored for.
     function anchor(bytes32 root, bytes32[] calldata digests) external returns (bytes32 issuerId);
+
+    // ----------------------------------------------------------------------------------------------
+    // Joint anchors (a signing key of a co-signing department)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Anchor a joint bundle co-signed by its departments: `publicKeys` holds their co-signing
+    /// keys (128-byte EIP-2537 G1 encodings, in the departments' order), `signature` the aggregate
+    /// (256-byte G2 encoding) of their BLS signatures of the bundle digest (DST
+    /// `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`). The sender must be a signing key, valid now, of
+    /// one of the departments. Every department must be active with the given key as its co-signing
+    /// key valid now; every member's issuer must be a department permitted to issue the member's
+    /// type now; every department a co-approval policy in force names for a member (the policy of
+    /// its type in its issuer's region) must co-sign. Checks run cheapest first, the pairing last.
+    /// Each bundle is anchored once.
+    /// @return bundleDigest the EIP-712 digest of the bundle under this contract's domain.
+    function anchorJoint(JointBundle calldata bundle, bytes calldata publicKeys, bytes calldata signature)
+        external
+        returns (bytes32 bundleDigest);
 
     // ----------------------------------------------------------------------------------------------
     // Status (a key of the issuer valid now, or an authority of its region)
@@ -144,6 +208,13 @@ interface ILicenseRegistry is ILicenseRegistryErrors, IERC5267 {
     /// @notice The anchor of `root` by `issuerId` (`key == 0` when that issuer did not anchor it;
     /// an anchor of the same root by another issuer is not returned).
     function getAnchor(bytes32 issuerId, bytes32 root) external view returns (Anchor memory);
+
+    /// @notice The joint anchor of `bundleDigest` (`submitter == 0` when never anchored).
+    function getJointAnchor(bytes32 bundleDigest) external view returns (JointAnchor memory);
+
+    /// @notice The EIP-712 digest of `bundle` under this contract's domain (docs/joint.md), after the
+    /// same shape checks as `anchorJoint` (`LicenseRegistryInvalidBundle`).
+    function jointBundleDigest(JointBundle calldata bundle) external view returns (bytes32);
 
     /// @notice The status of license `digest` of `issuerId`.
     function getStatus(bytes32 issuerId, bytes32 digest) external view returns (LicenseStatus memory);

@@ -46,4 +46,25 @@ interface ILicenseRegistryErrors {
     error LicenseRegistryNotAuthority(bytes32 issuerId, address account);
     /// @notice Field commitments passed to `licenseDigest` must be strictly ascending.
     error LicenseRegistryCommitmentsNotAscending(uint256 index);
+    /// @notice The joint bundle is malformed: `reason` says how (members or departments empty, too
+    /// many, not strictly ascending, member lists of different lengths, a zero application id or
+    /// applicant, public keys not 128 bytes per department).
+    error LicenseRegistryInvalidBundle(string reason);
+    /// @notice A member's issuer is not among the bundle's departments (the co-signers).
+    error LicenseRegistryMemberIssuerNotCoSigner(bytes32 digest, bytes32 issuerId);
+    /// @notice The sender is not a signing key, valid now, of one of the bundle's departments.
+    error LicenseRegistryNotParticipant(address sender);
+    /// @notice The public key given for department `issuerId` is not its co-signing key valid at `at`
+    /// (unknown, another issuer's, outside its window, or not the registered point).
+    error LicenseRegistryCoSigningKeyNotValid(bytes32 issuerId, bytes32 keyId, uint64 at);
+    /// @notice A member's issuer is not permitted to issue the member's license type now.
+    error LicenseRegistryTypeNotPermitted(bytes32 issuerId, bytes32 licenseType);
+    /// @notice The co-approval policy in force for the member's license type (in its issuer's region)
+    /// names department `issuerId`, which is not among the bundle's co-signers.
+    error LicenseRegistryCoApprovalMissing(bytes32 digest, bytes32 licenseType, bytes32 issuerId);
+    /// @notice The aggregate signature is not the departments' co-signature of the bundle digest (a
+    /// 256-byte point of G2 verifying under the sum of their co-signing keys).
+    error LicenseRegistryInvalidAggregateSignature(bytes32 bundleDigest);
+    /// @notice The bundle was anchored already.
+    error LicenseRegistryJointExists(bytes32 bundleDigest);
 }

@@ -29,6 +29,11 @@ import {ITrustRegistryErrors} from "./ITrustRegistryErrors.sol";
 ///   EIP-712 signature of `KeyAcceptance(issuerId, key)` by the key (ERC-1271 for a contract key),
 ///   so nobody can attach an address another department announced.
 ///
+/// - Co-signing keys (BLS12-381, for joint anchors: docs/joint.md) follow the same windows. An
+///   authority adds, rotates and declares them compromised; an authority or a signing key of the
+///   issuer valid now retires one. Each is registered with a proof of possession checked on chain.
+///   An authority of a region sets the co-approval policies of the region's license types.
+///
 /// Roles are OpenZeppelin `AccessControl` roles (`IAccessControl`; `DEFAULT_ADMIN_ROLE` grants
 /// them), and the EIP-712 domain of key acceptances is published by `eip712Domain` (ERC-5267).
 interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
@@ -63,6 +68,15 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     struct TypePermission {
         uint64 validFrom;
         uint64 validUntil;
+    }
+
+    /// @notice A BLS12-381 co-signing key (by its key id): the issuer it belongs to, its window, and
+    /// whether it is closed (rotated or retired: it can be neither again). `issuerId == 0` when unknown.
+    struct CoSigningKey {
+        bytes32 issuerId;
+        uint64 validFrom;
+        uint64 validUntil;
+        bool closed;
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -102,6 +116,20 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     /// administrative division in its credit code lies elsewhere (`region == 0`: the exception was
     /// withdrawn).
     event IssuerRegionAllowed(bytes32 indexed issuerId, uint32 indexed region);
+    /// @notice A co-signing key was added to an issuer with the window `[validFrom, validUntil)`;
+    /// `publicKey` is its 128-byte EIP-2537 encoding, `keyId` the keccak256 of its 48-byte compressed form.
+    event CoSigningKeyAdded(
+        bytes32 indexed issuerId, bytes32 indexed keyId, bytes publicKey, uint64 validFrom, uint64 validUntil
+    );
+    /// @notice A co-signing key's window was ended at `validUntil` in the ordinary way (retirement or rotation).
+    event CoSigningKeyRetired(bytes32 indexed issuerId, bytes32 indexed keyId, uint64 validUntil);
+    /// @notice Co-signing key `oldKeyId` was rotated to `newKeyId` by an authority.
+    event CoSigningKeyRotated(bytes32 indexed issuerId, bytes32 indexed oldKeyId, bytes32 indexed newKeyId);
+    /// @notice A co-signing key was declared compromised: its window now ends at `compromisedAt` (in the past).
+    event CoSigningKeyCompromised(bytes32 indexed issuerId, bytes32 indexed keyId, uint64 compromisedAt);
+    /// @notice The co-approval policy of `licenseType` in `region` is now `departments` (ascending
+    /// issuer ids); an empty list ended it.
+    event CoApprovalPolicySet(uint32 indexed region, bytes32 indexed licenseType, bytes32[] departments);
 
     // ----------------------------------------------------------------------------------------------
     // Constants
@@ -118,6 +146,9 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
 
     /// @notice EIP-712 type a key signs to accept becoming a key of an issuer.
     function KEY_ACCEPTANCE_TYPEHASH() external view returns (bytes32);
+
+    /// @notice Most departments a co-approval policy names.
+    function MAX_POLICY_DEPARTMENTS() external view returns (uint256);
 
     // ----------------------------------------------------------------------------------------------
     // Regions (federation admins)
@@ -192,6 +223,53 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     function declareKeyCompromised(bytes32 issuerId, address key, uint64 compromisedAt) external;
 
     // ----------------------------------------------------------------------------------------------
+    // Co-signing keys (BLS12-381; region authorities, or a signing key of the issuer valid now to retire)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Add the BLS12-381 co-signing key `publicKey` (128-byte EIP-2537 G1 encoding) to
+    /// `issuerId`, valid within `[validFrom, validUntil)` (authorities of the issuer's region only).
+    /// `proof` is its proof of possession (256-byte G2 encoding): the key's signature of its 48-byte
+    /// compressed form with the DST `BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`, checked here by a
+    /// pairing, so nobody registers a key made from another department's (`pk_x - pk_victim`).
+    /// @dev Refuses the point at infinity and any point not in G1 (`TrustRegistryInvalidCoSigningKey`),
+    /// a key id used before (`TrustRegistryCoSigningKeyInUse`), and a proof that does not verify
+    /// (`TrustRegistryInvalidProofOfPossession`). Needs the EIP-2537 precompiles (Prague).
+    function addCoSigningKey(
+        bytes32 issuerId,
+        bytes calldata publicKey,
+        bytes calldata proof,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external;
+
+    /// @notice End the window of co-signing key `oldKeyId` after the current second and add
+    /// `newPublicKey` (with its proof of possession `newProof`) valid from now, open-ended.
+    /// Authorities of the issuer's region only: a thief holding a department's signing key cannot
+    /// install a co-signing key of their own. The old key must be valid now and not closed.
+    function rotateCoSigningKey(bytes32 issuerId, bytes32 oldKeyId, bytes calldata newPublicKey, bytes calldata newProof)
+        external;
+
+    /// @notice End the window of co-signing key `keyId` after the current second (or make it empty
+    /// when it has not started yet). Called by an authority of the issuer's region, or by a signing
+    /// key of the issuer valid now.
+    function retireCoSigningKey(bytes32 issuerId, bytes32 keyId) external;
+
+    /// @notice Declare co-signing key `keyId` compromised since `compromisedAt`: its window ends then,
+    /// and joint anchors co-signed with it at or after that time stop counting.
+    /// @dev Authorities of the issuer's region only. `compromisedAt` must lie within `[validFrom, now]`
+    /// and before the window's current end (a window only ever shrinks).
+    function declareCoSigningKeyCompromised(bytes32 issuerId, bytes32 keyId, uint64 compromisedAt) external;
+
+    // ----------------------------------------------------------------------------------------------
+    // Co-approval policies (region authorities)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Require the co-signatures of `departments` (registered issuers, ascending, 1 to
+    /// `MAX_POLICY_DEPARTMENTS`) on the joint anchors of the licenses of `licenseType` issued by the
+    /// issuers of `region`; an empty list ends the policy. Authorities of `region` only.
+    function setCoApprovalPolicy(uint32 region, bytes32 licenseType, bytes32[] calldata departments) external;
+
+    // ----------------------------------------------------------------------------------------------
     // License types (region authorities)
     // ----------------------------------------------------------------------------------------------
 
@@ -247,6 +325,21 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     /// province (a region ending in 0000), the same prefecture-level city (ending in 00), or else the
     /// same code.
     function isDivisionInRegion(uint32 division, uint32 region) external pure returns (bool);
+
+    /// @notice The co-signing key with id `keyId` (`issuerId == 0` when unknown).
+    function getCoSigningKey(bytes32 keyId) external view returns (CoSigningKey memory);
+
+    /// @notice Whether co-signing key `keyId` belongs to `issuerId` and its window contains time `at`.
+    function isCoSigningKeyValid(bytes32 issuerId, bytes32 keyId, uint64 at) external view returns (bool);
+
+    /// @notice The key id of a co-signing key: keccak256 of the 48-byte compressed form of
+    /// `publicKey` (128-byte EIP-2537 G1 encoding); reverts with `TrustRegistryInvalidCoSigningKey`
+    /// unless `publicKey` has that shape and is not infinity (the curve is not checked here).
+    function coSigningKeyId(bytes calldata publicKey) external pure returns (bytes32);
+
+    /// @notice The departments whose co-signatures the co-approval policy of `licenseType` in `region`
+    /// requires (ascending; empty when no policy is in force).
+    function getCoApprovalPolicy(uint32 region, bytes32 licenseType) external view returns (bytes32[] memory);
 
     /// @notice The EIP-712 digest `key` signs to accept becoming a key of `issuerId`
     /// (`KeyAcceptance(bytes32 issuerId,address key)` under this contract's domain).

@@ -51,4 +51,28 @@ interface ITrustRegistryErrors {
     error TrustRegistryKeyNotAccepted(bytes32 issuerId, address key);
     /// @notice A compromise time must lie within `[validFrom, now]` and before the window's current end.
     error TrustRegistryCompromiseTimeOutOfRange(address key, uint64 compromisedAt, uint64 validFrom, uint64 validUntil);
+    /// @notice A co-signing key must be a 128-byte EIP-2537 G1 encoding (16 zero bytes before each
+    /// 48-byte coordinate) of a point in the subgroup G1 other than infinity.
+    error TrustRegistryInvalidCoSigningKey(bytes publicKey);
+    /// @notice The proof of possession is not the key's signature of its compressed form under the
+    /// DST `BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (a 256-byte point of G2).
+    error TrustRegistryInvalidProofOfPossession(bytes32 keyId);
+    /// @notice The co-signing key was registered before, by `issuerId` (key ids are never reused).
+    error TrustRegistryCoSigningKeyInUse(bytes32 keyId, bytes32 issuerId);
+    /// @notice The co-signing key does not belong to the issuer.
+    error TrustRegistryUnknownCoSigningKey(bytes32 issuerId, bytes32 keyId);
+    /// @notice The co-signing key's window does not contain `at`, so it cannot be rotated or retired.
+    error TrustRegistryCoSigningKeyNotValid(bytes32 issuerId, bytes32 keyId, uint64 at);
+    /// @notice The co-signing key was rotated or retired already.
+    error TrustRegistryCoSigningKeyClosed(bytes32 issuerId, bytes32 keyId);
+    /// @notice A co-signing key's compromise time must lie within `[validFrom, now]` and before the
+    /// window's current end.
+    error TrustRegistryCoSigningKeyCompromiseTimeOutOfRange(
+        bytes32 keyId, uint64 compromisedAt, uint64 validFrom, uint64 validUntil
+    );
+    /// @notice A co-approval policy names at most `maximum` departments.
+    error TrustRegistryTooManyDepartments(uint256 count, uint256 maximum);
+    /// @notice A co-approval policy's departments must be strictly ascending (hence non-zero and
+    /// unique); `index` is the first offending one.
+    error TrustRegistryDepartmentsNotAscending(uint256 index);
 }

@@ -276,6 +276,10 @@ function compileMock(name) {
   };
   const findImports = (importPath) => {
     try {
+      // the project's own sources ("contracts/..."), then packages (OpenZeppelin)
+      if (importPath.startsWith("contracts/")) {
+        return { contents: fs.readFileSync(path.join(__dirname, "..", "..", "..", importPath), "utf8") };
+      }
       return { contents: fs.readFileSync(require.resolve(importPath), "utf8") };
     } catch (e) {
       return { error: String(e) };
