@@ -230,6 +230,18 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "TrustRegistryInvalidIssuerId": InvalidArgumentError,
     "TrustRegistryIssuerOutsideRegion": IssuerOutsideRegionError,
     "TrustRegistryKeyNotAccepted": KeyNotAcceptedError,
+    "TrustRegistryInvalidCoSigningKey": InvalidArgumentError,
+    "TrustRegistryInvalidProofOfPossession": UnauthorizedError,
+    "TrustRegistryCoSigningKeyInUse": ConflictError,
+    "TrustRegistryUnknownCoSigningKey": RevertedNotFoundError,
+    "TrustRegistryCoSigningKeyClosed": InvalidStateError,
+    "TrustRegistryCoSigningKeyNotValid": InvalidStateError,
+    "TrustRegistryCoSigningKeyCompromiseTimeOutOfRange": InvalidArgumentError,
+    "TrustRegistryDepartmentsNotAscending": InvalidArgumentError,
+    "TrustRegistryTooManyDepartments": InvalidArgumentError,
+    # BLS12381 (the pairing library of both registries)
+    "BLS12381InvalidExpandInput": InvalidArgumentError,
+    "BLS12381PrecompileFailed": InvalidStateError,  # a chain without EIP-2537, or a point it refused
     # LicenseRegistry
     "LicenseRegistryZeroRoot": InvalidArgumentError,
     "LicenseRegistryEmptyBatch": InvalidArgumentError,
@@ -250,4 +262,12 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "LicenseRegistryCommitmentsNotAscending": InvalidArgumentError,
     "LicenseRegistryStatusNotVoidable": InvalidStateError,
     "LicenseRegistryNotAuthority": UnauthorizedError,
+    "LicenseRegistryInvalidBundle": InvalidArgumentError,
+    "LicenseRegistryMemberIssuerNotCoSigner": InvalidArgumentError,
+    "LicenseRegistryNotParticipant": UnauthorizedError,
+    "LicenseRegistryCoSigningKeyNotValid": UnauthorizedError,
+    "LicenseRegistryTypeNotPermitted": UnauthorizedError,
+    "LicenseRegistryCoApprovalMissing": InvalidArgumentError,
+    "LicenseRegistryInvalidAggregateSignature": UnauthorizedError,
+    "LicenseRegistryJointExists": ConflictError,
 }

@@ -104,9 +104,12 @@ class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls, JointCalls):
             chain_id = int(w3.eth.chain_id)
         transport = Transport(w3, chain_id, policy, confirmations, 120)
         trust_factory = w3.eth.contract(abi=trust_art.abi, bytecode=trust_art.bytecode)
-        trust_receipt = transport.send(deployer, trust_factory.constructor(admin_address), 3_600_000)
+        trust_receipt = transport.send(
+            deployer, trust_factory.constructor(admin_address), _deploy_gas(trust_art.bytecode)
+        )
         lic_factory = w3.eth.contract(abi=lic_art.abi, bytecode=lic_art.bytecode)
-        lic_receipt = transport.send(deployer, lic_factory.constructor(trust_receipt["contractAddress"]), 4_000_000)
+        lic_args = lic_factory.constructor(trust_receipt["contractAddress"])
+        lic_receipt = transport.send(deployer, lic_args, _deploy_gas(lic_art.bytecode))
         deployment = Deployment(
             chain_id=chain_id,
             trust_registry=trust_receipt["contractAddress"],
@@ -173,3 +176,10 @@ class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls, JointCalls):
         events = [e for e in decoded if e is not None]
         events.sort(key=lambda e: (e.meta.block_number, e.meta.log_index))
         return events
+
+
+def _deploy_gas(bytecode: str) -> int:
+    """A gas limit for deploying ``bytecode`` (hex): 200 gas per byte of code stored, the creation
+    calldata at the EIP-7623 floor, and the constructor's own work."""
+    size = (len(bytecode) - 2) // 2
+    return 500_000 + 240 * size

@@ -190,5 +190,5 @@ class JointCalls(ContractCalls):
     def get_joint_anchor(self, bundle_digest: bytes) -> tuple[int, int] | None:
         """(time, block number) of the bundle's joint anchor, None when not anchored."""
         record = self._call(self.licenses.functions.getJointAnchor(check.bytes32("bundle_digest", bundle_digest)))
-        timestamp, block_number = int(record[0]), int(record[1])
-        return None if timestamp == 0 else (timestamp, block_number)
+        submitter, timestamp, block_number = record[0], int(record[1]), int(record[2])
+        return None if int(submitter, 16) == 0 else (timestamp, block_number)
