@@ -230,6 +230,9 @@ SURFACES = {
         "validate_uscc",
     ],
     "verifier": [
+        "BUNDLE_HEADLINES",
+        "BundleOutcome",
+        "BundleResult",
         "CHINA_TZ",
         "HEADLINES",
         "ChainClientState",

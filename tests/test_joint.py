@@ -168,3 +168,12 @@ def test_the_contract_refuses_a_joint_anchor_whose_aggregate_leaves_out_a_depart
             public_keys=[keys[d].public_key for d in departments],
             aggregate=samr_key.sign(digest),  # the tax department's signature left out
         )
+
+
+def test_the_verifier_answers_either_kind_of_qr_text_and_decides_hostile_bundle_texts(world: JointWorld):
+    _, verifier, _ = _verifier(world)
+    for text in ("LB1:", "LB1:" + "A" * 1500, "lb1:%%%", "LB1:" + "0" * 30):
+        result = verifier.check(text)
+        assert result.status == BundleOutcome.MALFORMED
+        assert result.to_dict()["kind"] == "bundle"
+    assert verifier.check("LC1:AAAA").status is Outcome.MALFORMED

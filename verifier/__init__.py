@@ -4,14 +4,18 @@ the chain directly or from a local mirror of the registry's events), and QR imag
 The names below are the package's public surface (pinned by ``tests/test_architecture.py``).
 """
 
+from verifier.bundle import BUNDLE_HEADLINES, BundleOutcome, BundleResult
 from verifier.mirror import Mirror, MirrorError, SyncReport
 from verifier.pipeline import CHINA_TZ, HEADLINES, Outcome, Reason, VerificationResult, Verifier
 from verifier.qr import QrImageError, read_qr_image
 from verifier.state import ChainClientState, ChainState, EventIndex, Freshness
 
 __all__ = [
+    "BUNDLE_HEADLINES",
     "CHINA_TZ",
     "HEADLINES",
+    "BundleOutcome",
+    "BundleResult",
     "ChainClientState",
     "ChainState",
     "EventIndex",

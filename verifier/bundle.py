@@ -37,7 +37,7 @@ from verifier.index import Freshness
 from verifier.results import CHINA_TZ, CoApproval, Department, Outcome, Reason
 from verifier.state import ChainState
 
-__all__ = ["BUNDLE_HEADLINES", "BundleOutcome", "BundleResult", "MemberResult", "check_bundle"]
+__all__ = ["BUNDLE_HEADLINES", "BundleOutcome", "BundleResult", "MemberResult", "check_bundle", "malformed_bundle"]
 
 
 class BundleOutcome:

@@ -32,11 +32,14 @@ import time
 from typing import Any
 
 from registry.document.identifiers import uscc_from_issuer_id
+from registry.document.joint import PREFIX as BUNDLE_PREFIX
+from registry.document.joint import decode_bundle
 from registry.document.licensetypes import from_day_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
 from signer import domain_separator, recover_signer
 from verifier._logbudget import LogBudget
 from verifier._standing import standing
+from verifier.bundle import BundleResult, check_bundle, malformed_bundle
 from verifier.index import Freshness
 from verifier.results import CHINA_TZ, HEADLINES, DisclosedField, Outcome, Reason, VerificationResult
 from verifier.state import ChainState
@@ -84,6 +87,27 @@ class Verifier:
     def __init__(self, state: ChainState, *, chain_id: int, license_registry: str) -> None:
         self.state = state
         self.domain = domain_separator(chain_id, license_registry)
+
+    def check(self, text: object, *, now: float | None = None) -> VerificationResult | BundleResult:
+        """A license's QR text (``LC1:``) or a joint bundle's (``LB1:``), each checked as it is."""
+        if isinstance(text, str) and text[:4].upper() == BUNDLE_PREFIX:
+            return self.verify_bundle(text, now=now)
+        return self.verify(text, now=now)
+
+    def verify_bundle(self, text: object, *, now: float | None = None) -> BundleResult:
+        """A joint bundle's QR text (联办码): its members and co-signatures (:mod:`verifier.bundle`)."""
+        checked_at = time.time() if now is None else now
+        chain = self.state.freshness()
+        try:
+            bundle = decode_bundle(text)
+        except MalformedPresentationError as exc:
+            return malformed_bundle(str(exc), checked_at, chain)
+        try:
+            return check_bundle(self.state, bundle, self.domain, checked_at)
+        except Exception:
+            if _LOG_BUDGET.allow():
+                log.exception("checking a decoded bundle failed; answered malformed")
+            return malformed_bundle("the bundle could not be checked", checked_at, chain)
 
     def verify(self, text: object, *, now: float | None = None) -> VerificationResult:
         checked_at = time.time() if now is None else now
