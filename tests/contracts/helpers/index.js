@@ -10,9 +10,11 @@
 // - A JS Merkle tree identical to `LicenseRegistry._merkleRoot` (sorted-pair keccak over the leaves
 //   `keccak256(digest)`, an odd last node carried up unchanged) with proofs in OpenZeppelin
 //   `MerkleProof` format, and a JS `processProof` that mirrors OpenZeppelin's.
-// - Test-only contracts under ../mocks (a wrapper around OpenZeppelin's MerkleProof, and a call
-//   forwarder acting as a contract key), compiled here with the pinned, local solc-js (no download),
-//   because Hardhat only compiles ./contracts.
+// - Test-only contracts under ../mocks (a wrapper around OpenZeppelin's MerkleProof, a call
+//   forwarder acting as a contract key, a window on the BLS12381 library), compiled here with the
+//   pinned, local solc-js (no download), because Hardhat only compiles ./contracts; a mock imports
+//   the project's sources as "contracts/...".
+// - BLS12-381 keys and signatures (@noble/curves): ./bls.js; joint bundles and their fixture: ./joint.js.
 // - `inOneBlock` mines several transactions in one block (automine off, then `evm_mine`), and
 //   `outcomeOf` replays a mined transaction's revert data (debug_traceTransaction) so that
 //   `revertedWithCustomError(...).withArgs(...)` can check a transaction that reverted inside such a

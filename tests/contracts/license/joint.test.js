@@ -5,7 +5,7 @@ const { ethers } = require("hardhat");
 const { expect } = require("chai");
 const { time } = require("@nomicfoundation/hardhat-network-helpers");
 
-const { REGION, OTHER_REGION, OPEN_END, ISSUER_ID, LICENSE_TYPE, usccId, makeUscc, loadFixtureNow, INVALID_KEY_KINDS, makeInvalidKey, nextTimestamp, eventsOf } =
+const { REGION, OTHER_REGION, OPEN_END, ISSUER_ID, LICENSE_TYPE, usccId, makeUscc, loadFixtureNow, INVALID_KEY_KINDS, makeInvalidKey, nextTimestamp, eventsOf, inOneBlock, outcomeOf } =
   require("../helpers");
 const { P, rawG1, makeKey, coSign, fastAggregateVerify } = require("../helpers/bls");
 const {
@@ -211,6 +211,17 @@ describe("LicenseRegistry", function () {
         coKeys.set(this.d1.issuerId, next);
         const signed = await coSigned(this, this.bundle, { keys: publicKeysOf(this.bundle, coKeys), signers: [this.d0.coKey, next] });
         await expect(anchorJoint(this, this.d0.signer, signed)).to.emit(this.registry, "JointAnchored");
+      });
+
+      it("counts the old key through the second of its rotation (same block)", async function () {
+        const next = makeKey("same block");
+        const signed = await coSigned(this, this.bundle);
+        const { responses } = await inOneBlock([
+          (o) => this.trust.connect(this.authority).rotateCoSigningKey(this.d1.issuerId, this.d1.coKey.keyId, next.publicKey, next.proof, o),
+          (o) => this.registry.connect(this.d0.signer).anchorJoint(signed.bundle, signed.publicKeys, signed.signature, o),
+        ]);
+        await expect(outcomeOf(responses[1])).to.emit(this.registry, "JointAnchored");
+        expect((await this.trust.getCoSigningKey(this.d1.coKey.keyId)).closed).to.be.true;
       });
 
       it("refuses a key declared compromised before the anchor", async function () {
