@@ -199,3 +199,19 @@ def test_an_ended_policy_no_longer_applies_to_later_licenses(world: Issued):
     assert index.verify(1).status is Outcome.VALID
     assert index.index.co_approval_policy(110000, bl, 0) is not None
     assert index.index.co_approval_policy(110000, bl, 1) is None
+
+
+def test_a_co_signing_key_compromise_in_a_block_younger_than_the_depth_applies_at_once(world: Issued):
+    """Negative facts apply from the head block: a compromise seen before the confirmation depth
+    already takes the co-signature out (and the next sync's pending set replaces it)."""
+    chain = _Chain(world)
+    _backdate_policy(chain, chain.own, FIRE)
+    chain.co_signing_keys()
+    anchored = chain.joint(1, {chain.own: OWN_KEY, FIRE: FIRE_KEY})
+    young = CoSigningKeyCompromised(
+        LogMeta("0x" + "00" * 20, chain.block + 3, b"\x00" * 32, b"\x00" * 32, 0), FIRE, FIRE_KEY, anchored - 5
+    )
+    chain.index.set_pending([(young, anchored + 30)], up_to_block=chain.block + 3)
+    assert chain.verify(1).status is Outcome.CO_APPROVAL_MISSING
+    chain.index.set_pending([], up_to_block=chain.block + 3)  # the block was reorganised away
+    assert chain.verify(1).status is Outcome.VALID
