@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,8 @@ APPLICATION_ID = f"^[Jj][Aa]{_CODE_CHAR}{{2}}[0-9]{{6}}{_CODE_CHAR}{{10}}[0-9]{{
 #: Most departments and members of one application (docs/joint.md).
 MAX_DEPARTMENTS = 16
 MAX_MEMBERS = 64
+UsccItem = Annotated[str, Field(min_length=18, max_length=18, pattern=USCC_ANY_CASE)]
+LicenseIdItem = Annotated[str, Field(min_length=31, max_length=31, pattern=LICENSE_ID)]
 PUBLIC_KEY_HEX = "^(0x)?[0-9a-fA-F]{96}$"
 SIGNATURE_HEX = "^(0x)?[0-9a-fA-F]{192}$"
 
@@ -29,22 +31,20 @@ class JointApplicationRequest(BaseModel):
         min_length=18, max_length=18, pattern=USCC_ANY_CASE, description="The applicant enterprise's credit code"
     )
     applicant_name: str = Field(min_length=1, max_length=100, description="The applicant enterprise's name")
-    co_approvers: list[str] = Field(
+    co_approvers: list[UsccItem] = Field(
         default=[],
         max_length=MAX_DEPARTMENTS - 1,
         description="Departments (credit codes) whose approval (联合审批) the application needs beyond its "
         "licenses' issuers; every department co-signs",
-        json_schema_extra={"items": {"type": "string", "pattern": USCC_ANY_CASE, "minLength": 18, "maxLength": 18}},
     )
 
 
 class JointMembersRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    license_ids: list[str] = Field(
+    license_ids: list[LicenseIdItem] = Field(
         min_length=1,
         max_length=MAX_MEMBERS,
         description="Licenses of the acting department (issued by this service) to add",
-        json_schema_extra={"items": {"type": "string", "pattern": LICENSE_ID, "minLength": 31, "maxLength": 31}},
     )
 
 

@@ -180,10 +180,12 @@ def add_members(
     services: ServicesDep,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    """Add licenses the acting department issued (all or none). Co-signatures made before no longer
-    count: the departments sign the new bundle again."""
+    """Add licenses the acting department issued (all or none); a department joins an application
+    by adding its licenses (the lead sees every department before anchoring, and each one
+    co-signs). Co-signatures made before no longer count: the departments sign the new bundle
+    again."""
     code = _acting(uscc, caller)
-    application = _application(services, application_id, code)
+    application = services.joint.get(application_id)
     wanted = list(dict.fromkeys(i.strip().upper() for i in body.license_ids))
     foreign = [i for i in wanted if i[2:20] != code]
     if foreign:
