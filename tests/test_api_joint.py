@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from stdnum.iso7064 import mod_37_36
 
 from api.main import create_app
 from api.services import Services
 from api.settings import Settings
 from devkit.joint import SHANGHAI, JointWorld, add_departments, credit_code, seven_requests
 from registry import RegistryClient, connect, dev_accounts
-from registry.document.qr import render_png
 from registry.issuer.store import IssuerStore
 from signer import CoSigningKey
 from verifier.mirror import Mirror
@@ -194,8 +194,6 @@ def test_keys_and_departments_are_checked_before_anything_runs(setup: Setup):
     _problem(s.api.post(f"{_base(s, 'sh-police')}/{app2}/anchor", headers=_auth(s.keys["sh-police"])), 403, "lead")
     # an application that does not exist (valid id, another serial) and a broken id
     missing = app_id[:20] + "99999999"
-    from stdnum.iso7064 import mod_37_36
-
     missing += mod_37_36.calc_check_digit(missing)
     _problem(s.api.get(f"{_base(s, 'sh-samr')}/{missing}", headers=_auth(s.keys["sh-samr"])), 404, "no joint")
     broken = app_id[:-1] + ("0" if app_id[-1] != "0" else "1")
@@ -209,8 +207,6 @@ def test_hostile_bodies_are_refused_with_what_was_expected(setup: Setup):
     auth = _auth(s.keys["sh-samr"])
     # license ids: unknown (well formed), malformed, too many, empty
     unknown = s.licenses["BL"][:20] + "9999999900"
-    from stdnum.iso7064 import mod_37_36
-
     unknown += mod_37_36.calc_check_digit(unknown)
     _problem(s.api.post(f"{base}/members", json={"license_ids": [unknown]}, headers=auth), 422, "no license")
     _problem(s.api.post(f"{base}/members", json={"license_ids": ["BL" + "x" * 29]}, headers=auth), 422)
@@ -287,9 +283,12 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     _add(s, "sh-samr", app_id, "BL")
     assert _cosign(s, "sh-samr", app_id).status_code == 200
     data = _fill(s, app_id)
-    assert len(data["members"]) == 7 and len(data["departments"]) == 5
+    assert len(data["members"]) == 7
+    assert len(data["departments"]) == 5
     samr = next(d for d in data["departments"] if d["uscc"] == s.codes["sh-samr"])
-    assert samr["stale"] and not samr["cosigned"] and samr["lead"]
+    assert samr["stale"]
+    assert not samr["cosigned"]
+    assert samr["lead"]
     assert set(data["missing_cosignatures"]) == set(s.codes.values())
     assert {m["license_id"] for m in data["members"]} == set(s.licenses.values())
     assert all(m["anchored"] for m in data["members"])
@@ -309,7 +308,8 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     assert anchored.status_code == 200, anchored.text
     data = anchored.json()
     assert data["state"] == "anchored"
-    assert data["anchor"]["block_number"] > 0 and data["anchor"]["tx_hash"].startswith("0x")
+    assert data["anchor"]["block_number"] > 0
+    assert data["anchor"]["tx_hash"].startswith("0x")
     twice = s.api.post(f"{_base(s, 'sh-samr')}/{app_id}/anchor", headers=lead)
     assert twice.json()["anchor"] == data["anchor"]  # nothing anchored twice
     # the anchored application takes no member nor co-signature
@@ -321,22 +321,27 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
 
     # any department reads it and its QR code
     shown = s.api.get(f"{_base(s, 'sh-police')}/{app_id}", headers=_auth(s.keys["sh-police"]))
-    assert shown.status_code == 200 and shown.json()["state"] == "anchored"
+    assert shown.status_code == 200
+    assert shown.json()["state"] == "anchored"
     qr = s.api.get(f"{_base(s, 'sh-tax')}/{app_id}/qr", headers=tax)
     assert qr.status_code == 200
     text = qr.json()["qr"]
-    assert text.startswith("LB1:") and qr.json()["characters"] == len(text)
+    assert text.startswith("LB1:")
+    assert qr.json()["characters"] == len(text)
     png = s.api.get(f"{_base(s, 'sh-tax')}/{app_id}/qr?format=png", headers=tax)
-    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    assert png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
 
     # the verify endpoints answer the bundle
     result = s.api.post("/v1/verify", json={"qr": text}).json()
-    assert result["kind"] == "bundle" and result["status"] == "valid", result
+    assert (result["kind"], result["status"]) == ("bundle", "valid"), result
     assert result["applicant"] == {"uscc": APPLICANT, "name": NAME}
-    assert result["all_cosigned"] and len(result["members"]) == 7
+    assert result["all_cosigned"]
+    assert len(result["members"]) == 7
     assert result["bundle_digest"] == data["bundle_digest"]
     image = s.api.post("/v1/verify/image", files={"image": ("qr.png", png.content, "image/png")}).json()
-    assert image["kind"] == "bundle" and image["status"] == "valid"
+    assert image["kind"] == "bundle"
+    assert image["status"] == "valid"
     licence_text = s.world.departments["sh-samr"].presentation(s.licenses["BL"]).to_text()
     batch = s.api.post("/v1/verify/batch", json={"qrs": [text, licence_text, "LB1:%%%", text[:-8]]}).json()
     assert [(r["kind"], r["status"]) for r in batch["results"]] == [
