@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from stdnum.iso7064 import mod_37_36
 
+from api.joint_models import BundleQrText, JointApplicationView
 from api.main import create_app
+from api.models import VerifyBatchResponse, VerifyResult
 from api.services import Services
 from api.settings import Settings
 from devkit.joint import SHANGHAI, JointWorld, add_departments, credit_code, seven_requests
@@ -133,6 +136,14 @@ def _cosign_all(s: Setup, app_id: str) -> dict:
             response = _cosign(s, key, app_id)
         assert response.status_code == 200, response.text
         data = response.json()
+    return data
+
+
+def _checked(response, model: object) -> dict:  # type: ignore[no-untyped-def]
+    """The response's JSON, after checking it against the model the OpenAPI document gives."""
+    assert response.status_code in (200, 201), response.text
+    data = response.json()
+    TypeAdapter(model).validate_python(data)
     return data
 
 
@@ -296,6 +307,7 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     # anchoring before every department co-signed, or by a department that is not the lead
     _problem(s.api.post(f"{_base(s, 'sh-samr')}/{app_id}/anchor", headers=lead), 409, "lacks the co-signature")
     data = _cosign_all(s, app_id)
+    JointApplicationView.model_validate(data)
     assert all(d["cosigned"] and not d["stale"] for d in data["departments"])
     assert data["missing_cosignatures"] == []
     importer = next(d for d in data["departments"] if d["uscc"] == s.codes[IMPORTER])
@@ -306,7 +318,7 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
 
     anchored = s.api.post(f"{_base(s, 'sh-samr')}/{app_id}/anchor", headers={**lead, "Idempotency-Key": "a-1"})
     assert anchored.status_code == 200, anchored.text
-    data = anchored.json()
+    data = _checked(anchored, JointApplicationView)
     assert data["state"] == "anchored"
     assert data["anchor"]["block_number"] > 0
     assert data["anchor"]["tx_hash"].startswith("0x")
@@ -325,7 +337,7 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     assert shown.json()["state"] == "anchored"
     qr = s.api.get(f"{_base(s, 'sh-tax')}/{app_id}/qr", headers=tax)
     assert qr.status_code == 200
-    text = qr.json()["qr"]
+    text = _checked(qr, BundleQrText)["qr"]
     assert text.startswith("LB1:")
     assert qr.json()["characters"] == len(text)
     png = s.api.get(f"{_base(s, 'sh-tax')}/{app_id}/qr?format=png", headers=tax)
@@ -333,7 +345,7 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     assert png.content.startswith(b"\x89PNG")
 
     # the verify endpoints answer the bundle
-    result = s.api.post("/v1/verify", json={"qr": text}).json()
+    result = _checked(s.api.post("/v1/verify", json={"qr": text}), VerifyResult)
     assert (result["kind"], result["status"]) == ("bundle", "valid"), result
     assert result["applicant"] == {"uscc": APPLICANT, "name": NAME}
     assert result["all_cosigned"]
@@ -343,7 +355,9 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     assert image["kind"] == "bundle"
     assert image["status"] == "valid"
     licence_text = s.world.departments["sh-samr"].presentation(s.licenses["BL"]).to_text()
-    batch = s.api.post("/v1/verify/batch", json={"qrs": [text, licence_text, "LB1:%%%", text[:-8]]}).json()
+    batch = _checked(
+        s.api.post("/v1/verify/batch", json={"qrs": [text, licence_text, "LB1:%%%", text[:-8]]}), VerifyBatchResponse
+    )
     assert [(r["kind"], r["status"]) for r in batch["results"]] == [
         ("bundle", "valid"),
         ("license", "valid"),
@@ -358,7 +372,7 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
         headers=_auth(s.keys["sh-police"]),
     )
     assert revoked.status_code == 200, revoked.text
-    result = s.api.post("/v1/verify", json={"qr": text}).json()
+    result = _checked(s.api.post("/v1/verify", json={"qr": text}), VerifyResult)
     assert result["status"] == "member_not_valid"
     statuses = {m["license_id"]: m["status"] for m in result["members"]}
     assert statuses.pop(s.licenses["SE"]) == "revoked"

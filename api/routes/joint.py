@@ -322,7 +322,7 @@ def show(uscc: UsccPath, application_id: ApplicationIdPath, caller: IssuerDep, s
         200: {
             "description": "The QR text (JSON), or the QR code as PNG or SVG",
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/BundleQrText"}},
+                "application/json": {"schema": BundleQrText.model_json_schema()},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
                 "image/svg+xml": {"schema": {"type": "string"}},
             },
