@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 from stdnum.iso7064 import mod_37_36
 
+from api.cosigning import co_signing_specs, load_co_signing_keys
 from api.joint_models import BundleQrText, JointApplicationView
 from api.main import create_app
 from api.models import VerifyBatchResponse, VerifyResult
@@ -23,8 +24,10 @@ from api.services import Services
 from api.settings import Settings
 from devkit.joint import SHANGHAI, JointWorld, add_departments, credit_code, seven_requests
 from registry import RegistryClient, connect, dev_accounts
+from registry.document.identifiers import FieldValueError
+from registry.errors import ConfigurationError
 from registry.issuer.store import IssuerStore
-from signer import CoSigningKey
+from signer import CoSigningKey, PasswordError, WrongPasswordError, create_co_signing_keystore
 from verifier.mirror import Mirror
 
 APPLICANT = credit_code("91310115MA1H8Y2K3")
@@ -401,3 +404,47 @@ def test_bundle_texts_in_a_large_batch_are_answered_by_the_worker_processes(setu
     expected = [("bundle", "valid"), ("license", "valid")] + [("bundle", "malformed")] * len(hostile)
     assert [(r["kind"], r["status"]) for r in results] == expected * 300
     assert s.services.workers._pool is not None  # they did run in worker processes
+
+
+# -- the service's co-signing keys ----------------------------------------------------------------
+
+
+def test_co_signing_keys_are_read_from_keystores_the_settings_name(
+    setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    s = setup
+    (tmp_path / "keys").mkdir()
+    samr, tax = s.codes["sh-samr"], s.codes["sh-tax"]
+    by_name = create_co_signing_keystore(tmp_path / "keys" / "samr-co.json", "password-one", scrypt_n=2**14)
+    by_path = create_co_signing_keystore(tmp_path / "tax.json", "password-two", scrypt_n=2**14)
+    (tmp_path / "pw").write_text("password-two\n")
+    monkeypatch.setenv("SAMR_CO_PASSWORD", "password-one")
+    setting = f" {samr}=samr-co:SAMR_CO_PASSWORD , {tax.lower()}={tmp_path / 'tax.json'}:@{tmp_path / 'pw'},"
+    keys = load_co_signing_keys(co_signing_specs(setting), keys_dir=tmp_path / "keys")
+    assert {code: key.public_key for code, key in keys.items()} == {
+        samr: by_name.public_key,
+        tax: by_path.public_key,
+    }
+    services = Services(
+        Settings(home=tmp_path, co_signing_keys=setting),
+        deployment=s.services.deployment,
+        client=None,
+        mirror=s.services.mirror,
+        store=s.services.store,
+        follow=False,
+    )
+    assert services.co_signing_keys[samr].public_key == by_name.public_key
+    services.stop()
+    # what a wrong setting says
+    with pytest.raises(ConfigurationError, match="USCC=KEYSTORE"):
+        load_co_signing_keys(["samr-co"], keys_dir=tmp_path / "keys")
+    with pytest.raises(ConfigurationError, match="two co-signing keys"):
+        load_co_signing_keys(co_signing_specs(f"{samr}=samr-co:SAMR_CO_PASSWORD,{samr}=x"), keys_dir=tmp_path / "keys")
+    with pytest.raises(FieldValueError):
+        load_co_signing_keys(["91310115MA1H8Y2K30=samr-co"], keys_dir=tmp_path / "keys")
+    monkeypatch.setenv("SAMR_CO_PASSWORD", "wrong-password")
+    with pytest.raises(WrongPasswordError):
+        load_co_signing_keys([f"{samr}=samr-co:SAMR_CO_PASSWORD"], keys_dir=tmp_path / "keys")
+    monkeypatch.delenv("SAMR_CO_PASSWORD")
+    with pytest.raises(PasswordError, match="SAMR_CO_PASSWORD"):
+        load_co_signing_keys([f"{samr}=samr-co:SAMR_CO_PASSWORD"], keys_dir=tmp_path / "keys")
