@@ -322,6 +322,7 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     anchored = s.api.post(f"{_base(s, 'sh-samr')}/{app_id}/anchor", headers={**lead, "Idempotency-Key": "a-1"})
     assert anchored.status_code == 200, anchored.text
     data = _checked(anchored, JointApplicationView)
+    assert {d["uscc"]: d["name"] for d in data["departments"]} == {s.uscc: s.name for s in SHANGHAI}
     assert data["state"] == "anchored"
     assert data["anchor"]["block_number"] > 0
     assert data["anchor"]["tx_hash"].startswith("0x")
