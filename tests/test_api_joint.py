@@ -385,6 +385,26 @@ def test_open_fill_cosign_anchor_and_verify_the_bundle(setup: Setup):
     assert next(m for m in shown["members"] if m["license_id"] == s.licenses["SE"])["status"] == "revoked"
 
 
+def test_a_lead_without_licenses_of_its_own_co_signs_the_others_bundle(setup: Setup):
+    """Members come from other departments only (or a department adds before the lead does): the
+    lead is a department of the bundle all the same, and the bundle verifies."""
+    s = setup
+    app_id = _open(s)["application_id"]
+    data = _add(s, "sh-tax", app_id, "TR")
+    assert [d["uscc"] for d in data["departments"]] == sorted(
+        [s.codes["sh-samr"], s.codes["sh-tax"]], key=lambda c: c.encode()
+    )
+    for who in ("sh-tax", "sh-samr"):
+        assert _cosign(s, who, app_id).status_code == 200
+    lead = _auth(s.keys["sh-samr"])
+    anchored = s.api.post(f"{_base(s, 'sh-samr')}/{app_id}/anchor", headers=lead)
+    assert anchored.json()["state"] == "anchored", anchored.text
+    text = s.api.get(f"{_base(s, 'sh-samr')}/{app_id}/qr", headers=lead).json()["qr"]
+    result = s.api.post("/v1/verify", json={"qr": text}).json()
+    assert result["status"] == "valid", result
+    assert {d["uscc"] for d in result["departments"]} == {s.codes["sh-samr"], s.codes["sh-tax"]}
+
+
 def test_bundle_texts_in_a_large_batch_are_answered_by_the_worker_processes(setup: Setup):
     s = setup
     app_id = _open(s)["application_id"]
