@@ -24,7 +24,9 @@ from prometheus_client import Counter
 
 from api.errors import BatchWorkersFailingError
 from registry import Deployment
+from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from verifier._logbudget import LogBudget
+from verifier.bundle import malformed_bundle
 from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
 from verifier.state import Freshness
@@ -63,15 +65,27 @@ def stale_reason(stale: bool, age: float) -> dict[str, str] | None:
     return {"code": code, "zh": zh.format(age=age), "en": en.format(age=age)}
 
 
-def _malformed(chain: Freshness | None, now: float) -> dict[str, Any]:
-    return VerificationResult(Outcome.MALFORMED, [UNREADABLE_REASON], checked_at=now, chain=chain).to_dict()
+def _malformed(chain: Freshness | None, now: float, *, bundle: bool = False) -> dict[str, Any]:
+    if bundle:
+        return malformed_bundle(UNREADABLE_REASON.en, now, chain).to_dict()
+    return {
+        "kind": "license",
+        **VerificationResult(Outcome.MALFORMED, [UNREADABLE_REASON], checked_at=now, chain=chain).to_dict(),
+    }
+
+
+def is_bundle_text(text: object) -> bool:
+    """Whether ``text`` is read as a joint bundle's QR text (``LB1:``, any case) rather than a license's."""
+    return isinstance(text, str) and text[: len(BUNDLE_PREFIX)].upper() == BUNDLE_PREFIX
 
 
 def verify_safely(verifier: Verifier, text: object, now: float) -> dict[str, Any]:
-    """``verifier.verify(text)`` as a JSON-ready dict; any exception is logged and answered as a
-    ``malformed`` result, so one hostile text never fails more than itself."""
+    """``verifier.check(text)`` as a JSON-ready dict whose ``kind`` says what was checked
+    (``license`` or ``bundle``, by the text's prefix); any exception is logged and answered as a
+    ``malformed`` result of that kind, so one hostile text never fails more than itself."""
     try:
-        return verifier.verify(text, now=now).to_dict()
+        result = verifier.check(text, now=now).to_dict()
+        return result if "kind" in result else {"kind": "license", **result}
     except Exception as exc:
         if _LOG_BUDGET.allow():  # a batch of crafted texts must not flood the log
             log.warning(
@@ -84,7 +98,7 @@ def verify_safely(verifier: Verifier, text: object, now: float) -> dict[str, Any
             chain: Freshness | None = verifier.state.freshness()
         except Exception:  # noqa: BLE001 - the answer must not depend on the failing state
             chain = None
-        return _malformed(chain, now)
+        return _malformed(chain, now, bundle=is_bundle_text(text))
 
 
 def with_freshness(result: dict[str, Any], reason: dict[str, str] | None) -> dict[str, Any]:
@@ -207,7 +221,8 @@ class WorkerPool:
                     "the batch workers keep failing on this batch; retry later or send smaller batches",
                     headers={"Retry-After": "5"},
                 )
-            return orjson.dumps(with_freshness(_malformed(self.mirror.freshness(), now), reason))
+            malformed = _malformed(self.mirror.freshness(), now, bundle=is_bundle_text(chunk[0]))
+            return orjson.dumps(with_freshness(malformed, reason))
         retries[0] -= 1
         half = len(chunk) // 2
         parts = [

@@ -35,6 +35,7 @@ __all__ = [
     "IssuerKeyRequiredError",
     "MirrorStaleError",
     "NoChainClientError",
+    "NoCoSigningKeyError",
     "NotAnchoredError",
     "NotInstalledError",
     "PayloadTooLargeError",
@@ -87,6 +88,12 @@ class UnknownDepartmentError(ServiceError):
 
     http_status = 404
     title = "Unknown department"
+
+
+class NoCoSigningKeyError(UnknownDepartmentError):
+    """This service holds no co-signing key of the department (it imports co-signatures instead)."""
+
+    title = "No co-signing key"
 
 
 class NotAnchoredError(ServiceError):

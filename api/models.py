@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +31,10 @@ MAX_QR_TEXT = 4096
 
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"qr": QR_EXAMPLE}]})
-    qr: str = Field(max_length=MAX_QR_TEXT, description="The QR code's text, starting with LC1:")
+    qr: str = Field(
+        max_length=MAX_QR_TEXT,
+        description="The QR code's text: a license's (LC1:) or a joint application's bundle (联办码, LB1:)",
+    )
 
 
 class VerifyBatchRequest(BaseModel):
@@ -49,24 +52,29 @@ class Reason(BaseModel):
     en: str
 
 
-class VerificationResponse(BaseModel):
-    """A verification result (see docs/licenses.md for the outcomes)."""
+#: What a license's check answers (docs/licenses.md); a bundle's members answer the same.
+LicenseStatus = Literal[
+    "valid",
+    "tampered",
+    "malformed",
+    "unknown_issuer",
+    "key_not_valid",
+    "type_not_permitted",
+    "not_anchored",
+    "revoked",
+    "suspended",
+    "superseded",
+    "expired",
+    "not_yet_valid",
+    "co_approval_missing",
+]
 
-    status: Literal[
-        "valid",
-        "tampered",
-        "malformed",
-        "unknown_issuer",
-        "key_not_valid",
-        "type_not_permitted",
-        "not_anchored",
-        "revoked",
-        "suspended",
-        "superseded",
-        "expired",
-        "not_yet_valid",
-        "co_approval_missing",
-    ]
+
+class VerificationResponse(BaseModel):
+    """A license's verification result (see docs/licenses.md for the outcomes)."""
+
+    kind: Literal["license"] = Field(description="What the QR text was: a license (LC1:)")
+    status: LicenseStatus
     headline: dict[str, str]
     reasons: list[Reason]
     license_id: str | None = None
@@ -94,9 +102,86 @@ class VerificationResponse(BaseModel):
     )
 
 
+class Department(BaseModel):
+    """A department of a joint result: its credit code, registered name (empty when not registered)
+    and whether its approval (co-signature) is on chain."""
+
+    uscc: str
+    name: str
+    approved: bool
+
+
+class CoApprovalResult(BaseModel):
+    required: list[Department]
+    complete: bool
+    bundle_digest: str | None
+
+
+class MemberIssuer(BaseModel):
+    uscc: str
+    name: str | None
+    region: int | None
+
+
+class BundleMember(BaseModel):
+    """One member license of a bundle, judged as its own QR code would be (its anchor by its issuer
+    stands for the signature a bundle does not carry)."""
+
+    license_id: str
+    license_type: dict[str, str]
+    issuer: MemberIssuer
+    valid_from: str
+    valid_to: str | None
+    digest: str = Field(pattern=DIGEST_OUT)
+    status: LicenseStatus
+    reason: Reason
+    anchored_at: int | None
+    co_approval: CoApprovalResult | None
+
+
+class JointAnchorInfo(BaseModel):
+    time: int
+    time_iso: str
+    block_number: int
+    submitter: str
+
+
+class Applicant(BaseModel):
+    uscc: str
+    name: str
+
+
+class BundleVerificationResponse(BaseModel):
+    """A joint bundle's verification result (联办码, docs/joint.md): the applicant, every member with
+    its standing, and whether every department co-signed. The applicant is shown only when a joint
+    anchor on chain vouches for it."""
+
+    kind: Literal["bundle"] = Field(description="What the QR text was: a joint application's bundle (LB1:)")
+    status: Literal["valid", "member_not_valid", "co_approval_missing", "not_anchored", "malformed"]
+    headline: dict[str, str]
+    reasons: list[Reason]
+    application_id: str | None
+    applicant: Applicant | None
+    bundle_digest: str | None
+    joint_anchor: JointAnchorInfo | None
+    departments: list[Department]
+    all_cosigned: bool
+    members: list[BundleMember]
+    chain: dict[str, Any] | None
+    checked_at: int
+    stale: bool = Field(
+        default=False,
+        description="The chain mirror is older than the service's limit: treat the result as unconfirmed",
+    )
+
+
+#: One QR text's result: a license's or a bundle's, told apart by ``kind``.
+VerifyResult = Annotated[VerificationResponse | BundleVerificationResponse, Field(discriminator="kind")]
+
+
 class VerifyBatchResponse(BaseModel):
     count: int
-    results: list[VerificationResponse]
+    results: list[VerifyResult]
 
 
 class IssueRequestModel(BaseModel):

@@ -29,15 +29,18 @@ import orjson
 
 from api.admission import Gate
 from api.batch import INLINE_GROUP, WorkerPool, stale_reason, verify_safely, with_freshness
+from api.cosigning import co_signing_specs, load_co_signing_keys
 from api.metrics import Metrics
 from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
 from registry import Deployment, RegistryClient
 from registry.issuer.department import Department
+from registry.issuer.joint import JointDesk
 from registry.issuer.store import IssuerStore
 from registry.issuer.worker import AnchorWorker
 from registry.periodic import run_periodically
+from signer import CoSigningKey, domain_separator
 from verifier.mirror import Mirror
 from verifier.pipeline import Verifier
 
@@ -58,6 +61,7 @@ class Services:
         departments: dict[str, Department] | None = None,
         follow: bool = True,
         anchor_worker: AnchorWorker | None = None,
+        co_signing_keys: dict[str, CoSigningKey] | None = None,
     ) -> None:
         self.settings = settings
         self.deployment = deployment
@@ -65,6 +69,13 @@ class Services:
         self.mirror = mirror
         self.store = store
         self.departments = departments or {}
+        # the departments' co-signing keys: given, or read from the keystores the settings name
+        if co_signing_keys is None:
+            specs = co_signing_specs(settings.co_signing_keys)
+            co_signing_keys = load_co_signing_keys(specs, keys_dir=settings.home / "keys") if specs else {}
+        self.co_signing_keys = dict(co_signing_keys)
+        domain = domain_separator(deployment.chain_id, deployment.license_registry)
+        self.joint = JointDesk(store, domain=domain, client=client)
         self.api_keys = ApiKeys(store.engine)
         self.idempotency = Idempotency(store.engine, claim_seconds=settings.idempotency_claim_seconds)
         self.metrics = Metrics()

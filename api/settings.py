@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     )
     anchor_batch_size: int = Field(default=1000, ge=1, le=10_000)
     anchor_interval: float = Field(default=5.0, gt=0)
+    co_signing_keys: str = Field(
+        default="",
+        max_length=20_000,
+        description="departments' co-signing keystores (BLS12-381): USCC=KEYSTORE[:PASSWORD_ENV], comma-separated; "
+        "a department without one imports co-signatures made elsewhere",
+    )
     static_vendor: Path | None = Field(default=None, description="folder holding jsQR.js")
 
     @property

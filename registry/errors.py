@@ -28,6 +28,7 @@
         ├── IssuerKeyRequiredError                 401  no API key, or an unknown or revoked one
         ├── ForbiddenIssuerError                   403  the API key belongs to another department
         ├── UnknownDepartmentError                 404  this service holds no signing key for it
+        │   └── NoCoSigningKeyError                     nor a co-signing key (import co-signatures instead)
         ├── NotAnchoredError                       404  no anchored license has the digest
         ├── NotInstalledError                      404  the counter page's QR decoder is missing
         ├── SeveralAnchorsError                    409  several issuers anchored the digest

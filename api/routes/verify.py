@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
 from api.errors import BatchTooLargeError, ImageTooLargeError, MirrorStaleError, responses
-from api.models import VerificationResponse, VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
+from api.models import VerifyBatchRequest, VerifyBatchResponse, VerifyRequest, VerifyResult
 from verifier.qr import read_qr_image
 
 router = APIRouter(prefix="/v1/verify", tags=["verification"])
@@ -39,10 +39,12 @@ def _json(data: object) -> Response:
     return Response(orjson.dumps(data), media_type="application/json")
 
 
-@router.post("", response_model=VerificationResponse, summary="Verify one QR text", responses=responses(503))
+@router.post("", response_model=VerifyResult, summary="Verify one QR text", responses=responses(503))
 async def verify(body: VerifyRequest, services: ServicesDep) -> Response:
-    """Verify the text of a license's QR code (``LC1:...``) against the chain mirror. The result's
-    ``status`` is one of the outcomes of docs/licenses.md, with reasons in Chinese and English;
+    """Verify the text of a license's QR code (``LC1:...``) or of a joint application's bundle
+    (联办码, ``LB1:...``) against the chain mirror; ``kind`` says which was read. A license's
+    ``status`` is one of the outcomes of docs/licenses.md, a bundle's one of docs/joint.md (each
+    member with its own), with reasons in Chinese and English;
     ``stale`` is true when the chain mirror is older than the service's limit (treat the result
     as unconfirmed: a counter shows it amber, never green)."""
     _refuse_if_stale(services)
@@ -52,13 +54,14 @@ async def verify(body: VerifyRequest, services: ServicesDep) -> Response:
 
 @router.post(
     "/image",
-    response_model=VerificationResponse,
+    response_model=VerifyResult,
     summary="Verify a photo of a QR code",
     responses=responses(413, 503),
 )
 async def verify_image(services: ServicesDep, image: UploadFile = File(description="PNG, JPEG, WebP...")) -> Response:
     """Read the QR code in an uploaded photo or scan (at most 10 MB; JPEG photos of up to 80
-    megapixels, other images up to 2048 x 2048 pixels), then verify it."""
+    megapixels, other images up to 2048 x 2048 pixels), then verify it: a license's QR code or a
+    joint application's bundle (``kind`` says which)."""
     _refuse_if_stale(services)
     limit = services.settings.max_image_bytes
     data = await image.read(limit + 1)
@@ -76,8 +79,9 @@ async def verify_image(services: ServicesDep, image: UploadFile = File(descripti
     responses=responses(413, 503),
 )
 async def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> Response:
-    """Verify up to 10,000 QR texts; one result each, in the order given. A text that cannot be
-    read is that item's ``malformed`` result; it never fails the batch."""
+    """Verify up to 10,000 QR texts, licenses' and bundles' mixed; one result each, in the order
+    given, each of its ``kind``. A text that cannot be read is that item's ``malformed`` result;
+    it never fails the batch."""
     _refuse_if_stale(services)
     limit = services.settings.max_batch
     if len(body.qrs) > limit:

@@ -1,5 +1,6 @@
-// Counter page: scan a license's QR code with the camera (jsQR) or upload a photo, verify it with
-// the service, and show the result large and plain. Chinese by default.
+// Counter page: scan a license's QR code or a joint application's bundle (联办码) with the camera
+// (jsQR) or upload a photo, verify it with the service, and show the result large and plain.
+// Chinese by default.
 (function () {
   "use strict";
   const T = {
@@ -11,6 +12,9 @@
       noCamera: "无法打开摄像头，请上传二维码照片。", error: "核验失败", open: "长期",
       staleValid: "有效，但链上数据未及时更新，请稍后复核", staleNote: "注意：链上数据已有 {age} 未更新，证照状态可能已变化。",
       seconds: "{n} 秒", minutes: "{n} 分钟", hours: "{n} 小时", days: "{n} 天", preparing: "正在处理照片…",
+      application: "联办件编号", applicant: "申请人", applicantCode: "统一社会信用代码", jointAnchored: "联合存证时间",
+      departments: "会签部门", members: "联办证照", cosigned: "已会签", notCosigned: "未会签",
+      staleBundle: "联办证照有效，但链上数据未及时更新，请稍后复核",
     },
     en: {
       title: "E-license check", scan: "Scan QR code", stop: "Stop scanning", upload: "Upload photo", again: "Check another",
@@ -20,7 +24,19 @@
       noCamera: "The camera cannot be opened; upload a photo of the QR code.", error: "Check failed", open: "open-ended",
       staleValid: "Valid, but the chain data is out of date: check again later", staleNote: "Caution: the chain data has not been updated for {age}; the license's status may have changed.",
       seconds: "{n} s", minutes: "{n} min", hours: "{n} h", days: "{n} days", preparing: "Preparing the photo…",
+      application: "Application", applicant: "Applicant", applicantCode: "Credit code", jointAnchored: "Jointly anchored",
+      departments: "Departments", members: "Licenses", cosigned: "co-signed", notCosigned: "not co-signed",
+      staleBundle: "All valid, but the chain data is out of date: check again later",
     },
+  };
+  // A member license's status in words (as a license's own check headlines it).
+  const STATUS = {
+    valid: ["有效", "Valid"], tampered: ["内容被篡改", "Tampered"], malformed: ["无法识别", "Unreadable"],
+    unknown_issuer: ["发证机关未登记", "Unknown issuer"], key_not_valid: ["签发密钥无效", "Signing key not valid"],
+    type_not_permitted: ["发证机关无权签发此类证照", "Issuer not permitted"], not_anchored: ["尚未上链", "Not anchored"],
+    revoked: ["已吊销", "Revoked"], suspended: ["已暂停", "Suspended"], superseded: ["已被新版本替代", "Superseded"],
+    expired: ["已过期", "Expired"], not_yet_valid: ["尚未生效", "Not yet valid"],
+    co_approval_missing: ["缺少联合审批", "Co-approval missing"],
   };
   let lang = "zh";
   let last = null;
@@ -61,11 +77,16 @@
     const verdict = $("verdict");
     // A stale chain mirror may not know of a revocation yet: never green, amber with plain words.
     const stale = data.stale === true || (data.reasons || []).some((r) => r.code === "stale_mirror");
-    const kind = data.status === "valid" ? (stale ? "stale" : "ok") : data.status === "not_anchored" ? "wait" : "bad";
+    const bundle = data.kind === "bundle";
+    // a bundle is green only when all is valid, red otherwise; a license not yet anchored is amber
+    const waiting = !bundle && data.status === "not_anchored";
+    const kind = data.status === "valid" ? (stale ? "stale" : "ok") : waiting ? "wait" : "bad";
     verdict.className = "verdict " + kind;
     verdict.dataset.status = data.status;
+    verdict.dataset.kind = bundle ? "bundle" : "license";
     verdict.dataset.stale = stale ? "true" : "false";
-    $("headline").textContent = kind === "stale" ? t("staleValid") : data.headline ? data.headline[lang] : t("error");
+    const staleHeadline = bundle ? t("staleBundle") : t("staleValid");
+    $("headline").textContent = kind === "stale" ? staleHeadline : data.headline ? data.headline[lang] : t("error");
     const reasons = $("reasons"); reasons.replaceChildren();
     (data.reasons || []).forEach((r) => { const li = document.createElement("li"); li.textContent = r[lang]; reasons.append(li); });
     const details = $("details"); details.replaceChildren();
@@ -75,12 +96,14 @@
     if (data.issuer && data.issuer.region_name) row(details, t("region"), data.issuer.region_name);
     if (data.anchor) row(details, t("anchored"), data.anchor.time_iso.replace("T", " ").slice(0, 19));
     if (data.valid_from) row(details, t("validity"), data.valid_from + " — " + (data.valid_to || t("open")));
+    if (bundle) bundleDetails(details, data);
     details.hidden = details.children.length === 0;
     const fields = $("fields"); fields.replaceChildren();
     (data.disclosed || []).forEach((f) => row(fields, f.label[lang], f.display[lang]));
     if (data.hidden_fields) row(fields, t("hidden"), String(data.hidden_fields));
     fields.hidden = fields.children.length === 0;
     fields.previousElementSibling.hidden = fields.hidden;
+    renderBundle(data);
     $("freshness").textContent = data.chain
       ? t("freshness").replace("{block}", data.chain.block_number).replace("{age}", Math.round(data.chain.age_seconds))
       : "";
@@ -88,6 +111,47 @@
     note.hidden = !stale;
     note.textContent = stale && data.chain ? t("staleNote").replace("{age}", duration(data.chain.age_seconds)) : "";
     $("result").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  function bundleDetails(details, data) {
+    if (data.application_id) row(details, t("application"), data.application_id);
+    if (data.applicant) {
+      row(details, t("applicant"), data.applicant.name);
+      row(details, t("applicantCode"), data.applicant.uscc);
+    }
+    if (data.joint_anchor) row(details, t("jointAnchored"), data.joint_anchor.time_iso.replace("T", " ").slice(0, 19));
+  }
+
+  function item(className, parts) {
+    const li = document.createElement("li"); li.className = className;
+    parts.forEach(([cls, text]) => { const span = document.createElement("span"); span.className = cls; span.textContent = text; li.append(span); });
+    return li;
+  }
+
+  function renderBundle(data) {
+    const section = $("bundle");
+    const departments = $("departments"); departments.replaceChildren();
+    const members = $("members"); members.replaceChildren();
+    section.hidden = data.kind !== "bundle" || (!(data.departments || []).length && !(data.members || []).length);
+    if (data.kind !== "bundle") return;
+    (data.departments || []).forEach((d) => {
+      const li = item("department " + (d.approved ? "approved" : "missing"), [
+        ["mark", d.approved ? "✓" : "✗"], ["name", d.name || d.uscc], ["state", d.approved ? t("cosigned") : t("notCosigned")],
+      ]);
+      li.dataset.uscc = d.uscc; li.dataset.approved = d.approved ? "true" : "false";
+      departments.append(li);
+    });
+    (data.members || []).forEach((m) => {
+      const words = STATUS[m.status] || [m.status, m.status];
+      const colour = m.status === "valid" ? "ok" : m.status === "not_anchored" ? "wait" : "bad";
+      const li = item("member " + colour, [
+        ["type", m.license_type[lang] || m.license_type.code], ["status", words[lang === "zh" ? 0 : 1]],
+        ["license-id", m.license_id], ["issuer", (m.issuer && m.issuer.name) || m.issuer.uscc],
+      ]);
+      if (m.status !== "valid" && m.reason) { const p = document.createElement("span"); p.className = "reason"; p.textContent = m.reason[lang]; li.append(p); }
+      li.dataset.status = m.status; li.dataset.licenseId = m.license_id;
+      members.append(li);
+    });
   }
 
   async function post(url, options) {

@@ -203,7 +203,9 @@ class JointDesk:
             if row is None:
                 raise ConfigurationError(f"license {license_id} of application {application_id} left the store")
             members.append(JointMember.from_license(Department.license_of(row)))
-        return JointBundle.create(JointApplicationId.parse(application_id), applicant, members, co_approvers)
+        app_id = JointApplicationId.parse(application_id)
+        # the lead is always a department (it co-signs), whether or not it adds a license of its own
+        return JointBundle.create(app_id, applicant, members, (*co_approvers, app_id.lead_uscc))
 
     def _open(self, application_id: str) -> JointApplication:
         application = self.get(application_id)
