@@ -177,3 +177,21 @@ def test_the_verifier_answers_either_kind_of_qr_text_and_decides_hostile_bundle_
         assert result.status == BundleOutcome.MALFORMED
         assert result.to_dict()["kind"] == "bundle"
     assert verifier.check("LC1:AAAA").status is Outcome.MALFORMED
+
+
+def test_an_application_refuses_more_than_its_bounds_before_storing_anything(world: JointWorld):
+    samr = world.departments["sh-samr"]
+    too_many = [credit_code(f"1131011500{i:07d}") for i in range(16)]
+    with pytest.raises(ConfigurationError, match="at most 16"):
+        world.desk.open(
+            lead_uscc=samr.issuer_uscc, applicant_uscc=APPLICANT, applicant_name=NAME, co_approvers=too_many
+        )
+    application = world.desk.open(
+        lead_uscc=samr.issuer_uscc, applicant_uscc=APPLICANT, applicant_name=NAME, co_approvers=too_many[:14]
+    )
+    licenses = _issue_seven(world, credit_code("91310115MA1H8Y2P5"), "上海第五国际贸易有限公司")
+    with pytest.raises(ConfigurationError, match="17 departments; at most 16"):
+        world.desk.add(application.application_id, [licenses["TR"], licenses["CR"]])
+    assert world.desk.get(application.application_id).license_ids == ()  # nothing stored
+    world.desk.add(application.application_id, [licenses["TR"]])  # 16 departments: still fine
+    assert len(world.desk.get(application.application_id).departments) == 16

@@ -28,7 +28,15 @@ from registry.chain.client import RegistryClient
 from registry.chain.joint import JointAnchorResult
 from registry.chain.records import JointMember as ChainMember
 from registry.document.identifiers import issuer_id_from_uscc, validate_uscc
-from registry.document.joint import Applicant, JointApplicationId, JointBundle, JointMember, present_bundle
+from registry.document.joint import (
+    MAX_DEPARTMENTS,
+    MAX_MEMBERS,
+    Applicant,
+    JointApplicationId,
+    JointBundle,
+    JointMember,
+    present_bundle,
+)
 from registry.errors import ConfigurationError, NotFoundError, RegistryError
 from registry.issuer.department import Department
 from registry.issuer.joint_tables import joint_applications, joint_cosignatures, joint_members
@@ -108,7 +116,9 @@ class JointDesk:
     ) -> JointApplication:
         lead = validate_uscc(lead_uscc, field="lead department")
         applicant = Applicant.create(applicant_uscc, applicant_name)
-        extra = sorted({validate_uscc(c, field="co-approving department") for c in co_approvers})
+        extra = sorted({validate_uscc(c, field="co-approving department") for c in co_approvers} - {lead})
+        if len(extra) + 1 > MAX_DEPARTMENTS:
+            raise ConfigurationError(f"{len(extra) + 1} departments; a joint application has at most {MAX_DEPARTMENTS}")
         serial = self.store.allocate_serials(lead, "JA", 1)
         application_id = JointApplicationId(lead, serial)
         with self.store.engine.begin() as conn:
@@ -127,24 +137,47 @@ class JointDesk:
         return self.get(str(application_id))
 
     def add(self, application_id: str, license_ids: Sequence[str]) -> JointApplication:
-        """Add licenses of this store to an open application (all or none)."""
-        application = self._open(application_id)
-        wanted = [str(i).strip().upper() for i in license_ids]
+        """Add licenses of this store to an open application (all or none). The bundle's bounds
+        (64 members, 16 departments) are checked in the same transaction as the insert, with the
+        application's row locked, so concurrent additions cannot together pass them."""
+        key = self._open(application_id).application_id
+        wanted = list(dict.fromkeys(str(i).strip().upper() for i in license_ids))
+        if len(wanted) > MAX_MEMBERS:
+            raise ConfigurationError(f"{len(wanted)} licenses given; a joint application holds at most {MAX_MEMBERS}")
         with self.store.engine.begin() as conn:
+            row = conn.execute(
+                select(joint_applications).where(joint_applications.c.application_id == key).with_for_update()
+            ).first()
+            if row is None or row.state != "open":
+                raise JointStateError(f"joint application {key} is {'gone' if row is None else row.state}")
             found = {
                 str(r[0]) for r in conn.execute(select(licenses.c.license_id).where(licenses.c.license_id.in_(wanted)))
             }
             unknown = sorted(set(wanted) - found)
             if unknown:
                 raise ConfigurationError(f"no license {', '.join(unknown)} in this store")
-            new = [i for i in dict.fromkeys(wanted) if i not in application.license_ids]
+            present = {
+                str(r[0])
+                for r in conn.execute(select(joint_members.c.license_id).where(joint_members.c.application_id == key))
+            }
+            new = [i for i in wanted if i not in present]
+            members = present | set(new)
+            departments = {i[2:20] for i in members} | set(json.loads(row.co_approvers)) | {row.lead_uscc}
+            if len(members) > MAX_MEMBERS:
+                raise ConfigurationError(
+                    f"joint application {key} would hold {len(members)} licenses; at most {MAX_MEMBERS}"
+                )
+            if len(departments) > MAX_DEPARTMENTS:
+                raise ConfigurationError(
+                    f"joint application {key} would have {len(departments)} departments; at most {MAX_DEPARTMENTS}"
+                )
             if new:
                 now = int(time.time())
                 conn.execute(
                     insert(joint_members),
-                    [{"application_id": application.application_id, "license_id": i, "added_at": now} for i in new],
+                    [{"application_id": key, "license_id": i, "added_at": now} for i in new],
                 )
-        return self.get(application_id)
+        return self.get(key)
 
     def get(self, application_id: str) -> JointApplication:
         key = JointApplicationId.parse(application_id).text
