@@ -157,7 +157,7 @@ def _co_approval(
     """联合审批 of construction permits in 北京市 (see the module's text)."""
     beijing = add_departments(client, store, admin=admin, authorities={110000: authority}, specs=BEIJING)
     planning, fire = beijing.departments["bj-planning"], beijing.departments["bj-fire"]
-    # the housing department: a new signing key (its first was declared compromised) and a co-signing key
+    # the housing department: a second signing key (the demo declares its first compromised) and a co-signing key
     now = latest_timestamp(client.w3)
     key: LocalAccount = Account.create()
     client.fund(admin, key.address, 10**19)
