@@ -2,7 +2,9 @@
 
 Two regions, three departments, a thousand licenses of mixed types anchored in batches, and one
 license for each verification outcome, each written as a QR image to ``HOME/demo/<case>.png`` and
-listed with its QR text and expected status in ``HOME/demo/presentations.json``.
+listed with its QR text and expected status in ``HOME/demo/presentations.json``; then the joint cases
+(:mod:`devkit.joint_demo`): bundles of 七证联办 in 上海市 (``"kind": "bundle"``) and construction permits
+under a co-approval policy (联合审批) in 北京市.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from stdnum.cn import uscc
 from web3 import Web3
 
 from devkit.devchain import increase_time, is_dev_chain, latest_timestamp
+from devkit.joint_demo import JointDemo, add_joint_cases
 from devkit.samples import SampleFactory
 from registry import RegistryClient, dev_accounts
 from registry._files import private_dir
@@ -32,7 +35,8 @@ from registry.document.qr import qr_info, render_png
 from registry.errors import ConfigurationError
 from registry.issuer.department import Department, IssueRequest
 from registry.issuer.store import IssuerStore
-from signer import LicenseSigner
+from signer import CoSigningKey, LicenseSigner
+from verifier.bundle import BUNDLE_HEADLINES
 from verifier.pipeline import HEADLINES, Outcome, Verifier
 from verifier.state import ChainClientState
 
@@ -64,18 +68,31 @@ class DemoRun:
 
     cases: list[Case]
     client: RegistryClient
-    departments: dict[str, Department]
+    departments: dict[str, Department]  # every registered department, by credit code
     store: IssuerStore
+    co_signing_keys: dict[str, CoSigningKey] = field(default_factory=dict)  # by credit code
+    joint: JointDemo | None = None  # the joint desk, applications and the refused joint anchor
 
 
 @dataclass
 class Case:
+    """One QR code of the demo: a license (its status an ``Outcome``) or a joint bundle (``LB1:``,
+    its status a ``BundleOutcome``)."""
+
     name: str
-    expected: Outcome
+    expected: str
     text: str
     note: str
-    got: Outcome | None = None
+    kind: str = "license"
+    got: str | None = None
     qr_version: int | None = None
+
+    def headline(self) -> str:
+        if self.got is None:
+            return ""
+        if self.kind == "bundle":
+            return BUNDLE_HEADLINES[self.got][0]
+        return HEADLINES[Outcome(self.got)][0]
 
 
 def _fixed_uscc(code: str) -> str:
@@ -164,8 +181,8 @@ def run_demo(
     # -- one license per outcome ----------------------------------------------------------------
     cases: list[Case] = []
 
-    def add(name: str, expected: Outcome, text: str, note: str) -> None:
-        cases.append(Case(name, expected, text, note))
+    def add(name: str, expected: str, text: str, note: str, kind: str = "license") -> None:
+        cases.append(Case(name, expected, text, note, kind))
 
     bl = issued["bj-samr"][0]
     valid_text = samr.presentation(bl.license_id).to_text()
@@ -234,10 +251,7 @@ def run_demo(
     increase_time(w3, 3600)
     after = housing.issue(samples.construction_permit())
     housing.anchor_pending()
-    compromised_at = first_anchor + 1800
-    client.declare_key_compromised(
-        authority_bj, housing.issuer_id, housing.signer.address, compromised_at=compromised_at
-    )
+    compromised_at = first_anchor + 1800  # declared below, the demo's last transaction
     add(
         "compromised_key_before",
         Outcome.VALID,
@@ -259,18 +273,35 @@ def run_demo(
     )
     del pending
 
+    joint = add_joint_cases(
+        client, store, admin=admin, authorities=authorities, housing=housing, samples=samples, add=add, say=say
+    )
+    # Last, as a department would: a verifier that counts only confirmed blocks still sees every
+    # anchor of the cases above, and a compromise applies as soon as it is seen.
+    client.declare_key_compromised(
+        authority_bj, housing.issuer_id, housing.signer.address, compromised_at=compromised_at
+    )
+
     # -- verify every case against the chain ------------------------------------------------------
     state = ChainClientState(client)
     state.sync()
     verifier = Verifier(state, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
     for case in cases:
-        case.got = verifier.verify(case.text).status
+        case.got = str(verifier.check(case.text).status)
         try:
             case.qr_version = qr_info(case.text).version
             (out / f"{case.name}.png").write_bytes(render_png(case.text))
         except ConfigurationError:
             case.qr_version = None
-    presentations = {c.name: {"text": c.text, "expected": c.expected.value, "note": c.note} for c in cases}
+    presentations = {
+        c.name: {
+            "text": c.text,
+            "expected": c.expected,
+            "note": c.note,
+            **({"kind": c.kind} if c.kind != "license" else {}),
+        }
+        for c in cases
+    }
     (out / "presentations.json").write_text(json.dumps(presentations, ensure_ascii=False, indent=2), encoding="utf-8")
 
     if as_json:
@@ -281,8 +312,9 @@ def run_demo(
                     "cases": [
                         {
                             "case": c.name,
-                            "expected": c.expected.value,
-                            "got": c.got.value if c.got else None,
+                            "kind": c.kind,
+                            "expected": c.expected,
+                            "got": c.got,
                             "qr_version": c.qr_version,
                             "note": c.note,
                         }
@@ -294,26 +326,38 @@ def run_demo(
         )
     else:
         echo("")
-        echo(f"{'case':24} {'expected':18} {'result':18} {'QR':>3}  meaning")
+        echo(f"{'case':24} {'expected':19} {'result':19} {'QR':>3}  meaning")
         for c in cases:
-            mark = "ok" if c.got is c.expected else "MISMATCH"
-            got = c.got.value if c.got else "-"
+            mark = "ok" if c.got == c.expected else "MISMATCH"
             echo(
-                f"{c.name:24} {c.expected.value:18} {got:18} {c.qr_version or '-':>3}  "
-                f"{HEADLINES[c.got][0] if c.got else ''} / {c.note} [{mark}]"
+                f"{c.name:24} {c.expected:19} {c.got or '-':19} {c.qr_version or '-':>3}  "
+                f"{c.headline()} / {c.note} [{mark}]"
             )
         echo("")
+        for c in cases:
+            if c.kind == "bundle":
+                echo(f"联办码 {c.name}: {len(c.text)} characters, QR version {c.qr_version} at level M (at most 25)")
         echo(f"QR images and presentations.json written to {out} ({time.monotonic() - started:.1f} s)")
         if rpc_url is not None:
             echo(
                 f"verify any of them again: elicense --home {home} --rpc-url {rpc_url} verify "
                 f"--image {out / 'valid.png'}"
             )
-    mismatches = [c.name for c in cases if c.got is not c.expected]
+    mismatches = [c.name for c in cases if c.got != c.expected]
+    too_big = [c.name for c in cases if c.kind == "bundle" and (c.qr_version is None or c.qr_version > 25)]
     if mismatches:
         raise ConfigurationError(f"demo cases did not give their expected status: {', '.join(mismatches)}")
-    real = {d.uscc: departments[d.key] for d in DEPARTMENTS}
-    return DemoRun(cases=cases, client=client, departments={_fixed_uscc(k): v for k, v in real.items()}, store=store)
+    if too_big:
+        raise ConfigurationError(f"bundle QR codes above version 25 at level M: {', '.join(too_big)}")
+    real = {_fixed_uscc(d.uscc): departments[d.key] for d in DEPARTMENTS}
+    return DemoRun(
+        cases=cases,
+        client=client,
+        departments={**real, **joint.departments},
+        store=store,
+        co_signing_keys=dict(joint.co_signing_keys),
+        joint=joint,
+    )
 
 
 def _tamper(text: str) -> str:

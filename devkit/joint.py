@@ -19,7 +19,7 @@ from registry import RegistryClient
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
 from registry.issuer.department import Department, IssueRequest
-from registry.issuer.joint import JointDesk
+from registry.issuer.joint import JointApplication, JointDesk
 from registry.issuer.store import IssuerStore
 from signer import CoSigningKey, LicenseSigner, domain_separator
 
@@ -28,6 +28,7 @@ __all__ = [
     "DepartmentSpec",
     "JointWorld",
     "add_departments",
+    "cosigned_application",
     "credit_code",
     "seven_requests",
 ]
@@ -56,6 +57,8 @@ SHANGHAI = (
     DepartmentSpec("sh-police", credit_code("11310115002420104"), "上海市公安局浦东分局", 310000, ("SE",)),
 )
 
+_SPEC_TYPES = {s.key: s.types for s in SHANGHAI}
+
 
 @dataclass
 class JointWorld:
@@ -69,6 +72,32 @@ class JointWorld:
 
     def key_of(self, department: Department) -> CoSigningKey:
         return next(self.co_signing_keys[k] for k, d in self.departments.items() if d is department)
+
+    def issuer_of(self, type_code: str) -> Department:
+        """The department of this world that issues ``type_code``."""
+        return next(d for k, d in self.departments.items() if type_code in _SPEC_TYPES.get(k, ()))
+
+
+def cosigned_application(
+    world: JointWorld, applicant_code: str, applicant_name: str, today: dt.date, *, lead: str = "sh-samr"
+) -> JointApplication:
+    """The seven licenses of :func:`seven_requests` issued by ``world``'s departments and anchored in
+    their batches, in one joint application led by ``lead``, co-signed by every department: ready
+    for ``world.desk.anchor``."""
+    ids = [
+        world.issuer_of(code).issue(r).license_id
+        for code, r in seven_requests(applicant_code, applicant_name, today).items()
+    ]
+    for department in world.departments.values():
+        department.anchor_pending()
+    desk = world.desk
+    application = desk.open(
+        lead_uscc=world.departments[lead].issuer_uscc, applicant_uscc=applicant_code, applicant_name=applicant_name
+    )
+    desk.add(application.application_id, ids)
+    for key, department in world.departments.items():
+        desk.cosign(application.application_id, department.issuer_uscc, world.co_signing_keys[key])
+    return desk.get(application.application_id)
 
 
 def add_departments(

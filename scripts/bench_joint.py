@@ -10,19 +10,31 @@ py-arkworks-bls12381 (what the service runs) and py-ecc (the reference), as µs/
 - encodings: compressed <-> EIP-2537 for public keys (G1) and signatures (G2), including the ways of
   decompressing a point (checked, unchecked, plain integer square root in Fp).
 
-Each figure is the best of ``--rounds`` timed loops. On-chain figures (gas of registering a key and
-of a joint anchor, a joint anchor over a node) have their own section at the end.
+Each figure is the best of ``--rounds`` timed loops. The on-chain section at the end (five 上海市
+departments on a fresh deployment, each application seven licenses co-signed by the five):
 
-    python scripts/bench_joint.py [--quick] [--rounds 3] [--json]
+- joint anchor latency: ``JointDesk.anchor`` (aggregate, send, mined receipt) on the in-process chain
+  (its BLS precompiles native) and, with ``--rpc-url``, on that node (a Hardhat node: dev accounts);
+- bundle QR verification: decode the ``LB1:`` text and check it against a synced chain mirror's
+  state (what the service does), bundles per second with p50 / p99, beside one member license's
+  ``LC1:`` verification on the same mirror, and the ratio of the two.
+
+Gas is in scripts/gas_report.py.
+
+    python scripts/bench_joint.py [--quick] [--rounds 3] [--json] [--rpc-url http://127.0.0.1:8545]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from py_arkworks_bls12381 import G1Point, G2Point
@@ -30,6 +42,9 @@ from py_ecc.bls import G2ProofOfPossession as Reference
 from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2, subgroup_check
 from py_ecc.optimized_bls12_381 import normalize
 
+from devkit.joint import JointWorld, add_departments, cosigned_application, credit_code
+from registry import RegistryClient, connect, dev_accounts
+from registry.issuer.store import IssuerStore
 from signer import (
     CoSigningKey,
     aggregate_signatures,
@@ -40,6 +55,9 @@ from signer import (
     verify_proof_of_possession,
 )
 from signer._bls import FIELD_MODULUS, decode_public_key_eip2537, decode_signature_eip2537
+from verifier.bundle import BundleOutcome, BundleResult
+from verifier.mirror import Mirror
+from verifier.pipeline import Outcome, Verifier
 
 P = FIELD_MODULUS
 
@@ -123,11 +141,122 @@ def operations(keys: list[CoSigningKey], message: bytes) -> list[tuple[str, str,
     ]  # fmt: skip
 
 
+def _row(operation: str, backend: str, samples: list[float]) -> dict[str, Any]:
+    """A figure from per-call seconds: mean µs and ops/s, p50 and p99 in µs."""
+    ordered = sorted(samples)
+    mean = statistics.fmean(ordered)
+
+    def pct(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e6, 1)
+
+    return {
+        "operation": operation,
+        "backend": backend,
+        "us": round(mean * 1e6, 1),
+        "ops": round(1 / mean, 1),
+        "p50_us": pct(0.50),
+        "p99_us": pct(0.99),
+        "n": len(ordered),
+    }
+
+
+def _world(rpc_url: str | None, store: IssuerStore) -> JointWorld:
+    w3 = connect(rpc_url)
+    admin, authority = dev_accounts(w3)[:2]
+    client, _ = RegistryClient.deploy(w3, admin)
+    client.add_region(admin, 310000, "上海市")
+    client.add_region_authority(admin, 310000, authority.address)
+    return add_departments(client, store, admin=admin, authorities={310000: authority})
+
+
+def joint_anchor_latency(world: JointWorld, count: int, backend: str) -> tuple[dict[str, Any], str, str]:
+    """Anchor ``count`` applications of seven licenses (prepared and co-signed outside the timing);
+    returns the figure, the last bundle's QR text and one member's license QR text."""
+    lead = world.departments["sh-samr"]
+    today = dt.date.today()
+    applications = [
+        cosigned_application(world, credit_code(f"91310115MA1K{i:04d}R"), f"上海临港第{i + 1}国际贸易有限公司", today)
+        for i in range(count)
+    ]
+    seconds = []
+    for application in applications:
+        start = time.perf_counter()
+        anchored = world.desk.anchor(application.application_id, lead.account)  # type: ignore[arg-type]
+        seconds.append(time.perf_counter() - start)
+        if anchored.state != "anchored":
+            raise SystemExit(f"{application.application_id} was not anchored")
+    last = applications[-1]
+    member = lead.presentation(last.license_ids[0]).to_text()
+    row = _row("joint anchor (7 members, 5 departments)", backend, seconds)
+    return row, world.desk.presentation(last.application_id), member
+
+
+def verification_figures(
+    world: JointWorld, mirror_path: Path, bundle: str, member: str, *, iterations: int, backend: str
+) -> list[dict[str, Any]]:
+    """Bundle QR and member QR verification against a chain mirror synced from ``world``'s chain,
+    interleaved so both see the same machine; the last row is the ratio bundle / license."""
+    client = world.client
+    mirror = Mirror.at(mirror_path, client.deployment, confirmations=1)
+    mirror.sync(client)
+    d = client.deployment
+    verifier = Verifier(mirror.index, chain_id=d.chain_id, license_registry=d.license_registry)
+    first = verifier.check(bundle)
+    if not isinstance(first, BundleResult) or first.status != BundleOutcome.VALID:
+        raise SystemExit(f"the bundle does not verify valid on the mirror: {first.status}")
+    if verifier.verify(member).status is not Outcome.VALID:
+        raise SystemExit("the member license does not verify valid on the mirror")
+    bundle_s, license_s = [], []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        verifier.check(bundle)
+        bundle_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        verifier.check(member)
+        license_s.append(time.perf_counter() - start)
+    mirror.close()
+    rows = [
+        _row("verify bundle QR (LB1:, 7 members)", backend, bundle_s),
+        _row("verify one license QR (LC1:)", backend, license_s),
+    ]
+    for stat in ("us", "p50_us"):
+        ratio = round(rows[0][stat] / rows[1][stat], 2)
+        which = "mean" if stat == "us" else "p50"
+        rows.append({"operation": f"bundle / license verification ({which})", "backend": backend, "ratio": ratio})
+    return rows
+
+
 def onchain_figures(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Gas of TrustRegistry.addCoSigningKey and LicenseRegistry.anchorJoint, and the joint anchor over
-    a node: measured with the contracts, added here (same row shape: operation, backend, us, ops)."""
-    del args
-    return []
+    """Joint anchor latency on the in-process chain (and on ``args.rpc_url``), bundle QR verification
+    against a mirror, and its ratio to one license's verification (see the module's text)."""
+    anchors = 3 if args.quick else 10
+    iterations = 100 if args.quick else 2000
+    rows: list[dict[str, Any]] = []
+    targets: list[tuple[str | None, str]] = [(None, "in-process")]
+    if args.rpc_url:
+        targets.append((args.rpc_url, "node"))
+    for url, backend in targets:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = IssuerStore.at(Path(tmp) / "store.db")
+            world = _world(url, store)
+            anchor, bundle, member = joint_anchor_latency(world, anchors, backend)
+            rows.append(anchor)
+            if url is None:  # verification reads only the mirror: once is enough
+                rows += verification_figures(
+                    world, Path(tmp) / "mirror.db", bundle, member, iterations=iterations, backend=backend
+                )
+            store.engine.dispose()
+    return rows
+
+
+def _print_onchain(row: dict[str, Any]) -> None:
+    if "ratio" in row:
+        print(f"{row['operation']:<42} {row['backend']:<10} {row['ratio']:>10.2f} x")
+        return
+    print(
+        f"{row['operation']:<42} {row['backend']:<10} {row['us']:>12,.1f} µs/op {row['ops']:>10,.1f} ops/s"
+        f"  p50 {row['p50_us']:>10,.1f} µs  p99 {row['p99_us']:>10,.1f} µs  (n={row['n']})"
+    )
 
 
 def main() -> int:
@@ -135,6 +264,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="few iterations (a smoke run, about 20 s)")
     parser.add_argument("--rounds", type=int, default=3, help="timed loops per figure; the best is reported")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--rpc-url", help="also anchor jointly on this node (a Hardhat node: its dev accounts)")
+    parser.add_argument("--offchain-only", action="store_true", help="skip the on-chain section")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20:
         parser.error("--rounds must be 1 to 20")
@@ -153,15 +284,15 @@ def main() -> int:
         )
         if not args.json:
             print(f"{name:<42} {backend:<9} {seconds * 1e6:>12,.1f} µs/op {1 / seconds:>12,.1f} ops/s", flush=True)
-    onchain = onchain_figures(args)
+    onchain = [] if args.offchain_only else onchain_figures(args)
     if args.json:
         print(json.dumps({"quick": args.quick, "rounds": rounds, "offchain": rows, "onchain": onchain}, indent=1))
     else:
-        print("\non chain (gas of addCoSigningKey / anchorJoint, joint anchor over a node):")
+        print("\non chain (joint anchor latency; bundle QR verification against a synced mirror):")
         for row in onchain:
-            print(f"{row['operation']:<42} {row['backend']:<9} {row['us']:>12,.1f} µs/op {row['ops']:>12,.1f} ops/s")
+            _print_onchain(row)
         if not onchain:
-            print("  not measured by this script yet")
+            print("  skipped (--offchain-only)")
     return 0
 
 

@@ -1,33 +1,52 @@
 #!/usr/bin/env python3
 """Gas used per license by the registry contracts, measured on the in-process EVM (Prague rules,
-including the EIP-7623 calldata floor).
+including the EIP-7623 calldata floor), or on a node with --rpc-url; and the gas of joint issuance
+(docs/joint.md): registering a co-signing key with its proof of possession checked on chain, setting
+a co-approval policy, and a joint anchor of the seven licenses of five 上海市 departments, each beside
+its floor (the EIP-2537 precompiles' own gas for its hash to G2 and pairing check) as a ratio.
 
     python scripts/gas_report.py          # a table
     python scripts/gas_report.py --json   # one JSON object, e.g. {"anchor_per_license_1000": 1299.4, ...}
+    python scripts/gas_report.py --rpc-url http://127.0.0.1:8545   # the same on a node (dev accounts)
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
+
+from devkit.joint import add_departments, cosigned_application, credit_code
 from registry import RegistryClient, connect, dev_accounts
 from registry.chain.records import license_type_id
 from registry.document.identifiers import issuer_id_from_uscc
+from registry.issuer.store import IssuerStore
+from signer import CoSigningKey
 
 REGION = 110000
 ISSUER_USCC = "11110000MB0195560T"  # a Beijing department (division 110000)
 EIP7623_FLOOR_PER_DIGEST = 32 * 40  # 40 gas per non-zero calldata byte
+
+# EIP-2537: the pairing check costs 37,700 + 32,600 per pair; hashing a message to G2 (two
+# MAP_FP2_TO_G2 at 23,800, one G2ADD, and the SHA-256 and MODEXP calls of hash_to_field) about 60,600.
+PAIRING_BASE, PAIRING_PER_PAIR = 37_700, 32_600
+HASH_TO_G2 = 60_600
+#: A BLS check (a proof of possession, an aggregate over one message): one hash to G2, two pairs.
+BLS_CHECK_FLOOR = HASH_TO_G2 + PAIRING_BASE + 2 * PAIRING_PER_PAIR
 
 
 def _digests(n: int) -> list[bytes]:
     return [os.urandom(32) for _ in range(n)]
 
 
-def measure() -> dict[str, float]:
-    w3 = connect(None)
+def measure(rpc_url: str | None = None) -> dict[str, float]:
+    w3 = connect(rpc_url)
     admin, authority, key = dev_accounts(w3)[:3]
     client, deployed = RegistryClient.deploy(w3, admin)
     issuer_id = issuer_id_from_uscc(ISSUER_USCC)
@@ -72,14 +91,52 @@ def measure() -> dict[str, float]:
         client.supersede(key, issuer_id, superseded, replacements, reason=3).gas_used / 100
     )
     figures["calldata_floor_per_digest"] = EIP7623_FLOOR_PER_DIGEST
+    figures.update(measure_joint(client, admin, dev_accounts(w3)[3]))
     return {k: round(float(v), 1) for k, v in figures.items()}
+
+
+def measure_joint(client: RegistryClient, admin: LocalAccount, authority: LocalAccount) -> dict[str, float]:
+    """Joint issuance on ``client``'s deployment: five 上海市 departments (``authority`` that
+    region's), one co-signing key registered alone, a policy set, and one joint anchor of seven
+    licenses; the BLS floors beside them."""
+    client.add_region(admin, 310000, "上海市")
+    client.add_region_authority(admin, 310000, authority.address)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = IssuerStore.at(Path(tmp) / "store.db")
+        world = add_departments(client, store, admin=admin, authorities={310000: authority})
+        application = cosigned_application(
+            world, credit_code("91310115MA1K4D7R2"), "上海临港星辰国际贸易有限公司", dt.date.today()
+        )
+        anchored = world.desk.anchor(application.application_id, world.departments["sh-samr"].account)  # type: ignore[arg-type]
+        if anchored.tx_hash is None:
+            raise SystemExit("the joint anchor was not sent")
+        joint_gas = client.w3.eth.get_transaction_receipt(anchored.tx_hash)["gasUsed"]
+        store.engine.dispose()
+    tax = world.departments["sh-tax"]
+    key = CoSigningKey.generate()
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    registration = client.add_co_signing_key(
+        authority, tax.issuer_id, key.public_key, key.proof_of_possession(), valid_from=now
+    )
+    departments = sorted(d.issuer_id for d in world.departments.values())[:3]
+    policy = client.set_co_approval_policy(authority, 310000, license_type_id("CP"), departments)
+    return {
+        "joint_anchor_7_members_5_departments": joint_gas,
+        "joint_anchor_floor": BLS_CHECK_FLOOR,
+        "joint_anchor_over_floor": round(joint_gas / BLS_CHECK_FLOOR, 2),
+        "add_co_signing_key": registration.gas_used,
+        "add_co_signing_key_floor": BLS_CHECK_FLOOR,
+        "add_co_signing_key_over_floor": round(registration.gas_used / BLS_CHECK_FLOOR, 2),
+        "co_approval_policy_3_departments": policy.gas_used,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--rpc-url", help="measure on this node (its first four dev accounts) instead of in process")
     args = parser.parse_args()
-    figures = measure()
+    figures = measure(args.rpc_url)
     if args.json:
         print(json.dumps(figures))
         return 0
@@ -101,6 +158,25 @@ def main() -> int:
         mark = "" if target is None else (f"<= {target}" if figures[key] <= target else f"> {target} !")
         print(f"{label:38} {figures[key]:>16,.1f} {mark:>8}")
     print(f"(EIP-7623 calldata floor for a published 32-byte digest: {EIP7623_FLOOR_PER_DIGEST} gas)")
+    print()
+    print(f"{'joint issuance':38} {'gas':>16} {'floor':>8} {'ratio':>6}")
+    joint = [
+        ("anchorJoint, 7 members, 5 departments", "joint_anchor_7_members_5_departments", "joint_anchor"),
+        ("addCoSigningKey (proof checked)", "add_co_signing_key", "add_co_signing_key"),
+        ("setCoApprovalPolicy, 3 departments", "co_approval_policy_3_departments", None),
+    ]
+    for label, key, floor in joint:
+        if floor is None:
+            print(f"{label:38} {figures[key]:>16,.0f} {'-':>8} {'-':>6}")
+        else:
+            print(
+                f"{label:38} {figures[key]:>16,.0f} {figures[floor + '_floor']:>8,.0f} "
+                f"{figures[floor + '_over_floor']:>6.2f}"
+            )
+    print(
+        f"(floor: hash to G2 about {HASH_TO_G2:,} + pairing {PAIRING_BASE:,} + 2 x {PAIRING_PER_PAIR:,} "
+        f"= {BLS_CHECK_FLOOR:,} gas, the EIP-2537 precompiles' own)"
+    )
     return 0
 
 

@@ -14,24 +14,37 @@ from conftest import Issued, make_issued
 
 from devkit.demo import run_demo
 from devkit.devchain import increase_time, latest_timestamp
-from registry import connect
+from registry import RegistryClient, connect
+from registry.chain.deployment import Deployment
 from registry.chain.events import BatchAnchored
 from registry.chain.records import Status
 from registry.document.qr import qr_info
+from verifier.bundle import BundleOutcome
 from verifier.pipeline import Outcome, Verifier
 from verifier.qr import read_qr_image
-from verifier.state import EventIndex
+from verifier.state import ChainClientState, EventIndex
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 
 
 def test_demo_shows_every_outcome_in_process(tmp_path):
     cases = run_demo(tmp_path, connect(None), rpc_url=None, licenses=60, echo=lambda _m: None).cases
-    outcomes = {c.got for c in cases}
-    assert outcomes == set(Outcome)  # every status of the pipeline appears
-    assert all(c.got is c.expected for c in cases)
+    licenses = [c for c in cases if c.kind == "license"]
+    assert {c.got for c in licenses} == set(Outcome)  # every status of the pipeline appears
+    assert Outcome.CO_APPROVAL_MISSING in {c.got for c in licenses}
+    assert all(c.got == c.expected for c in cases)
+    bundles = {c.name: c.got for c in cases if c.kind == "bundle"}
+    assert bundles == {
+        "joint_valid": BundleOutcome.VALID,
+        "joint_member_revoked": BundleOutcome.MEMBER_NOT_VALID,
+        "joint_not_anchored": BundleOutcome.NOT_ANCHORED,
+    }
     presentations = json.loads((tmp_path / "demo" / "presentations.json").read_text())
     assert set(presentations) == {c.name for c in cases}
+    assert {n for n, p in presentations.items() if p.get("kind") == "bundle"} == set(bundles)
+    assert all(p["text"].startswith("LB1:") for n, p in presentations.items() if n in bundles)
+    for name in bundles:
+        assert read_qr_image((tmp_path / "demo" / f"{name}.png").read_bytes()) == presentations[name]["text"]
     valid = next(c for c in cases if c.name == "valid")
     assert valid.qr_version is not None
     assert valid.qr_version <= 15
@@ -120,8 +133,25 @@ def test_demo_on_a_node_then_verify_every_case_again_with_the_cli(tmp_path, hard
     assert demo.returncode == 0, demo.stderr
     report = json.loads(demo.stdout)
     assert all(c["expected"] == c["got"] for c in report["cases"])
+    assert {c["case"] for c in report["cases"] if c["kind"] == "bundle"} == {
+        "joint_valid",
+        "joint_member_revoked",
+        "joint_not_anchored",
+    }
     presentations = json.loads((home / "demo" / "presentations.json").read_text())
+    # bundle QR texts (LB1:) through the Python verifier over the node's chain: `elicense verify`
+    # reads LC1: texts only so far
+    bundles = {n: c for n, c in presentations.items() if c.get("kind") == "bundle"}
+    assert len(bundles) == 3
+    state = ChainClientState(RegistryClient(connect(hardhat_node.url), Deployment.load(home / "deployment.json")))
+    state.sync()
+    d = state.client.deployment
+    verifier = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry)
+    for name, case in bundles.items():
+        assert verifier.check(case["text"]).status == case["expected"], name
     for name, case in presentations.items():
+        if name in bundles:
+            continue
         result = _cli("--home", str(home), "--rpc-url", hardhat_node.url, "verify", "--text", case["text"], "--json")
         data = json.loads(result.stdout)
         assert data["status"] == case["expected"], name

@@ -48,6 +48,7 @@ def demo_services(ctx: Context, settings: Settings, /, *, licenses: int, base_ur
     click.echo(f"QR text to try: {valid}")
     click.echo(f"  curl -s {base_url}/v1/verify -H 'Content-Type: application/json' -d '{{\"qr\": \"{valid}\"}}'")
     click.echo(f"QR images:      {ctx.home / 'demo'}/*.png (upload one on the counter page)")
+    click.echo(f"联办码:         {ctx.home / 'demo' / 'joint_valid.png'} (seven licenses of five departments)")
     click.echo(f"API key of {department.issuer_uscc} (shown once): {key}")
     return services
 
