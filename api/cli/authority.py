@@ -213,7 +213,6 @@ def co_signing_keys(client: RegistryClient, issuer_id: bytes) -> list[dict[str, 
         found.append(
             {
                 "key_id": "0x" + event.key_id.hex(),
-                "public_key": "0x" + bytes(event.public_key).hex(),
                 "from": window.valid_from,
                 "until": None if window.valid_until == OPEN_END else window.valid_until,
                 "valid_now": window.contains(now),

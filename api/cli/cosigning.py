@@ -43,11 +43,13 @@ def parse_hex(text: str, *, option: str, size: int, what: str) -> bytes:
 
 def _key_material_options(fn: F) -> F:
     fn = click.option(
-        "--password-file",
+        "--co-signing-password-file",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Password file of the --co-signing-keystore.",
     )(fn)
-    fn = click.option("--password-env", metavar="VAR", help="Password variable of the --co-signing-keystore.")(fn)
+    fn = click.option(
+        "--co-signing-password-env", metavar="VAR", help="Password variable of the --co-signing-keystore."
+    )(fn)
     fn = click.option(
         "--co-signing-keystore",
         metavar="NAME|FILE",
@@ -62,7 +64,7 @@ def _key_material_options(fn: F) -> F:
 def _key_material(ctx: Context, opts: dict[str, Any]) -> tuple[bytes, bytes]:
     """(public key, proof of possession) from --public-key/--proof or a co-signing keystore."""
     public_key, proof, keystore = opts.pop("public_key"), opts.pop("proof"), opts.pop("co_signing_keystore")
-    source = password_source(opts.pop("password_env"), opts.pop("password_file"))
+    source = password_source(opts.pop("co_signing_password_env"), opts.pop("co_signing_password_file"))
     if keystore is not None:
         if public_key is not None or proof is not None:
             fail("give either --co-signing-keystore or --public-key with --proof, not both")

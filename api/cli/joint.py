@@ -229,7 +229,13 @@ def joint_anchor(ctx: Context, /, application_id: str, **opts: Any) -> None:
         anchored = desk.anchor(application_id, account)
     except ContractRevertError as exc:
         desk.reopen(application_id)  # the chain refused it: nothing was anchored, fix and anchor again
-        fail(explain(exc, _names(desk, application)))
+        names = _names(desk, application)
+        named = exc.arguments.get("issuer_id")
+        if isinstance(named, bytes) and named not in names and desk.client is not None:
+            record = desk.client.get_issuer(named)  # a department the policy names beyond the application's
+            if record is not None:
+                names[named] = record.name
+        fail(explain(exc, names))
     tx = "" if anchored.tx_hash is None else f", tx 0x{anchored.tx_hash.hex()}"
     click.echo(
         f"{anchored.application_id} anchored: bundle 0x{(anchored.bundle_digest or b'').hex()}, "
