@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 from conftest import HardhatNode
 
+from api.cli._explain import EXPLAINED, explain
 from devkit.joint import SHANGHAI, credit_code, seven_requests
 from registry import RegistryClient, connect, dev_accounts
 from registry.document.application import JointApplicationId
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
+from registry.errors import ERROR_CATEGORIES, ContractRevertError
 from registry.issuer.department import Department
 from registry.issuer.joint import JointDesk
 from registry.issuer.store import IssuerStore
@@ -352,3 +354,20 @@ def test_co_signing_keys_rotate_and_retire(home: Home):
     assert again.returncode == 2
     assert f"co-signing key 0x{second.key_id.hex()} of {TAX}" in again.stderr
     assert "was retired or rotated already (TrustRegistryCoSigningKeyClosed)" in again.stderr
+
+
+def test_every_plain_words_rule_names_a_contract_error_and_falls_back_to_the_raw_error():
+    assert set(ERROR_CATEGORIES) >= EXPLAINED
+    missing = ERROR_CATEGORIES["LicenseRegistryCoApprovalMissing"](
+        "LicenseRegistryCoApprovalMissing",
+        {"digest": b"\x01" * 32, "license_type": get_type("BL").type_id, "issuer_id": issuer_id_from_uscc(TAX)},
+    )
+    assert explain(missing, {issuer_id_from_uscc(TAX): "税务局"}).startswith(
+        f"the chain refused the joint anchor: a co-approval policy (联合审批) of licenses of type BL (营业执照) "
+        f"requires the co-signature of {TAX} (税务局), which is not among the application's co-signing departments "
+        f"(the member with digest 0x{'01' * 32})"
+    )
+    other = ContractRevertError("LicenseRegistryBatchExists", {"root": b"\x02" * 32})
+    assert explain(other) == str(other)
+    odd = ContractRevertError("LicenseRegistryJointExists", {"something_else": 1})
+    assert explain(odd) == str(odd)

@@ -10,7 +10,7 @@ from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.licensetypes import CATALOG
 from registry.errors import ContractRevertError
 
-__all__ = ["explain"]
+__all__ = ["EXPLAINED", "explain"]
 
 
 def _hex(value: Any) -> str:
@@ -99,6 +99,10 @@ _RULES: dict[str, _Rule] = {
         f"a co-approval policy names at most {a['maximum']} departments, not {a['count']}"
     ),
 }
+
+
+#: The custom errors :func:`explain` puts in plain words.
+EXPLAINED = frozenset(_RULES)
 
 
 def explain(exc: ContractRevertError, names: Mapping[bytes, str] | None = None) -> str:

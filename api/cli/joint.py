@@ -54,10 +54,9 @@ def report(desk: JointDesk, application: JointApplication) -> dict[str, Any]:
     current = application.current_cosignatures
     made = {c.issuer_uscc: c for c in application.cosignatures}
     departments = []
+    issuers = {lid[2:20] for lid in application.license_ids}
     for uscc in application.departments:
-        role = "lead" if uscc == application.lead_uscc else "co-approver"
-        if any(lid[2:20] == uscc for lid in application.license_ids):
-            role = "lead" if role == "lead" else "issuer"
+        role = "lead" if uscc == application.lead_uscc else "issuer" if uscc in issuers else "co-approver"
         signed = made.get(uscc)
         departments.append(
             {
@@ -147,12 +146,13 @@ def joint_add(
     made before go stale."""
     if not license_ids and not co_approvers:
         fail("give LICENSE_ID... to add, or --co-approver USCC")
+    extra = [validate_uscc(c, field="--co-approver") for c in co_approvers]
     desk = _desk(ctx)
     application = desk.get(application_id)
     if license_ids:
         application = desk.add(application_id, list(license_ids))
     if co_approvers:
-        application = desk.add_co_approvers(application_id, co_approvers)
+        application = desk.add_co_approvers(application_id, extra)
     click.echo(
         f"{application.application_id}: {len(application.license_ids)} licenses from "
         f"{len(application.departments)} departments; awaiting the co-signature of "
