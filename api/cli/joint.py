@@ -107,7 +107,8 @@ def _echo_report(data: dict[str, Any]) -> None:
     if data["bundle_digest"]:
         click.echo(f"  bundle digest  {data['bundle_digest']}")
     if data["anchor"]:
-        click.echo(f"  anchored   block {data['anchor']['block_number']}")
+        tx = data["anchor"]["tx_hash"]
+        click.echo(f"  anchored   block {data['anchor']['block_number']}" + (f", tx {tx}" if tx else ""))
 
 
 @click.group()
@@ -184,6 +185,8 @@ def joint_cosign(
     path = ctx.keystore_path(key)
     co_key = load_co_signing_key(path, password_source(password_env, password_file).read(purpose=str(path)))
     signed = desk.cosign(application_id, department, co_key)
+    if desk.client is None:
+        click.echo("note: without --rpc-url the key was not checked against the chain's co-signing keys", err=True)
     click.echo(f"{signed.issuer_uscc} co-signed bundle 0x{signed.bundle_digest.hex()} with key 0x{co_key.key_id.hex()}")
 
 
