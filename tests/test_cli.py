@@ -61,7 +61,7 @@ def test_deploy_with_a_keystore(tmp_path, hardhat_node: HardhatNode):
     created = run("--home", str(home), "keys", "create", "deployer", "--password-env", "DEPLOYER_PW", env=env)
     name, address, _ = created.stdout.split()
     assert name == "deployer"
-    assert run("--home", str(home), "keys", "list").stdout.split() == ["deployer", address]
+    assert run("--home", str(home), "keys", "list").stdout.split() == ["deployer", "signing", address]
     # the fresh key has no funds on the node: the deployment fails with a clear message, nothing saved
     failed = run(
         "--home", str(home), "--rpc-url", hardhat_node.url, "deploy", "--keystore", "deployer",
@@ -115,6 +115,6 @@ def test_every_command_group_is_registered():
     out = run("--help").stdout
     commands = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
     assert commands == [
-        "apikey", "demo", "deploy", "fund", "info", "issuer", "keys", "license",
-        "mirror", "qr", "region", "serve", "status", "verify", "worker",
+        "apikey", "demo", "deploy", "fund", "info", "issuer", "joint", "keys", "license",
+        "mirror", "policy", "qr", "region", "serve", "status", "verify", "worker",
     ]  # fmt: skip

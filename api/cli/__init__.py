@@ -5,8 +5,8 @@ Every command takes ``--home DIR`` (keystores, deployment addresses, the issuer 
 else a fresh in-process chain that lives only as long as the command).
 
 The commands live in one module per group: ``chain`` (deploy, info, fund), ``keys``,
-``authority`` (region, issuer), ``licenses`` (license, qr, verify), ``service`` (serve, worker,
-status, apikey, mirror) and ``demo``.
+``authority`` (region, issuer), ``cosigning`` (the issuers' co-signing keys, policy), ``joint``,
+``licenses`` (license, qr, verify), ``service`` (serve, worker, status, apikey, mirror) and ``demo``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from pathlib import Path
 
 import click
 
-from api.cli import authority, chain, demo, keys, licenses, service
+from api.cli import authority, chain, cosigning, demo, joint, keys, licenses, service
 from api.cli._context import Context, fail
+from api.cli._explain import explain
 from registry import RegistryError
 from registry.document.identifiers import FieldValueError
+from registry.errors import ContractRevertError
 from signer import SignerError
 
 __all__ = ["cli", "main"]
@@ -52,7 +54,7 @@ def cli(click_ctx: click.Context, home: Path, rpc_url: str | None, db_url: str |
     click_ctx.obj = Context(home=home, rpc_url=rpc_url or None, db_url=db_url or None)
 
 
-for _module in (chain, keys, authority, licenses, service, demo):
+for _module in (chain, keys, authority, cosigning, joint, licenses, service, demo):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
@@ -62,5 +64,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except FieldValueError as exc:
         fail(str(exc))
+    except ContractRevertError as exc:
+        fail(explain(exc))
     except (RegistryError, SignerError) as exc:
         fail(str(exc))

@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from api.cli._context import Context, F, chain_now, echo_tx, fail, signer_options, signing_account, uscc_option, when
-from registry import OPEN_END
+from registry import OPEN_END, RegistryClient
+from registry.chain.events import CoSigningKeyAdded
 from registry.document.identifiers import issuer_id_from_uscc, region_name, validate_region, validate_uscc
 from registry.document.licensetypes import CATALOG, get_type
 
@@ -199,6 +200,27 @@ def issuer_permit(
     echo_tx(f"{uscc} may issue {ltype.code} ({ltype.zh})", tx)
 
 
+def co_signing_keys(client: RegistryClient, issuer_id: bytes) -> list[dict[str, Any]]:
+    """The issuer's co-signing keys (from the chain's CoSigningKeyAdded events) with their windows now."""
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    found = []
+    for event in client.get_events(client.deployment.block_number):
+        if not isinstance(event, CoSigningKeyAdded) or event.issuer_id != issuer_id:
+            continue
+        window = client.get_co_signing_key(event.key_id)
+        if window is None:
+            continue
+        found.append(
+            {
+                "key_id": "0x" + event.key_id.hex(),
+                "from": window.valid_from,
+                "until": None if window.valid_until == OPEN_END else window.valid_until,
+                "valid_now": window.contains(now),
+            }
+        )
+    return found
+
+
 @issuer.command("show")
 @uscc_option
 @click.option("--json", "as_json", is_flag=True)
@@ -222,6 +244,7 @@ def issuer_show(ctx: Context, /, uscc: str, as_json: bool) -> None:
         "active": record.active,
         "profile_uri": record.profile_uri,
         "permitted_types": permitted,
+        "co_signing_keys": co_signing_keys(client, issuer_id),
     }
     click.echo(json.dumps(report, ensure_ascii=False, indent=None if as_json else 2))
 

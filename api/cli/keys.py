@@ -1,7 +1,9 @@
-"""Encrypted signing keys of this home: create, import, accept, list."""
+"""Encrypted keys of this home: signing keys (create, import, accept) and co-signing keys (create
+--co-signing, co-signing-proof), list."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -9,24 +11,71 @@ import click
 from api.cli._context import Context, fail, key_name, password_options, password_source, uscc_option
 from registry import Deployment
 from registry.document.identifiers import issuer_id_from_uscc
-from signer import SignerError, create_keystore, import_keystore, keystore_address, load_account, sign_key_acceptance
+from signer import (
+    CO_SIGNING_KIND,
+    SignerError,
+    co_signing_key_id,
+    create_co_signing_keystore,
+    create_keystore,
+    import_keystore,
+    keystore_address,
+    load_account,
+    load_co_signing_key,
+    sign_key_acceptance,
+)
+
+#: Largest keystore file ``keys list`` reads to tell its kind (a keystore is about 500 bytes).
+_MAX_KEYSTORE_BYTES = 16 * 1024
 
 
 @click.group()
 def keys() -> None:
-    """Encrypted signing keys (HOME/keys/NAME.json)."""
+    """Encrypted keys (HOME/keys/NAME.json): signing keys and co-signing keys."""
 
 
 @keys.command("create")
 @click.argument("name")
+@click.option(
+    "--co-signing",
+    is_flag=True,
+    help="A co-signing key (BLS12-381) for joint applications instead of a signing key.",
+)
 @password_options
 @click.pass_obj
-def keys_create(ctx: Context, /, name: str, password_env: str | None, password_file: Path | None) -> None:
-    """Generate a key and store it encrypted (scrypt) as HOME/keys/NAME.json."""
+def keys_create(
+    ctx: Context, /, name: str, co_signing: bool, password_env: str | None, password_file: Path | None
+) -> None:
+    """Generate a key and store it encrypted (scrypt) as HOME/keys/NAME.json; print its name, its
+    address (a co-signing key: its key id) and the file."""
     path = ctx.keys_dir / f"{key_name(name)}.json"
+    if path.exists():
+        fail(f"{path} exists already; keystores are never overwritten")
     secret = password_source(password_env, password_file).read(purpose=f"new key {name}", confirm=True)
+    if co_signing:
+        key = create_co_signing_keystore(path, secret)
+        click.echo(f"{name} 0x{key.key_id.hex()} {path}")
+        return
     address = create_keystore(path, secret)
     click.echo(f"{name} {address} {path}")
+
+
+@keys.command("co-signing-proof")
+@click.argument("name")
+@password_options
+@click.pass_obj
+def keys_co_signing_proof(ctx: Context, /, name: str, password_env: str | None, password_file: Path | None) -> None:
+    """Print co-signing key NAME's public key (48 bytes), key id and proof of possession (96 bytes)
+    as JSON: the region authority registers the key with them (`issuer add-co-signing-key
+    --public-key --proof`) without ever holding its secret. Nothing is sent."""
+    path = ctx.keystore_path(name)
+    key = load_co_signing_key(path, password_source(password_env, password_file).read(purpose=str(path)))
+    report = {
+        "name": name,
+        "public_key": "0x" + key.public_key.hex(),
+        "key_id": "0x" + key.key_id.hex(),
+        "proof_of_possession": "0x" + key.proof_of_possession().hex(),
+    }
+    click.echo(json.dumps(report))
 
 
 @keys.command("import")
@@ -75,17 +124,45 @@ def keys_accept(ctx: Context, /, name: str, uscc: str, password_env: str | None,
     click.echo("0x" + acceptance.hex())
 
 
-@keys.command("list")
-@click.pass_obj
-def keys_list(ctx: Context) -> None:
-    """List the keystores of this home (name and address; nothing is decrypted)."""
-    if not ctx.keys_dir.is_dir():
-        return
-    for path in sorted(ctx.keys_dir.glob("*.json")):
+def _describe(path: Path) -> tuple[str, str]:
+    """(kind, address or key id) of a keystore, read without decrypting it."""
+    if path.stat().st_size <= _MAX_KEYSTORE_BYTES:
         try:
-            click.echo(f"{path.stem} {keystore_address(path)}")
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            document = None
+        if isinstance(document, dict) and document.get("kind") == CO_SIGNING_KIND:
+            public_key = document.get("publicKey")
+            try:
+                key_id = co_signing_key_id(bytes.fromhex(public_key)) if isinstance(public_key, str) else None
+            except ValueError:  # not hex: the signer's own errors are ValueErrors too
+                key_id = None
+            if key_id is None:
+                raise SignerError(f"{path} records no valid co-signing public key")
+            return "co-signing", "0x" + key_id.hex()
+    return "signing", keystore_address(path)
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {name, kind, address|key_id}.")
+@click.pass_obj
+def keys_list(ctx: Context, /, as_json: bool) -> None:
+    """List the keystores of this home: name, kind (signing or co-signing) and address (a signing
+    key) or key id (a co-signing key); nothing is decrypted."""
+    rows: list[dict[str, str]] = []
+    paths = sorted(ctx.keys_dir.glob("*.json")) if ctx.keys_dir.is_dir() else []
+    for path in paths:
+        try:
+            kind, ref = _describe(path)
         except SignerError as exc:
-            click.echo(f"{path.stem} unreadable: {exc}")
+            rows.append({"name": path.stem, "kind": "unreadable", "error": str(exc)})
+            continue
+        rows.append({"name": path.stem, "kind": kind, "key_id" if kind == "co-signing" else "address": ref})
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['name']} {row['kind']} {row.get('address') or row.get('key_id') or row.get('error')}")
 
 
 COMMANDS = (keys,)

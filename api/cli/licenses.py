@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from api.cli._context import Context, echo_tx, fail, signer_options, signing_account, uscc_option
+from api.cli.joint import echo_bundle
 from registry import Deployment
 from registry.document.identifiers import LicenseIdentifier, validate_uscc
 from registry.document.licensetypes import CATALOG, from_day_number, get_type
@@ -20,7 +21,8 @@ from registry.document.presentation import present
 from registry.document.qr import qr_info, render_png, render_svg
 from registry.issuer.department import Department, IssueRequest
 from signer import LicenseSigner
-from verifier.pipeline import HEADLINES, Verifier
+from verifier.bundle import BundleResult
+from verifier.pipeline import HEADLINES, VerificationResult, Verifier
 from verifier.qr import read_qr_image
 from verifier.state import ChainClientState
 
@@ -286,7 +288,7 @@ def qr_command(ctx: Context, /, license_id: str, out: Path | None, disclose: str
 
 
 @click.command()
-@click.option("--text", help="The QR text (LC1:...).")
+@click.option("--text", help="The QR text (LC1:... of a license, LB1:... of a joint bundle).")
 @click.option(
     "--image", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A photo or scan of the QR code."
 )
@@ -294,7 +296,8 @@ def qr_command(ctx: Context, /, license_id: str, out: Path | None, disclose: str
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.pass_obj
 def verify(ctx: Context, /, text: str | None, image: Path | None, as_json: bool, lang: str) -> None:
-    """Verify a license from its QR text or a photo of its QR code (exit 0 only when valid)."""
+    """Verify a license, or a joint bundle (联办码), from its QR text or a photo of its QR code (exit 0
+    only when valid)."""
     if (text is None) == (image is None):
         fail("give exactly one of --text and --image")
     client = ctx.client()
@@ -306,27 +309,35 @@ def verify(ctx: Context, /, text: str | None, image: Path | None, as_json: bool,
     state = ChainClientState(client)
     state.sync()
     verifier = Verifier(state, chain_id=client.deployment.chain_id, license_registry=client.deployment.license_registry)
-    result = verifier.verify(qr_text)
-    data = result.to_dict()
+    checked = verifier.check(qr_text)
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(json.dumps(checked.to_dict(), ensure_ascii=False))
+    elif isinstance(checked, BundleResult):
+        echo_bundle(checked, lang)
     else:
-        zh, en = HEADLINES[result.status]
-        click.echo(f"{result.status.value.upper()}  {zh if lang == 'zh' else en}")
-        for r in result.reasons:
-            click.echo(f"  {r.zh if lang == 'zh' else r.en}")
-        if data["license_id"]:
-            click.echo(f"  license   {data['license_id']} ({data['license_type']['zh']})")
-        if data["issuer"]:
-            click.echo(f"  issuer    {data['issuer']['name'] or '-'} ({data['issuer']['uscc']})")
-        if data["anchor"]:
-            click.echo(f"  anchored  {data['anchor']['time_iso']} (block {data['anchor']['block_number']})")
-        for f in result.disclosed:
-            label = f.label_zh if lang == "zh" else f.label_en
-            click.echo(f"  {label}: {f.display_zh if lang == 'zh' else f.display_en}")
-        if data["chain"]:
-            click.echo(f"  chain state: block {data['chain']['block_number']}, {data['chain']['age_seconds']} s old")
-    sys.exit(0 if result.ok else 1)
+        _echo_license(checked, lang)
+    sys.exit(0 if checked.ok else 1)
+
+
+def _echo_license(result: VerificationResult, lang: str) -> None:
+    data = result.to_dict()
+    zh, en = HEADLINES[result.status]
+    click.echo(f"{result.status.value.upper()}  {zh if lang == 'zh' else en}")
+    for r in result.reasons:
+        click.echo(f"  {r.zh if lang == 'zh' else r.en}")
+    if data["license_id"]:
+        click.echo(f"  license   {data['license_id']} ({data['license_type']['zh']})")
+    if data["issuer"]:
+        click.echo(f"  issuer    {data['issuer']['name'] or '-'} ({data['issuer']['uscc']})")
+    if data["anchor"]:
+        click.echo(f"  anchored  {data['anchor']['time_iso']} (block {data['anchor']['block_number']})")
+    for d in (data.get("co_approval") or {}).get("required", []):
+        click.echo(f"  co-approval {d['name'] or '-'} ({d['uscc']}): {'yes' if d['approved'] else 'missing'}")
+    for f in result.disclosed:
+        label = f.label_zh if lang == "zh" else f.label_en
+        click.echo(f"  {label}: {f.display_zh if lang == 'zh' else f.display_en}")
+    if data["chain"]:
+        click.echo(f"  chain state: block {data['chain']['block_number']}, {data['chain']['age_seconds']} s old")
 
 
 COMMANDS = (license, qr_command, verify)

@@ -179,6 +179,40 @@ class JointDesk:
                 )
         return self.get(key)
 
+    def add_co_approvers(self, application_id: str, co_approvers: Iterable[str]) -> JointApplication:
+        """Name more co-approving departments of an open application (联合审批, for instance the
+        departments a co-approval policy requires); the co-signatures made so far go stale."""
+        application = self._open(application_id)
+        extra = {validate_uscc(c, field="co-approving department") for c in co_approvers}
+        merged = sorted(set(application.co_approvers) | extra)
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                update(joint_applications)
+                .where(joint_applications.c.application_id == application.application_id)
+                .values(co_approvers=json.dumps(merged))
+            )
+        return self.get(application_id)
+
+    def reopen(self, application_id: str) -> JointApplication:
+        """Put an application whose anchoring the chain refused (a contract error: nothing was
+        anchored) back to ``open``, so its members, co-approvers and co-signatures can be fixed.
+        Refused when the chain holds the anchor of its bundle (it is then marked anchored)."""
+        if self.client is None:
+            raise ConfigurationError("reopening needs a chain client (to see that nothing was anchored)")
+        application = self.get(application_id)
+        if application.state != "anchoring" or application.bundle_digest is None:
+            return application
+        recorded = self.client.get_joint_anchor(application.bundle_digest)
+        if recorded is not None:
+            return self._mark_anchored(application.application_id, None, recorded[1], recorded[0], 0)
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                update(joint_applications)
+                .where(joint_applications.c.application_id == application.application_id)
+                .values(state="open", bundle_digest=None)
+            )
+        return self.get(application_id)
+
     def get(self, application_id: str) -> JointApplication:
         key = JointApplicationId.parse(application_id).text
         with self.store.engine.connect() as conn:
@@ -278,7 +312,7 @@ class JointDesk:
             if window is None or window.issuer_id != issuer_id_from_uscc(department) or not window.contains(now):
                 raise ConfigurationError(
                     f"that key is not a co-signing key of {department} valid now on chain: register it "
-                    "(elicense authority co-signing-key add) or use the department's current key"
+                    "(elicense issuer add-co-signing-key) or use the department's current key"
                 )
         cosignature = Cosignature(department, digest, public_key, signature, int(time.time()))
         with self.store.engine.begin() as conn:
