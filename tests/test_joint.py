@@ -195,3 +195,30 @@ def test_an_application_refuses_more_than_its_bounds_before_storing_anything(wor
     assert world.desk.get(application.application_id).license_ids == ()  # nothing stored
     world.desk.add(application.application_id, [licenses["TR"]])  # 16 departments: still fine
     assert len(world.desk.get(application.application_id).departments) == 16
+
+
+def test_an_application_the_contract_refuses_goes_back_to_open_to_be_fixed(world: JointWorld):
+    """A co-approval policy names a department the bundle lacks: the contract refuses the anchor,
+    nothing is anchored, and the application can be completed and anchored after all."""
+    samr, tax = world.departments["sh-samr"], world.departments["sh-tax"]
+    authority = dev_accounts(world.client.w3)[1]
+    bl = b"BL".ljust(32, b"\x00")
+    world.client.set_co_approval_policy(authority, 310000, bl, [tax.issuer_id])
+    try:
+        code = credit_code("91310115MA1H8Y2Q3")
+        licenses = _issue_seven(world, code, "上海第六国际贸易有限公司")
+        application = world.desk.open(
+            lead_uscc=samr.issuer_uscc, applicant_uscc=code, applicant_name="上海第六国际贸易有限公司"
+        )
+        world.desk.add(application.application_id, [licenses["BL"]])
+        world.desk.cosign(application.application_id, samr.issuer_uscc, world.co_signing_keys["sh-samr"])
+        with pytest.raises(ContractRevertError, match="LicenseRegistryCoApprovalMissing"):
+            world.desk.anchor(application.application_id, samr.account)  # type: ignore[arg-type]
+        assert world.desk.get(application.application_id).state == "open"
+        world.desk.add_co_approvers(application.application_id, [tax.issuer_uscc])
+        for key in ("sh-samr", "sh-tax"):
+            department = world.departments[key]
+            world.desk.cosign(application.application_id, department.issuer_uscc, world.co_signing_keys[key])
+        assert world.desk.anchor(application.application_id, samr.account).state == "anchored"  # type: ignore[arg-type]
+    finally:
+        world.client.set_co_approval_policy(authority, 310000, bl, [])

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import delete, insert, select, update
@@ -37,67 +36,14 @@ from registry.document.joint import (
     JointMember,
     present_bundle,
 )
-from registry.errors import ConfigurationError, NotFoundError, RegistryError
+from registry.errors import ConfigurationError, ContractRevertError
 from registry.issuer.department import Department
+from registry.issuer.joint_records import ApplicationNotFoundError, Cosignature, JointApplication, JointStateError
 from registry.issuer.joint_tables import joint_applications, joint_cosignatures, joint_members
 from registry.issuer.store import IssuerStore, licenses
 from signer import CoSigningKey, aggregate_signatures, co_signing_key_id, verify_co_signatures
 
 __all__ = ["ApplicationNotFoundError", "Cosignature", "JointApplication", "JointDesk", "JointStateError"]
-
-
-class ApplicationNotFoundError(NotFoundError):
-    """No joint application with that id in this store."""
-
-
-class JointStateError(RegistryError):
-    """The application cannot do that in its current state (anchored, missing co-signatures, ...)."""
-
-    http_status = 409
-    title = "Joint application state conflict"
-
-
-@dataclass(frozen=True, slots=True)
-class Cosignature:
-    issuer_uscc: str
-    bundle_digest: bytes
-    public_key: bytes
-    signature: bytes
-    signed_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class JointApplication:
-    """An application as the store holds it, with its bundle as it stands now."""
-
-    application_id: str
-    lead_uscc: str
-    applicant: Applicant
-    co_approvers: tuple[str, ...]
-    state: str
-    created_at: int
-    license_ids: tuple[str, ...]
-    cosignatures: tuple[Cosignature, ...]
-    bundle: JointBundle | None  # None while it has no member
-    bundle_digest: bytes | None  # of the bundle now (or the one anchored)
-    tx_hash: bytes | None = None
-    block_number: int | None = None
-
-    @property
-    def departments(self) -> tuple[str, ...]:
-        """Credit codes of every department that must co-sign (members' issuers and co-approvers)."""
-        issuers = {lid[2:20] for lid in self.license_ids} | set(self.co_approvers) | {self.lead_uscc}
-        return tuple(sorted(issuers, key=issuer_id_from_uscc))
-
-    @property
-    def current_cosignatures(self) -> dict[str, Cosignature]:
-        """The co-signatures of the bundle as it stands (stale ones left out)."""
-        return {c.issuer_uscc: c for c in self.cosignatures if c.bundle_digest == self.bundle_digest}
-
-    @property
-    def missing_cosignatures(self) -> tuple[str, ...]:
-        current = self.current_cosignatures
-        return tuple(d for d in self.departments if d not in current)
 
 
 class JointDesk:
@@ -362,15 +308,21 @@ class JointDesk:
                 .where(joint_applications.c.application_id == application.application_id)
                 .values(state="anchoring", bundle_digest=digest)
             )
-        result: JointAnchorResult = self.client.anchor_joint(
-            sender,
-            application_id=bundle.application_id.chain_id,
-            applicant=bundle.applicant.commitment,
-            members=[ChainMember(m.digest, m.license_type.type_id, m.issuer_id) for m in bundle.members],
-            departments=[issuer_id_from_uscc(d) for d in departments],
-            public_keys=[current[d].public_key for d in departments],
-            aggregate=aggregate_signatures([current[d].signature for d in departments]),
-        )
+        try:
+            result: JointAnchorResult = self.client.anchor_joint(
+                sender,
+                application_id=bundle.application_id.chain_id,
+                applicant=bundle.applicant.commitment,
+                members=[ChainMember(m.digest, m.license_type.type_id, m.issuer_id) for m in bundle.members],
+                departments=[issuer_id_from_uscc(d) for d in departments],
+                public_keys=[current[d].public_key for d in departments],
+                aggregate=aggregate_signatures([current[d].signature for d in departments]),
+            )
+        except ContractRevertError:
+            # the contract refused it (its dry run or the mined transaction): nothing was anchored,
+            # so the application goes back to open, to be fixed and anchored again
+            self.reopen(application.application_id)
+            raise
         tx = result.tx
         return self._mark_anchored(application.application_id, tx.tx_hash, tx.block_number, tx.timestamp, tx.gas_used)
 
