@@ -15,7 +15,7 @@ from devkit.demo import DemoRun, run_demo
 from devkit.joint import SHANGHAI
 from devkit.joint_demo import BEIJING, ENTERPRISES
 from registry import connect
-from registry.document.identifiers import issuer_id_from_uscc
+from registry.document.identifiers import issuer_id_from_uscc, uscc_from_issuer_id
 from registry.document.joint import Applicant, decode_bundle, present_bundle
 from registry.document.qr import qr_info
 from verifier.bundle import BundleOutcome, BundleResult
@@ -164,3 +164,24 @@ def test_the_run_holds_every_joint_department_with_its_co_signing_key_registered
     assert window is not None
     assert window.issuer_id == housing.issuer_id
     assert window.valid_from <= now < window.valid_until
+
+
+def test_serves_demo_mode_holds_the_demo_departments_co_signing_keys(tmp_path, capsys):
+    """``elicense serve`` in demo mode can co-sign joint applications for the demo's departments."""
+    from api.cli._context import Context  # noqa: PLC0415 - the service's modules load FastAPI
+    from api.cli.demo import demo_services  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
+    services = demo_services(
+        Context(tmp_path, None, None), Settings(home=tmp_path), licenses=20, base_url="http://127.0.0.1:1"
+    )
+    try:
+        held = services.co_signing_keys
+        assert len(held) == 8  # five in 上海市 and three in 北京市
+        for uscc, key in held.items():
+            window = services.client.get_co_signing_key(key.key_id)
+            assert window is not None
+            assert uscc_from_issuer_id(window.issuer_id) == uscc
+        assert "联办码:" in capsys.readouterr().out
+    finally:
+        services.stop()

@@ -28,6 +28,7 @@ from signer import PasswordSource, load_account
 if TYPE_CHECKING:
     from api.services import Services
     from api.settings import Settings
+    from signer import CoSigningKey
     from verifier.mirror import Mirror
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,9 +175,12 @@ def build_services(
     store: IssuerStore,
     departments: dict[str, Department],
     anchor: bool,
+    co_signing_keys: dict[str, CoSigningKey] | None = None,
 ) -> Services:
     """The HTTP service's dependencies for ``client``'s deployment; with ``anchor``, an anchoring
-    worker that sends the departments' pending licenses with their keys."""
+    worker that sends the departments' pending licenses with their keys. ``co_signing_keys`` (by
+    credit code) are the departments' co-signing keys the service co-signs joint applications
+    with (None: those ``ELICENSE_CO_SIGNING_KEYS`` names)."""
     from api.services import Services
     from registry.issuer.worker import AnchorWorker
 
@@ -188,5 +192,6 @@ def build_services(
         mirror=mirror,
         store=store,
         departments=departments,
+        co_signing_keys=co_signing_keys,
         anchor_worker=AnchorWorker(store, client, accounts, max_age=settings.anchor_interval) if anchor else None,
     )

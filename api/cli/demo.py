@@ -37,7 +37,13 @@ def demo_services(ctx: Context, settings: Settings, /, *, licenses: int, base_ur
     run = run_demo(ctx.home, ctx.w3(), rpc_url=None, licenses=licenses, echo=click.echo)
     mirror = Mirror.at(ctx.home / "demo" / "mirror.db", run.client.deployment, confirmations=1)
     services = build_services(
-        settings, client=run.client, mirror=mirror, store=run.store, departments=run.departments, anchor=True
+        settings,
+        client=run.client,
+        mirror=mirror,
+        store=run.store,
+        departments=run.departments,
+        anchor=True,
+        co_signing_keys=run.co_signing_keys,
     )
     uscc, department = next(iter(run.departments.items()))
     _, key = services.api_keys.create(uscc, label="demo")
