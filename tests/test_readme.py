@@ -15,7 +15,8 @@ from devkit.samples import SampleFactory
 
 def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNode):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    shell = next(b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if "$E deploy" in b)
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+    shell = next(b for b in blocks if "$E deploy" in b) + next(b for b in blocks if "$E joint open" in b)
     python = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "Department(" in b)
 
     samples = SampleFactory(31)
@@ -37,6 +38,7 @@ def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNo
         if not raw.strip():
             continue
         line = raw.replace("<dept address>", state.get("dept", "")).replace("<license id>", state.get("license", ""))
+        line = line.replace("<application id>", state.get("application", ""))
         full = f"{state.get('env', '')}\n{line}"
         result = subprocess.run(
             ["bash", "-c", full], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -49,8 +51,16 @@ def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNo
             state["dept"] = result.stdout.split()[1]
         if "license issue" in line:
             state["license"] = result.stdout.split()[0]
+        if "joint open" in line:
+            state["application"] = result.stdout.split()[0]
+            assert state["application"].startswith("JA")
+        if "joint anchor" in line:
+            assert "anchored" in result.stdout
         if "verify --image license.png --json" in line:
             assert '"status": "revoked"' in result.stdout
+        elif "verify --image bundle.png" in line:
+            assert result.stdout.startswith("VALID"), result.stdout
+            assert "北京星辰科技有限公司" in result.stdout
         elif "verify --image" in line:
             assert result.stdout.startswith("VALID")
 

@@ -58,13 +58,42 @@ def _key_material_options(fn: F) -> F:
     fn = click.option("--proof", help="Its proof of possession, 96 bytes in hex (`elicense keys co-signing-proof`).")(
         fn
     )
+    fn = click.option(
+        "--proof-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The JSON `elicense keys co-signing-proof` printed (public key and proof), instead of the two.",
+    )(fn)
     return click.option("--public-key", help="The co-signing public key, 48 bytes in hex.")(fn)
+
+
+def _proof_file(path: Path) -> tuple[str, str]:
+    """(public key, proof) hex from the JSON ``keys co-signing-proof`` prints."""
+    try:
+        if path.stat().st_size > 4096:
+            fail(f"{path} is larger than 4096 bytes; expected the JSON `elicense keys co-signing-proof` prints")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    except (ValueError, UnicodeDecodeError):
+        fail(f"{path} is not JSON; expected what `elicense keys co-signing-proof` prints")
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), str) for k in ("public_key", "proof_of_possession")
+    ):
+        fail(
+            f"{path} lacks public_key and proof_of_possession (hex strings), as `elicense keys co-signing-proof` prints"
+        )
+    return data["public_key"], data["proof_of_possession"]
 
 
 def _key_material(ctx: Context, opts: dict[str, Any]) -> tuple[bytes, bytes]:
     """(public key, proof of possession) from --public-key/--proof or a co-signing keystore."""
     public_key, proof, keystore = opts.pop("public_key"), opts.pop("proof"), opts.pop("co_signing_keystore")
+    proof_file = opts.pop("proof_file", None)
     source = password_source(opts.pop("co_signing_password_env"), opts.pop("co_signing_password_file"))
+    if proof_file is not None:
+        if public_key is not None or proof is not None or keystore is not None:
+            fail("give --proof-file alone, not with --public-key, --proof or --co-signing-keystore")
+        public_key, proof = _proof_file(proof_file)
     if keystore is not None:
         if public_key is not None or proof is not None:
             fail("give either --co-signing-keystore or --public-key with --proof, not both")
