@@ -371,3 +371,25 @@ def test_every_plain_words_rule_names_a_contract_error_and_falls_back_to_the_raw
     assert explain(other) == str(other)
     odd = ContractRevertError("LicenseRegistryJointExists", {"something_else": 1})
     assert explain(odd) == str(odd)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("not json", "is not JSON"),
+        ('{"public_key": "00"}', "lacks public_key and proof_of_possession"),
+        ('{"public_key": "zz", "proof_of_possession": "00"}', "--public-key must be"),
+        ("[" + " " * 5000 + "]", "larger than 4096 bytes"),
+    ],
+)
+def test_a_bad_proof_file_is_refused_with_what_was_expected(tmp_path, content, expected):
+    proof = tmp_path / "proof.json"
+    proof.write_text(content, encoding="utf-8")
+    result = subprocess.run(
+        [str(ELICENSE), "--home", str(tmp_path), "issuer", "add-co-signing-key", "--uscc", "11110000MB0195560T",
+         "--proof-file", str(proof), "--dev-account", "1"],
+        capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "ELICENSE_RPC_URL": ""},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert result.stderr.startswith("error: ")
