@@ -25,6 +25,7 @@ from devkit.devchain import latest_timestamp
 from devkit.joint import SHANGHAI, DepartmentSpec, add_departments, credit_code, seven_requests
 from devkit.samples import SampleFactory
 from registry import RegistryClient
+from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.licensetypes import get_type
 from registry.errors import ConfigurationError, ContractRevertError
 from registry.issuer.department import Department
@@ -210,7 +211,11 @@ def _co_approval(
         if exc.error_name != "LicenseRegistryCoApprovalMissing":
             raise
         demo.refusal = exc
-        say(f"expected: a joint anchor without 北京市消防救援总队 refused by the contract: {exc}")
+        missing_code = uscc_from_issuer_id(bytes(exc.arguments["issuer_id"]))
+        say(
+            f"expected: the contract refused a joint anchor of a construction permit without 北京市消防救援总队 "
+            f"({missing_code}): {exc.error_name}"
+        )
     else:
         raise ConfigurationError(
             "the contract anchored a construction permit without the fire department's co-signature"
