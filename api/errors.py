@@ -96,6 +96,27 @@ class NoCoSigningKeyError(UnknownDepartmentError):
     title = "No co-signing key"
 
 
+class SubscriptionNotFoundError(ServiceError):
+    """No subscription (or delivery) with this id belongs to the calling department."""
+
+    http_status = 404
+    title = "Subscription not found"
+
+
+class InvalidSubscriptionError(ServiceError, ValueError):
+    """A subscription request naming no valid target or callback URL."""
+
+    http_status = 422
+    title = "Invalid subscription"
+
+
+class TooManySubscriptionsError(ServiceError):
+    """The department holds as many active subscriptions as a department may."""
+
+    http_status = 409
+    title = "Too many subscriptions"
+
+
 class NotAnchoredError(ServiceError):
     """No anchored license has the digest (``chain`` says how fresh the mirror is)."""
 

@@ -30,10 +30,13 @@ import orjson
 from api.admission import Gate
 from api.batch import INLINE_GROUP, WorkerPool, stale_reason, verify_safely, with_freshness
 from api.cosigning import co_signing_specs, load_co_signing_keys
+from api.deliverer import Deliverer, DeliveryPolicy
 from api.metrics import Metrics
+from api.outbox import Producer
 from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
+from api.subscriptions import SubscriptionBook
 from registry import Deployment, RegistryClient
 from registry.issuer.department import Department
 from registry.issuer.joint import JointDesk
@@ -95,6 +98,11 @@ class Services:
         self._follow = follow and client is not None
         self.anchor_worker = anchor_worker
         self._anchorer: threading.Thread | None = None
+        # status subscriptions: the book, the outbox's producer (after each sync) and its deliverer
+        self.subscriptions = SubscriptionBook(store, mirror)
+        self.producer = Producer(store, mirror, chain_id=deployment.chain_id)
+        self.deliverer = Deliverer(store.engine, _delivery_policy(settings))
+        self._delivering: threading.Thread | None = None
         if settings.rpc_url:
             redact_library_logs(self.secrets())
 
@@ -119,6 +127,10 @@ class Services:
         if self.anchor_worker is not None and self._anchorer is None:
             self._anchorer = threading.Thread(target=self._anchor_loop, name="anchor-worker", daemon=True)
             self._anchorer.start()
+        if self._delivering is None:
+            self.produce_deliveries()
+            self._delivering = threading.Thread(target=self._deliver_loop, name="webhooks", daemon=True)
+            self._delivering.start()
         self._update_gauges()
         # The mirror's index and the libraries are long-lived: move them out of the collector's way,
         # so full collections (tens of milliseconds over a large heap) do not stall requests.
@@ -132,6 +144,8 @@ class Services:
             self._follower.join(timeout=10)
         if self._anchorer is not None:
             self._anchorer.join(timeout=30)
+        if self._delivering is not None:
+            self._delivering.join(timeout=30)
         self.workers.shutdown()
         self.images.shutdown(wait=False, cancel_futures=True)
 
@@ -183,6 +197,7 @@ class Services:
             with self.chain_lock:
                 report = self.mirror.sync(self.client)
             self.verifier.state = self.mirror.index
+            self.produce_deliveries()
             if report.reorg_depth:
                 log.warning("mirror repaired a reorganisation %d blocks deep", report.reorg_depth)
             self.last_sync_error = None
@@ -191,6 +206,28 @@ class Services:
             self.last_sync_error = self._error_text(exc)
             log.warning("mirror sync failed: %s", self.last_sync_error)
         self._update_gauges()
+
+    def produce_deliveries(self) -> None:
+        """Turn the mirror's new status events into webhook deliveries (see :mod:`api.outbox`)."""
+        try:
+            if self.producer.produce():
+                self.deliverer.wake.set()
+        except Exception as exc:  # noqa: BLE001 - retried after the next sync; nothing is lost
+            log.warning("producing webhook deliveries failed: %s", self._error_text(exc))
+
+    def _deliver_loop(self) -> None:
+        def failed(exc: BaseException, _delay: float) -> None:
+            self.deliverer.stats.last_error = self._error_text(exc)
+            log.warning("webhook delivery pass failed: %s", self.deliverer.stats.last_error)
+
+        run_periodically(
+            self.deliverer.run_once,
+            self._stop,
+            interval=self.settings.webhook_interval,
+            max_backoff=60.0,
+            on_error=failed,
+            wait=self.deliverer.pause(self._stop),
+        )
 
     def _update_gauges(self) -> None:
         self.metrics.refresh_mirror(self.mirror)
@@ -233,3 +270,12 @@ class Services:
         groups = self.workers.verify(texts, now, reason)
         self.metrics.verifications.labels("batch").inc(len(texts))
         return groups
+
+
+def _delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        max_attempts=settings.webhook_max_attempts,
+        base_delay=settings.webhook_retry_base,
+        max_delay=max(settings.webhook_max_backoff, settings.webhook_retry_base),
+        timeout=settings.webhook_timeout,
+    )

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="departments' co-signing keystores (BLS12-381): USCC=KEYSTORE[:PASSWORD_ENV], comma-separated; "
         "a department without one imports co-signatures made elsewhere",
     )
+    webhook_interval: float = Field(default=1.0, gt=0, le=3600, description="seconds between webhook delivery passes")
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100, description="attempts before a delivery is failed")
+    webhook_retry_base: float = Field(default=1.0, gt=0, le=3600, description="first retry delay (doubles, jittered)")
+    webhook_max_backoff: float = Field(default=3600.0, gt=0, le=604_800, description="longest retry delay")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="seconds a callback may take to answer")
     static_vendor: Path | None = Field(default=None, description="folder holding jsQR.js")
 
     @property

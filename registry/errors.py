@@ -12,6 +12,7 @@
     │   ├── MalformedPresentationError (ValueError) 422 QR text that is not a presentation of this format
     │   ├── QrImageError (ValueError)              422  unreadable image, or no QR code in it
     │   ├── MirrorError                            500  the mirror's store or a snapshot is not usable
+    │   ├── WebhookSignatureError (ValueError)     401  a webhook delivery that does not check out
     │   ├── NotFoundError (LookupError)            404  unknown region, issuer, key or license
     │   │   └── LicenseNotFoundError               404  no license with this id in the issuer store
     │   ├── ChainUnavailableError (ConnectionError) 503 the chain node cannot be reached
@@ -30,6 +31,9 @@
         ├── UnknownDepartmentError                 404  this service holds no signing key for it
         │   └── NoCoSigningKeyError                     nor a co-signing key (import co-signatures instead)
         ├── NotAnchoredError                       404  no anchored license has the digest
+        ├── SubscriptionNotFoundError              404  no such subscription or delivery of the caller
+        ├── InvalidSubscriptionError (ValueError)  422  no valid target or callback URL
+        ├── TooManySubscriptionsError              409  the department's subscriptions are at the limit
         ├── NotInstalledError                      404  the counter page's QR decoder is missing
         ├── SeveralAnchorsError                    409  several issuers anchored the digest
         ├── IdempotencyConflictError               409  same Idempotency-Key still running (Retry-After)

@@ -197,6 +197,23 @@ class Mirror:
                 self.index.synced_at = float(synced)
             return count
 
+    def epoch(self) -> str:
+        """The repair epoch: it changes each time a reorganisation deeper than the depth is repaired."""
+        with self.engine.connect() as conn:
+            return self._get_meta(conn, "epoch") or "0"
+
+    def last_event_id(self) -> int:
+        """The id of the newest stored event (0 when none); ids only grow."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(events_table.c.id).order_by(events_table.c.id.desc()).limit(1)).scalar()
+        return int(value or 0)
+
+    def events_after(self, after_id: int, *, limit: int) -> list[tuple[int, RegistryEvent, int]]:
+        """At most ``limit`` confirmed events with ids above ``after_id``, in chain order: (id, event,
+        block time). For followers of the database, such as the status subscriptions' producer."""
+        rows = self._stored_events(events_table, after_id, limit)
+        return list(rows)
+
     def _load_pending(self, index: EventIndex) -> None:
         with self.engine.connect() as conn:
             up_to = self._get_meta(conn, "pending_block")
@@ -205,9 +222,12 @@ class Mirror:
             int(up_to) if up_to else 0,
         )
 
-    def _stored_events(self, table: Table, after_id: int) -> Iterator[tuple[int, RegistryEvent, int]]:
+    def _stored_events(
+        self, table: Table, after_id: int, limit: int | None = None
+    ) -> Iterator[tuple[int, RegistryEvent, int]]:
+        query = select(table).where(table.c.id > after_id).order_by(table.c.id)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(table).where(table.c.id > after_id).order_by(table.c.id)).all()
+            rows = conn.execute(query if limit is None else query.limit(limit)).all()
         for row in rows:
             log = {
                 "address": row.address,

@@ -1,0 +1,200 @@
+"""The status subscriptions' deliverer: POSTs the outbox's pending deliveries, signed, at least
+once, in order per license.
+
+- **Order**: a delivery is sent only when no earlier delivery of the same subscription and license
+  is still pending, so a receiver never sees a license's later change before an earlier one (a
+  delivery given up after its last attempt stops holding the later ones back; a replay sends it
+  again with its own id).
+- **At least once**: a delivery is marked delivered only after a 2xx answer; a crash between the
+  answer and the mark sends it again with the same ``X-Elicense-Delivery`` id, which receivers
+  deduplicate on.
+- **Retries**: any other answer, a timeout or a refused connection schedules the next attempt after
+  an exponential backoff with jitter (``base * 2^(attempts-1)``, at most ``max_delay``, times a
+  random factor from 0.5 to 1), up to ``max_attempts``; then the delivery is ``failed``.
+- Redirects are not followed, answers are not read beyond their status, and the error recorded
+  names the status or the exception's class, never the callback URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.engine import Engine
+
+from api.subscription_tables import deliveries, subscriptions
+from registry.errors import ConfigurationError
+from verifier.webhooks import sign_webhook
+
+__all__ = ["Deliverer", "DeliveryPolicy", "Post"]
+
+log = logging.getLogger("elicense.webhooks")
+
+#: How a delivery is sent: (url, body, headers, timeout) -> HTTP status. Tests may pass their own.
+Post = Callable[[str, bytes, dict[str, str], float], int]
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    with requests.post(
+        url,
+        data=body,
+        headers={**headers, "Content-Type": "application/json", "User-Agent": "elicense-webhooks/1"},
+        timeout=timeout,
+        allow_redirects=False,
+        stream=True,  # the answer's body is never read
+    ) as response:
+        return int(response.status_code)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_attempts: int = 12
+    base_delay: float = 1.0
+    max_delay: float = 3600.0
+    timeout: float = 10.0
+    batch: int = 100
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_attempts <= 100:
+            raise ConfigurationError("max_attempts must be from 1 to 100")
+        if not 0 < self.base_delay <= self.max_delay <= 7 * 86_400:
+            raise ConfigurationError("need 0 < base_delay <= max_delay <= one week (seconds)")
+        if not 0 < self.timeout <= 120:
+            raise ConfigurationError("timeout must be from 0 to 120 seconds")
+
+    def delay(self, attempts: int, rng: random.Random) -> float:
+        """The wait after the ``attempts``-th failed attempt."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** min(attempts - 1, 40))
+        return float(ceiling * (0.5 + rng.random() / 2))
+
+
+@dataclass
+class DeliveryStats:
+    delivered: int = 0
+    failed_attempts: int = 0
+    given_up: int = 0
+    last_error: str | None = None
+    latencies: list[float] = field(default_factory=list)
+
+
+class Deliverer:
+    """Sends due deliveries (see the module documentation); :meth:`run_once` is one pass."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        policy: DeliveryPolicy | None = None,
+        *,
+        post: Post = http_post,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy or DeliveryPolicy()
+        self.post = post
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        self.stats = DeliveryStats()
+        self.wake = threading.Event()  # set when the producer adds deliveries
+
+    def due(self) -> list[Any]:
+        """Pending deliveries whose time has come and that have no earlier pending one of the same
+        subscription and license, oldest first, with their subscription's URL and secret."""
+        earlier = deliveries.alias("earlier")
+        blocked = exists().where(
+            and_(
+                earlier.c.subscription_id == deliveries.c.subscription_id,
+                earlier.c.digest == deliveries.c.digest,
+                earlier.c.state == "pending",
+                earlier.c.id < deliveries.c.id,
+            )
+        )
+        query = (
+            select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret)
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .where(
+                (deliveries.c.state == "pending")
+                & (deliveries.c.next_attempt_at <= self.clock())
+                & subscriptions.c.active.is_(True)
+                & ~blocked
+            )
+            .order_by(deliveries.c.id)
+            .limit(self.policy.batch)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).all())
+
+    def run_once(self) -> int:
+        """Attempt every due delivery once; returns how many were delivered."""
+        done = 0
+        while True:
+            rows = self.due()
+            if not rows:
+                return done
+            progressed = 0
+            for row in rows:
+                if self._attempt(row):
+                    done += 1
+                    progressed += 1
+            if not progressed:
+                return done
+
+    def _attempt(self, row: Any) -> bool:
+        headers = sign_webhook(row.secret, row.uid, bytes(row.payload), timestamp=int(self.clock()))
+        error: str | None = None
+        try:
+            status = self.post(row.callback_url, bytes(row.payload), headers, self.policy.timeout)
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except requests.RequestException as exc:
+            error = type(exc).__name__
+        attempts = int(row.attempts) + 1
+        now = self.clock()
+        where = (deliveries.c.id == row.id) & (deliveries.c.state == "pending")
+        if error is None:
+            values: dict[str, Any] = {
+                "state": "delivered",
+                "attempts": attempts,
+                "delivered_at": now,
+                "last_error": None,
+            }
+            self.stats.delivered += 1
+            self.stats.latencies.append(now - float(row.created_at))
+            del self.stats.latencies[:-10_000]
+        elif attempts >= self.policy.max_attempts:
+            values = {"state": "failed", "attempts": attempts, "last_error": error}
+            self.stats.given_up += 1
+        else:
+            delay = self.policy.delay(attempts, self.rng)
+            values = {"attempts": attempts, "next_attempt_at": now + delay, "last_error": error}
+        if error is not None:
+            self.stats.failed_attempts += 1
+            self.stats.last_error = error
+            log.info("delivery %s attempt %d failed: %s", row.uid, attempts, error)
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(where).values(**values))
+        return error is None
+
+    def pause(self, stop: threading.Event) -> Callable[[float], object]:
+        """The wait of :func:`~registry.periodic.run_periodically`: the interval, cut short when the
+        producer adds deliveries or the service stops."""
+
+        def wait(seconds: float) -> bool:
+            deadline = time.monotonic() + seconds
+            while not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                if self.wake.wait(min(left, 0.5)):
+                    self.wake.clear()
+                    return True
+            return True
+
+        return wait
