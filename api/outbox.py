@@ -129,13 +129,20 @@ class Producer:
         with self.engine.connect() as conn:
             subs = list(conn.execute(select(subscriptions).where(subscriptions.c.active.is_(True))).all())
         rows = self._rows(events, subs)
-        self._advance(point, events[-1][0], epoch, rows)
-        return len(rows), len(events) >= self.step_events
+        inserted = self._advance(point, events[-1][0], epoch, rows)
+        return inserted, len(events) >= self.step_events
 
-    def _advance(self, point: tuple[int, str], event_id: int, epoch: str, rows: list[dict[str, Any]]) -> None:
+    def _advance(self, point: tuple[int, str], event_id: int, epoch: str, rows: list[dict[str, Any]]) -> int:
+        """Insert ``rows`` (those already produced are skipped) and move the cursor, in one
+        transaction; returns how many were new."""
+        inserted = 0
         with self.engine.begin() as conn:
             if rows:
                 conn.execute(_insert_ignoring_duplicates(conn), rows)
+                uids = [r["uid"] for r in rows]
+                for start in range(0, len(uids), 500):
+                    part = uids[start : start + 500]
+                    inserted += len(conn.execute(select(deliveries.c.id).where(deliveries.c.uid.in_(part))).all())
             moved = conn.execute(
                 update(webhook_cursor)
                 .where((webhook_cursor.c.name == "mirror") & (webhook_cursor.c.event_id == point[0]))
@@ -143,6 +150,7 @@ class Producer:
             )
             if moved.rowcount != 1:  # another producer moved the cursor: roll back, read again
                 raise ConfigurationError("the webhook cursor moved under this producer; one producer per store")
+        return inserted
 
     def _rows(self, events: list[tuple[int, RegistryEvent, int]], subs: list[Any]) -> list[dict[str, Any]]:
         by_digest: dict[bytes, list[Any]] = {}

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 from api.errors import InvalidSubscriptionError, SubscriptionNotFoundError, TooManySubscriptionsError
 from api.subscription_tables import deliveries, subscriptions
 from registry.document.identifiers import validate_uscc
-from registry.errors import ConfigurationError
 from registry.issuer.store import IssuerStore
 from verifier.mirror import Mirror
 
@@ -122,7 +121,7 @@ class SubscriptionBook:
         if issuer is not None:
             try:
                 kind, target, lid = "issuer", validate_uscc(issuer, field="issuer"), None
-            except ConfigurationError as exc:
+            except ValueError as exc:  # the credit code's own check (GB 32100)
                 raise InvalidSubscriptionError(str(exc)) from None
         else:
             kind, target, lid = self._license_target(license_id, digest)

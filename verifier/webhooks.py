@@ -96,10 +96,9 @@ def verify_webhook(
     current = time.time() if now is None else now
     if abs(current - int(stamp)) > tolerance:
         raise WebhookSignatureError(f"the timestamp is more than {tolerance:.0f} s away from now")
-    if not signature.startswith(_PREFIX) or len(signature) != len(_PREFIX) + 64:
-        raise WebhookSignatureError("the signature is not sha256=<64 hex digits>")
-    if not hmac.compare_digest(
-        signature[len(_PREFIX) :].encode("ascii", "replace"), _mac(secret, stamp, bytes(body)).encode()
-    ):
+    given = signature[len(_PREFIX) :]
+    if not signature.startswith(_PREFIX) or len(given) != 64 or not all(c in "0123456789abcdef" for c in given):
+        raise WebhookSignatureError("the signature is not sha256=<64 lowercase hex digits>")
+    if not hmac.compare_digest(given, _mac(secret, stamp, bytes(body))):
         raise WebhookSignatureError("the signature does not match")
     return delivery
