@@ -1,0 +1,144 @@
+"""Status subscriptions end to end: a real ``elicense serve`` process following a hardhat node,
+a real HTTP receiver, status changes sent to the chain. A subscribed department receives each
+change signed; the service is killed (SIGKILL) while deliveries are failing and right after a
+change, restarted, and every change still arrives, in chain order per license, none lost
+(duplicates only ever with the same delivery id)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from api.security import ApiKeys
+from devkit.nodes import HardhatNode
+from devkit.samples import SampleFactory
+from devkit.serving import ServedProcess, serve_command
+from devkit.waiting import wait_until
+from devkit.webhook_receiver import Received, WebhookReceiver
+from devkit.world import deploy_department
+from registry import connect
+from registry.issuer.store import IssuerStore
+
+ELICENSE = Path(sys.executable).parent / "elicense"
+RELYING = "91310000MA1FL8LQ34"  # 上海: relies on 北京's licenses
+
+
+def _first_of_each(received: list[Received]) -> list[Received]:
+    seen: set[str | None] = set()
+    out = []
+    for r in received:
+        if r.delivery_id not in seen:
+            seen.add(r.delivery_id)
+            out.append(r)
+    return out
+
+
+@pytest.mark.timeout(600)
+def test_webhooks_survive_a_killed_service(tmp_path: Path, hardhat_node: HardhatNode):
+    setup = deploy_department(connect(hardhat_node.url))
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    setup.client.deployment.save(home / "deployment.json")
+    department = setup.department(IssuerStore.at(tmp_path / "issuer.db"))
+    rows = department.issue_many([SampleFactory(31).business_license() for _ in range(3)])
+    department.anchor_pending()
+    service_store = IssuerStore.at(home / "store.db")
+    _, key = ApiKeys(service_store.engine).create(RELYING, "shanghai")
+    service_store.close()
+    env = {
+        **os.environ,
+        "ELICENSE_HOME": str(home),
+        "ELICENSE_RPC_URL": hardhat_node.url,
+        "ELICENSE_CONFIRMATIONS": "1",
+        "ELICENSE_SYNC_INTERVAL": "0.2",
+        "ELICENSE_WEBHOOK_INTERVAL": "0.2",
+        "ELICENSE_WEBHOOK_RETRY_BASE": "0.2",
+        "ELICENSE_WEBHOOK_MAX_BACKOFF": "1",
+        "ELICENSE_WEBHOOK_MAX_ATTEMPTS": "100",  # enough for the restarts below at most 1 s apart
+    }
+
+    def serve() -> ServedProcess:
+        return serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=tmp_path, env=env)
+
+    receiver = WebhookReceiver().start()
+    served = serve()
+    try:
+        auth = {"Authorization": f"Bearer {key}"}
+        answer = requests.post(
+            served.url + "/v1/subscriptions",
+            json={"issuer": setup.uscc, "callback_url": receiver.url},
+            headers=auth,
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        sub = answer.json()
+        receiver.secrets[sub["id"]] = sub["secret"]
+        ids = [r.license_id for r in rows]
+        digests = ["0x" + r.digest.hex() for r in rows]
+
+        department.suspend([ids[0]], reason=4)
+        (first,) = receiver.wait_for(1, timeout=60)
+        assert first.verified
+        assert first.body is not None
+        assert (first.body["event"], first.body["digest"], first.body["reason"]) == ("suspended", digests[0], 4)
+        assert first.body["license_id"] is None  # this service's store does not hold 北京's licenses
+
+        # the receiver fails everything: deliveries pile up in the outbox, then the service dies
+        receiver.fail_next = 10**6
+        department.reinstate([ids[0]])
+        department.suspend([ids[1]], reason=1)
+        department.revoke([ids[0], ids[2]], reason=9)
+
+        def deliveries() -> list[dict]:
+            got = requests.get(f"{served.url}/v1/subscriptions/{sub['id']}/deliveries", headers=auth, timeout=10)
+            return list(got.json())
+
+        wait_until(
+            lambda: len(d := deliveries()) == 5 and d[1]["attempts"] >= 2, timeout=60, what="the deliveries retried"
+        )
+        waiting = {(d["event"], d["digest"]): d for d in deliveries()}
+        # license 0's revocation waits for its reinstatement: never sent before it
+        assert waiting["revoked", digests[0]]["attempts"] == 0
+        assert waiting["reinstated", digests[0]]["state"] == "pending"
+        served.process.send_signal(signal.SIGKILL)
+        served.process.wait(20)
+
+        served = serve()  # restarted; the receiver still fails
+        department.revoke([ids[1]], reason=9)
+        served.process.send_signal(signal.SIGKILL)  # right after the change, produced or not
+        served.process.wait(20)
+
+        receiver.fail_next = 0
+        served = serve()
+        try:
+            wait_until(lambda: len(_first_of_each(receiver.accepted())) >= 6, timeout=60, what="every delivery")
+        except TimeoutError:
+            listed = requests.get(f"{served.url}/v1/subscriptions/{sub['id']}/deliveries", headers=auth, timeout=10)
+            raise AssertionError(
+                f"{[(r.status, r.body) for r in receiver.received[-8:]]}\n{listed.json()}\n{served.output()[-3000:]}"
+            ) from None
+        accepted = receiver.accepted()
+        unique = _first_of_each(accepted)
+        assert len(unique) == 6
+        by_id = {}
+        for r in accepted:  # a delivery sent twice is the same delivery: same id, same body
+            assert r.verified
+            assert by_id.setdefault(r.delivery_id, r.body) == r.body
+        order = {d: [r.body["event"] for r in unique if r.body and r.body["digest"] == d] for d in digests}
+        assert order == {
+            digests[0]: ["suspended", "reinstated", "revoked"],
+            digests[1]: ["suspended", "revoked"],
+            digests[2]: ["revoked"],
+        }
+        # marked delivered once the answer is in (the receiver records it just before)
+        wait_until(
+            lambda: [d["state"] for d in deliveries()] == ["delivered"] * 6, timeout=30, what="all marked delivered"
+        )
+    finally:
+        served.stop()
+        receiver.stop()
