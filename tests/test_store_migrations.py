@@ -7,8 +7,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import api.subscription_tables  # the status subscriptions too (imported for their tables)
 import api.tables  # noqa: F401 - the HTTP service's tables are part of the store's schema
-import api.subscription_tables  # noqa: F401 - so are the status subscriptions
 import registry.issuer.joint_tables  # noqa: F401 - the joint applications are part of it too
 from registry.issuer.migrations import current
 from registry.issuer.store import IssuerStore, metadata
