@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -121,6 +121,8 @@ class Producer:
                 )
             return 0, True
         after, _ = point  # ids only grow: after a repair (new epoch) the re-stored events follow
+        if point[1] != epoch:
+            self._withdraw_vanished()
         events = self.mirror.events_after(after, limit=self.step_events)
         if not events:
             if point[1] != epoch:
@@ -131,6 +133,26 @@ class Producer:
         rows = self._rows(events, subs)
         inserted = self._advance(point, events[-1][0], epoch, rows)
         return inserted, len(events) >= self.step_events
+
+    def _withdraw_vanished(self) -> int:
+        """After a reorganisation repair: delete the pending deliveries whose transaction the chain
+        no longer has (one it includes again is produced again, when confirmed). Delivered ones
+        cannot be recalled; receivers see their block hash in ``chain``."""
+        with self.engine.connect() as conn:
+            pending = {
+                bytes(h)
+                for h in conn.execute(
+                    select(deliveries.c.tx_hash).where(deliveries.c.state == "pending").distinct()
+                ).scalars()
+            }
+        gone = pending - self.mirror.stored_transactions(pending)
+        if not gone:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(deliveries).where((deliveries.c.state == "pending") & deliveries.c.tx_hash.in_(gone))
+            )
+        return int(result.rowcount or 0)
 
     def _advance(self, point: tuple[int, str], event_id: int, epoch: str, rows: list[dict[str, Any]]) -> int:
         """Insert ``rows`` (those already produced are skipped) and move the cursor, in one

@@ -1,8 +1,9 @@
-"""Status subscriptions end to end: a real ``elicense serve`` process following a hardhat node,
-a real HTTP receiver, status changes sent to the chain. A subscribed department receives each
-change signed; the service is killed (SIGKILL) while deliveries are failing and right after a
-change, restarted, and every change still arrives, in chain order per license, none lost
-(duplicates only ever with the same delivery id)."""
+"""Status subscriptions end to end: a real ``elicense serve`` process following a hardhat node, a
+real HTTP receiver, status changes sent to the chain. A subscribed department receives each change
+signed; the service is killed (SIGKILL) while deliveries are failing and right after a change,
+restarted, and every change still arrives, in chain order per license, none lost (duplicates only
+ever with the same delivery id). And a reorganisation deeper than the depth withdraws what the chain
+dropped."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from api.outbox import Producer
 from api.security import ApiKeys
+from api.subscriptions import SubscriptionBook
+from devkit.devchain import mine, revert, snapshot
 from devkit.nodes import HardhatNode
 from devkit.samples import SampleFactory
 from devkit.serving import ServedProcess, serve_command
@@ -23,6 +27,7 @@ from devkit.webhook_receiver import Received, WebhookReceiver
 from devkit.world import deploy_department
 from registry import connect
 from registry.issuer.store import IssuerStore
+from verifier.mirror import Mirror
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 RELYING = "91310000MA1FL8LQ34"  # 上海: relies on 北京's licenses
@@ -142,3 +147,41 @@ def test_webhooks_survive_a_killed_service(tmp_path: Path, hardhat_node: Hardhat
     finally:
         served.stop()
         receiver.stop()
+
+
+def test_a_reorganisation_withdraws_what_the_chain_dropped(tmp_path: Path, hardhat_node: HardhatNode):
+    """A revocation confirmed, produced, then dropped by a reorganisation deeper than the depth is
+    withdrawn from the outbox before it is sent; the change made on the winning branch is produced."""
+    w3 = connect(hardhat_node.url)
+    outer = snapshot(w3)
+    try:
+        setup = deploy_department(w3)
+        department = setup.department(IssuerStore.at(tmp_path / "issuer.db"))
+        rows = department.issue_many([SampleFactory(32).business_license() for _ in range(2)])
+        department.anchor_pending()
+        store = IssuerStore.at(tmp_path / "store.db")
+        mirror = Mirror.at(tmp_path / "mirror.db", setup.client.deployment, confirmations=2)
+        producer = Producer(store, mirror, chain_id=setup.client.deployment.chain_id)
+        book = SubscriptionBook(store, mirror)
+        mirror.sync(setup.client)
+        producer.produce()
+        sub, _ = book.create(RELYING, callback_url="http://127.0.0.1:9/h", issuer=setup.uscc)
+
+        fork = snapshot(w3)
+        department.revoke([rows[0].license_id], reason=1)
+        mine(w3, 3)
+        mirror.sync(setup.client)
+        assert producer.produce() == 1
+        epoch = mirror.epoch()
+
+        revert(w3, fork)  # another branch wins: license 1 is revoked there, license 0 is not
+        department.revoke([rows[1].license_id], reason=2)
+        mine(w3, 5)
+        assert mirror.sync(setup.client).reorg_depth >= 3
+        assert mirror.epoch() != epoch
+        producer.produce()
+        listed = book.deliveries(RELYING, sub.id)
+        assert [(d["event"], d["digest"]) for d in listed] == [("revoked", "0x" + rows[1].digest.hex())]
+        assert producer.cursor() == (mirror.last_event_id(), mirror.epoch())
+    finally:
+        revert(w3, outer)

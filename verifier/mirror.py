@@ -208,6 +208,18 @@ class Mirror:
             value = conn.execute(select(events_table.c.id).order_by(events_table.c.id.desc()).limit(1)).scalar()
         return int(value or 0)
 
+    def stored_transactions(self, hashes: set[bytes]) -> set[bytes]:
+        """Those of ``hashes`` that some confirmed stored event came from (after a reorganisation
+        repair, a transaction the chain dropped is no longer among them)."""
+        found: set[bytes] = set()
+        wanted = sorted(hashes)
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                query = select(events_table.c.tx_hash).where(events_table.c.tx_hash.in_(part)).distinct()
+                found.update(bytes(h) for h in conn.execute(query).scalars())
+        return found
+
     def events_after(self, after_id: int, *, limit: int) -> list[tuple[int, RegistryEvent, int]]:
         """At most ``limit`` confirmed events with ids above ``after_id``, in chain order: (id, event,
         block time). For followers of the database, such as the status subscriptions' producer."""
