@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.redaction import redact
 from registry.document.identifiers import FieldValueError
@@ -288,6 +289,16 @@ def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
         return problem(422, "Invalid request", f"{first['location']}: {first['message']}", errors=errors[:20])
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 401: "Unauthorized"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names only the first route of the path: name them all
+            allowed = [
+                method
+                for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+                if any(
+                    r.matches({**request.scope, "method": method})[0] is Match.FULL for r in request.app.router.routes
+                )
+            ]
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)} if allowed else headers
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=headers)

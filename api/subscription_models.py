@@ -10,6 +10,9 @@ from api.models import DIGEST, DIGEST_OUT, USCC_ANY_CASE
 
 SUBSCRIPTION_ID = r"^sub_[0-9a-f]{16}$"
 DELIVERY_ID = r"^dlv_[0-9a-f]{24}$"
+_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+#: http(s), a host (no credentials), an optional port from 1 to 65535, a path and query without a fragment
+CALLBACK_URL = rf"^https?://[A-Za-z0-9][A-Za-z0-9.\-]*(:{_PORT})?([/?][!-\"$-~]*)?$"
 DeliveryState = Literal["pending", "delivered", "failed", "cancelled"]
 
 
@@ -36,7 +39,10 @@ class SubscriptionRequest(BaseModel):
         description="Every license of this issuer (credit code); not with license_id or digest",
     )
     callback_url: str = Field(
-        min_length=1, max_length=2048, description="http(s) URL the deliveries are POSTed to (no credentials)"
+        min_length=1,
+        max_length=2048,
+        pattern=CALLBACK_URL,
+        description="http(s) URL the deliveries are POSTed to (no credentials, no fragment)",
     )
 
 

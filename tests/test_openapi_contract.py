@@ -67,6 +67,11 @@ CONFIG = {
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
         },
         {
+            # one target of the three, and a license id this service's store knows (or with its digest)
+            "include-path-regex": "^/v1/subscriptions",
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "404", "409", "422"]}},
+        },
+        {
             "include-path-regex": "^/v1/issuers/",
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
         },
