@@ -247,7 +247,9 @@ SURFACES = {
         "SyncReport",
         "VerificationResult",
         "Verifier",
+        "WebhookSignatureError",
         "read_qr_image",
+        "verify_webhook",
     ],
 }
 
