@@ -417,3 +417,26 @@ def test_the_api_shows_each_department_only_its_own(outbox: Outbox, tmp_path: Pa
         assert client.get("/v1/subscriptions", headers=mine).json() == []
         (cancelled,) = outbox.book.deliveries(RELYING, sub["id"])
         assert cancelled["state"] == "cancelled"
+
+
+def test_the_outbox_on_postgresql(outbox: Outbox, postgres_url: str, receiver):
+    """The same producer and deliverer over an issuer store on the real PostgreSQL: each change once
+    (the unique key's conflict handling there), delivered in order."""
+    store = IssuerStore(postgres_url)
+    try:
+        producer = Producer(store, outbox.mirror, chain_id=outbox.setup.client.deployment.chain_id)
+        book = SubscriptionBook(store, outbox.mirror)
+        producer.produce()
+        sub, secret = book.create(RELYING, callback_url=receiver.url, digest=outbox.digest(0))
+        receiver.secrets[sub.id] = secret
+        outbox.department.suspend([outbox.rows[0].license_id], reason=1)
+        outbox.department.revoke([outbox.rows[0].license_id], reason=1)
+        outbox.mirror.sync(outbox.setup.client)
+        assert producer.produce() == 2
+        with store.engine.begin() as conn:
+            conn.execute(update(webhook_cursor).values(event_id=0))
+        assert producer.produce() == 0
+        assert Deliverer(store.engine).run_once() == 2
+        assert [r.body["event"] for r in receiver.accepted()] == ["suspended", "revoked"]
+    finally:
+        store.close()
