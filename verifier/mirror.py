@@ -209,8 +209,7 @@ class Mirror:
         return int(value or 0)
 
     def stored_transactions(self, hashes: set[bytes]) -> set[bytes]:
-        """Those of ``hashes`` that some confirmed stored event came from (after a reorganisation
-        repair, a transaction the chain dropped is no longer among them)."""
+        """Those of ``hashes`` some confirmed stored event came from (not those a reorg dropped)."""
         found: set[bytes] = set()
         wanted = sorted(hashes)
         with self.engine.connect() as conn:
@@ -221,10 +220,8 @@ class Mirror:
         return found
 
     def events_after(self, after_id: int, *, limit: int) -> list[tuple[int, RegistryEvent, int]]:
-        """At most ``limit`` confirmed events with ids above ``after_id``, in chain order: (id, event,
-        block time). For followers of the database, such as the status subscriptions' producer."""
-        rows = self._stored_events(events_table, after_id, limit)
-        return list(rows)
+        """At most ``limit`` confirmed events with ids above ``after_id`` in order: (id, event, time)."""
+        return list(self._stored_events(events_table, after_id, limit))
 
     def _load_pending(self, index: EventIndex) -> None:
         with self.engine.connect() as conn:
