@@ -25,6 +25,7 @@ PROBLEM = "application/problem+json"
 
 __all__ = [
     "PROBLEM",
+    "ApplicationRefusedError",
     "BatchTooLargeError",
     "BatchWorkersFailingError",
     "ForbiddenIssuerError",
@@ -178,6 +179,13 @@ class NoChainClientError(ServiceError):
 
     http_status = 503
     title = "No chain"
+
+
+class ApplicationRefusedError(ServiceError):
+    """An application (秒批) was refused: its decision, recorded, says why rule by rule."""
+
+    http_status = 422
+    title = "Application refused"
 
 
 def problem_body(status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:

@@ -41,6 +41,7 @@
         ├── ServiceBusyError                       503  too many images or batches at once (Retry-After)
         │   └── BatchWorkersFailingError                the batch workers keep failing (Retry-After)
         ├── MirrorStaleError                       503  stale chain mirror, policy refuse (Retry-After)
+        ├── ApplicationRefusedError                422  an application (秒批) refused, with its rules' results
         └── NoChainClientError                     503  no chain client to send transactions with
 
 Each class carries ``http_status`` and ``title``; the HTTP service reports any of them as problem
