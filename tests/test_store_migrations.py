@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import api.tables  # noqa: F401 - the HTTP service's tables are part of the store's schema
-import registry.issuer.application_tables  # noqa: F401 - the applications (秒批) too
+import registry.issuer.application_tables  # the applications (秒批) are part of it too
 import registry.issuer.joint_tables  # noqa: F401 - the joint applications are part of it too
 from registry.issuer.migrations import current
 from registry.issuer.store import IssuerStore, metadata
