@@ -8,6 +8,7 @@ one lookup and no route builds a status code itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -275,6 +276,23 @@ def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
         return problem(422, "Invalid request", f"{first['location']}: {first['message']}", errors=errors[:20])
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 401: "Unauthorized"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers)
+        headers = _allowed(request, exc.headers) if exc.status_code == 405 else exc.headers
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=headers)
+
+
+def _allowed(request: Request, fallback: Mapping[str, str] | None) -> dict[str, str]:
+    """``Allow`` listing the methods the OpenAPI document gives the request's path (a path may have
+    several routes; the router names only the first one's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    if not methods:
+        return dict(fallback or {})
+    return {**(fallback or {}), "Allow": ", ".join(sorted(methods))}
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

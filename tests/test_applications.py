@@ -479,3 +479,10 @@ def test_http_hostile_queries_and_bodies(http: TestClient):
     )
     assert huge.status_code == 413
     assert http.get("/v1/issuers/not-a-code/applications", headers=auth).status_code == 422
+
+
+def test_http_405_lists_every_method_of_the_path(http: TestClient):
+    response = http.put(f"/v1/issuers/{MARKET_BJ}/applications", json={})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert http.delete("/v1/verify").headers["allow"] == "POST"
