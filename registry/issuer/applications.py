@@ -51,12 +51,13 @@ class ApplicationBook:
     def record(self, decision: Decision, issued: LicenseRow | None = None) -> None:
         """Write ``decision`` with its evidence, and the license issued on it, all or nothing."""
         with self.store.engine.begin() as conn:
-            if issued is not None:
-                conn.execute(insert(licenses), [issued.to_db()])
-            self._insert(conn, decision)
+            self.write(conn, decision, issued)
 
     @staticmethod
-    def _insert(conn: Connection, d: Decision) -> None:
+    def write(conn: Connection, d: Decision, issued: LicenseRow | None = None) -> None:
+        """Write ``d`` with its evidence, and the license issued on it, in the caller's transaction."""
+        if issued is not None:
+            conn.execute(insert(licenses), [issued.to_db()])
         conn.execute(
             insert(applications).values(
                 decision_id=d.decision_id,
@@ -188,9 +189,10 @@ def apply(
     decision = evaluate_application(
         verifier, request, prerequisite_qr_texts, issuer_uscc=department.issuer_uscc, now=now
     )
-    row = None
-    if decision.accepted:
-        row = department.prepare(request)
-        decision = decision.issued(row.license_id, row.digest)
-    ApplicationBook(department.store).record(decision, row)
+    with department.store.engine.begin() as conn:  # the serial, the license and the decision: all or none
+        row = None
+        if decision.accepted:
+            row = department.prepare(request, conn=conn)
+            decision = decision.issued(row.license_id, row.digest)
+        ApplicationBook.write(conn, decision, row)
     return decision
