@@ -38,6 +38,7 @@ from registry import connect
 from registry.document.presentation import present
 from registry.issuer.applications import apply
 from registry.issuer.department import Department, IssueRequest
+from registry.issuer.prerequisites import evaluate_application
 from registry.issuer.store import IssuerStore
 from verifier.mirror import Mirror
 from verifier.pipeline import Verifier
@@ -60,6 +61,18 @@ def _applications(
         shown = (holder + 1) % len(holders) if refuse_every and i % refuse_every == refuse_every - 1 else holder
         out.append((dataclasses.replace(permit, fields={**permit.fields, "uscc": holders[holder]}), texts[shown]))
     return out
+
+
+def _evaluate_only(verifier: Verifier, work: list[tuple[IssueRequest, str]]) -> dict[str, Any]:
+    """The decision without signing or storing: what the store's commit adds is the rest."""
+    latencies = []
+    started = time.perf_counter()
+    for request, text in work:
+        t0 = time.perf_counter()
+        evaluate_application(verifier, request, [text], issuer_uscc=DEPARTMENT_USCC)
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    return {"decisions_per_second": round(len(work) / elapsed), **_quantiles(latencies)}
 
 
 def _in_process(department: Department, verifier: Verifier, work: list[tuple[IssueRequest, str]]) -> dict[str, Any]:
@@ -133,7 +146,11 @@ def main() -> int:
         d = setup.client.deployment
         verifier = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry)
         work = _applications(texts, holders, args.applications, args.refuse_every)
-        figures: dict[str, Any] = {"applications": len(work), "in_process": _in_process(department, verifier, work)}
+        figures: dict[str, Any] = {
+            "applications": len(work),
+            "evaluation_only": _evaluate_only(verifier, work),
+            "in_process": _in_process(department, verifier, work),
+        }
         if args.http:
             mirror = Mirror.at(Path(tmp) / "mirror.db", d, confirmations=1)
             services = Services(
@@ -149,6 +166,11 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
     else:
+        f = figures["evaluation_only"]
+        print(
+            f"evaluation only (verify, rules; no signing, no store): {f['decisions_per_second']:,} per second, "
+            f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms"
+        )
         for mode in ("in_process", "http"):
             if mode in figures:
                 f = figures[mode]
