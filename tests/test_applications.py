@@ -486,3 +486,14 @@ def test_http_405_lists_every_method_of_the_path(http: TestClient):
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
     assert http.delete("/v1/verify").headers["allow"] == "POST"
+
+
+def test_http_an_accepted_application_retried_with_its_key_is_signed_once(http: TestClient, registry: Registry):
+    auth = {**_auth(http, MARKET_BJ), "Idempotency-Key": "application-1"}
+    url = f"/v1/issuers/{MARKET_BJ}/applications"
+    body = _body(_fb(COMPANY), [registry.texts["company"]])
+    first = http.post(url, json=body, headers=auth)
+    again = http.post(url, json=body, headers=auth)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["license_id"] == first.json()["license_id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
