@@ -36,6 +36,7 @@ __all__ = [
     "MirrorStaleError",
     "NoChainClientError",
     "NoCoSigningKeyError",
+    "NoReceiptKeyError",
     "NotAnchoredError",
     "NotInstalledError",
     "PayloadTooLargeError",
@@ -178,6 +179,13 @@ class NoChainClientError(ServiceError):
 
     http_status = 503
     title = "No chain"
+
+
+class NoReceiptKeyError(ServiceError):
+    """A receipt was asked of a service that has no receipt signing identity."""
+
+    http_status = 503
+    title = "Receipts not available"
 
 
 def problem_body(status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
