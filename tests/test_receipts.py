@@ -9,9 +9,15 @@ import os
 import stat
 
 import pytest
+from click.testing import CliRunner
 from conftest import make_issued
 
-from signer import KeystoreError, WrongPasswordError
+from api.cli import cli
+from devkit.samples import SampleFactory
+from devkit.world import deploy_department
+from registry import connect
+from registry.issuer.store import IssuerStore
+from signer import KeystoreError, PasswordError, WrongPasswordError
 from verifier.receipt_check import check_receipt_against_chain, receipt_for_client_state
 from verifier.receipts import (
     MAX_RECEIPT_BYTES,
@@ -264,3 +270,70 @@ def test_a_tampered_answer_cannot_be_checked_on_chain(world, identity):
     assert verify_receipt(signed, [identity.public]).ok
     check = check_receipt_against_chain(parse_receipt(signed)[0], world.client)
     assert check.verdict == "not_checkable"
+
+
+# -- through the command line, against a hardhat node --------------------------------------------------
+
+
+def test_the_command_line_files_verifies_and_checks_a_receipt(tmp_path, hardhat_node):
+    setup = deploy_department(connect(hardhat_node.url))
+    department = setup.department(IssuerStore.at(tmp_path / "store.db"))
+    rows = department.issue_many([SampleFactory(7).business_license() for _ in range(2)])
+    department.anchor_pending()
+    home = tmp_path / "home"
+    home.mkdir()
+    setup.client.deployment.save(home / "deployment.json")
+    text = department.presentation(rows[0].license_id, None).to_text()
+    runner = CliRunner()
+    env = {"RECEIPT_PW": "receipt key password"}
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, ["--home", str(home), "--rpc-url", hardhat_node.url, *args], env=env)
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result.output
+
+    pub = tmp_path / "shanghai.pub.json"
+    # no password given: refused, saying what to give (`elicense` prints it as an error, exit 2)
+    nopw = runner.invoke(cli, ["--home", str(home), "receipt", "key", "create", "shanghai", "--service-id", "x"])
+    assert isinstance(nopw.exception, PasswordError)
+    assert "--password-env" in str(nopw.exception)
+    assert not (home / "keys" / "shanghai.json").exists()
+    run("receipt", "key", "create", "shanghai", "--service-id", "310000-shanghai-verify",
+        "--password-env", "RECEIPT_PW", "--out", str(pub))  # fmt: skip
+    shown = json.loads(run("receipt", "key", "show", "shanghai"))
+    assert shown == json.loads(pub.read_text())
+    filed = tmp_path / "receipt.json"
+    assert "--receipt-key" in run("verify", "--text", text, "--receipt", str(filed), code=2)
+    run("verify", "--text", text, "--receipt", str(filed), "--receipt-key", "shanghai", "--password-env", "RECEIPT_PW")
+    assert json.loads(filed.read_text())["receipt"]["status"] == "valid"
+    assert "never overwritten" in run(
+        "verify", "--text", text, "--receipt", str(filed), "--receipt-key", "shanghai", "--password-env", "RECEIPT_PW",
+        code=2,
+    )  # fmt: skip
+
+    assert run("receipt", "verify", str(filed), "--trust", str(pub)).startswith("VALID")
+    run("receipt", "verify", str(filed), "--trust", shown["public_key"])
+    other = VerifierIdentity.generate("310000-shanghai-verify").public.public_key.hex()
+    assert run("receipt", "verify", str(filed), "--trust", other, code=1).startswith("UNKNOWN_VERIFIER")
+    changed = json.loads(filed.read_text())
+    changed["receipt"]["status"] = "revoked"
+    (tmp_path / "changed.json").write_text(json.dumps(changed))
+    assert run("receipt", "verify", str(tmp_path / "changed.json"), "--trust", str(pub), code=1).startswith(
+        "BAD_SIGNATURE"
+    )
+    (tmp_path / "garbage.json").write_bytes(os.urandom(300))
+    assert run("receipt", "verify", str(tmp_path / "garbage.json"), "--trust", str(pub), code=1).startswith("MALFORMED")
+    assert "--trust" in run("receipt", "verify", str(filed), "--trust", "not-a-key", code=2)
+
+    department.revoke([rows[0].license_id], reason=3)
+    out = json.loads(run("receipt", "check", str(filed), "--rpc-url", hardhat_node.url, "--trust", str(pub), "--json"))
+    assert (out["verdict"], out["chain_status"], out["status_now"]) == ("right", "valid", "revoked")
+    # the same service, asked again now, answers revoked; a receipt claiming valid now is wrong
+    later = tmp_path / "later.json"
+    run("verify", "--text", text, "--receipt", str(later), "--receipt-key", "shanghai", "--password-env", "RECEIPT_PW",
+        code=1)  # fmt: skip
+    lie = json.loads(later.read_text())
+    assert lie["receipt"]["status"] == "revoked"
+    lie["receipt"]["status"], lie["receipt"]["reasons"] = "valid", ["valid"]
+    (tmp_path / "lie.json").write_text(json.dumps(lie))
+    assert run("receipt", "check", str(tmp_path / "lie.json"), code=1).startswith("WRONG")

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from registry import RegistryClient
 from registry.chain.events import RegistryEvent
@@ -175,8 +177,8 @@ def status_at(index: EventIndex, receipt: Receipt, checked_at: float) -> str | N
 
 
 def receipt_for_client_state(
-    result: dict[str, object], identity: VerifierIdentity, client: RegistryClient, state: EventIndex
-) -> dict[str, object]:
+    result: Mapping[str, Any], identity: VerifierIdentity, client: RegistryClient, state: EventIndex
+) -> dict[str, Any]:
     """Sign a receipt of ``result``, answered from ``state`` kept by ``client``
     (:class:`~verifier.state.ChainClientState`: every event up to its block, none pending)."""
     number = state.block_number
