@@ -337,3 +337,11 @@ def test_the_command_line_files_verifies_and_checks_a_receipt(tmp_path, hardhat_
     lie["receipt"]["status"], lie["receipt"]["reasons"] = "valid", ["valid"]
     (tmp_path / "lie.json").write_text(json.dumps(lie))
     assert run("receipt", "check", str(tmp_path / "lie.json"), code=1).startswith("WRONG")
+    # a relying department with only the deployment file (no HOME of its own)
+    elsewhere = runner.invoke(
+        cli,
+        ["--home", str(tmp_path / "elsewhere"), "receipt", "check", str(filed), "--rpc-url", hardhat_node.url,
+         "--deployment", str(home / "deployment.json")],
+    )  # fmt: skip
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert elsewhere.output.startswith("RIGHT")

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from api.cli._context import Context, fail, key_name, password_options, password_source
-from registry import RegistryClient
+from registry import Deployment, RegistryClient
 from verifier.receipt_check import check_receipt_against_chain, receipt_for_client_state
 from verifier.receipt_keys import public_key_of
 from verifier.receipts import (
@@ -163,10 +163,23 @@ def verify_command(file: Path, trust: tuple[str, ...], as_json: bool) -> None:
 @receipt.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--rpc-url", help="JSON-RPC URL of the chain (default: the global --rpc-url).")
+@click.option(
+    "--deployment",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The registry's deployment file (default: HOME/deployment.json).",
+)
 @click.option("--trust", multiple=True, help="Also check the signature first, against these verifier keys.")
 @click.option("--json", "as_json", is_flag=True, help="Print the check as JSON.")
 @click.pass_obj
-def check_command(ctx: Context, /, file: Path, rpc_url: str | None, trust: tuple[str, ...], as_json: bool) -> None:
+def check_command(
+    ctx: Context,
+    /,
+    file: Path,
+    rpc_url: str | None,
+    deployment: Path | None,
+    trust: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Check a receipt against the chain: was its answer right at its block? (exit 0 only then)"""
     data = _read_receipt(file)
     if trust:
@@ -180,7 +193,8 @@ def check_command(ctx: Context, /, file: Path, rpc_url: str | None, trust: tuple
         fail(str(exc))
     if rpc_url:
         ctx.rpc_url = rpc_url
-    found = check_receipt_against_chain(parsed, ctx.client())
+    client = ctx.client() if deployment is None else RegistryClient(ctx.w3(), Deployment.load(deployment))
+    found = check_receipt_against_chain(parsed, client)
     if as_json:
         click.echo(
             json.dumps(
