@@ -3,7 +3,8 @@ settings name, and the signing of a result against the mirror's state (docs/rece
 
 A receipt names the block the mirror's index was at when it answered (its confirmed checkpoint,
 whose hash the mirror stored) and the head block whose negative facts were applied. The checkpoint
-is read before and after the answer; when a sync moved it in between, the answer is made again.
+and the head block are read before and after the answer; when a sync moved either in between, the
+answer is made again.
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ class ReceiptDesk:
             point = self.mirror.checkpoint()
             if point is None:
                 raise MirrorStaleError("the chain mirror has not been synced yet: no block to sign a receipt against")
+            head = self.mirror.index.pending_block
             result = verify(text)
             chain = result.get("chain") or {}
-            if chain.get("block_number") == point[0] and self.mirror.checkpoint() == point:
+            settled = self.mirror.checkpoint() == point and self.mirror.index.pending_block == head
+            if chain.get("block_number") == point[0] and settled:
                 result["receipt"] = issue_receipt(
                     result,
                     identity,
@@ -83,7 +86,7 @@ class ReceiptDesk:
                     registry=self.deployment.license_registry,
                     block_number=point[0],
                     block_hash=point[1],
-                    head_block=max(point[0], self.mirror.index.pending_block),
+                    head_block=max(point[0], head),
                     now=time.time(),
                 )
                 return result

@@ -137,3 +137,30 @@ def test_the_service_reads_its_identity_from_an_encrypted_keystore(demo, monkeyp
     receipt, _ = parse_receipt(data["receipt"])
     assert verify_receipt(data["receipt"], [identity.public]).ok
     assert receipt.verifier_key == identity.public.fingerprint
+
+
+def test_a_sync_during_the_answer_makes_it_again(demo):
+    """The chain moves (a revocation, synced) while an answer is made: the answer is made again, so
+    the receipt's status is that of the block it names. (Last in this file: it revokes a license.)"""
+    demo_run, home = demo
+    identity = VerifierIdentity.generate("310000-shanghai-verify")
+    services = _services(demo_run, home, identity)
+    services.sync_once()
+    text = _cases(demo)["valid_full_disclosure"]["text"]
+    calls: list[dict[str, object]] = []
+
+    def verify_while_the_chain_moves(qr: str) -> dict[str, object]:
+        result = services.verify(qr)
+        if not calls:
+            uscc = result["issuer"]["uscc"]
+            demo_run.departments[uscc].revoke([result["license_id"]], reason=2)
+            services.sync_once()
+        calls.append(result)
+        return result
+
+    answered = services.receipts.answer(verify_while_the_chain_moves, text)
+    assert [c["status"] for c in calls] == ["valid", "revoked"]
+    receipt, _ = parse_receipt(answered["receipt"])
+    assert receipt.status == "revoked"
+    assert receipt.block_number == calls[1]["chain"]["block_number"] > calls[0]["chain"]["block_number"]
+    assert check_receipt_against_chain(receipt, demo_run.client).verdict == "right"
