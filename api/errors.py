@@ -38,6 +38,7 @@ __all__ = [
     "MirrorStaleError",
     "NoChainClientError",
     "NoCoSigningKeyError",
+    "NoReceiptKeyError",
     "NotAnchoredError",
     "NotInstalledError",
     "PayloadTooLargeError",
@@ -187,6 +188,13 @@ class ApplicationRefusedError(ServiceError):
 
     http_status = 422
     title = "Application refused"
+
+
+class NoReceiptKeyError(ServiceError):
+    """A receipt was asked of a service that has no receipt signing identity."""
+
+    http_status = 503
+    title = "Receipts not available"
 
 
 def problem_body(status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
         description="departments' co-signing keystores (BLS12-381): USCC=KEYSTORE[:PASSWORD_ENV], comma-separated; "
         "a department without one imports co-signatures made elsewhere",
     )
+    receipt_key: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the service's receipt signing identity (`elicense receipt key create`): a name under "
+        "HOME/keys or a keystore file; without one, receipts are refused (503)",
+    )
+    receipt_key_password_env: str = Field(
+        default="ELICENSE_RECEIPT_KEY_PASSWORD", description="environment variable holding its password"
+    )
+    receipt_key_password_file: Path | None = Field(default=None, description="or a file holding its password")
     static_vendor: Path | None = Field(default=None, description="folder holding jsQR.js")
 
     @property
