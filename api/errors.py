@@ -8,6 +8,7 @@ one lookup and no route builds a status code itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -16,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from api.redaction import redact
 from registry.document.identifiers import FieldValueError
@@ -26,6 +26,7 @@ PROBLEM = "application/problem+json"
 
 __all__ = [
     "PROBLEM",
+    "ApplicationRefusedError",
     "BatchTooLargeError",
     "BatchWorkersFailingError",
     "ForbiddenIssuerError",
@@ -37,6 +38,7 @@ __all__ = [
     "MirrorStaleError",
     "NoChainClientError",
     "NoCoSigningKeyError",
+    "NoReceiptKeyError",
     "NotAnchoredError",
     "NotInstalledError",
     "PayloadTooLargeError",
@@ -202,6 +204,20 @@ class NoChainClientError(ServiceError):
     title = "No chain"
 
 
+class ApplicationRefusedError(ServiceError):
+    """An application (秒批) was refused: its decision, recorded, says why rule by rule."""
+
+    http_status = 422
+    title = "Application refused"
+
+
+class NoReceiptKeyError(ServiceError):
+    """A receipt was asked of a service that has no receipt signing identity."""
+
+    http_status = 503
+    title = "Receipts not available"
+
+
 def problem_body(status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
     return {"type": kind, "title": title, "status": status, "detail": detail, **extra}
 
@@ -291,14 +307,21 @@ def install(app: FastAPI, *, secrets: tuple[str | None, ...] = ()) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 401: "Unauthorized"}
-        headers = exc.headers
-        if exc.status_code == 405:  # Starlette names only the first route of the path: name them all
-            allowed = [
-                method
-                for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
-                if any(
-                    r.matches({**request.scope, "method": method})[0] is Match.FULL for r in request.app.router.routes
-                )
-            ]
-            headers = {**(headers or {}), "Allow": ", ".join(allowed)} if allowed else headers
+        headers = _allowed(request, exc.headers) if exc.status_code == 405 else exc.headers
         return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=headers)
+
+
+def _allowed(request: Request, fallback: Mapping[str, str] | None) -> dict[str, str]:
+    """``Allow`` listing the methods the OpenAPI document gives the request's path (a path may have
+    several routes; the router names only the first one's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    if not methods:
+        return dict(fallback or {})
+    return {**(fallback or {}), "Allow": ", ".join(sorted(methods))}
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

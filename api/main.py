@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.openapi import complete_openapi
-from api.routes import health, issuers, joint, public, subscriptions, verify
+from api.routes import applications, health, issuers, joint, public, receipts, subscriptions, verify
 from api.services import Services
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -132,10 +132,12 @@ def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
     errors.install(app, secrets=services.secrets())
     complete_openapi(app)
     app.include_router(verify.router)
+    app.include_router(receipts.router)
     app.include_router(public.router)
     app.include_router(issuers.router)
     app.include_router(joint.router)
     app.include_router(subscriptions.router)
+    app.include_router(applications.router)
     app.include_router(health.router)
 
     app.add_middleware(RequestTimer, services=services)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from api.receipt_models import SignedReceipt
 from registry.document.licensetypes import CATALOG
 
 #: A unified social credit code (GB 32100; the check character is checked by the service).
@@ -35,6 +36,7 @@ class VerifyRequest(BaseModel):
         max_length=MAX_QR_TEXT,
         description="The QR code's text: a license's (LC1:) or a joint application's bundle (联办码, LB1:)",
     )
+    receipt: StrictBool = Field(default=False, description="Also return a receipt of the answer signed by the service")
 
 
 class VerifyBatchRequest(BaseModel):
@@ -44,6 +46,7 @@ class VerifyBatchRequest(BaseModel):
         description="QR texts, at most 10,000 (configurable); the request body's size limit bounds them. "
         "A text that is not a readable license (too long included) is answered `malformed` for itself.",
     )
+    receipt: StrictBool = Field(default=False, description="Also return a signed receipt with each result")
 
 
 class Reason(BaseModel):
@@ -99,6 +102,9 @@ class VerificationResponse(BaseModel):
         default=False,
         description="The chain mirror is older than the service's limit (chain.age_seconds says how old): "
         "the status may be out of date, so treat it as unconfirmed (the counter page shows it amber)",
+    )
+    receipt: SignedReceipt | None = Field(
+        default=None, description='The signed receipt of this answer, when asked for (`"receipt": true`)'
     )
 
 
@@ -172,6 +178,9 @@ class BundleVerificationResponse(BaseModel):
     stale: bool = Field(
         default=False,
         description="The chain mirror is older than the service's limit: treat the result as unconfirmed",
+    )
+    receipt: SignedReceipt | None = Field(
+        default=None, description='The signed receipt of this answer, when asked for (`"receipt": true`)'
     )
 
 

@@ -33,6 +33,7 @@ from api.cosigning import co_signing_specs, load_co_signing_keys
 from api.deliverer import Deliverer, DeliveryPolicy
 from api.metrics import Metrics
 from api.outbox import Producer
+from api.receipting import ReceiptDesk, load_receipt_identity
 from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
@@ -46,6 +47,7 @@ from registry.periodic import run_periodically
 from signer import CoSigningKey, domain_separator
 from verifier.mirror import Mirror
 from verifier.pipeline import Verifier
+from verifier.receipts import VerifierIdentity
 
 __all__ = ["Metrics", "Services"]
 
@@ -65,6 +67,7 @@ class Services:
         follow: bool = True,
         anchor_worker: AnchorWorker | None = None,
         co_signing_keys: dict[str, CoSigningKey] | None = None,
+        receipt_identity: VerifierIdentity | None = None,
     ) -> None:
         self.settings = settings
         self.deployment = deployment
@@ -90,6 +93,10 @@ class Services:
         self.chain_lock = threading.RLock()  # one writer at a time on the chain client
         self.verifier = Verifier(
             mirror.index, chain_id=deployment.chain_id, license_registry=deployment.license_registry
+        )
+        # the identity receipts are signed with: given, or read from the keystore the settings name
+        self.receipts = ReceiptDesk(
+            receipt_identity or load_receipt_identity(settings), mirror=mirror, deployment=deployment
         )
         self.last_sync_error: str | None = None
         self._stop = threading.Event()

@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     webhook_retry_base: float = Field(default=1.0, gt=0, le=3600, description="first retry delay (doubles, jittered)")
     webhook_max_backoff: float = Field(default=3600.0, gt=0, le=604_800, description="longest retry delay")
     webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="seconds a callback may take to answer")
+    receipt_key: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the service's receipt signing identity (`elicense receipt key create`): a name under "
+        "HOME/keys or a keystore file; without one, receipts are refused (503)",
+    )
+    receipt_key_password_env: str = Field(
+        default="ELICENSE_RECEIPT_KEY_PASSWORD", description="environment variable holding its password"
+    )
+    receipt_key_password_file: Path | None = Field(default=None, description="or a file holding its password")
     static_vendor: Path | None = Field(default=None, description="folder holding jsQR.js")
 
     @property

@@ -12,6 +12,7 @@
     │   ├── MalformedPresentationError (ValueError) 422 QR text that is not a presentation of this format
     │   ├── QrImageError (ValueError)              422  unreadable image, or no QR code in it
     │   ├── MirrorError                            500  the mirror's store or a snapshot is not usable
+    │   ├── ReceiptError (ValueError)              422  a receipt or verifier key not of its form (verifier.receipts)
     │   ├── WebhookSignatureError (ValueError)     401  a webhook delivery that does not check out
     │   ├── NotFoundError (LookupError)            404  unknown region, issuer, key or license
     │   │   └── LicenseNotFoundError               404  no license with this id in the issuer store
@@ -45,7 +46,9 @@
         ├── ServiceBusyError                       503  too many images or batches at once (Retry-After)
         │   └── BatchWorkersFailingError                the batch workers keep failing (Retry-After)
         ├── MirrorStaleError                       503  stale chain mirror, policy refuse (Retry-After)
-        └── NoChainClientError                     503  no chain client to send transactions with
+        ├── ApplicationRefusedError                422  an application (秒批) refused, with its rules' results
+        ├── NoChainClientError                     503  no chain client to send transactions with
+        └── NoReceiptKeyError                      503  receipts asked of a service without a receipt key
 
 Each class carries ``http_status`` and ``title``; the HTTP service reports any of them as problem
 details with one lookup. A :class:`ContractRevertError` names the Solidity custom error

@@ -115,6 +115,6 @@ def test_every_command_group_is_registered():
     out = run("--help").stdout
     commands = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
     assert commands == [
-        "apikey", "demo", "deploy", "fund", "info", "issuer", "joint", "keys", "license",
-        "mirror", "policy", "qr", "region", "serve", "status", "verify", "worker",
+        "apikey", "applications", "apply", "demo", "deploy", "fund", "info", "issuer", "joint", "keys", "license",
+        "mirror", "policy", "qr", "receipt", "region", "serve", "status", "verify", "worker",
     ]  # fmt: skip

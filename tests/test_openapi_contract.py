@@ -22,6 +22,7 @@ from api.settings import Settings
 from devkit.demo import run_demo
 from registry import connect
 from verifier.mirror import Mirror
+from verifier.receipts import VerifierIdentity
 
 BUREAU = "11110000MB0195560T"
 CODE = BUREAU[:17] + uscc.calc_check_digit(BUREAU[:17])
@@ -39,6 +40,7 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestCli
         mirror=Mirror.at(home / "mirror.db", deployment, confirmations=1),
         store=demo.store,
         departments=demo.departments,
+        receipt_identity=VerifierIdentity.generate("110000-contract-test"),
     )
     _, key = services.api_keys.create(CODE, "contract test")
     with TestClient(create_app(services)) as client:  # runs the lifespan: the mirror is synced

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 import api.subscription_tables  # the status subscriptions too (imported for their tables)
 import api.tables  # noqa: F401 - the HTTP service's tables are part of the store's schema
+import registry.issuer.application_tables  # the applications (秒批) are part of it too
 import registry.issuer.joint_tables  # noqa: F401 - the joint applications are part of it too
 from registry.issuer.migrations import current
 from registry.issuer.store import IssuerStore, metadata

@@ -84,6 +84,7 @@ class Freshness:
     block_number: int
     block_time: int
     synced_at: float = 0.0
+    block_hash: bytes = b""  # of block ``block_number`` (empty when not known)
 
     def age(self, now: float | None = None) -> float:
         reference = self.synced_at or self.block_time
@@ -153,6 +154,7 @@ class EventIndex:
         self.joint = JointFacts()
         self.block_number = 0
         self.block_time = 0
+        self.block_hash = b""
         self.synced_at = 0.0
 
     # -- ChainState --------------------------------------------------------------------------------
@@ -234,7 +236,7 @@ class EventIndex:
         return effective
 
     def freshness(self) -> Freshness:
-        return Freshness(self.block_number, self.block_time, self.synced_at)
+        return Freshness(self.block_number, self.block_time, self.synced_at, self.block_hash)
 
     def co_signing_key(self, key_id: bytes) -> KeyWindow | None:
         return self.key(co_signing_key_ref(key_id))
@@ -383,8 +385,9 @@ class EventIndex:
         self.pending_key_ends = key_ends
         self.pending_block = up_to_block
 
-    def advance(self, block_number: int, block_time: int) -> None:
-        """Record that every event up to ``block_number`` has been applied."""
+    def advance(self, block_number: int, block_time: int, block_hash: bytes = b"") -> None:
+        """Record that every event up to ``block_number`` (of hash ``block_hash``) has been applied."""
         if block_number >= self.block_number:
             self.block_number = block_number
             self.block_time = block_time
+            self.block_hash = block_hash

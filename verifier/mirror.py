@@ -163,7 +163,7 @@ class Mirror:
                 last_id = row_id
             point = self.checkpoint()
             if point is not None:
-                index.advance(point[0], point[2])
+                index.advance(point[0], point[2], point[1])
             self._load_pending(index)
             with self.engine.connect() as conn:
                 synced = self._get_meta(conn, "synced_at")
@@ -189,7 +189,7 @@ class Mirror:
                 count += 1
             point = self.checkpoint()
             if point is not None:
-                self.index.advance(point[0], point[2])
+                self.index.advance(point[0], point[2], point[1])
             self._load_pending(self.index)
             with self.engine.connect() as conn:
                 synced = self._get_meta(conn, "synced_at")
@@ -343,7 +343,7 @@ class Mirror:
             last_id = conn.execute(select(events_table.c.id).order_by(events_table.c.id.desc()).limit(1)).scalar()
         for record, block_time in decoded:
             self.index.apply(record, block_time)
-        self.index.advance(end, end_time)
+        self.index.advance(end, end_time, end_hash)
         self._last_event_id = int(last_id or 0)
         return len(rows)
 

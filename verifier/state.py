@@ -64,16 +64,19 @@ class ChainClientState(EventIndex):
         super().__init__()
         self.client = client
         self._next_block = client.deployment.block_number
-        self._block_times: dict[int, int] = {}
+        self._block_times: dict[int, tuple[int, bytes]] = {}
 
     @property
     def deployment(self) -> Deployment:
         return self.client.deployment
 
     def _time_of(self, block_number: int) -> int:
+        return self._block(block_number)[0]
+
+    def _block(self, block_number: int) -> tuple[int, bytes]:
         if block_number not in self._block_times:
             block = self.client.w3.eth.get_block(block_number)
-            self._block_times[block_number] = int(block["timestamp"])
+            self._block_times[block_number] = (int(block["timestamp"]), bytes(block["hash"]))
         return self._block_times[block_number]
 
     def sync(self) -> int:
@@ -85,7 +88,8 @@ class ChainClientState(EventIndex):
         events = self.client.get_events(self._next_block, head)
         for event in events:
             self.apply(event, self._time_of(event.meta.block_number))
-        self.advance(head, self._time_of(head))
+        head_time, head_hash = self._block(head)
+        self.advance(head, head_time, head_hash)
         self.synced_at = time.time()
         self._next_block = head + 1
         self._block_times.clear()

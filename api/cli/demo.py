@@ -45,6 +45,10 @@ def demo_services(ctx: Context, settings: Settings, /, *, licenses: int, base_ur
         anchor=True,
         co_signing_keys=run.co_signing_keys,
     )
+    if services.receipts.identity is None:  # the demo signs receipts with a key made for this run
+        from verifier.receipts import VerifierIdentity
+
+        services.receipts.identity = VerifierIdentity.generate("110000-demo-verify")
     uscc, department = next(iter(run.departments.items()))
     _, key = services.api_keys.create(uscc, label="demo")
     valid = next(c.text for c in run.cases if c.name == "valid")
@@ -53,6 +57,7 @@ def demo_services(ctx: Context, settings: Settings, /, *, licenses: int, base_ur
     click.echo(f"API document:   {base_url}/docs")
     click.echo(f"QR text to try: {valid}")
     click.echo(f"  curl -s {base_url}/v1/verify -H 'Content-Type: application/json' -d '{{\"qr\": \"{valid}\"}}'")
+    click.echo(f'Receipts:       add "receipt": true to the request; the key: {base_url}/v1/receipts/key')
     click.echo(f"QR images:      {ctx.home / 'demo'}/*.png (upload one on the counter page)")
     click.echo(f"联办码:         {ctx.home / 'demo' / 'joint_valid.png'} (seven licenses of five departments)")
     click.echo(f"API key of {department.issuer_uscc} (shown once): {key}")

@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
-from api.cli._context import Context, echo_tx, fail, signer_options, signing_account, uscc_option
+from api.cli._context import Context, echo_tx, fail, password_options, signer_options, signing_account, uscc_option
 from api.cli.joint import echo_bundle
+from api.cli.receipts import write_receipt
 from registry import Deployment
 from registry.document.identifiers import LicenseIdentifier, validate_uscc
 from registry.document.licensetypes import CATALOG, from_day_number, get_type
@@ -294,10 +295,29 @@ def qr_command(ctx: Context, /, license_id: str, out: Path | None, disclose: str
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with status, reasons and details.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--receipt",
+    "receipt_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also file a receipt of the answer here, signed with --receipt-key (docs/receipts.md).",
+)
+@click.option("--receipt-key", envvar="ELICENSE_RECEIPT_KEY", help="The receipt key: a name under HOME/keys or a file.")
+@password_options
 @click.pass_obj
-def verify(ctx: Context, /, text: str | None, image: Path | None, as_json: bool, lang: str) -> None:
+def verify(
+    ctx: Context,
+    /,
+    text: str | None,
+    image: Path | None,
+    as_json: bool,
+    lang: str,
+    receipt_out: Path | None,
+    receipt_key: str | None,
+    password_env: str | None,
+    password_file: Path | None,
+) -> None:
     """Verify a license, or a joint bundle (联办码), from its QR text or a photo of its QR code (exit 0
-    only when valid)."""
+    only when valid); with --receipt, file a receipt of the answer signed by the receipt key."""
     if (text is None) == (image is None):
         fail("give exactly one of --text and --image")
     client = ctx.client()
@@ -310,6 +330,17 @@ def verify(ctx: Context, /, text: str | None, image: Path | None, as_json: bool,
     state.sync()
     verifier = Verifier(state, chain_id=client.deployment.chain_id, license_registry=client.deployment.license_registry)
     checked = verifier.check(qr_text)
+    if receipt_out is not None:
+        write_receipt(
+            ctx,
+            checked.to_dict(),
+            client=client,
+            state=state,
+            out=receipt_out,
+            key=receipt_key,
+            password_env=password_env,
+            password_file=password_file,
+        )
     if as_json:
         click.echo(json.dumps(checked.to_dict(), ensure_ascii=False))
     elif isinstance(checked, BundleResult):

@@ -46,8 +46,12 @@ async def verify(body: VerifyRequest, services: ServicesDep) -> Response:
     ``status`` is one of the outcomes of docs/licenses.md, a bundle's one of docs/joint.md (each
     member with its own), with reasons in Chinese and English;
     ``stale`` is true when the chain mirror is older than the service's limit (treat the result
-    as unconfirmed: a counter shows it amber, never green)."""
+    as unconfirmed: a counter shows it amber, never green).
+    With ``"receipt": true`` the result carries ``receipt``: the answer signed by the service, with
+    the chain block it was checked against (docs/receipts.md; 503 when the service has no receipt key)."""
     _refuse_if_stale(services)
+    if body.receipt:  # one more signature (Ed25519) and a read of the mirror's checkpoint
+        return _json(await run_in_threadpool(services.receipts.answer, services.verify, body.qr))
     # a bounded decode and one signature recovery, no I/O: run on the event loop
     return _json(services.verify(body.qr))
 
@@ -80,14 +84,17 @@ async def verify_image(services: ServicesDep, image: UploadFile = File(descripti
 )
 async def verify_batch(body: VerifyBatchRequest, services: ServicesDep) -> Response:
     """Verify up to 10,000 QR texts, licenses' and bundles' mixed; one result each, in the order
-    given, each of its ``kind``. A text that cannot be read is that item's ``malformed`` result;
-    it never fails the batch."""
+    given, each of its ``kind`` (with ``"receipt": true``, each with its signed receipt). A text
+    that cannot be read is that item's ``malformed`` result; it never fails the batch."""
     _refuse_if_stale(services)
     limit = services.settings.max_batch
     if len(body.qrs) > limit:
         raise BatchTooLargeError(f"{len(body.qrs)} QR texts; at most {limit} per request")
     async with services.batch_gate.enter():
-        groups = await run_in_threadpool(services.verify_many, body.qrs)
+        if body.receipt:  # each result signed in this process, against the mirror's checkpoint
+            groups = await run_in_threadpool(services.receipts.answer_many, services.verify, body.qrs)
+        else:
+            groups = await run_in_threadpool(services.verify_many, body.qrs)
     head = b'{"count":%d,"results":[' % len(body.qrs)
     length = len(head) + sum(len(g) for g in groups) + max(0, len(groups) - 1) + 2
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
+from sqlalchemy.engine import Connection
 
 from registry.chain.client import AnchorResult, RegistryClient, TxResult
 from registry.document.identifiers import FieldValueError, LicenseIdentifier, issuer_id_from_uscc, validate_uscc
@@ -153,6 +154,16 @@ class Department:
             if progress is not None:
                 progress(len(rows))
         return issued
+
+    def prepare(self, request: IssueRequest, *, conn: Connection | None = None) -> LicenseRow:
+        """Validate, commit and sign one license with the next serial, without storing it: the
+        caller stores it (``IssuerStore.add_licenses``, or in its transaction ``conn``, where the
+        serial is reserved too, with what it records alongside, as applications do)."""
+        ltype = get_type(request.license_type)
+        ltype.canonical_fields(request.fields)
+        if request.valid_to is not None and request.valid_to < request.valid_from:
+            raise FieldValueError("valid_to", "is before valid_from", "a last valid day on or after the first")
+        return self._make(ltype, request, self.store.allocate_serials(self.issuer_uscc, ltype.code, 1, conn=conn))
 
     def _make(self, ltype: LicenseType, request: IssueRequest, serial: int, version: int = 1) -> LicenseRow:
         license_id = LicenseIdentifier(ltype.code, self.issuer_uscc, serial, version)

@@ -220,18 +220,19 @@ class IssuerStore:
 
     # -- serials -----------------------------------------------------------------------------------
 
-    def allocate_serials(self, issuer_uscc: str, type_code: str, count: int) -> int:
-        """Reserve ``count`` consecutive serials; returns the first."""
-        with self.engine.begin() as conn:
-            key = (serials.c.issuer_uscc == issuer_uscc) & (serials.c.type_code == type_code)
-            current = conn.execute(select(serials.c.next_serial).where(key).with_for_update()).scalar()
-            if current is None:
-                conn.execute(
-                    insert(serials).values(issuer_uscc=issuer_uscc, type_code=type_code, next_serial=1 + count)
-                )
-                return 1
-            conn.execute(update(serials).where(key).values(next_serial=current + count))
-            return int(current)
+    def allocate_serials(self, issuer_uscc: str, type_code: str, count: int, *, conn: Connection | None = None) -> int:
+        """Reserve ``count`` consecutive serials; returns the first. In the caller's transaction
+        ``conn`` when given (the serials are then reserved only if it commits)."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.allocate_serials(issuer_uscc, type_code, count, conn=own)
+        key = (serials.c.issuer_uscc == issuer_uscc) & (serials.c.type_code == type_code)
+        current = conn.execute(select(serials.c.next_serial).where(key).with_for_update()).scalar()
+        if current is None:
+            conn.execute(insert(serials).values(issuer_uscc=issuer_uscc, type_code=type_code, next_serial=1 + count))
+            return 1
+        conn.execute(update(serials).where(key).values(next_serial=current + count))
+        return int(current)
 
     # -- licenses ----------------------------------------------------------------------------------
 
