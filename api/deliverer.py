@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.engine import Engine
 
 from api.subscription_tables import deliveries, subscriptions
+from api.subscriptions import is_private_address
 from registry.errors import ConfigurationError
 from verifier.webhooks import sign_webhook
 
@@ -41,7 +44,35 @@ log = logging.getLogger("elicense.webhooks")
 Post = Callable[[str, bytes, dict[str, str], float], int]
 
 
+class PrivateAddressError(ConnectionError):
+    """The callback's host resolves to a private or loopback address (refused unless allowed)."""
+
+
+def resolves_privately(url: str) -> bool:
+    """Whether the callback's host resolves (now) to any private or loopback address: checked at
+    every delivery, since a public name may later point inside the service's network."""
+    host = urlsplit(url).hostname or ""
+    if is_private_address(host):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False  # unresolvable: the POST fails on its own and is retried
+    return any(is_private_address(str(info[4][0])) for info in infos)
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    if resolves_privately(url):
+        raise PrivateAddressError("the callback resolves to a private or loopback address")
+    return _post(url, body, headers, timeout)
+
+
+def http_post_allowing_private(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """:func:`http_post` for a closed network (``ELICENSE_WEBHOOK_ALLOW_PRIVATE``)."""
+    return _post(url, body, headers, timeout)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
     with requests.post(
         url,
         data=body,

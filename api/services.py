@@ -30,7 +30,7 @@ import orjson
 from api.admission import Gate
 from api.batch import INLINE_GROUP, WorkerPool, stale_reason, verify_safely, with_freshness
 from api.cosigning import co_signing_specs, load_co_signing_keys
-from api.deliverer import Deliverer, DeliveryPolicy
+from api.deliverer import Deliverer, DeliveryPolicy, http_post, http_post_allowing_private
 from api.metrics import Metrics
 from api.outbox import Producer
 from api.receipting import ReceiptDesk, load_receipt_identity
@@ -106,9 +106,10 @@ class Services:
         self.anchor_worker = anchor_worker
         self._anchorer: threading.Thread | None = None
         # status subscriptions: the book, the outbox's producer (after each sync) and its deliverer
-        self.subscriptions = SubscriptionBook(store, mirror)
+        self.subscriptions = SubscriptionBook(store, mirror, allow_private=settings.webhook_allow_private)
         self.producer = Producer(store, mirror, chain_id=deployment.chain_id)
-        self.deliverer = Deliverer(store.engine, _delivery_policy(settings))
+        post = http_post_allowing_private if settings.webhook_allow_private else http_post
+        self.deliverer = Deliverer(store.engine, _delivery_policy(settings), post=post)
         self._delivering: threading.Thread | None = None
         if settings.rpc_url:
             redact_library_logs(self.secrets())

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     webhook_retry_base: float = Field(default=1.0, gt=0, le=3600, description="first retry delay (doubles, jittered)")
     webhook_max_backoff: float = Field(default=3600.0, gt=0, le=604_800, description="longest retry delay")
     webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="seconds a callback may take to answer")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="allow callbacks to loopback and private addresses (a closed network; refused by default, "
+        "at subscription and again at every delivery, so subscribers cannot make the service reach its own network)",
+    )
     receipt_key: str | None = Field(
         default=None,
         max_length=4096,

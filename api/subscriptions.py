@@ -4,6 +4,7 @@ replay. A department sees and changes only its own subscriptions."""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,15 +20,38 @@ from registry.document.identifiers import validate_uscc
 from registry.issuer.store import IssuerStore
 from verifier.mirror import Mirror
 
-__all__ = ["MAX_SUBSCRIPTIONS", "Subscription", "SubscriptionBook", "delivery_view", "validate_callback_url"]
+__all__ = [
+    "MAX_SUBSCRIPTIONS",
+    "Subscription",
+    "SubscriptionBook",
+    "delivery_view",
+    "is_private_address",
+    "validate_callback_url",
+]
 
 MAX_SUBSCRIPTIONS = 1000  # active subscriptions per department
 MAX_URL = 2048
 
 
-def validate_callback_url(url: object) -> str:
-    """An http(s) URL with a host, at most 2048 characters, without credentials or a fragment. The
-    URL is never echoed in the refusal (it may carry a token in its path or query)."""
+def is_private_address(host: str) -> bool:
+    """Whether ``host`` (an IP literal or a name) is a loopback, private, link-local, reserved,
+    multicast or unspecified address, or ``localhost``: a callback there would let a subscriber
+    make the service reach its own network."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return not address.is_global or address.is_multicast
+
+
+def validate_callback_url(url: object, *, allow_private: bool = False) -> str:
+    """An http(s) URL with a host, at most 2048 characters, without credentials or a fragment, and
+    (unless ``allow_private``: the ``ELICENSE_WEBHOOK_ALLOW_PRIVATE`` setting) not naming a private
+    or loopback address. The URL is never echoed in the refusal (it may carry a token in its path
+    or query)."""
     if not isinstance(url, str) or not 1 <= len(url) <= MAX_URL or not url.isascii() or not url.isprintable():
         raise InvalidSubscriptionError(f"callback_url must be printable ASCII of 1 to {MAX_URL} characters")
     try:
@@ -45,6 +69,11 @@ def validate_callback_url(url: object) -> str:
         raise InvalidSubscriptionError("callback_url must not have a fragment (#...) or spaces")
     if port == 0:
         raise InvalidSubscriptionError("callback_url's port must be from 1 to 65535")
+    if not allow_private and is_private_address(parts.hostname):
+        raise InvalidSubscriptionError(
+            "callback_url names a loopback or private address; callbacks go to public hosts "
+            "(ELICENSE_WEBHOOK_ALLOW_PRIVATE=1 allows them, for a closed network)"
+        )
     return url
 
 
@@ -100,10 +129,11 @@ def _subscription(row: Any) -> Subscription:
 class SubscriptionBook:
     """The departments' subscriptions and their deliveries, each department seeing only its own."""
 
-    def __init__(self, store: IssuerStore, mirror: Mirror) -> None:
+    def __init__(self, store: IssuerStore, mirror: Mirror, *, allow_private: bool = False) -> None:
         self.store = store
         self.engine: Engine = store.engine
         self.mirror = mirror
+        self.allow_private = allow_private
 
     def create(
         self,
@@ -115,7 +145,7 @@ class SubscriptionBook:
         issuer: str | None = None,
     ) -> tuple[Subscription, str]:
         """A new subscription; returns it and its secret (shown once)."""
-        url = validate_callback_url(callback_url)
+        url = validate_callback_url(callback_url, allow_private=self.allow_private)
         if (issuer is not None) + (digest is not None or license_id is not None) != 1:
             raise InvalidSubscriptionError("name exactly one target: license_id and/or digest, or issuer")
         if issuer is not None:

@@ -92,6 +92,7 @@ def main() -> None:
                 "ELICENSE_RPC_URL": node.url,
                 "ELICENSE_CONFIRMATIONS": "1",
                 "ELICENSE_SYNC_INTERVAL": str(args.sync_interval),
+                "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
             }
             served = serve_command(
                 lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=tmp_path, env=env

@@ -41,6 +41,7 @@ def _region_service(tmp_path: Path, name: str, service_id: str, node: HardhatNod
         "ELICENSE_CONFIRMATIONS": "1",
         "ELICENSE_SYNC_INTERVAL": "0.2",
         "ELICENSE_WEBHOOK_INTERVAL": "0.2",
+        "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
         "ELICENSE_RECEIPT_KEY": str(home / "receipt.json"),
         "ELICENSE_RECEIPT_KEY_PASSWORD": PASSWORD,
     }

@@ -17,7 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from api.deliverer import Deliverer, DeliveryPolicy
+from api.deliverer import (
+    Deliverer,
+    DeliveryPolicy,
+    PrivateAddressError,
+    http_post,
+    http_post_allowing_private,
+    resolves_privately,
+)
 from api.errors import InvalidSubscriptionError, SubscriptionNotFoundError
 from api.main import create_app
 from api.outbox import Producer
@@ -132,8 +139,26 @@ def test_bad_callback_urls_are_refused_without_echoing_them(url, message):
 
 
 def test_http_and_https_callbacks_are_accepted():
-    for url in ("http://127.0.0.1:8080/hooks", "https://approvals.example.cn/hooks?region=310000"):
+    for url in ("http://approvals.example.cn:8080/hooks", "https://approvals.example.cn/hooks?region=310000"):
         assert validate_callback_url(url) == url
+    assert validate_callback_url("http://127.0.0.1:8080/hooks", allow_private=True) == "http://127.0.0.1:8080/hooks"
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "10.0.0.8", "192.168.1.20", "172.16.5.4", "169.254.169.254", "[::1]", "[fd00::1]", "localhost",
+     "api.localhost", "0.0.0.0", "100.64.0.1"],
+)  # fmt: skip
+def test_callbacks_to_the_services_own_network_are_refused_by_default(host):
+    """A subscriber must not make the service reach loopback, private or cloud-metadata addresses."""
+    with pytest.raises(InvalidSubscriptionError, match="loopback or private"):
+        validate_callback_url(f"http://{host}:8080/hooks")
+
+
+def test_a_public_name_resolving_to_loopback_is_refused_at_delivery():
+    with pytest.raises(PrivateAddressError):
+        http_post("http://localhost:9/hooks", b"{}", {}, 1.0)  # `localhost`: named, resolves to 127.0.0.1
+    assert resolves_privately("http://127.0.0.1:9/h")
 
 
 # -- the producer over a real mirror ----------------------------------------------------------------
@@ -176,7 +201,7 @@ def outbox(tmp_path: Path) -> Iterator[Outbox]:
     department.anchor_pending()
     mirror = Mirror.at(tmp_path / "mirror.db", setup.client.deployment, confirmations=1)
     producer = Producer(store, mirror, chain_id=setup.client.deployment.chain_id)
-    box = Outbox(setup, department, rows, store, mirror, SubscriptionBook(store, mirror), producer)
+    box = Outbox(setup, department, rows, store, mirror, SubscriptionBook(store, mirror, allow_private=True), producer)
     box.sync()
     yield box
     mirror.close()
@@ -309,7 +334,13 @@ def test_deliveries_arrive_signed_and_in_order_per_license_through_failures(outb
     d.revoke([outbox.rows[0].license_id], reason=2)
     assert outbox.sync() == 4
     clock = Clock()
-    deliverer = Deliverer(outbox.store.engine, DeliveryPolicy(base_delay=10.0), clock=clock, rng=random.Random(1))
+    deliverer = Deliverer(
+        outbox.store.engine,
+        DeliveryPolicy(base_delay=10.0),
+        clock=clock,
+        rng=random.Random(1),
+        post=http_post_allowing_private,
+    )
     receiver.fail_next = 1  # the first (license 0's suspension) fails
     assert deliverer.run_once() == 1  # only license 1's revocation: license 0 waits for its first
     assert [r.body["event"] for r in receiver.accepted()] == ["revoked"]
@@ -332,7 +363,9 @@ def test_retries_back_off_exponentially_with_jitter_then_give_up_and_replay(outb
     outbox.sync()
     clock = Clock()
     policy = DeliveryPolicy(max_attempts=5, base_delay=2.0, max_delay=10.0)
-    deliverer = Deliverer(outbox.store.engine, policy, clock=clock, rng=random.Random(2))
+    deliverer = Deliverer(
+        outbox.store.engine, policy, clock=clock, rng=random.Random(2), post=http_post_allowing_private
+    )
     with outbox.store.engine.begin() as conn:
         conn.execute(update(deliveries).values(next_attempt_at=clock.now))
     receiver.fail_next = 100
@@ -363,7 +396,7 @@ def test_an_unreachable_callback_is_retried_not_lost(outbox: Outbox):
     sub, _ = outbox.book.create(RELYING, callback_url="http://127.0.0.1:9/closed", digest=outbox.digest(3))
     outbox.department.suspend([outbox.rows[3].license_id], reason=1)
     outbox.sync()
-    deliverer = Deliverer(outbox.store.engine, DeliveryPolicy(timeout=2.0))
+    deliverer = Deliverer(outbox.store.engine, DeliveryPolicy(timeout=2.0), post=http_post_allowing_private)
     assert deliverer.run_once() == 0
     (view,) = outbox.book.deliveries(RELYING, sub.id)
     assert view["state"] == "pending"
@@ -388,7 +421,9 @@ def test_the_api_shows_each_department_only_its_own(outbox: Outbox, tmp_path: Pa
     mine = {"Authorization": f"Bearer {relying_key}"}
     theirs = {"Authorization": f"Bearer {other_key}"}
     with TestClient(create_app(services)) as client:
-        body = {"digest": outbox.digest(0), "callback_url": "http://127.0.0.1:9/h"}
+        private = {"digest": outbox.digest(0), "callback_url": "http://127.0.0.1:9/h"}
+        assert client.post("/v1/subscriptions", json=private, headers=mine).status_code == 422  # own network
+        body = {"digest": outbox.digest(0), "callback_url": "https://approvals.example.cn/h"}
         assert client.post("/v1/subscriptions", json=body).status_code == 401
         created = client.post("/v1/subscriptions", json=body, headers=mine)
         assert created.status_code == 201, created.text
@@ -425,7 +460,7 @@ def test_the_outbox_on_postgresql(outbox: Outbox, postgres_url: str, receiver):
     store = IssuerStore(postgres_url)
     try:
         producer = Producer(store, outbox.mirror, chain_id=outbox.setup.client.deployment.chain_id)
-        book = SubscriptionBook(store, outbox.mirror)
+        book = SubscriptionBook(store, outbox.mirror, allow_private=True)
         producer.produce()
         sub, secret = book.create(RELYING, callback_url=receiver.url, digest=outbox.digest(0))
         receiver.secrets[sub.id] = secret
@@ -436,7 +471,7 @@ def test_the_outbox_on_postgresql(outbox: Outbox, postgres_url: str, receiver):
         with store.engine.begin() as conn:
             conn.execute(update(webhook_cursor).values(event_id=0))
         assert producer.produce() == 0
-        assert Deliverer(store.engine).run_once() == 2
+        assert Deliverer(store.engine, post=http_post_allowing_private).run_once() == 2
         assert [r.body["event"] for r in receiver.accepted()] == ["suspended", "revoked"]
     finally:
         store.close()

@@ -61,6 +61,7 @@ def test_webhooks_survive_a_killed_service(tmp_path: Path, hardhat_node: Hardhat
         "ELICENSE_RPC_URL": hardhat_node.url,
         "ELICENSE_CONFIRMATIONS": "1",
         "ELICENSE_SYNC_INTERVAL": "0.2",
+        "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
         "ELICENSE_WEBHOOK_INTERVAL": "0.2",
         "ELICENSE_WEBHOOK_RETRY_BASE": "0.2",
         "ELICENSE_WEBHOOK_MAX_BACKOFF": "1",
@@ -162,7 +163,7 @@ def test_a_reorganisation_withdraws_what_the_chain_dropped(tmp_path: Path, hardh
         store = IssuerStore.at(tmp_path / "store.db")
         mirror = Mirror.at(tmp_path / "mirror.db", setup.client.deployment, confirmations=2)
         producer = Producer(store, mirror, chain_id=setup.client.deployment.chain_id)
-        book = SubscriptionBook(store, mirror)
+        book = SubscriptionBook(store, mirror, allow_private=True)
         mirror.sync(setup.client)
         producer.produce()
         sub, _ = book.create(RELYING, callback_url="http://127.0.0.1:9/h", issuer=setup.uscc)
