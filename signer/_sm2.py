@@ -115,9 +115,16 @@ def _describe(value: object) -> str:
     return f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
 
 
-@lru_cache(maxsize=4096)
 def z_a(public_key: bytes, distinguishing_id: bytes) -> bytes:
-    """``Z_A``: the SM3 digest of the signer's identifier, the curve and its public key."""
+    """``Z_A``: the SM3 digest of the signer's identifier, the curve and its public key (checked)."""
+    if type(public_key) is not bytes or type(distinguishing_id) is not bytes:  # what the cache can key on
+        decode_public_key(public_key)
+        check_id(distinguishing_id)
+    return _z_a(public_key, distinguishing_id)
+
+
+@lru_cache(maxsize=4096)
+def _z_a(public_key: bytes, distinguishing_id: bytes) -> bytes:
     decode_public_key(public_key)
     check_id(distinguishing_id)
     entl = (8 * len(distinguishing_id)).to_bytes(2, "big")

@@ -78,7 +78,7 @@ def make_certificate(
         der(0xA0, integer(2)),
         integer(0x1234567890ABCDEF),
         algorithm,
-        subject,
+        name(common_name),
         validity,
         subject,
         spki if spki is not None else sm2_spki(key.public_key),
