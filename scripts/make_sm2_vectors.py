@@ -30,7 +30,7 @@ from gmssl import sm2 as gm
 
 from signer import keccak256, sign_sm2_account_acceptance, sm2_key_acceptance_message
 from signer._eip712 import domain_separator, eip712_message, sm2_key_acceptance_struct_hash, trust_domain_separator
-from signer._sm2 import A, B, GX, GY, N, P, sm3
+from signer._sm2 import GX, GY, A, B, N, P, sm3
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "tests" / "vectors" / "sm2.json"
@@ -49,7 +49,7 @@ TEST_CURVE = {
     "gy": 0x0680512BCBB42C07D47349D2153B70C4E5D7FDFCBFA36EA1A85841B9E46E09A2,
 }
 #: The published values (the standards' Annex A), copied here and recomputed below.
-PUBLISHED = [
+PUBLISHED: list[dict[str, Any]] = [
     {
         "label": "GB/T 32918.5-2017 / GM/T 0003.5-2012 Annex A (recommended curve)",
         "curve": RECOMMENDED,
@@ -157,16 +157,14 @@ def _ecdsa(d: int, digest: bytes, k: int) -> bytes:
 def _standard() -> list[dict[str, Any]]:
     out = []
     for item in PUBLISHED:
-        curve: dict[str, int] = item["curve"]  # type: ignore[assignment]
+        curve: dict[str, int] = item["curve"]
         d, k, identifier, message = item["d"], item["k"], item["id"], item["message"]
-        assert isinstance(d, int) and isinstance(k, int) and isinstance(identifier, bytes)
-        assert isinstance(message, bytes)
         public = _public(d, curve)
         za = _z(curve, identifier, int.from_bytes(public[:32], "big"), int.from_bytes(public[32:], "big"))
         e = sm3(za + message)
         signature = _gm_sign(d, e, k, curve)
         computed = (public, za, e, signature)
-        published = (_b(item["x"]) + _b(item["y"]), _b(item["za"]), _b(item["e"]), _b(item["r"]) + _b(item["s"]))  # type: ignore[arg-type]
+        published = (_b(item["x"]) + _b(item["y"]), _b(item["za"]), _b(item["e"]), _b(item["r"]) + _b(item["s"]))
         if computed != published:
             raise SystemExit(f"{item['label']}: gmssl does not reproduce the published values")
         out.append(
@@ -272,7 +270,13 @@ def _signatures(license_vector: dict[str, Any]) -> list[dict[str, Any]]:
     e = bytes.fromhex(license_vector["e"][2:])
 
     def case(
-        label: str, valid: bool, *, sig: bytes = signature, msg: bytes = message, key: bytes = public, ident: bytes = identifier
+        label: str,
+        valid: bool,
+        *,
+        sig: bytes = signature,
+        msg: bytes = message,
+        key: bytes = public,
+        ident: bytes = identifier,
     ) -> dict[str, Any]:
         return {
             "label": label,

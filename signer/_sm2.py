@@ -24,12 +24,12 @@ from tongsuopy.crypto.asymciphers import ec
 from signer.errors import SignerError, SignerInputError
 
 __all__ = [
-    "A",
-    "B",
     "DEFAULT_ID",
     "GX",
     "GY",
     "MAX_ID_BYTES",
+    "A",
+    "B",
     "N",
     "P",
     "PrivateKey",
@@ -77,7 +77,9 @@ else:  # pragma: no cover - an OpenSSL without SM3 under hashlib: use Tongsuo's
 def check_id(distinguishing_id: object) -> bytes:
     """The distinguishing identifier as bytes, 1 to 64 long; :class:`SignerInputError` otherwise."""
     if not isinstance(distinguishing_id, bytes) or not 1 <= len(distinguishing_id) <= MAX_ID_BYTES:
-        raise SignerInputError(f"an SM2 distinguishing identifier is 1 to {MAX_ID_BYTES} bytes, got {distinguishing_id!r}")
+        raise SignerInputError(
+            f"an SM2 distinguishing identifier is 1 to {MAX_ID_BYTES} bytes, got {distinguishing_id!r}"
+        )
     return distinguishing_id
 
 

@@ -100,4 +100,3 @@ def parse_sm2_certificate(data: bytes) -> Sm2Certificate:
     except ValueError as exc:
         raise SignerInputError(f"the certificate's subject cannot be read: {exc}") from None
     return Sm2Certificate(der=der, subject=subject, public_key=public_key)
-

@@ -123,7 +123,8 @@ def test_sm2_keystore_round_trip_with_certificate(tmp_path):
     loaded, parsed = load_sm2_key(path, PASSWORD)
     assert loaded.public_key == key.public_key
     assert loaded.distinguishing_id == key.distinguishing_id
-    assert parsed is not None and parsed.der == certificate and parsed.public_key == key.public_key
+    assert parsed is not None
+    assert (parsed.der, parsed.public_key) == (certificate, key.public_key)
 
 
 def test_sm2_keystore_without_certificate_and_new_key(tmp_path):
@@ -144,14 +145,17 @@ def test_sm2_keystore_import_from_pkcs8(tmp_path):
         import_sm2_keystore(tmp_path / "k2.json", key.to_pkcs8_pem("pem password"), PASSWORD, pem_password="wrong")
     with pytest.raises(KeystoreError, match="not a PKCS#8"):
         import_sm2_keystore(tmp_path / "k3.json", b"junk", PASSWORD)
-    assert not (tmp_path / "k2.json").exists() and not (tmp_path / "k3.json").exists()
+    assert not (tmp_path / "k2.json").exists()
+    assert not (tmp_path / "k3.json").exists()
 
 
 def test_sm2_keystore_refusals(tmp_path):
     key = Sm2SigningKey.generate()
     path = tmp_path / "sm2.json"
     with pytest.raises(KeystoreError, match="another public key"):
-        create_sm2_keystore(path, PASSWORD, key=key, certificate=make_certificate(Sm2SigningKey.generate()), scrypt_n=FAST)
+        create_sm2_keystore(
+            path, PASSWORD, key=key, certificate=make_certificate(Sm2SigningKey.generate()), scrypt_n=FAST
+        )
     with pytest.raises(KeystoreError, match="cannot be stored"):
         create_sm2_keystore(path, PASSWORD, key=key, certificate=b"not a certificate", scrypt_n=FAST)
     assert not path.exists()

@@ -105,7 +105,9 @@ def test_key_acceptance_message_is_the_eip712_encoding():
 
 
 def test_the_proof_binds_every_field():
-    proof = sign_sm2_key_acceptance(KEY, issuer_id=ISSUER, account=ACCOUNT.address, chain_id=31337, trust_registry=TRUST)
+    proof = sign_sm2_key_acceptance(
+        KEY, issuer_id=ISSUER, account=ACCOUNT.address, chain_id=31337, trust_registry=TRUST
+    )
     assert verify_sm2_key_acceptance(proof=proof, **_binding())  # type: ignore[arg-type]
     other_key = Sm2SigningKey.generate(KEY.distinguishing_id)
     for change in (

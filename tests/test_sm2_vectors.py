@@ -20,13 +20,13 @@ from gmssl import sm3 as gm_sm3
 from signer import (
     Sm2LicenseSigner,
     Sm2SigningKey,
+    _sm2,
     sign_sm2_account_acceptance,
     sm2_key_acceptance_message,
     verify_sm2_key_acceptance,
     verify_sm2_license,
     verify_sm2_signature,
 )
-from signer import _sm2
 from signer._eip712 import domain_separator, sm2_key_acceptance_typed_data, trust_domain_separator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +153,9 @@ def test_key_acceptance_vector():
     assert message == b(v["message"])
     assert trust_domain_separator(v["chainId"], v["trustRegistry"]) == b(v["domainSeparator"])
     # eth_account's own EIP-712 encoder agrees on the 66 bytes
-    typed = sm2_key_acceptance_typed_data(key=v["account"], sm2_public_key=public, distinguishing_id=identifier, **common)
+    typed = sm2_key_acceptance_typed_data(
+        key=v["account"], sm2_public_key=public, distinguishing_id=identifier, **common
+    )
     encoded = encode_typed_data(full_message=typed)
     assert b"\x19" + encoded.version + encoded.header + encoded.body == message
     assert encoded.body == b(v["structHash"])
