@@ -40,6 +40,7 @@ __all__ = [
     "message_digest",
     "sm3",
     "verify",
+    "verify_digest",
     "z_a",
 ]
 
