@@ -28,10 +28,10 @@ from eth_account.signers.local import LocalAccount
 from devkit.joint import add_departments, cosigned_application, credit_code
 from registry import RegistryClient, connect, dev_accounts
 from registry.chain.records import license_type_id
-from registry.chain.sm2 import SM2_A, SM2_B, SM2_N, SM2_P, Sm2KeyRegistration
+from registry.chain.sm2 import Sm2KeyRegistration
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.issuer.store import IssuerStore
-from signer import CoSigningKey
+from signer import CoSigningKey, Sm2SigningKey, sign_sm2_key_acceptance
 
 REGION = 110000
 ISSUER_USCC = "11110000MB0195560T"  # a Beijing department (division 110000)
@@ -145,20 +145,20 @@ def _calldata_gas(data: bytes) -> int:
     return sum(16 if b else 4 for b in data)
 
 
-def _sm2_registration(certificate: bytes = b"") -> Sm2KeyRegistration:
-    """A registration of the shape the contract takes: a random point of the SM2 curve (p = 3 mod 4,
-    so a square root is a power) and a random r || s. The contract never checks the proof, so its
-    gas is that of any proof of this shape."""
-    while True:
-        x = int.from_bytes(os.urandom(32), "big") % SM2_P
-        rhs = (x * x * x + SM2_A * x + SM2_B) % SM2_P
-        y = pow(rhs, (SM2_P + 1) // 4, SM2_P)
-        if y * y % SM2_P == rhs:
-            break
-    r, s = (1 + int.from_bytes(os.urandom(32), "big") % (SM2_N - 1) for _ in range(2))
-    key = x.to_bytes(32, "big") + y.to_bytes(32, "big")
+def _sm2_registration(client: RegistryClient, issuer_id: bytes, account: str, certificate: bytes) -> Sm2KeyRegistration:
+    """A fresh SM2 key's registration for ``account`` with its real proof of possession, as a
+    department makes it (the contract checks only the proof's shape; verifiers check the proof). The
+    certificate's bytes are only carried, so any bytes of the size measure its gas."""
+    key = Sm2SigningKey.generate()
+    proof = sign_sm2_key_acceptance(
+        key,
+        issuer_id=issuer_id,
+        account=account,
+        chain_id=client.deployment.chain_id,
+        trust_registry=client.trust.address,
+    )
     return Sm2KeyRegistration(
-        public_key=key, proof=r.to_bytes(32, "big") + s.to_bytes(32, "big"), certificate=certificate
+        public_key=key.public_key, proof=proof, distinguishing_id=key.distinguishing_id, certificate=certificate
     )
 
 
@@ -174,7 +174,7 @@ def measure_sm2(
     plain_data = bytes(w3.eth.get_transaction(plain.tx_hash)["input"])
     figures: dict[str, float] = {"add_key": plain.gas_used}
     for label, account, certificate in (("", accounts[1], b""), ("_certificate_1024", accounts[2], os.urandom(1024))):
-        registration = _sm2_registration(certificate)
+        registration = _sm2_registration(client, issuer_id, account.address, certificate)
         tx = client.add_sm2_key(authority, issuer_id, account, registration, valid_from=now)
         data = bytes(w3.eth.get_transaction(tx.tx_hash)["input"])
         # the event's data: four offsets, then each bytes field as its length and its padded content

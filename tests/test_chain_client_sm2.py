@@ -2,69 +2,67 @@
 account bound to an SM2 key by its authority or by rotation, the events decoded, and every refusal
 of the contract mapped to its domain error (and put in plain words for the command line).
 
-The SM2 keys and proofs of possession here are made with gmssl (pure-Python SM2/SM3): the contract
-checks only the proof's shape, and these tests check with gmssl that the proof really verifies over
-the message the client computes. The account's acceptance is made with eth_account's
+The SM2 keys and proofs of possession are made with the signer's recipes (``Sm2SigningKey``,
+``sign_sm2_key_acceptance``) over the message the client computes, and checked with
+``verify_sm2_key_acceptance`` as a verifier does (gmssl, the second implementation, is held against
+the signer in tests/test_sm2_vectors.py). The account's acceptance is also made with eth_account's
 ``sign_typed_data`` directly from the typed data of the shared definitions."""
 
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
 from conftest import ISSUER_A, ISSUER_B, REGION_A, World, digests
 from eth_account.messages import encode_typed_data
-from gmssl import func, sm3
-from gmssl.sm2 import CryptSM2, default_ecc_table
 
 from api.cli._explain import explain
 from registry import ConflictError, InvalidArgumentError, UnauthorizedError
 from registry.chain.events import KeyAdded, KeyRetired, KeyRotated, Sm2KeyBound
-from registry.chain.sm2 import SM2_N, SM2_P, Sm2KeyRegistration, sm2_key_acceptance_typed_data
+from registry.chain.sm2 import Sm2KeyRegistration
 from registry.errors import ConfigurationError, KeyNotAcceptedError, Sm2KeyNotAcceptedError
-from signer import keccak256
+from signer import (
+    Sm2SigningKey,
+    keccak256,
+    sign_sm2_key_acceptance,
+    verify_sm2_key_acceptance,
+    verify_sm2_signature,
+)
+from signer._eip712 import sm2_key_acceptance_typed_data
+from signer._sm2 import N as SM2_N
+from signer._sm2 import P as SM2_P
 from verifier.mirror import Mirror
 
 OPEN_END = 2**64 - 1
 
 
-class Sm2Key:
-    """An SM2 key pair (gmssl) that signs with SM3 and its ID's Z_A (GB/T 32918.2)."""
-
-    def __init__(self) -> None:
-        self.d = secrets.randbelow(SM2_N - 2) + 1
-        crypt = CryptSM2(private_key=f"{self.d:064x}", public_key="")
-        self.public_key = bytes.fromhex(crypt._kg(self.d, default_ecc_table["g"]))
-        self._crypt = crypt
-        crypt.public_key = self.public_key.hex()  # set directly: gmssl's constructor strips leading 0s and 4s
-
-    def _e(self, identifier: bytes, message: bytes) -> bytes:
-        table = default_ecc_table
-        curve = bytes.fromhex(table["a"] + table["b"] + table["g"])
-        z_input = (8 * len(identifier)).to_bytes(2, "big") + identifier + curve + self.public_key
-        z = bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(z_input)))
-        return bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(z + message)))
-
-    def sign(self, identifier: bytes, message: bytes) -> bytes:
-        e = self._e(identifier, message)
-        signature = None
-        while not signature:
-            signature = self._crypt.sign(e, func.random_hex(64))
-        assert self.verify(identifier, message, bytes.fromhex(signature))
-        return bytes.fromhex(signature)
-
-    def verify(self, identifier: bytes, message: bytes, signature: bytes) -> bool:
-        return bool(self._crypt.verify(signature.hex(), self._e(identifier, message)))
-
-
 def registration(world: World, account: str, *, issuer_id: bytes = ISSUER_A, **extra: bytes) -> Sm2KeyRegistration:
     """A fresh SM2 key's registration for binding to ``account``, with its real proof of possession."""
-    key = Sm2Key()
-    identifier = extra.pop("distinguishing_id", b"1234567812345678")
-    message = world.client.sm2_key_acceptance_message(issuer_id, account, key.public_key, identifier)
-    proof = key.sign(identifier, message)
-    return Sm2KeyRegistration(public_key=key.public_key, proof=proof, distinguishing_id=identifier, **extra)
+    key = Sm2SigningKey.generate(extra.pop("distinguishing_id", b"1234567812345678"))
+    proof = sign_sm2_key_acceptance(
+        key,
+        issuer_id=issuer_id,
+        account=account,
+        chain_id=world.client.deployment.chain_id,
+        trust_registry=world.client.trust.address,
+    )
+    # the client's message is the one the recipe signed
+    message = world.client.sm2_key_acceptance_message(issuer_id, account, key.public_key, key.distinguishing_id)
+    assert verify_sm2_signature(key.public_key, message, proof, key.distinguishing_id)
+    return Sm2KeyRegistration(public_key=key.public_key, proof=proof, distinguishing_id=key.distinguishing_id, **extra)
+
+
+def proof_holds(world: World, bound: Sm2KeyBound, account: str, issuer_id: bytes = ISSUER_A) -> bool:
+    """What a verifier checks of a binding read from the chain."""
+    return verify_sm2_key_acceptance(
+        issuer_id=issuer_id,
+        account=account,
+        sm2_public_key=bound.public_key,
+        distinguishing_id=bound.distinguishing_id,
+        proof=bound.proof,
+        chain_id=world.client.deployment.chain_id,
+        trust_registry=world.client.trust.address,
+    )
 
 
 def eth_acceptance(world: World, signer: object, issuer_id: bytes, key: str, reg: Sm2KeyRegistration) -> bytes:
@@ -72,22 +70,12 @@ def eth_acceptance(world: World, signer: object, issuer_id: bytes, key: str, reg
     typed = sm2_key_acceptance_typed_data(
         issuer_id=issuer_id,
         key=key,
-        public_key=reg.public_key,
+        sm2_public_key=reg.public_key,
         distinguishing_id=reg.distinguishing_id,
         chain_id=world.client.deployment.chain_id,
         trust_registry=world.client.trust.address,
     )
     return bytes(signer.sign_typed_data(full_message=typed).signature)  # type: ignore[attr-defined]
-
-
-def test_the_gmssl_helper_agrees_with_gmssl_for_the_default_id():
-    key = Sm2Key()
-    message = b"\x19\x01" + bytes(range(64))
-    e = key._e(b"1234567812345678", message)
-    assert e.hex() == key._crypt._sm3_z(message)  # gmssl's own Z_A, fixed to the default ID
-    signature = key.sign(b"1234567812345678", message)
-    assert key.verify(b"1234567812345678", message, signature)
-    assert not key.verify(b"another id", message, signature)
 
 
 def test_an_authority_binds_an_sm2_key_and_the_events_decode(world: World):
@@ -102,7 +90,7 @@ def test_an_authority_binds_an_sm2_key_and_the_events_decode(world: World):
     typed = sm2_key_acceptance_typed_data(
         issuer_id=ISSUER_A,
         key=account.address,
-        public_key=reg.public_key,
+        sm2_public_key=reg.public_key,
         distinguishing_id=reg.distinguishing_id,
         chain_id=c.deployment.chain_id,
         trust_registry=c.trust.address,
@@ -132,12 +120,9 @@ def test_an_authority_binds_an_sm2_key_and_the_events_decode(world: World):
     assert c.get_sm2_key(account.address) == reg.key_hash == keccak256(reg.public_key + reg.distinguishing_id)
     assert c.get_sm2_key(world.key_a.address) is None
     # what a verifier does with the event: the proof verifies over the message, for this account only
-    key = Sm2Key()
-    key.public_key = bound.public_key
-    key._crypt.public_key = bound.public_key.hex()
-    assert key.verify(bound.distinguishing_id, message, bound.proof)
-    other = c.sm2_key_acceptance_message(ISSUER_A, world.stranger.address, reg.public_key, reg.distinguishing_id)
-    assert not key.verify(bound.distinguishing_id, other, bound.proof)
+    assert proof_holds(world, bound, account.address)
+    assert not proof_holds(world, bound, world.stranger.address)
+    assert not proof_holds(world, bound, account.address, ISSUER_B)
     # the same events come back from the chain's logs
     logged = [e for e in c.get_events(bound.meta.block_number) if isinstance(e, Sm2KeyBound)]
     assert logged == [bound]
@@ -278,7 +263,7 @@ def test_the_client_checks_registrations_and_arguments_before_sending(world: Wor
         "r || s (not DER)": {"proof": b"\x30" * 70},
         "at most 2048 bytes": {"certificate": b"\x30" * 2049},
         "below the field prime": {"public_key": SM2_P.to_bytes(32, "big") + good.public_key[32:]},
-        "not a point of the SM2 curve": {"public_key": good.public_key[:32] + (1).to_bytes(32, "big")},
+        "not a point of the curve sm2p256v1": {"public_key": good.public_key[:32] + (1).to_bytes(32, "big")},
         "[1, n - 1]": {"proof": b"\x00" * 32 + good.proof[32:]},
         "must be bytes": {"certificate": "pem text"},
     }

@@ -11,47 +11,34 @@ before it counts a binding. The same shape checks run here before anything is se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
 
 from registry.chain import _args as check
 from registry.chain._contracts import ContractCalls
 from registry.chain.records import OPEN_END
 from registry.chain.transport import TxResult
 from registry.errors import ConfigurationError
-from signer import keccak256
+from signer import (
+    DEFAULT_SM2_ID,
+    MAX_CERTIFICATE_BYTES,
+    SignerInputError,
+    keccak256,
+    sign_sm2_account_acceptance,
+    sm2_key_acceptance_message,
+)
+from signer import _sm2 as curve  # the curve's constants and wire-form checks live there, once
 
 __all__ = [
     "DEFAULT_SM2_ID",
     "MAX_SM2_CERTIFICATE_BYTES",
     "MAX_SM2_ID_BYTES",
-    "SM2_N",
-    "SM2_P",
     "Sm2KeyCalls",
     "Sm2KeyRegistration",
-    "sm2_key_acceptance_typed_data",
 ]
 
-#: The SM2 recommended curve (GB/T 32918.5, sm2p256v1): field prime, coefficients a = p - 3 and b, order n.
-SM2_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
-SM2_A = SM2_P - 3
-SM2_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
-SM2_N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
-DEFAULT_SM2_ID = b"1234567812345678"
-MAX_SM2_ID_BYTES = 64
-MAX_SM2_CERTIFICATE_BYTES = 2048
-
-_TYPES = {
-    "Sm2KeyAcceptance": [
-        {"name": "issuerId", "type": "bytes32"},
-        {"name": "key", "type": "address"},
-        {"name": "sm2PublicKey", "type": "bytes"},
-        {"name": "distinguishingId", "type": "bytes"},
-    ]
-}
+MAX_SM2_ID_BYTES = curve.MAX_ID_BYTES
+MAX_SM2_CERTIFICATE_BYTES = MAX_CERTIFICATE_BYTES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +46,8 @@ class Sm2KeyRegistration:
     """An SM2 key as registered with the account it is bound to: ``public_key`` X || Y (64 bytes,
     big-endian), its ``distinguishing_id`` (1 to 64 bytes), its ``proof`` of possession r || s (64
     bytes) and an optional DER X.509 ``certificate`` (at most 2,048 bytes). Checked on creation as
-    the contract checks it, so a malformed registration is refused before it is sent."""
+    the contract checks it (with the signer's own checks of the wire forms), so a malformed
+    registration is refused before it is sent."""
 
     public_key: bytes
     proof: bytes
@@ -85,13 +73,11 @@ class Sm2KeyRegistration:
                 f"an SM2 key's certificate is at most {MAX_SM2_CERTIFICATE_BYTES} bytes (DER), "
                 f"got {len(self.certificate)}"
             )
-        x, y = int.from_bytes(self.public_key[:32], "big"), int.from_bytes(self.public_key[32:], "big")
-        if x >= SM2_P or y >= SM2_P:
-            raise ConfigurationError("a coordinate of the SM2 public key is not below the field prime p")
-        if (y * y - (x * x * x + SM2_A * x + SM2_B)) % SM2_P != 0:
-            raise ConfigurationError("the SM2 public key is not a point of the SM2 curve")
-        r, s = int.from_bytes(self.proof[:32], "big"), int.from_bytes(self.proof[32:], "big")
-        if not (0 < r < SM2_N and 0 < s < SM2_N):
+        try:
+            curve.decode_public_key(self.public_key)
+        except SignerInputError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if curve.decode_signature(self.proof) is None:
             raise ConfigurationError("the SM2 proof's r and s must lie in [1, n - 1]")
 
     @property
@@ -104,59 +90,26 @@ class Sm2KeyRegistration:
         return (self.public_key, self.distinguishing_id, self.proof, self.certificate)
 
 
-def sm2_key_acceptance_typed_data(
-    *, issuer_id: bytes, key: str, public_key: bytes, distinguishing_id: bytes, chain_id: int, trust_registry: str
-) -> dict[str, Any]:
-    """The EIP-712 typed data ``Sm2KeyAcceptance`` of binding ``public_key`` (with
-    ``distinguishing_id``) to account ``key`` of ``issuer_id``, under the trust registry's domain:
-    what the account signs (EIP-712) and what the SM2 key signs (its encoded message)."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            **_TYPES,
-        },
-        "primaryType": "Sm2KeyAcceptance",
-        "domain": {
-            "name": "E-License Trust Registry",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(trust_registry),
-        },
-        "message": {
-            "issuerId": issuer_id,
-            "key": to_checksum_address(key),
-            "sm2PublicKey": public_key,
-            "distinguishingId": distinguishing_id,
-        },
-    }
-
-
 class Sm2KeyCalls(ContractCalls):
     """Signing keys bound to SM2 keys."""
-
-    def _sm2_typed_data(self, issuer_id: bytes, key: str, public_key: bytes, distinguishing_id: bytes) -> Any:
-        return sm2_key_acceptance_typed_data(
-            issuer_id=check.bytes32("issuer_id", issuer_id),
-            key=check.address("key", key),
-            public_key=public_key,
-            distinguishing_id=distinguishing_id,
-            chain_id=self.deployment.chain_id,
-            trust_registry=self.trust.address,
-        )
 
     def sm2_key_acceptance_message(
         self, issuer_id: bytes, key: str, public_key: bytes, distinguishing_id: bytes = DEFAULT_SM2_ID
     ) -> bytes:
         """The 66-byte EIP-712 encoded message ``0x1901 || domainSeparator || hashStruct`` of the
-        binding: what the SM2 key signs as its proof of possession (its keccak is the digest the
-        account signs)."""
-        signable = encode_typed_data(full_message=self._sm2_typed_data(issuer_id, key, public_key, distinguishing_id))
-        return b"\x19" + bytes(signable.version) + bytes(signable.header) + bytes(signable.body)
+        binding in this deployment: what the SM2 key signs as its proof of possession (its keccak is
+        the digest the account signs). :func:`signer.sm2_key_acceptance_message` computes it."""
+        try:
+            return sm2_key_acceptance_message(
+                issuer_id=check.bytes32("issuer_id", issuer_id),
+                account=check.address("key", key),
+                sm2_public_key=public_key,
+                distinguishing_id=distinguishing_id,
+                chain_id=self.deployment.chain_id,
+                trust_registry=self.trust.address,
+            )
+        except SignerInputError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     def sm2_key_acceptance_digest(
         self, issuer_id: bytes, key: str, public_key: bytes, distinguishing_id: bytes = DEFAULT_SM2_ID
@@ -172,11 +125,15 @@ class Sm2KeyCalls(ContractCalls):
 
     def sm2_key_acceptance(self, account: LocalAccount, issuer_id: bytes, registration: Sm2KeyRegistration) -> bytes:
         """``account``'s acceptance (65-byte EIP-712 signature) of becoming a key of ``issuer_id``
-        bound to ``registration``'s SM2 key in this deployment."""
-        typed = self._sm2_typed_data(
-            issuer_id, account.address, registration.public_key, registration.distinguishing_id
+        bound to ``registration``'s SM2 key in this deployment (:func:`signer.sign_sm2_account_acceptance`)."""
+        return sign_sm2_account_acceptance(
+            account,
+            issuer_id=check.bytes32("issuer_id", issuer_id),
+            sm2_public_key=registration.public_key,
+            distinguishing_id=registration.distinguishing_id,
+            chain_id=self.deployment.chain_id,
+            trust_registry=self.trust.address,
         )
-        return bytes(account.sign_typed_data(full_message=typed).signature)
 
     def _sm2_account(
         self, name: str, issuer_id: bytes, key: str | LocalAccount, sm2: object, acceptance: bytes | None
