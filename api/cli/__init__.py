@@ -5,7 +5,8 @@ Every command takes ``--home DIR`` (keystores, deployment addresses, the issuer 
 else a fresh in-process chain that lives only as long as the command).
 
 The commands live in one module per group: ``chain`` (deploy, info, fund), ``keys``,
-``authority`` (region, issuer), ``cosigning`` (the issuers' co-signing keys, policy), ``joint``,
+``authority`` (region, issuer), ``cosigning`` (the issuers' co-signing keys, policy), ``sm2`` (SM2
+keys: import, binding proofs, binding by the authority), ``joint``,
 ``licenses`` (license, qr, verify), ``applications`` (apply, applications), ``receipts`` (receipt key,
 verify, check), ``service`` (serve, worker, status, apikey, mirror) and ``demo``.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from api.cli import applications, authority, chain, cosigning, demo, joint, keys, licenses, receipts, service
+from api.cli import applications, authority, chain, cosigning, demo, joint, keys, licenses, receipts, service, sm2
 from api.cli._context import Context, fail
 from api.cli._explain import explain
 from registry import RegistryError
@@ -55,7 +56,7 @@ def cli(click_ctx: click.Context, home: Path, rpc_url: str | None, db_url: str |
     click_ctx.obj = Context(home=home, rpc_url=rpc_url or None, db_url=db_url or None)
 
 
-for _module in (chain, keys, authority, cosigning, joint, licenses, applications, receipts, service, demo):
+for _module in (chain, keys, authority, cosigning, sm2, joint, licenses, applications, receipts, service, demo):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -121,6 +121,14 @@ _RULES: dict[str, _Rule] = {
     "TrustRegistrySm2ProofOutOfRange": lambda a, n: (
         "the SM2 proof of possession is no SM2 signature: its r and s must lie between 1 and n - 1"
     ),
+    "TrustRegistryKeyInUse": lambda a, n: (
+        f"account {a['key']} is already a key of {n.issuer(a['issuer_id'])} (an account serves one issuer "
+        "once, whatever its suite): bind the SM2 key to a new account (`elicense keys create NAME --suite sm2`)"
+    ),
+    "TrustRegistryNotRegionAuthority": lambda a, n: (
+        f"{a['account']} is not an authority of region {a['region']}: only an authority of the department's "
+        "own region adds its keys; sign with that authority's key (--keystore)"
+    ),
     "TrustRegistrySm2KeyNotAccepted": lambda a, n: (
         f"account {a['key']} has not accepted to be a key of {n.issuer(a['issuer_id'])} bound to this SM2 key: "
         "the account signs Sm2KeyAcceptance over the same SM2 public key and ID that are registered "

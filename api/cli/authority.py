@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from api.cli._context import Context, F, chain_now, echo_tx, fail, signer_options, signing_account, uscc_option, when
+from api.cli._sm2 import sm2_keys
 from registry import OPEN_END, RegistryClient
 from registry.chain.events import CoSigningKeyAdded
 from registry.document.identifiers import issuer_id_from_uscc, region_name, validate_region, validate_uscc
@@ -226,7 +227,8 @@ def co_signing_keys(client: RegistryClient, issuer_id: bytes) -> list[dict[str, 
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def issuer_show(ctx: Context, /, uscc: str, as_json: bool) -> None:
-    """Show an issuer as the chain records it."""
+    """Show an issuer as the chain records it: permitted types, co-signing keys, and SM2 keys (each
+    bound account, its SM2 public key and ID, whether its proof verifies, its certificate's subject)."""
     client = ctx.client()
     issuer_id = issuer_id_from_uscc(uscc)
     record = client.get_issuer(issuer_id)
@@ -245,6 +247,7 @@ def issuer_show(ctx: Context, /, uscc: str, as_json: bool) -> None:
         "profile_uri": record.profile_uri,
         "permitted_types": permitted,
         "co_signing_keys": co_signing_keys(client, issuer_id),
+        "sm2_keys": sm2_keys(client, issuer_id),
     }
     click.echo(json.dumps(report, ensure_ascii=False, indent=None if as_json else 2))
 

@@ -1,5 +1,6 @@
-"""Encrypted keys of this home: signing keys (create, import, accept) and co-signing keys (create
---co-signing, co-signing-proof), list."""
+"""Encrypted keys of this home: signing keys (create, import, accept), co-signing keys (create
+--co-signing, co-signing-proof), SM2 keys (create --suite sm2; import-sm2 and sm2-proof are in
+:mod:`api.cli.sm2`), list."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from pathlib import Path
 import click
 
 from api.cli._context import Context, fail, key_name, password_options, password_source, uscc_option
+from api.cli._sm2 import account_keystore_path, distinguishing_id, sm2_keystore_path
 from registry import Deployment
 from registry.document.identifiers import issuer_id_from_uscc
 from signer import (
     CO_SIGNING_KIND,
+    SM2_KIND,
+    PasswordSource,
     SignerError,
     co_signing_key_id,
     create_co_signing_keystore,
     create_keystore,
+    create_sm2_keystore,
     import_keystore,
     keystore_address,
     load_account,
@@ -30,7 +35,7 @@ _MAX_KEYSTORE_BYTES = 16 * 1024
 
 @click.group()
 def keys() -> None:
-    """Encrypted keys (HOME/keys/NAME.json): signing keys and co-signing keys."""
+    """Encrypted keys (HOME/keys/NAME.json): signing keys, co-signing keys, SM2 keys (NAME.sm2.json)."""
 
 
 @keys.command("create")
@@ -40,13 +45,40 @@ def keys() -> None:
     is_flag=True,
     help="A co-signing key (BLS12-381) for joint applications instead of a signing key.",
 )
+@click.option(
+    "--suite",
+    type=click.Choice(["secp256k1", "sm2"]),
+    default="secp256k1",
+    show_default=True,
+    help="sm2: an SM2 key (国密 SM2/SM3) in NAME.sm2.json, beside its anchoring account NAME.json "
+    "(created too unless it exists).",
+)
+@click.option(
+    "--id", "sm2_id", help="The SM2 key's distinguishing ID (UTF-8, 1 to 64 bytes; default 1234567812345678)."
+)
 @password_options
 @click.pass_obj
 def keys_create(
-    ctx: Context, /, name: str, co_signing: bool, password_env: str | None, password_file: Path | None
+    ctx: Context,
+    /,
+    name: str,
+    co_signing: bool,
+    suite: str,
+    sm2_id: str | None,
+    password_env: str | None,
+    password_file: Path | None,
 ) -> None:
     """Generate a key and store it encrypted (scrypt) as HOME/keys/NAME.json; print its name, its
-    address (a co-signing key: its key id) and the file."""
+    address (a co-signing key: its key id) and the file. With --suite sm2: an SM2 key in
+    HOME/keys/NAME.sm2.json and its anchoring account in NAME.json (one password for both); print
+    both."""
+    if suite == "sm2":
+        if co_signing:
+            fail("give --co-signing or --suite sm2, not both")
+        _create_sm2(ctx, name, distinguishing_id(sm2_id), password_source(password_env, password_file))
+        return
+    if sm2_id is not None:
+        fail("--id is the distinguishing ID of an SM2 key: give it with --suite sm2")
     path = ctx.keys_dir / f"{key_name(name)}.json"
     if path.exists():
         fail(f"{path} exists already; keystores are never overwritten")
@@ -57,6 +89,21 @@ def keys_create(
         return
     address = create_keystore(path, secret)
     click.echo(f"{name} {address} {path}")
+
+
+def _create_sm2(ctx: Context, name: str, sm2_id: bytes, source: PasswordSource) -> None:
+    account_path, sm2_path = account_keystore_path(ctx, name), sm2_keystore_path(ctx, name)
+    if sm2_path.exists():
+        fail(f"{sm2_path} exists already; keystores are never overwritten")
+    secret = source.read(purpose=f"new SM2 key {name} and its account", confirm=True)
+    address: str
+    if account_path.exists():
+        address = load_account(account_path, secret).address  # the same password opens both
+    else:
+        address = create_keystore(account_path, secret)
+    key = create_sm2_keystore(sm2_path, secret, distinguishing_id=sm2_id)
+    click.echo(f"{name} {address} {account_path}")
+    click.echo(f"{name} sm2 0x{key.public_key.hex()} {sm2_path}")
 
 
 @keys.command("co-signing-proof")
@@ -140,15 +187,20 @@ def _describe(path: Path) -> tuple[str, str]:
             if key_id is None:
                 raise SignerError(f"{path} records no valid co-signing public key")
             return "co-signing", "0x" + key_id.hex()
+        if isinstance(document, dict) and document.get("kind") == SM2_KIND:
+            public_key = document.get("publicKey")
+            if not isinstance(public_key, str) or len(public_key) != 128:
+                raise SignerError(f"{path} records no valid SM2 public key")
+            return "sm2", "0x" + public_key
     return "signing", keystore_address(path)
 
 
 @keys.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {name, kind, address|key_id}.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {name, kind, address|key_id|public_key}.")
 @click.pass_obj
 def keys_list(ctx: Context, /, as_json: bool) -> None:
-    """List the keystores of this home: name, kind (signing or co-signing) and address (a signing
-    key) or key id (a co-signing key); nothing is decrypted."""
+    """List the keystores of this home: name, kind (signing, co-signing or sm2) and address (a
+    signing key), key id (a co-signing key) or public key (an SM2 key, NAME.sm2); nothing is decrypted."""
     rows: list[dict[str, str]] = []
     paths = sorted(ctx.keys_dir.glob("*.json")) if ctx.keys_dir.is_dir() else []
     for path in paths:
@@ -157,12 +209,14 @@ def keys_list(ctx: Context, /, as_json: bool) -> None:
         except SignerError as exc:
             rows.append({"name": path.stem, "kind": "unreadable", "error": str(exc)})
             continue
-        rows.append({"name": path.stem, "kind": kind, "key_id" if kind == "co-signing" else "address": ref})
+        label = {"co-signing": "key_id", "sm2": "public_key"}.get(kind, "address")
+        rows.append({"name": path.name.removesuffix(".json"), "kind": kind, label: ref})
     if as_json:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        click.echo(f"{row['name']} {row['kind']} {row.get('address') or row.get('key_id') or row.get('error')}")
+        shown = row.get("address") or row.get("key_id") or row.get("public_key") or row.get("error")
+        click.echo(f"{row['name']} {row['kind']} {shown}")
 
 
 COMMANDS = (keys,)

@@ -1,0 +1,256 @@
+"""SM2 keys through the command line, run as users run it (the ``elicense`` script as a subprocess)
+against a hardhat node: a 北京市 department creates (or imports) its SM2 key beside its anchoring
+account, makes its binding file, and its region authority checks it and binds the key on chain; and
+the mistakes users make, each refused with a one-line error that says what went wrong: a wrong
+password, a certificate of another key, a proof made by another key, a file for another department
+or deployment, an authority of another region."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _sm2_samples import make_certificate
+from conftest import HardhatNode
+
+from registry import RegistryClient, connect, dev_accounts
+from registry.document.identifiers import issuer_id_from_uscc
+from signer import Sm2SigningKey, load_account, load_sm2_key, verify_sm2_key_acceptance
+
+ELICENSE = Path(sys.executable).parent / "elicense"
+USCC = "11110000MB0195560T"  # 北京市市场监督管理局 (division 110000)
+OTHER_USCC = "11110000000021135M"  # 北京市住房和城乡建设委员会
+PASSWORD = "sm2 department pass phrase"
+BEIJING_AUTHORITY, SHANGHAI_AUTHORITY = 1, 5
+
+
+@dataclass
+class Home:
+    path: Path
+    url: str
+    client: RegistryClient
+
+    def run(
+        self, *args: str, code: int | None = 0, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full = {
+            **os.environ,
+            "ELICENSE_HOME": str(self.path),
+            "ELICENSE_RPC_URL": self.url,
+            "PW": PASSWORD,
+            **(env or {}),
+        }
+        result = subprocess.run(
+            [str(ELICENSE), *args], capture_output=True, text=True, timeout=300, env=full, check=False
+        )
+        assert code is None or result.returncode == code, f"elicense {' '.join(args)}: {result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+        return result
+
+    def error(self, *args: str, env: dict[str, str] | None = None) -> str:
+        lines = self.run(*args, code=2, env=env).stderr.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("error: "), lines
+        return lines[0]
+
+    def show(self, uscc: str = USCC) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.run("issuer", "show", "--uscc", uscc, "--json").stdout)
+        return data
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, hardhat_node: HardhatNode) -> Home:
+    """A deployment with 北京市 (authority: dev account 1) and 上海市 (dev account 5), and two 北京市
+    departments registered, with no key yet."""
+    path = tmp_path_factory.mktemp("sm2-cli") / "home"
+    w3 = connect(hardhat_node.url)
+    accounts = dev_accounts(w3)
+    admin = accounts[0]
+    client, _ = RegistryClient.deploy(w3, admin)
+    client.deployment.save(path / "deployment.json")
+    client.add_region(admin, 110000, "北京市")
+    client.add_region_authority(admin, 110000, accounts[BEIJING_AUTHORITY].address)
+    client.add_region(admin, 310000, "上海市")
+    client.add_region_authority(admin, 310000, accounts[SHANGHAI_AUTHORITY].address)
+    client.register_issuer(accounts[BEIJING_AUTHORITY], issuer_id_from_uscc(USCC), 110000, "北京市市场监督管理局")
+    client.register_issuer(accounts[BEIJING_AUTHORITY], issuer_id_from_uscc(OTHER_USCC), 110000, "北京市住建委")
+    return Home(path, hardhat_node.url, client)
+
+
+def _write_pem(path: Path, key: Sm2SigningKey, password: str | None = None) -> Path:
+    path.write_bytes(key.to_pkcs8_pem(password))
+    return path
+
+
+def test_a_department_creates_its_sm2_key_and_its_authority_binds_it(home: Home, tmp_path: Path):
+    created = home.run(
+        "keys", "create", "bj-samr", "--suite", "sm2", "--id", "bj-samr@samr.beijing", "--password-env", "PW"
+    )
+    account_line, sm2_line = created.stdout.strip().splitlines()
+    name, address, account_file = account_line.split()
+    assert (name, Path(account_file)) == ("bj-samr", home.path / "keys" / "bj-samr.json")
+    name, kind, public_key, sm2_file = sm2_line.split()
+    assert (name, kind, Path(sm2_file)) == ("bj-samr", "sm2", home.path / "keys" / "bj-samr.sm2.json")
+    key, certificate = load_sm2_key(sm2_file, PASSWORD)  # one password opens both
+    assert (key.public_key.hex(), key.distinguishing_id, certificate) == (public_key[2:], b"bj-samr@samr.beijing", None)
+    assert load_account(account_file, PASSWORD).address == address
+    for file in (account_file, sm2_file):
+        assert os.stat(file).st_mode & 0o777 == 0o600
+        assert PASSWORD not in Path(file).read_text()
+        assert key.secret_bytes().hex() not in Path(file).read_text()
+    listed = {r["name"]: r for r in json.loads(home.run("keys", "list", "--json").stdout)}
+    assert listed["bj-samr"] == {"name": "bj-samr", "kind": "signing", "address": address}
+    assert listed["bj-samr.sm2"] == {"name": "bj-samr.sm2", "kind": "sm2", "public_key": public_key}
+    assert "exists already" in home.error("keys", "create", "bj-samr", "--suite", "sm2", "--password-env", "PW")
+
+    # the department makes its binding file; the authority checks it and binds the key
+    binding = tmp_path / "bj-samr.binding.json"
+    home.run("keys", "sm2-proof", "bj-samr", "--uscc", USCC, "--out", str(binding), "--password-env", "PW")
+    data = json.loads(binding.read_text())
+    assert (data["account"], data["sm2_public_key"], data["certificate"]) == (address, public_key, "")
+    assert PASSWORD not in binding.read_text()
+    assert key.secret_bytes().hex() not in binding.read_text()
+    d = home.client.deployment
+    assert verify_sm2_key_acceptance(
+        issuer_id=issuer_id_from_uscc(USCC),
+        account=address,
+        sm2_public_key=key.public_key,
+        distinguishing_id=key.distinguishing_id,
+        proof=bytes.fromhex(data["proof"][2:]),
+        chain_id=d.chain_id,
+        trust_registry=d.trust_registry,
+    )
+    added = home.run("issuer", "add-sm2-key", "--uscc", USCC, "--binding", str(binding), "--dev-account", "1")
+    assert f"key {address} added to {USCC}, bound to SM2 key {public_key[:18]}..." in added.stdout
+    assert home.client.get_sm2_key(address) is not None
+    (shown,) = home.show()["sm2_keys"]
+    assert shown == {
+        "account": address,
+        "sm2_public_key": public_key,
+        "distinguishing_id": "bj-samr@samr.beijing",
+        "proof_verifies": True,
+        "certificate_subject": None,
+        "from": shown["from"],
+        "until": None,
+        "valid_now": True,
+    }
+    assert shown["from"] <= home.client.w3.eth.get_block("latest")["timestamp"]
+    # the same file again: the account is a key already
+    assert f"account {address} is already a key of {USCC}" in home.error(
+        "issuer", "add-sm2-key", "--uscc", USCC, "--binding", str(binding), "--dev-account", "1"
+    )
+
+    # rotation: a new SM2 key with a new account, imported from PKCS#8 with its certificate
+    new_key = Sm2SigningKey.generate()
+    pem = _write_pem(tmp_path / "new.pem", new_key, "pem pass phrase")
+    cert = tmp_path / "new.cer"
+    cert.write_bytes(make_certificate(new_key, "北京市市场监督管理局电子签名"))
+    imported = home.run(
+        "keys", "import-sm2", "bj-samr-2", str(pem), "--certificate", str(cert), "--pem-password-env", "PEMPW",
+        "--password-env", "PW", env={"PEMPW": "pem pass phrase"},
+    )  # fmt: skip
+    assert f"bj-samr-2 sm2 0x{new_key.public_key.hex()}" in imported.stdout
+    assert "certificate: CN=北京市市场监督管理局电子签名" in imported.stdout
+    new_binding = tmp_path / "bj-samr-2.binding.json"
+    home.run("keys", "sm2-proof", "bj-samr-2", "--uscc", USCC, "--out", str(new_binding), "--password-env", "PW")
+    new_address = json.loads(new_binding.read_text())["account"]
+    rotated = home.run(
+        "issuer", "rotate-sm2-key", "--uscc", USCC, address, "--binding", str(new_binding), "--dev-account", "1"
+    )
+    assert f"key {address} rotated to {new_address}" in rotated.stdout
+    rotated_at = home.client.w3.eth.get_block("latest")["timestamp"]
+    assert "(CN=北京市市场监督管理局电子签名," in rotated.stdout
+    old, new = home.show()["sm2_keys"]
+    assert old["account"] == address
+    assert old["until"] == rotated_at + 1  # valid through the second of its rotation
+    assert (new["account"], new["valid_now"], new["proof_verifies"]) == (new_address, True, True)
+    assert new["certificate_subject"].startswith("CN=北京市市场监督管理局电子签名,O=北京市市场监督管理局")
+
+
+def test_mistakes_are_refused_in_plain_words_before_anything_is_sent(home: Home, tmp_path: Path):
+    home.run("keys", "create", "bj-housing", "--suite", "sm2", "--password-env", "PW")
+    # a wrong password
+    assert "the password does not open" in home.error(
+        "keys",
+        "sm2-proof",
+        "bj-housing",
+        "--uscc",
+        OTHER_USCC,
+        "--password-env",
+        "WRONG",
+        env={"WRONG": "not the pass phrase"},
+    )
+    # a key name without its SM2 keystore
+    home.run("keys", "create", "plain", "--password-env", "PW")
+    assert "plain.sm2.json" in home.error("keys", "sm2-proof", "plain", "--uscc", OTHER_USCC, "--password-env", "PW")
+    # a certificate whose key differs, at import and at the proof
+    stranger = Sm2SigningKey.generate()
+    foreign = tmp_path / "foreign.cer"
+    foreign.write_bytes(make_certificate(stranger))
+    pem = _write_pem(tmp_path / "k.pem", Sm2SigningKey.generate())
+    assert "certifies another public key" in home.error(
+        "keys", "import-sm2", "imported", str(pem), "--certificate", str(foreign), "--password-env", "PW"
+    )
+    assert not (home.path / "keys" / "imported.sm2.json").exists()
+    assert "certifies another public key" in home.error(
+        "keys", "sm2-proof", "bj-housing", "--uscc", OTHER_USCC, "--certificate", str(foreign), "--password-env", "PW"
+    )
+    # a PKCS#8 file that is no SM2 key
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    assert "not a usable PKCS#8 SM2 key" in home.error(
+        "keys", "import-sm2", "bad", str(not_pem), "--password-env", "PW"
+    )
+
+    good = tmp_path / "good.json"
+    home.run("keys", "sm2-proof", "bj-housing", "--uscc", OTHER_USCC, "--out", str(good), "--password-env", "PW")
+    data = json.loads(good.read_text())
+    add = ("issuer", "add-sm2-key", "--uscc", OTHER_USCC, "--dev-account", "1", "--binding")
+
+    def variant(**change: Any) -> str:
+        path = tmp_path / f"variant-{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({**data, **change}))
+        return str(path)
+
+    # a proof made by another SM2 key (the file's key swapped for another's proof)
+    other = tmp_path / "other.json"
+    home.run("keys", "create", "spare", "--suite", "sm2", "--password-env", "PW")
+    home.run("keys", "sm2-proof", "spare", "--uscc", OTHER_USCC, "--out", str(other), "--password-env", "PW")
+    swapped = variant(proof=json.loads(other.read_text())["proof"])
+    assert "the SM2 proof of possession does not verify" in home.error(*add, swapped)
+    # a proof made for another account (the file's account swapped)
+    assert "does not verify" in home.error(*add, variant(account=json.loads(other.read_text())["account"]))
+    # a certificate of another key slipped into the file
+    assert "certifies another public key" in home.error(
+        *add, variant(certificate="0x" + make_certificate(stranger).hex())
+    )
+    # a file for another department, for another deployment, not a binding file at all
+    assert f"binds a key of department '{OTHER_USCC}', not of {USCC}" in home.error(
+        "issuer", "add-sm2-key", "--uscc", USCC, "--dev-account", "1", "--binding", str(good)
+    )
+    assert "made for another deployment" in home.error(*add, variant(chain_id=1))
+    assert "not an SM2 binding file" in home.error(*add, variant(kind="co-signing"))
+    assert "an SM2 public key is 64 bytes" in home.error(
+        *add, variant(sm2_public_key="0x04" + data["sm2_public_key"][2:])
+    )
+    account = data["account"]
+    assert home.client.get_key(account) is None  # nothing was sent
+
+    # an authority of another region: the contract refuses, in plain words
+    refused = home.error(*add[:-3], "--dev-account", str(SHANGHAI_AUTHORITY), "--binding", str(good))
+    assert "TrustRegistryNotRegionAuthority" in refused
+    assert "not an authority of region 110000" in refused
+    # an acceptance by another account: the contract refuses
+    stranger_acceptance = json.loads(other.read_text())["acceptance"]
+    refused = home.error(*add, variant(acceptance=stranger_acceptance))
+    assert f"account {account} has not accepted" in refused
+    assert home.client.get_key(account) is None
+    # the good file binds
+    home.run(*add, str(good))
+    assert home.show(OTHER_USCC)["sm2_keys"][0]["account"] == account
