@@ -213,6 +213,7 @@ SURFACES = {
         "RegistryClient",
         "RegistryError",
         "RevertedNotFoundError",
+        "SignatureSuite",
         "Status",
         "TransactionError",
         "TxResult",
