@@ -1,4 +1,5 @@
-"""Encrypted keystore files (Web3 Secret Storage v3, scrypt) for issuer and operator keys.
+"""Encrypted keystore files (Web3 Secret Storage v3, scrypt) for issuer and operator keys, the
+departments' co-signing keys and SM2 keys.
 
 A private key only ever exists on disk inside such a file, written with mode 0600. Passwords come
 from an environment variable, a file, or an interactive prompt; they are never logged or echoed.
@@ -18,19 +19,25 @@ from eth_account.signers.local import LocalAccount
 from eth_keyfile.keyfile import create_keyfile_json, decode_keyfile_json
 from eth_utils.address import to_checksum_address
 
+from signer._x509 import Sm2Certificate, parse_sm2_certificate
 from signer.cosigning import CoSigningKey
 from signer.errors import KeystoreError, PasswordError, SignerInputError, WrongPasswordError
+from signer.sm2 import DEFAULT_SM2_ID, Sm2SigningKey
 
 __all__ = [
     "CO_SIGNING_KIND",
     "DEFAULT_SCRYPT_N",
+    "SM2_KIND",
     "PasswordSource",
     "create_co_signing_keystore",
     "create_keystore",
+    "create_sm2_keystore",
     "import_keystore",
+    "import_sm2_keystore",
     "keystore_address",
     "load_account",
     "load_co_signing_key",
+    "load_sm2_key",
 ]
 
 #: scrypt cost of new keystores (geth's "standard" setting; about a second to open).
@@ -41,6 +48,8 @@ _MIN_PASSWORD = 8
 _MAX_PASSWORD = 1024
 #: The ``kind`` member of a co-signing keystore (a BLS12-381 secret, its public key in G1).
 CO_SIGNING_KIND = "bls12-381-g1"
+#: The ``kind`` member of an SM2 keystore (an SM2 private key, its public key, identifier, certificate).
+SM2_KIND = "sm2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +115,7 @@ def import_keystore(path: str | Path, private_key: bytes, password: str, *, scry
     """Store an existing 32-byte private key encrypted at ``path``; return its address."""
     if not isinstance(private_key, bytes) or len(private_key) != 32:
         raise KeystoreError("a private key must be 32 bytes")
-    if scrypt_n < _MIN_SCRYPT_N or scrypt_n & (scrypt_n - 1):
-        raise KeystoreError(f"scrypt_n must be a power of two of at least {_MIN_SCRYPT_N}")
+    _check_scrypt_n(scrypt_n)
     _check(password, "the caller")
     try:
         document = Account.encrypt(private_key, password, kdf="scrypt", iterations=scrypt_n)
@@ -166,14 +174,36 @@ def load_account(path: str | Path, password: str) -> LocalAccount:
     return account
 
 
+def _check_scrypt_n(scrypt_n: int) -> None:
+    if scrypt_n < _MIN_SCRYPT_N or scrypt_n & (scrypt_n - 1):
+        raise KeystoreError(f"scrypt_n must be a power of two of at least {_MIN_SCRYPT_N}")
+
+
+def _decrypt(path: str | Path, document: dict[str, Any], password: str) -> bytes:
+    try:
+        return bytes(decode_keyfile_json(document, password.encode()))
+    except ValueError:
+        raise WrongPasswordError(f"the password does not open {path} (or the file was altered)") from None
+    except (KeyError, TypeError) as exc:
+        raise KeystoreError(f"{path} is a malformed keystore: missing {exc}") from None
+
+
+def _kind_document(path: str | Path, kind: str, what: str) -> dict[str, Any]:
+    document = _read(path)
+    held = document.get("kind")
+    if held != kind:
+        described = "a secp256k1 signing key" if held is None else f"a {held!r} key"
+        raise KeystoreError(f"{path} holds {described}, not {what} ({kind!r})")
+    return document
+
+
 def create_co_signing_keystore(
     path: str | Path, password: str, *, key: CoSigningKey | None = None, scrypt_n: int = DEFAULT_SCRYPT_N
 ) -> CoSigningKey:
     """Store a co-signing key (a new one unless ``key`` is given) encrypted at ``path``, in the same
     Web3 Secret Storage v3 form as the signing keys, without an address and with ``"kind":
     "bls12-381-g1"`` and the 48-byte ``publicKey`` in hex; return the key."""
-    if scrypt_n < _MIN_SCRYPT_N or scrypt_n & (scrypt_n - 1):
-        raise KeystoreError(f"scrypt_n must be a power of two of at least {_MIN_SCRYPT_N}")
+    _check_scrypt_n(scrypt_n)
     _check(password, "the caller")
     key = CoSigningKey.generate() if key is None else key
     document = create_keyfile_json(key.secret_bytes(), password.encode(), kdf="scrypt", iterations=scrypt_n)
@@ -186,19 +216,10 @@ def create_co_signing_keystore(
 
 def load_co_signing_key(path: str | Path, password: str) -> CoSigningKey:
     """Decrypt a co-signing keystore; its recorded public key must match the secret it holds."""
-    document = _read(path)
-    kind = document.get("kind")
-    if kind != CO_SIGNING_KIND:
-        held = "a secp256k1 signing key" if kind is None else f"a {kind!r} key"
-        raise KeystoreError(f"{path} holds {held}, not a co-signing key ({CO_SIGNING_KIND!r})")
+    document = _kind_document(path, CO_SIGNING_KIND, "a co-signing key")
+    secret = _decrypt(path, document, password)
     try:
-        secret = decode_keyfile_json(document, password.encode())
-    except ValueError:
-        raise WrongPasswordError(f"the password does not open {path} (or the file was altered)") from None
-    except (KeyError, TypeError) as exc:
-        raise KeystoreError(f"{path} is a malformed keystore: missing {exc}") from None
-    try:
-        key = CoSigningKey.from_secret(bytes(secret))
+        key = CoSigningKey.from_secret(secret)
     except SignerInputError as exc:
         raise KeystoreError(f"{path} does not hold a valid co-signing secret: {exc}") from None
     if document.get("publicKey") != key.public_key.hex():
@@ -206,3 +227,89 @@ def load_co_signing_key(path: str | Path, password: str) -> CoSigningKey:
             f"{path} records public key {document.get('publicKey')!r} but holds 0x{key.public_key.hex()}"
         )
     return key
+
+
+def create_sm2_keystore(
+    path: str | Path,
+    password: str,
+    *,
+    key: Sm2SigningKey | None = None,
+    distinguishing_id: bytes = DEFAULT_SM2_ID,
+    certificate: bytes | None = None,
+    scrypt_n: int = DEFAULT_SCRYPT_N,
+) -> Sm2SigningKey:
+    """Store an SM2 key (a new one, with ``distinguishing_id``, unless ``key`` is given) encrypted at
+    ``path`` in the same scrypt form as the other keystores, with ``"kind": "sm2"``, the 64-byte
+    ``publicKey``, the ``distinguishingId`` and, optionally, the key's X.509 ``certificate`` (DER, in
+    hex; it must certify this very key); return the key."""
+    _check_scrypt_n(scrypt_n)
+    _check(password, "the caller")
+    key = Sm2SigningKey.generate(distinguishing_id) if key is None else key
+    parsed = _matching_certificate(key, certificate) if certificate is not None else None
+    # The private scalar (what a PKCS#8 SM2 key carries) is what gets encrypted; the address that
+    # eth-keyfile derives from any 32-byte secret would mean nothing here.
+    document = create_keyfile_json(key.secret_bytes(), password.encode(), kdf="scrypt", iterations=scrypt_n)
+    document.pop("address", None)
+    document["kind"] = SM2_KIND
+    document["publicKey"] = key.public_key.hex()
+    document["distinguishingId"] = key.distinguishing_id.hex()
+    if parsed is not None:
+        document["certificate"] = parsed.der.hex()
+    _write_new(Path(path), document)
+    return key
+
+
+def import_sm2_keystore(
+    path: str | Path,
+    pem: bytes,
+    password: str,
+    *,
+    pem_password: str | None = None,
+    distinguishing_id: bytes = DEFAULT_SM2_ID,
+    certificate: bytes | None = None,
+    scrypt_n: int = DEFAULT_SCRYPT_N,
+) -> Sm2SigningKey:
+    """Store the SM2 key of a PKCS#8 PEM (encrypted with ``pem_password`` or not) encrypted at ``path``."""
+    try:
+        key = Sm2SigningKey.from_pkcs8_pem(pem, pem_password, distinguishing_id=distinguishing_id)
+    except SignerInputError as exc:
+        raise KeystoreError(f"cannot import the SM2 key: {exc}") from None
+    return create_sm2_keystore(path, password, key=key, certificate=certificate, scrypt_n=scrypt_n)
+
+
+def _matching_certificate(key: Sm2SigningKey, certificate: bytes) -> Sm2Certificate:
+    try:
+        parsed = parse_sm2_certificate(certificate)
+    except SignerInputError as exc:
+        raise KeystoreError(f"the certificate cannot be stored with the key: {exc}") from None
+    if parsed.public_key != key.public_key:
+        raise KeystoreError("the certificate certifies another public key than the SM2 key's")
+    return parsed
+
+
+def _hex_member(path: str | Path, document: dict[str, Any], member: str) -> bytes:
+    value = document.get(member)
+    try:
+        if not isinstance(value, str):
+            raise ValueError(member)
+        return bytes.fromhex(value)
+    except ValueError:
+        raise KeystoreError(f"{path} records no valid {member} (hex)") from None
+
+
+def load_sm2_key(path: str | Path, password: str) -> tuple[Sm2SigningKey, Sm2Certificate | None]:
+    """Decrypt an SM2 keystore into its key (with its recorded identifier) and its certificate, if any;
+    the recorded public key and certificate must match the secret the file holds."""
+    document = _kind_document(path, SM2_KIND, "an SM2 key")
+    distinguishing_id = _hex_member(path, document, "distinguishingId")
+    secret = _decrypt(path, document, password)
+    try:
+        key = Sm2SigningKey.from_secret(secret, distinguishing_id)
+    except SignerInputError as exc:
+        raise KeystoreError(f"{path} does not hold a valid SM2 key: {exc}") from None
+    if document.get("publicKey") != key.public_key.hex():
+        raise KeystoreError(f"{path} records public key {document.get('publicKey')!r} but holds 0x{key.public_key.hex()}")
+    certificate = None
+    if document.get("certificate") is not None:
+        certificate = _matching_certificate(key, _hex_member(path, document, "certificate"))
+    return key, certificate
