@@ -82,7 +82,8 @@ BL_ALL = SAMPLES[2]  # a business license with every field disclosed
 SM2_ALL = SAMPLES[3]  # the same, signed with SM2
 assert BL_ALL.license_type.code == "BL"
 assert len(BL_ALL.disclosed) == len(BL_ALL.license_type.fields)
-assert SM2_ALL.suite is SignatureSuite.SM2 and BL_ALL.suite is SignatureSuite.SECP256K1
+assert SM2_ALL.suite is SignatureSuite.SM2
+assert BL_ALL.suite is SignatureSuite.SECP256K1
 
 
 def elements(p: Presentation) -> list[bytes]:
@@ -322,7 +323,10 @@ _ESTABLISHED = 6
         (lambda: BL_ALL.to_cbor() + b"\x00", "1 bytes follow the payload's array"),
         # the suite element: only after the signature, only SM2's code, nothing after it
         (lambda: b"\x8c" + b"".join(elements(BL_ALL)) + b"\x00", "suite code 0 is not known; the known suites"),
-        (lambda: with_element(SM2_ALL, 11, b"\x02"), r"suite code 2 is not known; .*secp256k1 \(no suite element\), sm2"),
+        (
+            lambda: with_element(SM2_ALL, 11, b"\x02"),
+            r"code 2 is not known; .*secp256k1 \(no suite element\), sm2",
+        ),
         (lambda: with_element(SM2_ALL, 11, b"\x18\xff"), "suite code 255 is not known"),
         (lambda: with_element(SM2_ALL, 11, b"\x18\x01"), "not in its canonical encoding"),
         (lambda: with_element(SM2_ALL, 11, b"\x20"), "suite code must be an integer .*negative"),
@@ -358,7 +362,9 @@ def test_the_suite_is_one_trailing_element_and_the_digest_ignores_it():
     for old, sm2 in zip(SAMPLES[::2], SAMPLES[1::2], strict=True):
         assert (old.suite, sm2.suite) == (SignatureSuite.SECP256K1, SignatureSuite.SM2)
         a, b = old.to_cbor(), sm2.to_cbor()
-        assert a[0] == 0x8B and b[0] == 0x8C and b[1:] == a[1:] + b"\x01"
+        assert a[0] == 0x8B
+        assert b[0] == 0x8C
+        assert b[1:] == a[1:] + b"\x01"
         assert old.digest() == sm2.digest()
         assert decode_payload(b).suite is SignatureSuite.SM2
 
@@ -538,9 +544,7 @@ def _reference_from_item(item: Any) -> Presentation:
     sig = _bytes(signature)
     if len(sig) != 64:
         raise MalformedPresentationError("signature")
-    return Presentation(
-        header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=sig, suite=suite
-    )
+    return Presentation(header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=sig, suite=suite)
 
 
 def strict_decode(data: bytes) -> Presentation | None:

@@ -74,13 +74,13 @@ class Sm2Keys:
             return False
         try:
             return verify_sm2_key_acceptance(
-                chain_id=self.chain_id,
-                trust_registry=self.trust_registry,
                 issuer_id=event.issuer_id,
-                key=event.key,
-                public_key=bytes(event.public_key),
+                account=event.key,
+                sm2_public_key=bytes(event.public_key),
                 distinguishing_id=bytes(event.distinguishing_id),
                 proof=bytes(event.proof),
+                chain_id=self.chain_id,
+                trust_registry=self.trust_registry,
             )
         except (SignerError, ValueError):
             return False  # data another issuer wrote is input: a malformed binding is no binding
