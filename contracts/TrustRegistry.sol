@@ -27,6 +27,18 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     /// @inheritdoc ITrustRegistry
     uint256 public constant MAX_POLICY_DEPARTMENTS = 16;
 
+    /// @inheritdoc ITrustRegistry
+    bytes32 public constant SM2_KEY_ACCEPTANCE_TYPEHASH =
+        keccak256("Sm2KeyAcceptance(bytes32 issuerId,address key,bytes sm2PublicKey,bytes distinguishingId)");
+
+    /// @dev The SM2 curve (GB/T 32918.5, sm2p256v1): field prime p, coefficients a = p - 3 and b, order n.
+    uint256 private constant _SM2_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF;
+    uint256 private constant _SM2_A = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC;
+    uint256 private constant _SM2_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93;
+    uint256 private constant _SM2_N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123;
+    uint256 private constant _SM2_MAX_ID = 64;
+    uint256 private constant _SM2_MAX_CERTIFICATE = 2048;
+
     /// @dev Domain separation tag of proofs of possession (ciphersuite BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_).
     bytes private constant _POP_DST = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
@@ -51,6 +63,7 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     mapping(bytes32 issuerId => uint32 region) private _allowedRegions; // federation exceptions
     mapping(bytes32 keyId => CoSigningKey) private _coSigningKeys;
     mapping(uint32 region => mapping(bytes32 licenseType => bytes32[] departments)) private _policies;
+    mapping(address key => bytes32 keyHash) private _sm2Keys; // keccak256(publicKey || ID) of the bound SM2 key
 
     /// @param admin the first federation admin, also holding `DEFAULT_ADMIN_ROLE` (grants roles).
     constructor(address admin) EIP712("E-License Trust Registry", "1") {
@@ -170,27 +183,49 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
     {
         Issuer storage issuer = _requireIssuer(issuerId);
         _requireAuthority(issuer.region);
-        _addKey(issuerId, key, validFrom, validUntil, acceptance);
+        _addKey(issuerId, key, validFrom, validUntil, keyAcceptanceDigest(issuerId, key), acceptance, 0);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function addSm2Key(
+        bytes32 issuerId,
+        address key,
+        Sm2KeyRegistration calldata sm2,
+        uint64 validFrom,
+        uint64 validUntil,
+        bytes calldata acceptance
+    ) external {
+        Issuer storage issuer = _requireIssuer(issuerId);
+        _requireAuthority(issuer.region);
+        bytes32 keyHash = _checkSm2(sm2);
+        bytes32 digest = sm2KeyAcceptanceDigest(issuerId, key, sm2.publicKey, sm2.distinguishingId);
+        _addKey(issuerId, key, validFrom, validUntil, digest, acceptance, keyHash);
+        _bindSm2(issuerId, key, keyHash, sm2);
     }
 
     /// @inheritdoc ITrustRegistry
     function rotateKey(bytes32 issuerId, address oldKey, address newKey, bytes calldata acceptance) external {
         bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
-        uint64 nowTs = uint64(block.timestamp);
-        KeyWindow storage window = _requireKey(issuerId, oldKey);
-        Rotation storage rotation = _rotations[oldKey];
-        if (rotation.closed) revert TrustRegistryKeyClosed(issuerId, oldKey);
-        if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
-            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs);
-        }
-        rotation.closed = true;
-        // the old key stays valid through the current second, so what it did in this block counts
-        window.validUntil = nowTs + 1;
-        emit KeyRetired(issuerId, oldKey, nowTs + 1);
-        _addKey(issuerId, newKey, nowTs, OPEN_END, acceptance);
-        rotation.successor = newKey;
-        rotation.bySelf = bySelf;
-        emit KeyRotated(issuerId, oldKey, newKey, bySelf);
+        uint64 nowTs = _closeForRotation(issuerId, oldKey);
+        _addKey(issuerId, newKey, nowTs, OPEN_END, keyAcceptanceDigest(issuerId, newKey), acceptance, 0);
+        _recordRotation(issuerId, oldKey, newKey, bySelf);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function rotateSm2Key(
+        bytes32 issuerId,
+        address oldKey,
+        address newKey,
+        Sm2KeyRegistration calldata sm2,
+        bytes calldata acceptance
+    ) external {
+        bool bySelf = _requireSelfOrAuthority(issuerId, oldKey);
+        bytes32 keyHash = _checkSm2(sm2);
+        uint64 nowTs = _closeForRotation(issuerId, oldKey);
+        bytes32 digest = sm2KeyAcceptanceDigest(issuerId, newKey, sm2.publicKey, sm2.distinguishingId);
+        _addKey(issuerId, newKey, nowTs, OPEN_END, digest, acceptance, keyHash);
+        _bindSm2(issuerId, newKey, keyHash, sm2);
+        _recordRotation(issuerId, oldKey, newKey, bySelf);
     }
 
     /// @inheritdoc ITrustRegistry
@@ -448,24 +483,103 @@ contract TrustRegistry is ITrustRegistry, AccessControl, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(KEY_ACCEPTANCE_TYPEHASH, issuerId, key)));
     }
 
+    /// @inheritdoc ITrustRegistry
+    function sm2KeyAcceptanceDigest(
+        bytes32 issuerId,
+        address key,
+        bytes calldata publicKey,
+        bytes calldata distinguishingId
+    ) public view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(SM2_KEY_ACCEPTANCE_TYPEHASH, issuerId, key, keccak256(publicKey), keccak256(distinguishingId))
+        );
+        return _hashTypedDataV4(structHash);
+    }
+
+    /// @inheritdoc ITrustRegistry
+    function getSm2Key(address key) external view returns (bytes32) {
+        return _sm2Keys[key];
+    }
+
     // ----------------------------------------------------------------------------------------------
     // Internals
     // ----------------------------------------------------------------------------------------------
 
-    function _addKey(bytes32 issuerId, address key, uint64 validFrom, uint64 validUntil, bytes calldata acceptance)
-        private
-    {
+    /// @dev `digest` is what the key accepts (`keyAcceptanceDigest`, or `sm2KeyAcceptanceDigest`
+    /// when `sm2KeyHash` names the SM2 key being bound; zero for a plain key).
+    function _addKey(
+        bytes32 issuerId,
+        address key,
+        uint64 validFrom,
+        uint64 validUntil,
+        bytes32 digest,
+        bytes calldata acceptance,
+        bytes32 sm2KeyHash
+    ) private {
         if (key == address(0)) revert TrustRegistryZeroAddress();
         if (_authorities[_issuers[issuerId].region][key]) revert TrustRegistryKeyIsAuthority(issuerId, key);
         bytes32 owner = _keys[key].issuerId;
         if (owner != bytes32(0)) revert TrustRegistryKeyInUse(key, owner);
         if (validFrom >= validUntil) revert TrustRegistryInvalidWindow(validFrom, validUntil);
         // the key's consent, last: without it anyone could attach an address another department announced
-        if (!SignatureChecker.isValidSignatureNowCalldata(key, keyAcceptanceDigest(issuerId, key), acceptance)) {
+        if (!SignatureChecker.isValidSignatureNowCalldata(key, digest, acceptance)) {
+            if (sm2KeyHash != bytes32(0)) revert TrustRegistrySm2KeyNotAccepted(issuerId, key, sm2KeyHash);
             revert TrustRegistryKeyNotAccepted(issuerId, key);
         }
         _keys[key] = KeyWindow({issuerId: issuerId, validFrom: validFrom, validUntil: validUntil});
         emit KeyAdded(issuerId, key, validFrom, validUntil);
+    }
+
+    /// @dev The old key of a rotation, checked (`issuerId`'s, not closed, valid now) and closed: its
+    /// window ends after the current second, so what it did in this block counts. Returns now.
+    function _closeForRotation(bytes32 issuerId, address oldKey) private returns (uint64 nowTs) {
+        nowTs = uint64(block.timestamp);
+        KeyWindow storage window = _requireKey(issuerId, oldKey);
+        Rotation storage rotation = _rotations[oldKey];
+        if (rotation.closed) revert TrustRegistryKeyClosed(issuerId, oldKey);
+        if (!(window.validFrom <= nowTs && nowTs < window.validUntil)) {
+            revert TrustRegistryKeyNotValid(issuerId, oldKey, nowTs);
+        }
+        rotation.closed = true;
+        window.validUntil = nowTs + 1;
+        emit KeyRetired(issuerId, oldKey, nowTs + 1);
+    }
+
+    function _recordRotation(bytes32 issuerId, address oldKey, address newKey, bool bySelf) private {
+        Rotation storage rotation = _rotations[oldKey];
+        rotation.successor = newKey;
+        rotation.bySelf = bySelf;
+        emit KeyRotated(issuerId, oldKey, newKey, bySelf);
+    }
+
+    /// @dev The shape of an SM2 registration, cheapest check first: the lengths, the coordinates
+    /// below p, the point on the curve `y^2 = x^3 + a x + b (mod p)`, the proof's r and s in
+    /// [1, n - 1]. Returns keccak256(publicKey || distinguishingId).
+    function _checkSm2(Sm2KeyRegistration calldata sm2) private pure returns (bytes32) {
+        bytes calldata publicKey = sm2.publicKey;
+        bytes calldata id = sm2.distinguishingId;
+        bytes calldata proof = sm2.proof;
+        if (publicKey.length != 64) revert TrustRegistryInvalidSm2KeyLength(publicKey.length);
+        if (id.length == 0 || id.length > _SM2_MAX_ID) revert TrustRegistryInvalidSm2IdLength(id.length);
+        if (proof.length != 64) revert TrustRegistryInvalidSm2ProofLength(proof.length);
+        uint256 certificateLength = sm2.certificate.length;
+        if (certificateLength > _SM2_MAX_CERTIFICATE) {
+            revert TrustRegistrySm2CertificateTooLong(certificateLength, _SM2_MAX_CERTIFICATE);
+        }
+        uint256 x = uint256(bytes32(publicKey[0:32]));
+        uint256 y = uint256(bytes32(publicKey[32:64]));
+        if (x >= _SM2_P || y >= _SM2_P) revert TrustRegistrySm2CoordinateOutOfRange(x, y);
+        uint256 rhs = addmod(mulmod(mulmod(x, x, _SM2_P), x, _SM2_P), addmod(mulmod(_SM2_A, x, _SM2_P), _SM2_B, _SM2_P), _SM2_P);
+        if (mulmod(y, y, _SM2_P) != rhs) revert TrustRegistrySm2KeyNotOnCurve(x, y);
+        uint256 r = uint256(bytes32(proof[0:32]));
+        uint256 s = uint256(bytes32(proof[32:64]));
+        if (r == 0 || r >= _SM2_N || s == 0 || s >= _SM2_N) revert TrustRegistrySm2ProofOutOfRange(r, s);
+        return keccak256(abi.encodePacked(publicKey, id));
+    }
+
+    function _bindSm2(bytes32 issuerId, address key, bytes32 keyHash, Sm2KeyRegistration calldata sm2) private {
+        _sm2Keys[key] = keyHash;
+        emit Sm2KeyBound(issuerId, key, sm2.publicKey, sm2.distinguishingId, sm2.proof, sm2.certificate);
     }
 
     /// @dev Checks run cheapest first: the window, the encoding, the key id unused, subgroup

@@ -22,6 +22,7 @@
     │       ├── UnauthorizedError (PermissionError) 403 wrong role, wrong issuer's key, key not valid now
     │       │   ├── IssuerOutsideRegionError            credit code of a division outside the region
     │       │   └── KeyNotAcceptedError                 new key without its own signed acceptance
+    │       │       └── Sm2KeyNotAcceptedError          nor of its binding to an SM2 key
     │       ├── RevertedNotFoundError              404  the contract does not know the region, issuer or key
     │       ├── ConflictError                      409  already exists (region, authority, issuer, key, batch)
     │       ├── InvalidArgumentError (ValueError)  422  zero ids, empty windows, unsorted digests, ...
@@ -79,6 +80,7 @@ __all__ = [
     "RegistryError",
     "RevertedNotFoundError",
     "SignerError",
+    "Sm2KeyNotAcceptedError",
     "TransactionError",
     "UnauthorizedError",
     "WrongPasswordError",
@@ -172,6 +174,23 @@ class KeyNotAcceptedError(UnauthorizedError):
         )
 
 
+class Sm2KeyNotAcceptedError(KeyNotAcceptedError):
+    """A key was added or rotated to bound to an SM2 key without the account's acceptance of that
+    binding: a signature by the account of ``Sm2KeyAcceptance(issuer_id, key, sm2PublicKey,
+    distinguishingId)`` for this very SM2 key and ID (``key_hash``: keccak256 of the two)."""
+
+    def __init__(self, error_name: str, arguments: dict[str, Any], *, contract: str | None = None) -> None:
+        super().__init__(error_name, arguments, contract=contract)
+        key_hash = arguments.get("key_hash", b"")
+        self.key_hash: bytes = key_hash if isinstance(key_hash, bytes) else b""
+        rendered = ", ".join(f"{k}={_render(v)}" for k, v in arguments.items())
+        self.args = (
+            f"{error_name}({rendered}): account {self.key} has not accepted to be a key of this issuer bound "
+            "to this SM2 key (its signed Sm2KeyAcceptance is missing, by another account, or over another SM2 "
+            "key, ID or issuer)",
+        )
+
+
 class RevertedNotFoundError(ContractRevertError, NotFoundError):
     """The contract does not know the region, issuer or key named."""
 
@@ -247,6 +266,14 @@ ERROR_CATEGORIES: dict[str, type[ContractRevertError]] = {
     "TrustRegistryCoSigningKeyCompromiseTimeOutOfRange": InvalidArgumentError,
     "TrustRegistryDepartmentsNotAscending": InvalidArgumentError,
     "TrustRegistryTooManyDepartments": InvalidArgumentError,
+    "TrustRegistryInvalidSm2KeyLength": InvalidArgumentError,
+    "TrustRegistryInvalidSm2IdLength": InvalidArgumentError,
+    "TrustRegistryInvalidSm2ProofLength": InvalidArgumentError,
+    "TrustRegistrySm2CertificateTooLong": InvalidArgumentError,
+    "TrustRegistrySm2CoordinateOutOfRange": InvalidArgumentError,
+    "TrustRegistrySm2KeyNotOnCurve": InvalidArgumentError,
+    "TrustRegistrySm2ProofOutOfRange": InvalidArgumentError,
+    "TrustRegistrySm2KeyNotAccepted": Sm2KeyNotAcceptedError,
     # BLS12381 (the pairing library of both registries)
     "BLS12381InvalidExpandInput": InvalidArgumentError,
     "BLS12381PrecompileFailed": InvalidStateError,  # a chain without EIP-2537, or a point it refused

@@ -1,5 +1,6 @@
-"""The contracts' refusals of joint issuance in plain words, for the command line's one-line errors:
-what was refused, why, and what to do (the custom error's name follows in brackets)."""
+"""The contracts' refusals of joint issuance and of SM2 key bindings in plain words, for the command
+line's one-line errors: what was refused, why, and what to do (the custom error's name follows in
+brackets)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,33 @@ _RULES: dict[str, _Rule] = {
     ),
     "TrustRegistryTooManyDepartments": lambda a, n: (
         f"a co-approval policy names at most {a['maximum']} departments, not {a['count']}"
+    ),
+    "TrustRegistryInvalidSm2KeyLength": lambda a, n: (
+        f"an SM2 public key is 64 bytes, the coordinates X and Y (without the 04 prefix), not {a['length']} bytes"
+    ),
+    "TrustRegistryInvalidSm2IdLength": lambda a, n: (
+        f"an SM2 distinguishing ID is 1 to 64 bytes (default 1234567812345678), not {a['length']} bytes"
+    ),
+    "TrustRegistryInvalidSm2ProofLength": lambda a, n: (
+        f"an SM2 proof of possession is 64 bytes, r and s (not a DER signature), not {a['length']} bytes"
+    ),
+    "TrustRegistrySm2CertificateTooLong": lambda a, n: (
+        f"the SM2 key's certificate is {a['length']} bytes; at most {a['maximum']} bytes of DER are registered"
+    ),
+    "TrustRegistrySm2CoordinateOutOfRange": lambda a, n: (
+        "a coordinate of that SM2 public key is not below the curve's prime p: it is not an SM2 key"
+    ),
+    "TrustRegistrySm2KeyNotOnCurve": lambda a, n: (
+        "that SM2 public key is not a point of the SM2 curve (sm2p256v1): check that X and Y are given "
+        "in that order, big-endian, and belong to an SM2 key rather than a key of another curve"
+    ),
+    "TrustRegistrySm2ProofOutOfRange": lambda a, n: (
+        "the SM2 proof of possession is no SM2 signature: its r and s must lie between 1 and n - 1"
+    ),
+    "TrustRegistrySm2KeyNotAccepted": lambda a, n: (
+        f"account {a['key']} has not accepted to be a key of {n.issuer(a['issuer_id'])} bound to this SM2 key: "
+        "the account signs Sm2KeyAcceptance over the same SM2 public key and ID that are registered "
+        "(a plain key acceptance does not do)"
     ),
 }
 

@@ -28,6 +28,12 @@ import {ITrustRegistryErrors} from "./ITrustRegistryErrors.sol";
 /// - A key becomes a key of an issuer (`addKey`, `rotateKey`) only with its own acceptance: an
 ///   EIP-712 signature of `KeyAcceptance(issuerId, key)` by the key (ERC-1271 for a contract key),
 ///   so nobody can attach an address another department announced.
+/// - A key may instead be added or rotated to with an SM2 public key bound to it (`addSm2Key`,
+///   `rotateSm2Key`): the department then signs its licenses with SM2/SM3, and the account's window
+///   (rotation, retirement, compromise) is the SM2 key's window. The account accepts the typed data
+///   `Sm2KeyAcceptance(issuerId, key, sm2PublicKey, distinguishingId)`; the contract checks the SM2
+///   key's encoding and curve membership and the shape of its proof of possession (it cannot check
+///   SM2 signatures), and every verifier checks the proof itself before it counts the binding.
 ///
 /// - Co-signing keys (BLS12-381, for joint anchors: docs/joint.md) follow the same windows. An
 ///   authority adds, rotates and declares them compromised; an authority or a signing key of the
@@ -70,6 +76,19 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
         uint64 validUntil;
     }
 
+    /// @notice The SM2 key bound to an account by `addSm2Key` or `rotateSm2Key`: `publicKey` is
+    /// `X || Y` (64 bytes, big-endian, each coordinate below p, a point of the SM2 curve),
+    /// `distinguishingId` the key's ID (1 to 64 bytes, the `ID_A` of its `Z_A`), `proof` the SM2
+    /// key's signature `r || s` (64 bytes, 1 <= r, s <= n - 1) of the EIP-712 encoded message
+    /// `0x1901 || domainSeparator || hashStruct(Sm2KeyAcceptance)` (its proof of possession, checked by
+    /// verifiers), and `certificate` an optional DER X.509 certificate of the key (0 to 2,048 bytes).
+    struct Sm2KeyRegistration {
+        bytes publicKey;
+        bytes distinguishingId;
+        bytes proof;
+        bytes certificate;
+    }
+
     /// @notice A BLS12-381 co-signing key (by its key id): the issuer it belongs to, its window, and
     /// whether it is closed (rotated or retired: it can be neither again). `issuerId == 0` when unknown.
     struct CoSigningKey {
@@ -101,6 +120,18 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     event KeyAdded(bytes32 indexed issuerId, address indexed key, uint64 validFrom, uint64 validUntil);
     /// @notice A key's window was ended at `validUntil` in the ordinary way (retirement or rotation).
     event KeyRetired(bytes32 indexed issuerId, address indexed key, uint64 validUntil);
+    /// @notice The SM2 key `publicKey` (X || Y) with ID `distinguishingId` was bound to account `key`
+    /// of `issuerId` (emitted right after the account's `KeyAdded`); `proof` is its proof of
+    /// possession and `certificate` its optional DER X.509 certificate (empty when none). Verifiers
+    /// ignore a binding whose proof does not verify.
+    event Sm2KeyBound(
+        bytes32 indexed issuerId,
+        address indexed key,
+        bytes publicKey,
+        bytes distinguishingId,
+        bytes proof,
+        bytes certificate
+    );
     /// @notice `oldKey` was rotated to `newKey`, by `oldKey` itself (`bySelf`) or by an authority.
     event KeyRotated(bytes32 indexed issuerId, address indexed oldKey, address indexed newKey, bool bySelf);
     /// @notice A compromise walk stopped after `MAX_CASCADE` successors; `next` is the first key not
@@ -149,6 +180,10 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
 
     /// @notice Most departments a co-approval policy names.
     function MAX_POLICY_DEPARTMENTS() external view returns (uint256);
+
+    /// @notice EIP-712 type an account signs to accept becoming a key of an issuer bound to an SM2
+    /// key: `Sm2KeyAcceptance(bytes32 issuerId,address key,bytes sm2PublicKey,bytes distinguishingId)`.
+    function SM2_KEY_ACCEPTANCE_TYPEHASH() external view returns (bytes32);
 
     // ----------------------------------------------------------------------------------------------
     // Regions (federation admins)
@@ -209,6 +244,40 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     /// open-ended. Called by an authority of the issuer's region, or by `oldKey` itself while valid.
     /// `acceptance` is the new key's signature of `keyAcceptanceDigest(issuerId, newKey)`.
     function rotateKey(bytes32 issuerId, address oldKey, address newKey, bytes calldata acceptance) external;
+
+    /// @notice Add signing key `key` to `issuerId` as `addKey` does, bound to the SM2 key `sm2`
+    /// (authorities of the issuer's region only). `acceptance` is the account's signature of
+    /// `sm2KeyAcceptanceDigest(issuerId, key, sm2.publicKey, sm2.distinguishingId)`. Emits `KeyAdded`,
+    /// then `Sm2KeyBound`. The binding is the account's for good (keys are never reused).
+    /// @dev Checks, cheapest first: the caller; the lengths (`TrustRegistryInvalidSm2KeyLength`,
+    /// `TrustRegistryInvalidSm2IdLength`, `TrustRegistryInvalidSm2ProofLength`,
+    /// `TrustRegistrySm2CertificateTooLong`); both coordinates below p
+    /// (`TrustRegistrySm2CoordinateOutOfRange`); the point on the curve (`TrustRegistrySm2KeyNotOnCurve`,
+    /// which also refuses the all-zero key); r and s within [1, n - 1]
+    /// (`TrustRegistrySm2ProofOutOfRange`); then `addKey`'s checks of the account and the window; the
+    /// account's acceptance last (`TrustRegistrySm2KeyNotAccepted`). The same SM2 key may be bound to
+    /// several accounts: only its holder can make a proof that verifiers accept for a given account.
+    function addSm2Key(
+        bytes32 issuerId,
+        address key,
+        Sm2KeyRegistration calldata sm2,
+        uint64 validFrom,
+        uint64 validUntil,
+        bytes calldata acceptance
+    ) external;
+
+    /// @notice `rotateKey` to a new key bound to the SM2 key `sm2`: the same callers and rules (the
+    /// old key, SM2-bound or not, valid now and not closed), `KeyRetired`, `KeyAdded`, `Sm2KeyBound`
+    /// and `KeyRotated`. `acceptance` is the new account's signature of
+    /// `sm2KeyAcceptanceDigest(issuerId, newKey, sm2.publicKey, sm2.distinguishingId)`. A plain
+    /// `rotateKey` from an SM2-bound key is allowed too (the department leaves the SM2 suite).
+    function rotateSm2Key(
+        bytes32 issuerId,
+        address oldKey,
+        address newKey,
+        Sm2KeyRegistration calldata sm2,
+        bytes calldata acceptance
+    ) external;
 
     /// @notice End the window of `key` after the current second (or make it empty when it has not
     /// started yet). Called by an authority of the issuer's region, or by `key` itself while valid.
@@ -344,4 +413,21 @@ interface ITrustRegistry is ITrustRegistryErrors, IAccessControl, IERC5267 {
     /// @notice The EIP-712 digest `key` signs to accept becoming a key of `issuerId`
     /// (`KeyAcceptance(bytes32 issuerId,address key)` under this contract's domain).
     function keyAcceptanceDigest(bytes32 issuerId, address key) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest account `key` signs to accept becoming a key of `issuerId` bound to
+    /// the SM2 key `publicKey` with ID `distinguishingId`
+    /// (`Sm2KeyAcceptance(bytes32 issuerId,address key,bytes sm2PublicKey,bytes distinguishingId)`
+    /// under this contract's domain; the `bytes` members are hashed with keccak256, as EIP-712 says).
+    /// Nothing is checked here.
+    function sm2KeyAcceptanceDigest(
+        bytes32 issuerId,
+        address key,
+        bytes calldata publicKey,
+        bytes calldata distinguishingId
+    ) external view returns (bytes32);
+
+    /// @notice The SM2 key bound to account `key`: keccak256(publicKey || distinguishingId) of its
+    /// registration (publicKey is always 64 bytes), zero when the account has no SM2 binding. The
+    /// key's window is the account's (`getKey`).
+    function getSm2Key(address key) external view returns (bytes32 keyHash);
 }

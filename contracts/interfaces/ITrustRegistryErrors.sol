@@ -75,4 +75,24 @@ interface ITrustRegistryErrors {
     /// @notice A co-approval policy's departments must be strictly ascending (hence non-zero and
     /// unique); `index` is the first offending one.
     error TrustRegistryDepartmentsNotAscending(uint256 index);
+    /// @notice An SM2 public key is 64 bytes (`X || Y`), not `length`.
+    error TrustRegistryInvalidSm2KeyLength(uint256 length);
+    /// @notice An SM2 distinguishing identifier is 1 to 64 bytes, not `length`.
+    error TrustRegistryInvalidSm2IdLength(uint256 length);
+    /// @notice An SM2 proof of possession is 64 bytes (`r || s`), not `length`.
+    error TrustRegistryInvalidSm2ProofLength(uint256 length);
+    /// @notice An SM2 key's certificate is at most `maximum` bytes (DER), not `length`.
+    error TrustRegistrySm2CertificateTooLong(uint256 length, uint256 maximum);
+    /// @notice A coordinate of the SM2 public key is not below the field prime p.
+    error TrustRegistrySm2CoordinateOutOfRange(uint256 x, uint256 y);
+    /// @notice The SM2 public key `(x, y)` is not a point of the SM2 curve
+    /// (`y^2 = x^3 + a x + b mod p`); this includes the all-zero encoding.
+    error TrustRegistrySm2KeyNotOnCurve(uint256 x, uint256 y);
+    /// @notice The SM2 proof's `r` or `s` is outside [1, n - 1] (n the curve order).
+    error TrustRegistrySm2ProofOutOfRange(uint256 r, uint256 s);
+    /// @notice `acceptance` is not a signature by `key` of `Sm2KeyAcceptance(issuerId, key,
+    /// sm2PublicKey, distinguishingId)` for the SM2 key `keyHash` (keccak256(publicKey || ID)) under
+    /// this contract's EIP-712 domain (missing, signed by another account, over another SM2 key or ID,
+    /// or for another issuer).
+    error TrustRegistrySm2KeyNotAccepted(bytes32 issuerId, address key, bytes32 keyHash);
 }

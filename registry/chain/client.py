@@ -4,7 +4,8 @@ every event. Works the same on the in-process EVM (``connect(None)``) and on any
 Each write is dry-run, signed locally, sent with an explicit gas limit computed per method, and
 waited for (:mod:`registry.chain.transport`); it returns a :class:`TxResult` with the decoded
 events. The calls of each contract are in :mod:`registry.chain.trust` and
-:mod:`registry.chain.licenses`.
+:mod:`registry.chain.licenses`; joint issuance's in :mod:`registry.chain.joint`, and signing keys
+bound to SM2 keys in :mod:`registry.chain.sm2`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from registry.chain.deployment import Deployment
 from registry.chain.events import EventDecoder, RegistryEvent
 from registry.chain.joint import JointAnchorResult, JointCalls
 from registry.chain.licenses import AnchorResult, LicenseRegistryCalls
+from registry.chain.sm2 import Sm2KeyCalls
 from registry.chain.transport import GasPolicy, Transport, TxResult
 from registry.chain.trust import FEDERATION_ADMIN_ROLE, TrustRegistryCalls
 from registry.errors import ConfigurationError, TransactionError
@@ -50,7 +52,7 @@ class DeployResult:
     license_registry_gas: int
 
 
-class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls, JointCalls):
+class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls, JointCalls, Sm2KeyCalls):
     """Typed access to one deployment of the trust and license registries."""
 
     def __init__(

@@ -47,6 +47,7 @@ __all__ = [
     "RoleAdminChanged",
     "RoleGranted",
     "RoleRevoked",
+    "Sm2KeyBound",
     "StatusChangesVoided",
     "snake_case",
 ]
@@ -168,6 +169,21 @@ class KeyCompromised(RegistryEvent):
     issuer_id: bytes
     key: str
     compromised_at: int
+
+
+@_event
+@dataclass(frozen=True, slots=True)
+class Sm2KeyBound(RegistryEvent):
+    """Account ``key`` was bound to an SM2 key (right after its ``KeyAdded``): ``public_key`` X || Y,
+    its ``distinguishing_id``, its ``proof`` of possession r || s (not checked on chain: a verifier
+    ignores a binding whose proof fails) and an optional DER ``certificate`` (empty when none)."""
+
+    issuer_id: bytes
+    key: str
+    public_key: bytes
+    distinguishing_id: bytes
+    proof: bytes
+    certificate: bytes
 
 
 @_event

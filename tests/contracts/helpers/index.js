@@ -151,6 +151,11 @@ const signingKeys = (() => {
   return keys;
 })();
 
+/** The ethers SigningKey of a Hardhat account (or a remembered wallet), undefined when unknown. */
+function signingKeyOf(address) {
+  return signingKeys.get(String(address).toLowerCase());
+}
+
 /** Let `accept` sign for `wallet` too (an ethers Wallet made by a test). */
 function rememberKey(wallet) {
   signingKeys.set(wallet.address.toLowerCase(), wallet.signingKey);
@@ -449,6 +454,7 @@ module.exports = {
   makeUscc,
   accept,
   rememberKey,
+  signingKeyOf,
   acceptanceDigest,
   acceptanceDomain,
   KEY_ACCEPTANCE_TYPES,
