@@ -24,11 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from registry.chain.sm2 import Sm2KeyRegistration
-
 from devkit.samples import SampleFactory
 from devkit.world import DepartmentSetup, deploy_department
 from registry import CATALOG, SignatureSuite, connect, dev_accounts
+from registry.chain.sm2 import Sm2KeyRegistration
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.qr import qr_info
 from registry.issuer.department import Department

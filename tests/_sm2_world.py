@@ -9,11 +9,11 @@ from pathlib import Path
 
 from _sm2_samples import make_certificate
 from eth_account.signers.local import LocalAccount
-from registry.chain.sm2 import Sm2KeyRegistration
 
 from devkit.samples import SampleFactory
 from devkit.world import DEPARTMENT_USCC, DepartmentSetup, deploy_department
 from registry import RegistryClient, SignatureSuite, connect, dev_accounts
+from registry.chain.sm2 import Sm2KeyRegistration
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore, LicenseRow
