@@ -53,6 +53,11 @@ class DepartmentSpec:
     region: int
     types: tuple[str, ...]
 
+    @property
+    def code(self) -> str:
+        """The credit code the demo registers (check character recomputed)."""
+        return _fixed_uscc(self.uscc)
+
 
 DEPARTMENTS = (
     DepartmentSpec("bj-samr", "11110000MB0195560T", "北京市市场监督管理局", 110000, ("BL", "FB")),

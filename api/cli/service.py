@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,38 +51,60 @@ def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
 )
 @click.option("--licenses", default=1000, show_default=True, help="Demo mode: licenses to issue.")
 @click.option("--worker/--no-worker", default=True, show_default=True, help="Run the anchoring worker inside.")
+@click.option(
+    "--second-region/--no-second-region",
+    default=None,
+    help="Demo mode: also serve 上海市's verifier service, with its own mirror, API keys and receipt key "
+    "(default: on). With --rpc-url each region runs its own `elicense serve` instead.",
+)
+@click.option(
+    "--second-region-port",
+    type=click.IntRange(0, 65535),
+    help="Demo mode: the port of 上海市's service (default: --port + 1; a free one with --port 0).",
+)
 @click.pass_obj
 def serve(
-    ctx: Context, /, host: str, port: int, department_specs: tuple[str, ...], licenses: int, worker: bool
+    ctx: Context,
+    /,
+    host: str,
+    port: int,
+    department_specs: tuple[str, ...],
+    licenses: int,
+    worker: bool,
+    second_region: bool | None,
+    second_region_port: int | None,
 ) -> None:
     """Run the HTTP service and the counter page.
 
     With --rpc-url: serve the deployment of HOME, keep its chain mirror (HOME/mirror.db) in step,
     and sign for the --department keys. Without: run the demo on an in-process chain first and
-    serve its data (an API key for the demo's market-regulation bureau is printed).
+    serve its data as two regions' services, 北京市's on --port (an API key for the demo's
+    market-regulation bureau is printed) and 上海市's on --second-region-port.
     """
-    import socket
-
-    import uvicorn
-
+    from api.cli.demo import Companion, demo_regions, run_servers
     from api.main import create_app
     from api.settings import Settings
     from verifier.mirror import Mirror
 
     settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
     # Bound before anything else so that port 0 becomes the real port every URL below shows.
-    try:
-        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock = _listen(host, port)
     port = int(sock.getsockname()[1])
+    second, second_sock = None, None
     if ctx.rpc_url is None:
         if department_specs:
             fail("--department needs --rpc-url (demo mode signs with the demo's own keys)")
-        from api.cli.demo import demo_services
-
-        services = demo_services(ctx, settings, licenses=licenses, base_url=f"http://{host}:{port}")
+        second_sock = _second_region_socket(host, port, second_region, second_region_port)
+        second_url = None if second_sock is None else f"http://{host}:{second_sock.getsockname()[1]}"
+        services, second = demo_regions(
+            ctx, settings, licenses=licenses, base_url=f"http://{host}:{port}", second_url=second_url
+        )
     else:
+        if second_region or second_region_port is not None:
+            fail(
+                "--second-region and --second-region-port are for demo mode; with --rpc-url each region runs "
+                "its own `elicense serve` (its own --home, mirror and receipt key: README, 'several regions')"
+            )
         client = ctx.client()
         deployment = client.deployment
         mirror = Mirror(
@@ -111,8 +134,32 @@ def serve(
         )
         click.echo(f"Counter page: http://{host}:{port}/  (chain {chain}, mirror {mirror_at})")
     app = create_app(services)
+    companions = []
+    if second is not None:
+        assert second_sock is not None
+        companions.append(Companion("上海市", create_app(second), second_sock))
+        companions[0].start()
     click.echo(f"Listening on http://{host}:{port}")
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    run_servers(app, sock, companions)
+
+
+def _listen(host: str, port: int, *, what: str = "", hint: str = "") -> socket.socket:
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}{what}: {exc.strerror or exc}{hint}")
+
+
+def _second_region_socket(host: str, port: int, wanted: bool | None, second_port: int | None) -> socket.socket | None:
+    """Demo mode: the socket of 上海市's service (None with --no-second-region)."""
+    if wanted is False:
+        if second_port is not None:
+            fail("--second-region-port goes with the second region's service; drop it or --no-second-region")
+        return None
+    if second_port is None:
+        second_port = port + 1 if 0 < port < 65535 else 0
+    hint = "; choose its port with --second-region-port, or serve one region with --no-second-region"
+    return _listen(host, second_port, what=" for 上海市's service", hint=hint)
 
 
 @click.command()
