@@ -23,6 +23,7 @@ are private.
 from signer._eip712 import domain_separator
 from signer._keccak import keccak256
 from signer._merkle import MerkleTree, merkle_root, verify_proof
+from signer._x509 import MAX_CERTIFICATE_BYTES, Sm2Certificate, parse_sm2_certificate
 from signer.cosigning import (
     CoSigningKey,
     aggregate_signatures,
@@ -55,7 +56,6 @@ from signer.keystore import (
     load_co_signing_key,
     load_sm2_key,
 )
-from signer._x509 import MAX_CERTIFICATE_BYTES, Sm2Certificate, parse_sm2_certificate
 from signer.recipes import LicenseSigner, recover_signer, sign_key_acceptance
 from signer.sm2 import (
     DEFAULT_SM2_ID,

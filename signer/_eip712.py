@@ -112,7 +112,9 @@ def key_acceptance_typed_data(*, issuer_id: bytes, key: str, chain_id: int, trus
     }
 
 
-def sm2_key_acceptance_struct_hash(*, issuer_id: bytes, key: str, sm2_public_key: bytes, distinguishing_id: bytes) -> bytes:
+def sm2_key_acceptance_struct_hash(
+    *, issuer_id: bytes, key: str, sm2_public_key: bytes, distinguishing_id: bytes
+) -> bytes:
     """``hashStruct`` of ``Sm2KeyAcceptance(bytes32 issuerId,address key,bytes sm2PublicKey,bytes
     distinguishingId)``: the two ``bytes`` members enter as the keccak256 of their content."""
     _check_issuer_id(issuer_id)

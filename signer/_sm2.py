@@ -24,12 +24,12 @@ from tongsuopy.crypto.asymciphers import ec
 from signer.errors import SignerError, SignerInputError
 
 __all__ = [
-    "A",
-    "B",
     "DEFAULT_ID",
     "GX",
     "GY",
     "MAX_ID_BYTES",
+    "A",
+    "B",
     "N",
     "P",
     "PrivateKey",
@@ -77,7 +77,9 @@ else:  # pragma: no cover - an OpenSSL without SM3 under hashlib: use Tongsuo's
 def check_id(distinguishing_id: object) -> bytes:
     """The distinguishing identifier as bytes, 1 to 64 long; :class:`SignerInputError` otherwise."""
     if not isinstance(distinguishing_id, bytes) or not 1 <= len(distinguishing_id) <= MAX_ID_BYTES:
-        raise SignerInputError(f"an SM2 distinguishing identifier is 1 to {MAX_ID_BYTES} bytes, got {distinguishing_id!r}")
+        raise SignerInputError(
+            f"an SM2 distinguishing identifier is 1 to {MAX_ID_BYTES} bytes, got {distinguishing_id!r}"
+        )
     return distinguishing_id
 
 
@@ -115,9 +117,16 @@ def _describe(value: object) -> str:
     return f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
 
 
-@lru_cache(maxsize=4096)
 def z_a(public_key: bytes, distinguishing_id: bytes) -> bytes:
-    """``Z_A``: the SM3 digest of the signer's identifier, the curve and its public key."""
+    """``Z_A``: the SM3 digest of the signer's identifier, the curve and its public key (checked)."""
+    if type(public_key) is not bytes or type(distinguishing_id) is not bytes:  # what the cache can key on
+        decode_public_key(public_key)
+        check_id(distinguishing_id)
+    return _z_a(public_key, distinguishing_id)
+
+
+@lru_cache(maxsize=4096)
+def _z_a(public_key: bytes, distinguishing_id: bytes) -> bytes:
     decode_public_key(public_key)
     check_id(distinguishing_id)
     entl = (8 * len(distinguishing_id)).to_bytes(2, "big")

@@ -20,7 +20,7 @@ __all__ = ["MAX_CERTIFICATE_BYTES", "Sm2Certificate", "parse_sm2_certificate"]
 MAX_CERTIFICATE_BYTES = 2048
 # SEQUENCE { SEQUENCE { OID 1.2.840.10045.2.1 (id-ecPublicKey), OID 1.2.156.10197.1.301 (sm2p256v1) },
 #            BIT STRING (no unused bits) 0x04 || X || Y }
-_SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d0342000004")
+_SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d03420004")
 _EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 
 
@@ -100,4 +100,3 @@ def parse_sm2_certificate(data: bytes) -> Sm2Certificate:
     except ValueError as exc:
         raise SignerInputError(f"the certificate's subject cannot be read: {exc}") from None
     return Sm2Certificate(der=der, subject=subject, public_key=public_key)
-

@@ -308,7 +308,9 @@ def load_sm2_key(path: str | Path, password: str) -> tuple[Sm2SigningKey, Sm2Cer
     except SignerInputError as exc:
         raise KeystoreError(f"{path} does not hold a valid SM2 key: {exc}") from None
     if document.get("publicKey") != key.public_key.hex():
-        raise KeystoreError(f"{path} records public key {document.get('publicKey')!r} but holds 0x{key.public_key.hex()}")
+        raise KeystoreError(
+            f"{path} records public key {document.get('publicKey')!r} but holds 0x{key.public_key.hex()}"
+        )
     certificate = None
     if document.get("certificate") is not None:
         certificate = _matching_certificate(key, _hex_member(path, document, "certificate"))

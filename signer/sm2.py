@@ -39,7 +39,7 @@ __all__ = [
 #: The default distinguishing identifier (GM/T 0009): ``b"1234567812345678"``.
 DEFAULT_SM2_ID = _sm2.DEFAULT_ID
 _MAX_PEM_BYTES = 8 * 1024
-_MAX_MESSAGE_BYTES = 1024
+_MAX_MESSAGE_BYTES = 4096  # a certificate's TBSCertificate; licenses and bindings are 66
 
 
 class Sm2SigningKey:
@@ -108,7 +108,7 @@ class Sm2SigningKey:
         return self._key.scalar().to_bytes(32, "big")
 
     def sign(self, message: bytes) -> bytes:
-        """64-byte SM2 signature ``r || s`` of ``message`` (at most 1024 bytes) under this key's identifier."""
+        """64-byte SM2 signature ``r || s`` of ``message`` (at most 4096 bytes) under this key's identifier."""
         if not isinstance(message, bytes) or len(message) > _MAX_MESSAGE_BYTES:
             raise SignerInputError(f"an SM2 message is bytes, at most {_MAX_MESSAGE_BYTES} long")
         r, s = self._key.sign_digest(_sm2.message_digest(self.public_key, self.distinguishing_id, message))

@@ -25,12 +25,11 @@ def der(tag: int, content: bytes) -> bytes:
 def oid(dotted: str) -> bytes:
     parts = [int(p) for p in dotted.split(".")]
     body = bytes((40 * parts[0] + parts[1],))
-    for value in parts[2:]:
-        chunk = [value & 0x7F]
-        value >>= 7
-        while value:
-            chunk.append(0x80 | (value & 0x7F))
-            value >>= 7
+    for part in parts[2:]:
+        chunk, rest = [part & 0x7F], part >> 7
+        while rest:
+            chunk.append(0x80 | (rest & 0x7F))
+            rest >>= 7
         body += bytes(reversed(chunk))
     return der(0x06, body)
 
@@ -78,7 +77,7 @@ def make_certificate(
         der(0xA0, integer(2)),
         integer(0x1234567890ABCDEF),
         algorithm,
-        subject,
+        name(common_name),
         validity,
         subject,
         spki if spki is not None else sm2_spki(key.public_key),
