@@ -3,7 +3,10 @@
 including the EIP-7623 calldata floor), or on a node with --rpc-url; and the gas of joint issuance
 (docs/joint.md): registering a co-signing key with its proof of possession checked on chain, setting
 a co-approval policy, and a joint anchor of the seven licenses of five 上海市 departments, each beside
-its floor (the EIP-2537 precompiles' own gas for its hash to G2 and pairing check) as a ratio.
+its floor (the EIP-2537 precompiles' own gas for its hash to G2 and pairing check) as a ratio; and
+the gas of binding a department's account to an SM2 key (addSm2Key) beside its floor: addKey measured
+in the same run plus what the binding cannot avoid (one fresh storage slot, the Sm2KeyBound log, the
+registration's calldata).
 
     python scripts/gas_report.py          # a table
     python scripts/gas_report.py --json   # one JSON object, e.g. {"anchor_per_license_1000": 1299.4, ...}
@@ -25,6 +28,7 @@ from eth_account.signers.local import LocalAccount
 from devkit.joint import add_departments, cosigned_application, credit_code
 from registry import RegistryClient, connect, dev_accounts
 from registry.chain.records import license_type_id
+from registry.chain.sm2 import SM2_A, SM2_B, SM2_N, SM2_P, Sm2KeyRegistration
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.issuer.store import IssuerStore
 from signer import CoSigningKey
@@ -92,7 +96,8 @@ def measure(rpc_url: str | None = None) -> dict[str, float]:
     )
     figures["calldata_floor_per_digest"] = EIP7623_FLOOR_PER_DIGEST
     figures.update(measure_joint(client, admin, dev_accounts(w3)[3]))
-    return {k: round(float(v), 1) for k, v in figures.items()}
+    figures.update(measure_sm2(client, authority, issuer_id, dev_accounts(w3)[4:7]))
+    return {k: round(float(v), 2 if k.endswith("_over_floor") else 1) for k, v in figures.items()}
 
 
 def measure_joint(client: RegistryClient, admin: LocalAccount, authority: LocalAccount) -> dict[str, float]:
@@ -129,6 +134,55 @@ def measure_joint(client: RegistryClient, admin: LocalAccount, authority: LocalA
         "add_co_signing_key_over_floor": round(registration.gas_used / BLS_CHECK_FLOOR, 2),
         "co_approval_policy_3_departments": policy.gas_used,
     }
+
+
+#: A fresh storage slot (20,000, cold: 2,100) and a LOG3 (375 + 3 x 375, 8 per byte of data).
+SSTORE_FRESH = 22_100
+LOG3_BASE, LOG_PER_BYTE = 1_500, 8
+
+
+def _calldata_gas(data: bytes) -> int:
+    return sum(16 if b else 4 for b in data)
+
+
+def _sm2_registration(certificate: bytes = b"") -> Sm2KeyRegistration:
+    """A registration of the shape the contract takes: a random point of the SM2 curve (p = 3 mod 4,
+    so a square root is a power) and a random r || s. The contract never checks the proof, so its
+    gas is that of any proof of this shape."""
+    while True:
+        x = int.from_bytes(os.urandom(32), "big") % SM2_P
+        rhs = (x * x * x + SM2_A * x + SM2_B) % SM2_P
+        y = pow(rhs, (SM2_P + 1) // 4, SM2_P)
+        if y * y % SM2_P == rhs:
+            break
+    r, s = (1 + int.from_bytes(os.urandom(32), "big") % (SM2_N - 1) for _ in range(2))
+    key = x.to_bytes(32, "big") + y.to_bytes(32, "big")
+    return Sm2KeyRegistration(key, r.to_bytes(32, "big") + s.to_bytes(32, "big"), certificate=certificate)
+
+
+def measure_sm2(
+    client: RegistryClient, authority: LocalAccount, issuer_id: bytes, accounts: list[LocalAccount]
+) -> dict[str, float]:
+    """addKey, and addSm2Key without and with a 1,024-byte certificate, for fresh accounts of the
+    issuer; each addSm2Key beside its floor (addKey's gas + a fresh slot + the Sm2KeyBound log + the
+    registration's extra calldata)."""
+    w3 = client.w3
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    plain = client.add_key(authority, issuer_id, accounts[0], valid_from=now)
+    plain_data = bytes(w3.eth.get_transaction(plain.tx_hash)["input"])
+    figures: dict[str, float] = {"add_key": plain.gas_used}
+    for label, account, certificate in (("", accounts[1], b""), ("_certificate_1024", accounts[2], os.urandom(1024))):
+        registration = _sm2_registration(certificate)
+        tx = client.add_sm2_key(authority, issuer_id, account, registration, valid_from=now)
+        data = bytes(w3.eth.get_transaction(tx.tx_hash)["input"])
+        # the event's data: four offsets, then each bytes field as its length and its padded content
+        log_bytes = 4 * 32 + sum(32 + -(-len(part) // 32) * 32 for part in registration.as_abi())
+        floor = plain.gas_used + SSTORE_FRESH + LOG3_BASE + LOG_PER_BYTE * log_bytes
+        floor += _calldata_gas(data) - _calldata_gas(plain_data)
+        figures[f"add_sm2_key{label}"] = tx.gas_used
+        figures[f"add_sm2_key{label}_floor"] = floor
+        figures[f"add_sm2_key{label}_over_floor"] = round(tx.gas_used / floor, 2)
+    return figures
 
 
 def main() -> int:
@@ -176,6 +230,20 @@ def main() -> int:
     print(
         f"(floor: hash to G2 about {HASH_TO_G2:,} + pairing {PAIRING_BASE:,} + 2 x {PAIRING_PER_PAIR:,} "
         f"= {BLS_CHECK_FLOOR:,} gas, the EIP-2537 precompiles' own)"
+    )
+    print()
+    print(f"{'SM2 keys':38} {'gas':>16} {'floor':>8} {'ratio':>6}")
+    print(f"{'addKey (for comparison)':38} {figures['add_key']:>16,.0f} {'-':>8} {'-':>6}")
+    for label, key in (
+        ("addSm2Key", "add_sm2_key"),
+        ("addSm2Key, 1,024-byte certificate", "add_sm2_key_certificate_1024"),
+    ):
+        print(
+            f"{label:38} {figures[key]:>16,.0f} {figures[key + '_floor']:>8,.0f} {figures[key + '_over_floor']:>6.2f}"
+        )
+    print(
+        f"(floor: addKey + a fresh storage slot {SSTORE_FRESH:,} + the Sm2KeyBound log {LOG3_BASE:,} + "
+        f"{LOG_PER_BYTE} per byte + the registration's extra calldata)"
     )
     return 0
 

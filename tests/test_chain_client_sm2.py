@@ -24,6 +24,7 @@ from registry.chain.events import KeyAdded, KeyRetired, KeyRotated, Sm2KeyBound
 from registry.chain.sm2 import SM2_N, SM2_P, Sm2KeyRegistration, sm2_key_acceptance_typed_data
 from registry.errors import ConfigurationError, KeyNotAcceptedError, Sm2KeyNotAcceptedError
 from signer import keccak256
+from verifier.mirror import Mirror
 
 OPEN_END = 2**64 - 1
 
@@ -299,3 +300,24 @@ def test_the_client_checks_registrations_and_arguments_before_sending(world: Wor
         c.rotate_sm2_key(world.key_a, ISSUER_A, world.key_a.address, world.spare_key.address, good)
     with pytest.raises(ConfigurationError, match="at most 64 bytes"):
         c.sm2_key_acceptance_digest(ISSUER_A, world.spare_key.address, b"\x01" * 65)
+
+
+def test_a_mirror_syncs_past_a_binding_and_keeps_the_accounts_window(world: World, tmp_path):
+    """Consumers of key windows (the verifier's mirror) keep working: the SM2-bound account's
+    KeyAdded and KeyRetired are indexed as any key's, and the new event breaks nothing."""
+    c, account = world.client, world.spare_key
+    c.add_sm2_key(world.authority_a, ISSUER_A, account, registration(world, account.address), valid_from=world.start)
+    retired = c.retire_key(account, ISSUER_A, account.address)
+    mirror = Mirror.at(tmp_path / "mirror.db", c.deployment, confirmations=1)
+    try:
+        report = mirror.sync(c)
+        assert report.to_block == report.head
+        window = mirror.index.key(account.address)
+        assert window is not None
+        assert (window.issuer_id, window.valid_from, window.valid_until) == (
+            ISSUER_A,
+            world.start,
+            retired.events[0].valid_until,  # type: ignore[attr-defined]
+        )
+    finally:
+        mirror.close()

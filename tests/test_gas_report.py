@@ -67,3 +67,18 @@ def test_gas_report_json_joint_figures(figures):
     assert 240_000 <= register <= 280_000
     assert 370_000 <= joint <= 420_000
     assert 0 < figures["co_approval_policy_3_departments"] < register
+
+
+def test_gas_report_json_sm2_binding_figures(figures):
+    plain = figures["add_key"]
+    for key in ("add_sm2_key", "add_sm2_key_certificate_1024"):
+        gas, floor = figures[key], figures[f"{key}_floor"]
+        # the floor is addKey plus a fresh slot, the Sm2KeyBound log and the extra calldata: a figure
+        # under it would mean the binding was not stored or not emitted
+        assert plain + 22_100 < floor <= gas, key
+        assert figures[f"{key}_over_floor"] == round(gas / floor, 2)
+        # the shape and curve checks on top of that are cheap (docs/contracts.md: about 4 % over)
+        assert gas / floor < 1.15, key
+    # a 1,024-byte certificate: its calldata (16 per non-zero byte) and its log data (8 per byte)
+    extra = figures["add_sm2_key_certificate_1024"] - figures["add_sm2_key"]
+    assert 1024 * 20 <= extra <= 1024 * 30
