@@ -157,7 +157,9 @@ def _sm2_registration(certificate: bytes = b"") -> Sm2KeyRegistration:
             break
     r, s = (1 + int.from_bytes(os.urandom(32), "big") % (SM2_N - 1) for _ in range(2))
     key = x.to_bytes(32, "big") + y.to_bytes(32, "big")
-    return Sm2KeyRegistration(key, r.to_bytes(32, "big") + s.to_bytes(32, "big"), certificate=certificate)
+    return Sm2KeyRegistration(
+        public_key=key, proof=r.to_bytes(32, "big") + s.to_bytes(32, "big"), certificate=certificate
+    )
 
 
 def measure_sm2(

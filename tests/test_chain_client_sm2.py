@@ -64,7 +64,7 @@ def registration(world: World, account: str, *, issuer_id: bytes = ISSUER_A, **e
     identifier = extra.pop("distinguishing_id", b"1234567812345678")
     message = world.client.sm2_key_acceptance_message(issuer_id, account, key.public_key, identifier)
     proof = key.sign(identifier, message)
-    return Sm2KeyRegistration(key.public_key, proof, identifier, **extra)
+    return Sm2KeyRegistration(public_key=key.public_key, proof=proof, distinguishing_id=identifier, **extra)
 
 
 def eth_acceptance(world: World, signer: object, issuer_id: bytes, key: str, reg: Sm2KeyRegistration) -> bytes:
@@ -221,7 +221,7 @@ def test_shape_refusals_of_the_contract_map_to_invalid_argument_errors(world: Wo
         assert explain(info.value).endswith(f"({name})")
         # and the client refuses the same registration before sending anything
         with pytest.raises(ConfigurationError):
-            Sm2KeyRegistration(raw[0], raw[2], raw[1], raw[3])
+            Sm2KeyRegistration(public_key=raw[0], distinguishing_id=raw[1], proof=raw[2], certificate=raw[3])
     assert world.client.get_key(account) is None
     assert "not a point of the SM2 curve" in explain(
         InvalidArgumentError("TrustRegistrySm2KeyNotOnCurve", {"x": 1, "y": 1})

@@ -54,7 +54,7 @@ _TYPES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sm2KeyRegistration:
     """An SM2 key as registered with the account it is bound to: ``public_key`` X || Y (64 bytes,
     big-endian), its ``distinguishing_id`` (1 to 64 bytes), its ``proof`` of possession r || s (64
