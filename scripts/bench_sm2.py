@@ -25,12 +25,21 @@ from collections.abc import Callable
 from typing import Any
 
 from coincurve import PrivateKey as Secp256k1Key
+from coincurve import PublicKey
+from eth_account import Account
 from gmssl import sm2 as gm
 from tongsuopy.crypto import hashes
 from tongsuopy.crypto.asymciphers import ec
 
-from signer import LicenseSigner, Sm2LicenseSigner, Sm2SigningKey, domain_separator, recover_signer, verify_sm2_license
-from signer import _sm2
+from signer import (
+    LicenseSigner,
+    Sm2LicenseSigner,
+    Sm2SigningKey,
+    _sm2,
+    domain_separator,
+    recover_signer,
+    verify_sm2_license,
+)
 from signer._eip712 import eip712_message
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -54,8 +63,6 @@ def _der(signature: bytes) -> bytes:
 
 
 def measure(loops: int, rounds: int) -> dict[str, float]:
-    from eth_account import Account  # noqa: PLC0415
-
     key = Sm2SigningKey.generate("北京市海淀区市场监督管理局".encode())
     signer = Sm2LicenseSigner(key, chain_id=31337, license_registry=REGISTRY)
     domain = signer.domain
@@ -72,8 +79,12 @@ def measure(loops: int, rounds: int) -> dict[str, float]:
     figures["tongsuo verify"] = best(
         lambda: verify_sm2_license(domain, DIGEST, signature, public, identifier), loops, rounds
     )
-    figures["  SM3(Z_A || M), Z_A cached"] = best(lambda: _sm2.message_digest(public, identifier, message), loops, rounds)
-    figures["  Tongsuo digest verification alone"] = best(lambda: _sm2.verify_digest(backend_key, e, r, s), loops, rounds)
+    figures["  SM3(Z_A || M), Z_A cached"] = best(
+        lambda: _sm2.message_digest(public, identifier, message), loops, rounds
+    )
+    figures["  Tongsuo digest verification alone"] = best(
+        lambda: _sm2.verify_digest(backend_key, e, r, s), loops, rounds
+    )
     default_key = Sm2SigningKey.from_secret(key.secret_bytes())
     default_signature = default_key.sign(message)
     high_level = ec.EllipticCurvePublicNumbers(
@@ -112,7 +123,9 @@ def measure(loops: int, rounds: int) -> dict[str, float]:
     else:
         default = fast.SM2(public_key=public.hex())
         assert default.verify(message, default_signature)
-        figures["gmssl_fast verify (default ID)"] = best(lambda: default.verify(message, default_signature), loops, rounds)
+        figures["gmssl_fast verify (default ID)"] = best(
+            lambda: default.verify(message, default_signature), loops, rounds
+        )
 
     account = Account.create()
     secp_signature = LicenseSigner(account, chain_id=31337, license_registry=REGISTRY).sign_license(DIGEST)
@@ -120,8 +133,6 @@ def measure(loops: int, rounds: int) -> dict[str, float]:
     assert recover_signer(secp_domain, DIGEST, secp_signature) == account.address
     secp_key = Secp256k1Key()
     compact = secp_key.sign_recoverable(DIGEST, hasher=None)
-    from coincurve import PublicKey  # noqa: PLC0415
-
     figures["secp256k1 recover (coincurve)"] = best(
         lambda: PublicKey.from_signature_and_message(compact, DIGEST, hasher=None), loops, rounds
     )

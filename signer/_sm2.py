@@ -40,6 +40,7 @@ __all__ = [
     "message_digest",
     "sm3",
     "verify",
+    "verify_digest",
     "z_a",
 ]
 
@@ -213,6 +214,9 @@ class PrivateKey:
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SM2):
             raise SignerInputError("not an SM2 private key (curve sm2p256v1)")
         self._key = _checked_sm2(key)
+        # GM/T 0003.1 draws d from [1, n - 2]: with d = n - 1, 1 + d has no inverse and nothing can be signed
+        if not 1 <= key.private_numbers().private_value <= N - 2:
+            raise SignerInputError("an SM2 private key is an integer from 1 to n - 2")
         numbers = key.public_key().public_numbers()
         #: 64-byte public key X || Y.
         self.public_key: bytes = numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
@@ -223,7 +227,6 @@ class PrivateKey:
 
     @classmethod
     def from_scalar(cls, scalar: int) -> PrivateKey:
-        # GM/T 0003.1 draws d from [1, n - 2]: d = n - 1 would make (1 + d) non-invertible
         if not 1 <= scalar <= N - 2:
             raise SignerInputError("an SM2 private key is an integer from 1 to n - 2")
         return cls(ec.derive_private_key(scalar, ec.SM2()))

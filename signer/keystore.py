@@ -261,7 +261,7 @@ def create_sm2_keystore(
 
 def import_sm2_keystore(
     path: str | Path,
-    pem: bytes,
+    pem: bytes | Path,
     password: str,
     *,
     pem_password: str | None = None,
@@ -269,7 +269,16 @@ def import_sm2_keystore(
     certificate: bytes | None = None,
     scrypt_n: int = DEFAULT_SCRYPT_N,
 ) -> Sm2SigningKey:
-    """Store the SM2 key of a PKCS#8 PEM (encrypted with ``pem_password`` or not) encrypted at ``path``."""
+    """Store the SM2 key of a PKCS#8 PEM (its bytes, or a file; encrypted with ``pem_password`` or
+    not) encrypted at ``path``."""
+    if isinstance(pem, Path):
+        source = pem
+        try:
+            if source.stat().st_size > _MAX_KEYSTORE_BYTES:
+                raise KeystoreError(f"{source} is larger than {_MAX_KEYSTORE_BYTES} bytes; not a PKCS#8 PEM key")
+            pem = source.read_bytes()
+        except OSError as exc:
+            raise KeystoreError(f"cannot read {source}: {exc.strerror}") from None
     try:
         key = Sm2SigningKey.from_pkcs8_pem(pem, pem_password, distinguishing_id=distinguishing_id)
     except SignerInputError as exc:

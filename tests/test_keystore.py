@@ -145,6 +145,11 @@ def test_sm2_keystore_import_from_pkcs8(tmp_path):
         import_sm2_keystore(tmp_path / "k2.json", key.to_pkcs8_pem("pem password"), PASSWORD, pem_password="wrong")
     with pytest.raises(KeystoreError, match="not a PKCS#8"):
         import_sm2_keystore(tmp_path / "k3.json", b"junk", PASSWORD)
+    (tmp_path / "key.pem").write_bytes(key.to_pkcs8_pem())
+    from_file = import_sm2_keystore(tmp_path / "k4.json", tmp_path / "key.pem", PASSWORD, scrypt_n=FAST)
+    assert from_file.public_key == key.public_key
+    with pytest.raises(KeystoreError, match="cannot read"):
+        import_sm2_keystore(tmp_path / "k5.json", tmp_path / "missing.pem", PASSWORD)
     assert not (tmp_path / "k2.json").exists()
     assert not (tmp_path / "k3.json").exists()
 

@@ -14,6 +14,7 @@ from signer import (
     SignerInputError,
     Sm2LicenseSigner,
     Sm2SigningKey,
+    _sm2,
     domain_separator,
     recover_signer,
     sign_sm2_account_acceptance,
@@ -213,3 +214,12 @@ def test_keys_made_by_the_backend_directly_are_sm2_keys():
         Sm2LicenseSigner(key, chain_id=31337, license_registry=REGISTRY).sign_license(DIGEST),
         key.public_key,
     )
+
+
+def test_a_pkcs8_key_with_d_equal_to_n_minus_1_is_refused():
+    """d = n - 1 is on the curve but cannot sign (1 + d has no inverse): refused when loaded."""
+    pem = ec.derive_private_key(_sm2.N - 1, ec.SM2()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(SignerInputError, match="1 to n - 2"):
+        Sm2SigningKey.from_pkcs8_pem(pem)
