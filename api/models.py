@@ -89,7 +89,19 @@ class VerificationResponse(BaseModel):
     issuer: dict[str, Any] | None = None
     anchor: dict[str, Any] | None = None
     digest: str | None = None
-    signer: str | None = None
+    signer: str | None = Field(
+        default=None, description="The anchoring account of the signing key (an SM2 key is bound to one)"
+    )
+    suite: Literal["secp256k1", "sm2"] | None = Field(
+        default=None,
+        description="The signature suite of the presentation: secp256k1 (EIP-712) or sm2 (国密 SM2 with SM3, "
+        "GB/T 32918); absent when the QR text could not be read",
+    )
+    certificate_subject: str | None = Field(
+        default=None,
+        description="The subject (RFC 4514) of the SM2 signing key's X.509 certificate registered with the key, "
+        "shown only when that certificate holds the very key bound on chain",
+    )
     replacement: str | None = None
     co_approval: dict[str, Any] | None = Field(
         default=None,

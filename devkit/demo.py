@@ -2,7 +2,8 @@
 
 Two regions, three departments, a thousand licenses of mixed types anchored in batches, and one
 license for each verification outcome, each written as a QR image to ``HOME/demo/<case>.png`` and
-listed with its QR text and expected status in ``HOME/demo/presentations.json``; then the joint cases
+listed with its QR text and expected status in ``HOME/demo/presentations.json``; then the SM2 cases
+(:mod:`devkit.sm2_demo`: 北京市海淀区市场监督管理局 signs with 国密 SM2) and the joint cases
 (:mod:`devkit.joint_demo`): bundles of 七证联办 in 上海市 (``"kind": "bundle"``) and construction permits
 under a co-approval policy (联合审批) in 北京市.
 """
@@ -26,6 +27,7 @@ from web3 import Web3
 from devkit.devchain import increase_time, is_dev_chain, latest_timestamp
 from devkit.joint_demo import JointDemo, add_joint_cases
 from devkit.samples import SampleFactory
+from devkit.sm2_demo import MAX_SM2_QR_VERSION, add_sm2_cases
 from registry import RegistryClient, dev_accounts
 from registry._files import private_dir
 from registry.document.identifiers import issuer_id_from_uscc
@@ -278,6 +280,9 @@ def run_demo(
     )
     del pending
 
+    sm2 = add_sm2_cases(
+        client, store, admin=admin, authority=authority_bj, samples=samples, add=add, tamper=_tamper, say=say
+    )
     joint = add_joint_cases(
         client, store, admin=admin, authorities=authorities, housing=housing, samples=samples, add=add, say=say
     )
@@ -338,6 +343,10 @@ def run_demo(
             )
         echo("")
         for c in cases:
+            if c.name == sm2.valid_case:
+                echo(
+                    f"SM2 business license: {len(c.text)} characters, QR version {c.qr_version} at level M (at most 15)"
+                )
             if c.kind == "bundle":
                 echo(f"联办码 {c.name}: {len(c.text)} characters, QR version {c.qr_version} at level M (at most 25)")
         echo(f"QR images and presentations.json written to {out} ({time.monotonic() - started:.1f} s)")
@@ -348,11 +357,12 @@ def run_demo(
             )
     mismatches = [c.name for c in cases if c.got != c.expected]
     too_big = [c.name for c in cases if c.kind == "bundle" and (c.qr_version is None or c.qr_version > 25)]
+    too_big += [c.name for c in cases if c.name == sm2.valid_case and (c.qr_version or 99) > MAX_SM2_QR_VERSION]
     if mismatches:
         raise ConfigurationError(f"demo cases did not give their expected status: {', '.join(mismatches)}")
     if too_big:
-        raise ConfigurationError(f"bundle QR codes above version 25 at level M: {', '.join(too_big)}")
-    real = {_fixed_uscc(d.uscc): departments[d.key] for d in DEPARTMENTS}
+        raise ConfigurationError(f"QR codes above their version at level M (25, SM2: 15): {', '.join(too_big)}")
+    real = {_fixed_uscc(d.uscc): departments[d.key] for d in DEPARTMENTS} | {sm2.department.issuer_uscc: sm2.department}
     return DemoRun(
         cases=cases,
         client=client,

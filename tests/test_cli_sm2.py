@@ -7,6 +7,7 @@ or deployment, an authority of another region."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -19,13 +20,16 @@ import pytest
 from _sm2_samples import make_certificate
 from conftest import HardhatNode
 
+from devkit.samples import SampleFactory
 from registry import RegistryClient, connect, dev_accounts
 from registry.document.identifiers import issuer_id_from_uscc
+from registry.document.licensetypes import get_type
 from signer import Sm2SigningKey, load_account, load_sm2_key, verify_sm2_key_acceptance
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 USCC = "11110000MB0195560T"  # 北京市市场监督管理局 (division 110000)
 OTHER_USCC = "11110000000021135M"  # 北京市住房和城乡建设委员会
+THIRD_USCC = "91110000L30P8774PN"  # a third 北京市 department
 PASSWORD = "sm2 department pass phrase"
 BEIJING_AUTHORITY, SHANGHAI_AUTHORITY = 1, 5
 
@@ -254,3 +258,74 @@ def test_mistakes_are_refused_in_plain_words_before_anything_is_sent(home: Home,
     # the good file binds
     home.run(*add, str(good))
     assert home.show(OTHER_USCC)["sm2_keys"][0]["account"] == account
+
+
+def _requests_file(path: Path, count: int = 2) -> Path:
+    samples = SampleFactory(7)
+    rows = []
+    for _ in range(count):
+        request = samples.business_license()
+        fields = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in request.fields.items()}
+        rows.append({"type": "BL", "valid_from": request.valid_from.isoformat(), **fields})
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_an_sm2_department_issues_anchors_and_its_licenses_verify_with_the_suite(home: Home, tmp_path: Path):
+    """The department's keystore NAME with NAME.sm2.json beside it signs with SM2; the license verifies
+    as valid, says its suite and its key's certificate subject; the mistakes are refused."""
+    authority = dev_accounts(home.client.w3)[BEIJING_AUTHORITY]
+    name = "bj-samr-cert"
+    key = Sm2SigningKey.generate()
+    cert = tmp_path / "cert.cer"
+    cert.write_bytes(make_certificate(key, "海淀区市场监管电子签名"))
+    pem = _write_pem(tmp_path / "cert.pem", key)
+    home.run("keys", "import-sm2", name, str(pem), "--certificate", str(cert), "--password-env", "PW")
+    binding = tmp_path / "binding.json"
+    home.run("keys", "sm2-proof", name, "--uscc", THIRD_USCC, "--out", str(binding), "--password-env", "PW")
+    home.client.register_issuer(authority, issuer_id_from_uscc(THIRD_USCC), 110000, "北京市海淀区市场监督管理局")
+    home.run("issuer", "add-sm2-key", "--uscc", THIRD_USCC, "--binding", str(binding), "--dev-account", "1")
+    now = home.client.w3.eth.get_block("latest")["timestamp"]
+    home.client.permit_license_type(authority, issuer_id_from_uscc(THIRD_USCC), get_type("BL").type_id, valid_from=now)
+    address = json.loads(binding.read_text())["account"]
+    home.client.fund(dev_accounts(home.client.w3)[0], address, 10**18)
+
+    requests = _requests_file(tmp_path / "bl.json")
+    signing = ("--uscc", THIRD_USCC, "--keystore", name, "--password-env", "PW")
+    issued = json.loads(home.run("license", "issue", "--file", str(requests), "--json", *signing).stdout)
+    assert len(issued) == 2
+    assert "2 licenses anchored in 1 batches" in home.run("license", "anchor", *signing).stdout
+    shown = json.loads(home.run("license", "show", issued[0]["license_id"], "--json").stdout)
+    assert (shown["suite"], shown["signer"]) == ("sm2", address)
+    text = home.run("qr", issued[0]["license_id"]).stdout.strip()
+    assert text.startswith("LC1:")
+    data = json.loads(home.run("verify", "--text", text, "--json").stdout)
+    assert (data["status"], data["suite"], data["signer"]) == ("valid", "sm2", address)
+    assert data["certificate_subject"] == "CN=海淀区市场监管电子签名,O=北京市市场监督管理局,C=CN"
+    readable = home.run("verify", "--text", text, "--lang", "en").stdout
+    assert "signature 国密 SM2, certificate CN=海淀区市场监管电子签名" in readable
+
+    # the account's keystore alone (without its SM2 keystore beside it) may not sign: one suite per key
+    alone = home.path / "keys" / "alone.json"
+    alone.write_bytes((home.path / "keys" / f"{name}.json").read_bytes())
+    refused = home.error(
+        "license", "issue", "--file", str(requests), "--uscc", THIRD_USCC, "--keystore", "alone", "--password-env", "PW"
+    )
+    assert f"account {address} is bound on chain to an SM2 key" in refused
+    # an SM2 key that is not the one bound to the account
+    refused = home.error(
+        "license", "issue", "--file", str(requests), "--uscc", THIRD_USCC, "--keystore", "spare", "--password-env", "PW"
+    )
+    assert "is not the one bound on chain to account" in refused
+    # a wrong password
+    assert "the password does not open" in home.error(
+        "license",
+        "anchor",
+        "--uscc",
+        THIRD_USCC,
+        "--keystore",
+        name,
+        "--password-env",
+        "WRONG",
+        env={"WRONG": "wrong pass phrase"},
+    )

@@ -27,17 +27,22 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 
 from api.cli._context import Context, fail, key_name
-from registry import OPEN_END, Deployment, RegistryClient
+from registry import OPEN_END, Deployment, RegistryClient, SignatureSuite
 from registry.chain.events import Sm2KeyBound
 from registry.chain.sm2 import Sm2KeyRegistration
 from registry.document.identifiers import issuer_id_from_uscc, validate_uscc
 from registry.errors import ConfigurationError
+from registry.issuer.department import Department
+from registry.issuer.store import IssuerStore
 from signer import (
     DEFAULT_SM2_ID,
+    LicenseSigner,
     PasswordSource,
     SignerInputError,
     Sm2Certificate,
+    Sm2LicenseSigner,
     Sm2SigningKey,
+    keccak256,
     load_account,
     load_sm2_key,
     parse_sm2_certificate,
@@ -275,3 +280,52 @@ def sm2_keys(client: RegistryClient, issuer_id: bytes) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def sm2_sibling(account_keystore: Path) -> Path:
+    """The SM2 keystore beside an account keystore: ``NAME.json`` -> ``NAME.sm2.json``."""
+    return account_keystore.with_name(account_keystore.name.removesuffix(".json") + ".sm2.json")
+
+
+def open_department_keys(path: Path, source: PasswordSource) -> tuple[LocalAccount, Sm2SigningKey | None]:
+    """The account of keystore ``path`` and, when ``NAME.sm2.json`` lies beside it, the SM2 key its
+    licenses are signed with (one password opens both)."""
+    sibling = sm2_sibling(path)
+    password = source.read(purpose=str(path) + (f" and {sibling}" if sibling.exists() else ""))
+    account = load_account(path, password)
+    return account, load_sm2_key(sibling, password)[0] if sibling.exists() else None
+
+
+def make_department(
+    *,
+    uscc: str,
+    account: LocalAccount,
+    sm2_key: Sm2SigningKey | None,
+    store: IssuerStore,
+    deployment: Deployment,
+    client: RegistryClient | None,
+) -> Department:
+    """The department signing with ``sm2_key`` (SM2, bound to ``account``) or with ``account`` itself
+    (secp256k1). With a chain, the suite is checked against it first: an SM2 key must be the one bound
+    to the account, and an account bound to an SM2 key signs only with it (one suite per key: a
+    verifier reads any other signature as tampered)."""
+    if client is not None:
+        bound = client.get_sm2_key(account.address)
+        if sm2_key is not None and bound != keccak256(sm2_key.public_key + sm2_key.distinguishing_id):
+            fail(
+                f"SM2 key 0x{sm2_key.public_key.hex()[:16]}... is not the one bound on chain to account "
+                f"{account.address}: its licenses would not verify. The region authority binds it with "
+                "`elicense issuer add-sm2-key` (from the department's `elicense keys sm2-proof`)"
+            )
+        if sm2_key is None and bound is not None:
+            fail(
+                f"account {account.address} is bound on chain to an SM2 key: its licenses are signed with that "
+                "key only. Put its SM2 keystore beside the account's as NAME.sm2.json"
+            )
+    if sm2_key is None:
+        signer = LicenseSigner(account, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
+        return Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=account)
+    sm2_signer = Sm2LicenseSigner(sm2_key, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
+    return Department(
+        issuer_uscc=uscc, store=store, signer=sm2_signer, client=client, account=account, suite=SignatureSuite.SM2
+    )

@@ -12,7 +12,17 @@ from typing import Any
 
 import click
 
-from api.cli._context import Context, echo_tx, fail, password_options, signer_options, signing_account, uscc_option
+from api.cli._context import (
+    Context,
+    echo_tx,
+    fail,
+    password_options,
+    password_source,
+    signer_options,
+    signing_account,
+    uscc_option,
+)
+from api.cli._sm2 import make_department, open_department_keys
 from api.cli.joint import echo_bundle
 from api.cli.receipts import write_receipt
 from registry import Deployment
@@ -21,7 +31,6 @@ from registry.document.licensetypes import CATALOG, from_day_number, get_type
 from registry.document.presentation import present
 from registry.document.qr import qr_info, render_png, render_svg
 from registry.issuer.department import Department, IssueRequest
-from signer import LicenseSigner
 from verifier.bundle import BundleResult
 from verifier.pipeline import HEADLINES, VerificationResult, Verifier
 from verifier.qr import read_qr_image
@@ -38,7 +47,15 @@ def license() -> None:
 
 
 def _department(ctx: Context, /, uscc: str, opts: dict[str, Any], *, chain: bool) -> Department:
-    account = signing_account(ctx, opts)
+    """The department --uscc signing with --keystore NAME (SM2 when NAME.sm2.json lies beside it) or
+    a development account."""
+    keystore, sm2_key = opts.get("keystore"), None
+    if keystore is not None and opts.get("dev_account") is None:
+        source = password_source(opts.pop("password_env", None), opts.pop("password_file", None))
+        opts.pop("keystore"), opts.pop("dev_account", None)
+        account, sm2_key = open_department_keys(ctx.keystore_path(keystore), source)
+    else:
+        account = signing_account(ctx, opts)
     if chain or ctx.rpc_url is not None:
         client = ctx.client()
         deployment = client.deployment
@@ -47,8 +64,9 @@ def _department(ctx: Context, /, uscc: str, opts: dict[str, Any], *, chain: bool
         if not ctx.deployment_path.exists():
             fail(f"no deployment at {ctx.deployment_path}: licenses are signed for a deployment; deploy first")
         deployment = Deployment.load(ctx.deployment_path)
-    signer = LicenseSigner(account, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
-    return Department(issuer_uscc=uscc, store=ctx.store(), signer=signer, client=client, account=account)
+    return make_department(
+        uscc=uscc, account=account, sm2_key=sm2_key, store=ctx.store(), deployment=deployment, client=client
+    )
 
 
 def _fields(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -219,6 +237,7 @@ def license_show(ctx: Context, /, license_id: str, as_json: bool) -> None:
         "fields": {k: ltype.by_key[k].display(v, "zh") for k, v in row.fields.items()},
         "digest": "0x" + row.digest.hex(),
         "signer": row.signer,
+        "suite": row.suite.value,
         "status": row.status,
         "superseded_by": row.superseded_by,
         "batch": None
@@ -360,6 +379,9 @@ def _echo_license(result: VerificationResult, lang: str) -> None:
         click.echo(f"  license   {data['license_id']} ({data['license_type']['zh']})")
     if data["issuer"]:
         click.echo(f"  issuer    {data['issuer']['name'] or '-'} ({data['issuer']['uscc']})")
+    if data["suite"]:
+        subject = f", certificate {data['certificate_subject']}" if data["certificate_subject"] else ""
+        click.echo(f"  signature {'国密 SM2' if data['suite'] == 'sm2' else 'secp256k1'}{subject}")
     if data["anchor"]:
         click.echo(f"  anchored  {data['anchor']['time_iso']} (block {data['anchor']['block_number']})")
     for d in (data.get("co_approval") or {}).get("required", []):

@@ -13,25 +13,26 @@ import click
 from eth_account.signers.local import LocalAccount
 
 from api.cli._context import Context, build_services, fail, uscc_option
+from api.cli._sm2 import make_department, open_department_keys
 from api.redaction import display_url
 from registry import RegistryClient
 from registry.document.identifiers import validate_uscc
-from registry.issuer.department import Department
-from signer import LicenseSigner, PasswordSource, load_account
+from signer import PasswordSource, Sm2SigningKey
 
 if TYPE_CHECKING:
     from verifier.mirror import Mirror
 
 
-def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
-    """``USCC=KEYSTORE[:PASSWORD_ENV]`` -> (credit code, account)."""
+def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount, Sm2SigningKey | None]:
+    """``USCC=KEYSTORE[:PASSWORD_ENV]`` -> (credit code, account, the SM2 key when KEYSTORE's
+    ``NAME.sm2.json`` lies beside it: the department signs with SM2)."""
     if "=" not in spec:
         fail(f"--department {spec!r} must look like USCC=KEYSTORE or USCC=KEYSTORE:PASSWORD_ENV")
     uscc, rest = spec.split("=", 1)
     keystore, _, env_name = rest.partition(":")
-    path = ctx.keystore_path(keystore)
     source = PasswordSource(env=env_name or None, prompt=sys.stdin.isatty())
-    return validate_uscc(uscc, field="--department"), load_account(path, source.read(purpose=str(path)))
+    account, sm2_key = open_department_keys(ctx.keystore_path(keystore), source)
+    return validate_uscc(uscc, field="--department"), account, sm2_key
 
 
 @click.command()
@@ -47,7 +48,8 @@ def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount]:
     "--department",
     "department_specs",
     multiple=True,
-    help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat).",
+    help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat); it signs with SM2 "
+    "when KEYSTORE's NAME.sm2.json lies beside it.",
 )
 @click.option("--licenses", default=1000, show_default=True, help="Demo mode: licenses to issue.")
 @click.option("--worker/--no-worker", default=True, show_default=True, help="Run the anchoring worker inside.")
@@ -116,9 +118,10 @@ def serve(
         store = ctx.store()
         departments = {}
         for spec in department_specs:
-            uscc, account = _parse_department(ctx, spec)
-            signer = LicenseSigner(account, chain_id=deployment.chain_id, license_registry=deployment.license_registry)
-            departments[uscc] = Department(issuer_uscc=uscc, store=store, signer=signer, client=client, account=account)
+            uscc, account, sm2_key = _parse_department(ctx, spec)
+            departments[uscc] = make_department(
+                uscc=uscc, account=account, sm2_key=sm2_key, store=store, deployment=deployment, client=client
+            )
         services = build_services(
             settings,
             client=client,

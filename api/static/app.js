@@ -15,6 +15,7 @@
       application: "联办件编号", applicant: "申请人", applicantCode: "统一社会信用代码", jointAnchored: "联合存证时间",
       departments: "会签部门", members: "联办证照", cosigned: "已会签", notCosigned: "未会签",
       staleBundle: "联办证照有效，但链上数据未及时更新，请稍后复核",
+      suite: "签名算法", certificate: "签名证书", sm2: "国密 SM2（SM3）", secp256k1: "secp256k1（EIP-712）",
     },
     en: {
       title: "E-license check", scan: "Scan QR code", stop: "Stop scanning", upload: "Upload photo", again: "Check another",
@@ -27,6 +28,7 @@
       application: "Application", applicant: "Applicant", applicantCode: "Credit code", jointAnchored: "Jointly anchored",
       departments: "Departments", members: "Licenses", cosigned: "co-signed", notCosigned: "not co-signed",
       staleBundle: "All valid, but the chain data is out of date: check again later",
+      suite: "Signature", certificate: "Certificate", sm2: "SM2 with SM3 (国密)", secp256k1: "secp256k1 (EIP-712)",
     },
   };
   // A member license's status in words (as a license's own check headlines it).
@@ -57,6 +59,7 @@
     const dt = document.createElement("dt"); dt.textContent = label;
     const dd = document.createElement("dd"); dd.textContent = value;
     list.append(dt, dd);
+    return dd;
   }
 
   // Largest side of a photo sent to the service: a QR code needs far fewer pixels than a camera
@@ -94,6 +97,8 @@
     if (data.license_type) row(details, t("type"), data.license_type[lang] || data.license_type.code);
     if (data.issuer && data.issuer.name) row(details, t("issuer"), data.issuer.name);
     if (data.issuer && data.issuer.region_name) row(details, t("region"), data.issuer.region_name);
+    if (data.suite === "sm2" || data.suite === "secp256k1") row(details, t("suite"), t(data.suite)).dataset.suite = data.suite;
+    if (data.certificate_subject) row(details, t("certificate"), data.certificate_subject);
     if (data.anchor) row(details, t("anchored"), data.anchor.time_iso.replace("T", " ").slice(0, 19));
     if (data.valid_from) row(details, t("validity"), data.valid_from + " — " + (data.valid_to || t("open")));
     if (bundle) bundleDetails(details, data);
