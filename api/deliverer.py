@@ -31,6 +31,7 @@ import requests
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.engine import Engine
 
+from api.errors import SealedSecretError
 from api.subscription_tables import deliveries, subscriptions
 from api.subscriptions import is_private_address
 from registry.errors import ConfigurationError
@@ -123,6 +124,7 @@ class Deliverer:
         engine: Engine,
         policy: DeliveryPolicy | None = None,
         *,
+        secret_of: Callable[[str, bytes | None], str],
         post: Post = http_post,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
@@ -130,6 +132,7 @@ class Deliverer:
         self.engine = engine
         self.policy = policy or DeliveryPolicy()
         self.post = post
+        self.secret_of = secret_of  # opens a subscription's sealed secret (SubscriptionBook.secret_of)
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.stats = DeliveryStats()
@@ -148,7 +151,7 @@ class Deliverer:
             )
         )
         query = (
-            select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret)
+            select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret_box)
             .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
             .where(
                 (deliveries.c.state == "pending")
@@ -178,14 +181,20 @@ class Deliverer:
                 return done
 
     def _attempt(self, row: Any) -> bool:
-        headers = sign_webhook(row.secret, row.uid, bytes(row.payload), timestamp=int(self.clock()))
         error: str | None = None
         try:
-            status = self.post(row.callback_url, bytes(row.payload), headers, self.policy.timeout)
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+            secret = self.secret_of(row.subscription_id, row.secret_box)
+        except SealedSecretError as exc:  # never signed with anything else: it waits, with the reason
+            error = exc.detail[:200]
+            log.error("delivery %s not sent: %s", row.uid, error)
+        else:
+            headers = sign_webhook(secret, row.uid, bytes(row.payload), timestamp=int(self.clock()))
+            try:
+                status = self.post(row.callback_url, bytes(row.payload), headers, self.policy.timeout)
+                if not 200 <= status < 300:
+                    error = f"HTTP {status}"
+            except requests.RequestException as exc:
+                error = type(exc).__name__
         attempts = int(row.attempts) + 1
         now = self.clock()
         where = (deliveries.c.id == row.id) & (deliveries.c.state == "pending")
