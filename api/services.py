@@ -114,7 +114,11 @@ class Services:
         self.producer = Producer(store, mirror, chain_id=deployment.chain_id)
         post = http_post_allowing_private if settings.webhook_allow_private else http_post
         self.deliverer = Deliverer(
-            store.engine, _delivery_policy(settings), secret_of=self.subscriptions.secret_of, post=post
+            store.engine,
+            _delivery_policy(settings),
+            secret_of=self.subscriptions.secret_of,
+            post=post,
+            concurrency=settings.webhook_concurrency,
         )
         self._delivering: threading.Thread | None = None
         if settings.rpc_url:
@@ -161,6 +165,7 @@ class Services:
             self._anchorer.join(timeout=30)
         if self._delivering is not None:
             self._delivering.join(timeout=30)
+        self.deliverer.close()
         self.workers.shutdown()
         self.images.shutdown(wait=False, cancel_futures=True)
 
@@ -236,7 +241,7 @@ class Services:
             log.warning("webhook delivery pass failed: %s", self.deliverer.stats.last_error)
 
         run_periodically(
-            self.deliverer.run_once,
+            self.deliverer.pump,  # starts due deliveries without waiting; each one ending wakes it again
             self._stop,
             interval=self.settings.webhook_interval,
             max_backoff=60.0,

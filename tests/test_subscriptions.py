@@ -342,6 +342,7 @@ def test_deliveries_arrive_signed_and_in_order_per_license_through_failures(outb
         outbox.store.engine,
         DeliveryPolicy(base_delay=10.0),
         secret_of=outbox.book.secret_of,
+        concurrency=1,  # one at a time: which attempt the receiver fails is then known
         clock=clock,
         rng=random.Random(1),
         post=http_post_allowing_private,
