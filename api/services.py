@@ -119,7 +119,9 @@ class Services:
             secret_of=self.subscriptions.secret_of,
             post=post,
             concurrency=settings.webhook_concurrency,
+            on_result=self.metrics.webhook_attempted,
         )
+        self.metrics.watch_outbox(self.producer.backlog)
         self._delivering: threading.Thread | None = None
         if settings.rpc_url:
             redact_library_logs(self.secrets())

@@ -150,3 +150,40 @@ def _metric(text: str, name: str) -> float:
     found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
     assert found, f"{name} is not exposed"
     return float(found.group(1))
+
+
+def test_the_outbox_metrics_move(running: Running):
+    receiver = WebhookReceiver().start()
+    try:
+        book = running.services.subscriptions
+        closed, _ = book.create(RELYING, callback_url="http://127.0.0.1:9/closed", digest=running.digest(0))
+        open_, secret = book.create(RELYING, callback_url=receiver.url, digest=running.digest(1))
+        receiver.secrets[open_.id] = secret
+        receiver.fail_next = 1
+        with TestClient(create_app(running.services)) as client:
+
+            def scrape() -> str:
+                answer = client.get("/metrics")
+                assert answer.status_code == 200
+                return answer.text
+
+            before = scrape()
+            assert _metric(before, "elicense_webhook_pending") == 0
+            assert _metric(before, "elicense_webhook_oldest_pending_age_seconds") == 0
+            assert _metric(before, "elicense_webhook_delivered_total") == 0
+            assert _metric(before, "elicense_webhook_failed_attempts_total") == 0
+            running.department.revoke([running.rows[0].license_id, running.rows[1].license_id], reason=1)
+            running.changes_seen()
+            receiver.wait_for(1, timeout=60)  # after one refusal, the retry got through
+            wait_until(lambda: _metric(scrape(), "elicense_webhook_delivered_total") == 1, timeout=30, what="delivered")
+            wait_until(  # the closed port keeps failing, the refused attempt counted too
+                lambda: _metric(scrape(), "elicense_webhook_failed_attempts_total") >= 3, timeout=30, what="failures"
+            )
+            after = scrape()
+            assert _metric(after, "elicense_webhook_pending") == 1  # the closed callback's, retrying
+            assert _metric(after, "elicense_webhook_oldest_pending_age_seconds") > 0
+            book.delete(RELYING, closed.id)
+            assert _metric(scrape(), "elicense_webhook_pending") == 0
+            assert _metric(scrape(), "elicense_webhook_oldest_pending_age_seconds") == 0
+    finally:
+        receiver.stop()
