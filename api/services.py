@@ -111,6 +111,7 @@ class Services:
         self.subscriptions = SubscriptionBook(
             store, mirror, key=webhook_key or _webhook_key(settings), allow_private=settings.webhook_allow_private
         )
+        self.subscriptions.prepare()  # seals plain secrets of an older database; a wrong key stops here
         self.producer = Producer(store, mirror, chain_id=deployment.chain_id)
         post = http_post_allowing_private if settings.webhook_allow_private else http_post
         self.deliverer = Deliverer(
@@ -148,7 +149,6 @@ class Services:
             self._anchorer = threading.Thread(target=self._anchor_loop, name="anchor-worker", daemon=True)
             self._anchorer.start()
         if self._delivering is None:
-            self.subscriptions.prepare()  # seals plain secrets of an older database; a wrong key stops here
             self.produce_deliveries()
             self._delivering = threading.Thread(target=self._deliver_loop, name="webhooks", daemon=True)
             self._delivering.start()

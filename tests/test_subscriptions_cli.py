@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -68,6 +69,7 @@ class Served:
     key: str
     other_key: str
     receiver: RawReceiver
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +101,7 @@ def served(hardhat_node: HardhatNode, tmp_path_factory: pytest.TempPathFactory) 
     service = serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=tmp, env=env)
     receiver = RawReceiver()
     try:
-        yield Served(setup, department, rows, service, key, other, receiver)
+        yield Served(setup, department, rows, service, key, other, receiver, env)
     finally:
         service.stop()
         receiver.server.shutdown()
@@ -238,3 +240,20 @@ def test_the_operator_makes_a_webhook_key(tmp_path: Path):
     )
     assert again.exit_code != 0  # never overwritten
     assert WebhookKey.load(path, "a long password").key_id == key.key_id
+
+
+def test_a_service_started_with_another_webhook_key_stops_and_says_why(served: Served, tmp_path: Path):
+    made = run(served, "subscription", "create", "--issuer", served.setup.uscc, "--callback-url", served.receiver.url)
+    assert made.exit_code == 0, made.output
+    WebhookKey.generate().save(tmp_path / "other.json", "another key password", scrypt_n=2**14)
+    env = {
+        **served.env,
+        "ELICENSE_WEBHOOK_KEY": str(tmp_path / "other.json"),
+        "ELICENSE_WEBHOOK_KEY_PASSWORD": "another key password",
+    }
+    started = subprocess.run(
+        [str(ELICENSE), "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert started.returncode == 2
+    assert "error: the subscription secrets were sealed with webhook key" in started.stderr
+    assert "start with the key they were sealed with" in started.stderr
