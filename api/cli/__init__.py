@@ -7,7 +7,8 @@ else a fresh in-process chain that lives only as long as the command).
 The commands live in one module per group: ``chain`` (deploy, info, fund), ``keys``,
 ``authority`` (region, issuer), ``cosigning`` (the issuers' co-signing keys, policy), ``joint``,
 ``licenses`` (license, qr, verify), ``applications`` (apply, applications), ``receipts`` (receipt key,
-verify, check), ``service`` (serve, worker, status, apikey, mirror) and ``demo``.
+verify, check), ``service`` (serve, worker, status, apikey, mirror), ``subscriptions`` (subscription,
+webhook: a subscriber's client of a verifier service, and the check of a received webhook) and ``demo``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,19 @@ from pathlib import Path
 
 import click
 
-from api.cli import applications, authority, chain, cosigning, demo, joint, keys, licenses, receipts, service
+from api.cli import (
+    applications,
+    authority,
+    chain,
+    cosigning,
+    demo,
+    joint,
+    keys,
+    licenses,
+    receipts,
+    service,
+    subscriptions,
+)
 from api.cli._context import Context, fail
 from api.cli._explain import explain
 from registry import RegistryError
@@ -55,7 +68,19 @@ def cli(click_ctx: click.Context, home: Path, rpc_url: str | None, db_url: str |
     click_ctx.obj = Context(home=home, rpc_url=rpc_url or None, db_url=db_url or None)
 
 
-for _module in (chain, keys, authority, cosigning, joint, licenses, applications, receipts, service, demo):
+for _module in (
+    chain,
+    keys,
+    authority,
+    cosigning,
+    joint,
+    licenses,
+    applications,
+    receipts,
+    service,
+    subscriptions,
+    demo,
+):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
