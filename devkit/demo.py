@@ -283,9 +283,7 @@ def run_demo(
     )
     # Last, as a department would: a verifier that counts only confirmed blocks still sees every
     # anchor of the cases above, and a compromise applies as soon as it is seen.
-    client.declare_key_compromised(
-        authority_bj, housing.issuer_id, housing.signer.address, compromised_at=compromised_at
-    )
+    client.declare_key_compromised(authority_bj, housing.issuer_id, housing.address, compromised_at=compromised_at)
 
     # -- verify every case against the chain ------------------------------------------------------
     state = ChainClientState(client)

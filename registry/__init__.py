@@ -44,6 +44,7 @@ from registry.document.identifiers import (
 from registry.document.license import License
 from registry.document.licensetypes import CATALOG, LicenseType, get_type
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation, present
+from registry.document.suites import SignatureSuite
 from registry.errors import (
     ChainUnavailableError,
     ConfigurationError,
@@ -102,6 +103,7 @@ __all__ = [
     "RegistryClient",
     "RegistryError",
     "RevertedNotFoundError",
+    "SignatureSuite",
     "Status",
     "TransactionError",
     "TxResult",

@@ -229,6 +229,7 @@ SURFACES = {
         "RegistryClient",
         "RegistryError",
         "RevertedNotFoundError",
+        "SignatureSuite",
         "Status",
         "TransactionError",
         "TxResult",

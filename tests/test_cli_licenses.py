@@ -119,7 +119,7 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     assert {r["license_id"] for r in records} == {r["license_id"] for r in issued}
     assert set(records[0]) == {
         "license_id", "type", "issuer_uscc", "valid_from", "valid_to", "fields", "secret", "digest",
-        "signature", "signer", "status", "batch_root",
+        "signature", "suite", "signer", "status", "batch_root",
     }  # fmt: skip
     assert {r["license_id"]: r["status"] for r in records}[license_id] == "revoked"
     assert all(len(r["secret"]) == 34 for r in records)

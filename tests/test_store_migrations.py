@@ -24,9 +24,9 @@ def _differences(store: IssuerStore) -> list[object]:
 def test_migrations_build_the_models_schema(backend, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'store.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
     store = IssuerStore(url)
-    assert current(store.engine) == "0006"
+    assert current(store.engine) == "0007"
     assert _differences(store) == []
     again = IssuerStore(url)  # opening again applies nothing
-    assert current(again.engine) == "0006"
+    assert current(again.engine) == "0007"
     store.close()
     again.close()

@@ -40,6 +40,7 @@ from registry.document.presentation import (
     decode_presentation,
     present,
 )
+from registry.document.suites import SignatureSuite
 from registry.issuer.department import IssueRequest
 from verifier.pipeline import Outcome
 
@@ -72,23 +73,27 @@ def _samples() -> list[Presentation]:
         keys = list(lic.fields)
         for disclosed in (None, keys, [], keys[1::2]):
             out.append(present(lic, SIGNATURE, disclosed))
+            out.append(present(lic, SIGNATURE, disclosed, suite=SignatureSuite.SM2))
     return out
 
 
 SAMPLES = _samples()
-BL_ALL = SAMPLES[1]  # a business license with every field disclosed
+BL_ALL = SAMPLES[2]  # a business license with every field disclosed
+SM2_ALL = SAMPLES[3]  # the same, signed with SM2
 assert BL_ALL.license_type.code == "BL"
 assert len(BL_ALL.disclosed) == len(BL_ALL.license_type.fields)
+assert SM2_ALL.suite is SignatureSuite.SM2
+assert BL_ALL.suite is SignatureSuite.SECP256K1
 
 
 def elements(p: Presentation) -> list[bytes]:
-    """The encodings of the eleven elements of a presentation's payload."""
+    """The encodings of the eleven (SM2: twelve) elements of a presentation's payload."""
     item = cbor2.loads(p.to_cbor())
     return [cbor2.dumps(e) for e in item]
 
 
 def assemble(parts: list[bytes]) -> bytes:
-    return b"\x8b" + b"".join(parts)
+    return bytes((0x80 + len(parts),)) + b"".join(parts)
 
 
 def with_element(p: Presentation, index: int, raw: bytes) -> bytes:
@@ -259,7 +264,7 @@ _ESTABLISHED = 6
         (lambda: with_element(BL_ALL, 2, b"\xd8\x40" + cbor2.dumps(b"\x00" * 12)), "issuer code .*found a tag"),
         (lambda: with_element(BL_ALL, 5, b"\xc1\x1a\x00\x00\x4e\x20"), "first valid day .*found a tag"),
         (lambda: with_field(BL_ALL, _NAME, cbor2.dumps(cbor2.CBORTag(0, "2013-03-21T20:04:00Z"))), "found a tag"),
-        (lambda: b"\xd9\xd9\xf7" + BL_ALL.to_cbor(), "payload must be an array of 11 elements; found a tag"),
+        (lambda: b"\xd9\xd9\xf7" + BL_ALL.to_cbor(), "payload must be an array of 11 elements .*; found a tag"),
         # floats, booleans, undefined, simple values
         (lambda: with_element(BL_ALL, 0, b"\xf9\x3c\x00"), "format version .*half-precision float"),
         (lambda: with_field(BL_ALL, _ENTITY, b"\xfb\x3f\xf0\x00\x00\x00\x00\x00\x00"), "double-precision float"),
@@ -316,7 +321,22 @@ _ESTABLISHED = 6
         (lambda: BL_ALL.to_cbor()[:-65], "the head of the signature at byte .* is cut off"),
         (lambda: BL_ALL.to_cbor()[:-66], "ends where the signature should be"),
         (lambda: BL_ALL.to_cbor() + b"\x00", "1 bytes follow the payload's array"),
-        (lambda: b"\x8c" + b"".join(elements(BL_ALL)) + b"\x00", "array of 11 elements; found an array of another"),
+        # the suite element: only after the signature, only SM2's code, nothing after it
+        (lambda: b"\x8c" + b"".join(elements(BL_ALL)) + b"\x00", "suite code 0 is not known; the known suites"),
+        (
+            lambda: with_element(SM2_ALL, 11, b"\x02"),
+            r"code 2 is not known; .*secp256k1 \(no suite element\), sm2",
+        ),
+        (lambda: with_element(SM2_ALL, 11, b"\x18\xff"), "suite code 255 is not known"),
+        (lambda: with_element(SM2_ALL, 11, b"\x18\x01"), "not in its canonical encoding"),
+        (lambda: with_element(SM2_ALL, 11, b"\x20"), "suite code must be an integer .*negative"),
+        (lambda: with_element(SM2_ALL, 11, b"\xf6"), "suite code .*found null"),
+        (lambda: with_element(SM2_ALL, 11, cbor2.dumps("sm2")), "suite code .*text string"),
+        (lambda: with_element(SM2_ALL, 11, b"\xc1\x01"), "suite code .*found a tag"),
+        (lambda: assemble([*elements(SM2_ALL), b"\x01"]), "found an array of 13 elements"),
+        (lambda: assemble(elements(BL_ALL)[:10]), "array of 11 elements .*found an array of 10 elements"),
+        (lambda: SM2_ALL.to_cbor()[:-1], "ends where the signature suite code should be"),
+        (lambda: SM2_ALL.to_cbor() + b"\x01", "1 bytes follow the payload's array"),
     ],
 )
 def test_refused_with_a_message_saying_what_was_expected(build, message):
@@ -336,10 +356,67 @@ def test_every_sample_decodes_to_itself():
         assert decode_presentation(p.to_text()) == p
 
 
+def test_the_suite_is_one_trailing_element_and_the_digest_ignores_it():
+    """Old presentations (11 elements) mean secp256k1, unchanged; SM2 adds exactly the byte 0x01
+    after the signature (and the array head says 12): one encoding per presentation."""
+    for old, sm2 in zip(SAMPLES[::2], SAMPLES[1::2], strict=True):
+        assert (old.suite, sm2.suite) == (SignatureSuite.SECP256K1, SignatureSuite.SM2)
+        a, b = old.to_cbor(), sm2.to_cbor()
+        assert a[0] == 0x8B
+        assert b[0] == 0x8C
+        assert b[1:] == a[1:] + b"\x01"
+        assert old.digest() == sm2.digest()
+        assert decode_payload(b).suite is SignatureSuite.SM2
+
+
+def test_a_presentation_made_before_the_suite_existed_still_reads_as_secp256k1():
+    """Written as the format was before suites: the eleven elements, byte for byte."""
+    p = BL_ALL
+    h = p.header
+    specs = p.license_type.by_key
+    old = cbor2.dumps(
+        [
+            FORMAT_VERSION,
+            p.license_type.number,
+            cbor2.loads(p.to_cbor())[2],
+            h.license_id.serial,
+            h.license_id.version,
+            h.valid_from,
+            h.valid_to,
+            {specs[k].number: specs[k].pack(v) for k, v in p.disclosed.items()},
+            b"".join(bytes((n.depth << 4 | n.index,)) + n.value for n in p.nodes),
+            b"".join(p.hidden),
+            p.signature,
+        ]
+    )
+    assert decode_payload(old) == p
+    assert decode_payload(old).suite is SignatureSuite.SECP256K1
+    assert p.to_cbor() == old
+
+
+def test_present_takes_a_suite_and_nothing_else():
+    f = SampleFactory(5, today=dt.date(2026, 11, 23))
+    request = f.business_license()
+    lic = License.create(
+        license_type=request.license_type,
+        license_id=LicenseIdentifier("BL", ISSUER, 9, 1),
+        valid_from=request.valid_from,
+        valid_to=request.valid_to,
+        fields=request.fields,
+        secret=b"\x07" * 16,
+    )
+    assert present(lic, SIGNATURE).suite is SignatureSuite.SECP256K1
+    assert present(lic, SIGNATURE, suite=SignatureSuite.SM2).suite is SignatureSuite.SM2
+    with pytest.raises(MalformedPresentationError, match="must be a SignatureSuite"):
+        present(lic, SIGNATURE, suite="sm2")  # type: ignore[arg-type]
+    with pytest.raises(MalformedPresentationError, match="64 bytes"):
+        present(lic, SIGNATURE[:63], suite=SignatureSuite.SM2)
+
+
 def test_worst_text_field_is_decided_in_linear_time():
     """Normalising 1,800 combining marks out of canonical order takes milliseconds (insertion
     sort); the reader refuses them with the NFC quick check instead."""
-    p = SAMPLES[1]
+    p = BL_ALL
     number = number_of(p, "business_scope")
     for text in ("a" + "\u0300\u0316" * 900, "a" + "\u0300" * 900 + "\u0316" * 900, "\u0f73" * 1200):
         payload = with_field(p, number, cbor2.dumps(text))
@@ -408,9 +485,14 @@ def _bytes(value: Any) -> bytes:
 
 
 def _reference_from_item(item: Any) -> Presentation:
-    if not isinstance(item, list) or len(item) != 11:
+    if not isinstance(item, list) or len(item) not in (11, 12):
         raise MalformedPresentationError("array")
-    fmt, type_no, issuer, serial, version, valid_from, valid_to, disclosed, nodes_raw, hidden_raw, signature = item
+    suite = SignatureSuite.SECP256K1
+    if len(item) == 12:
+        if item[11] != 1 or isinstance(item[11], bool):
+            raise MalformedPresentationError("suite")
+        suite = SignatureSuite.SM2
+    fmt, type_no, issuer, serial, version, valid_from, valid_to, disclosed, nodes_raw, hidden_raw, signature = item[:11]
     if fmt != FORMAT_VERSION or isinstance(fmt, bool):
         raise MalformedPresentationError("format")
     ltype = get_type_by_number(type_no)
@@ -462,7 +544,7 @@ def _reference_from_item(item: Any) -> Presentation:
     sig = _bytes(signature)
     if len(sig) != 64:
         raise MalformedPresentationError("signature")
-    return Presentation(header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=sig)
+    return Presentation(header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=sig, suite=suite)
 
 
 def strict_decode(data: bytes) -> Presentation | None:
@@ -542,7 +624,8 @@ def presentations(draw: st.DrawFn) -> Presentation:
         secret=draw(st.binary(min_size=16, max_size=16)),
     )
     disclosed = draw(st.none() | st.lists(st.sampled_from(list(fields)), unique=True))
-    return present(lic, draw(st.binary(min_size=64, max_size=64)), disclosed)
+    suite = draw(st.sampled_from(SignatureSuite))
+    return present(lic, draw(st.binary(min_size=64, max_size=64)), disclosed, suite=suite)
 
 
 @settings(max_examples=400, deadline=None)
@@ -584,7 +667,7 @@ def shaped_items(draw: st.DrawFn) -> bytes:
     item = cbor2.loads(draw(st.sampled_from(_PAYLOADS)))
     how = draw(st.integers(0, 2))
     if how == 0 or not item[7]:
-        item[draw(st.integers(0, 10))] = draw(ANY_ITEM)
+        item[draw(st.integers(0, len(item) - 1))] = draw(ANY_ITEM)
     elif how == 1:
         item[7][draw(st.sampled_from(sorted(item[7])))] = draw(ANY_ITEM)
     else:

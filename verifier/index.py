@@ -19,7 +19,9 @@ Every fact comes from a chain event and is checked at its source:
   co-signing keys alike) apply at once, while positive facts (anchors, joint anchors,
   registrations, permissions, policies, reinstatements) wait for the depth;
 - joint anchors and co-approval policies (:mod:`verifier._joint`): a co-signature counts only
-  while its key's window, as the chain now knows it, contains the joint anchor's time.
+  while its key's window, as the chain now knows it, contains the joint anchor's time;
+- SM2 key bindings (:mod:`verifier._sm2keys`): kept only when the SM2 proof of possession verifies
+  under the TrustRegistry's domain (``trust_domain``: chain id and TrustRegistry address).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from registry.chain.events import (
     LicenseTypePermitted,
     RegionAdded,
     RegistryEvent,
+    Sm2KeyBound,
     StatusChangesVoided,
 )
 from registry.chain.records import (
@@ -63,7 +66,9 @@ from registry.chain.records import (
 )
 from registry.errors import ConfigurationError
 from signer import MerkleTree
+from verifier._history import PermissionGrant, StatusChange, record_status_changes
 from verifier._joint import JointFacts, key_end
+from verifier._sm2keys import Sm2Binding, Sm2Keys
 
 __all__ = [
     "DEFAULT_MAX_ANCHORS_PER_ISSUER",
@@ -106,33 +111,15 @@ NEGATIVE_EVENTS: tuple[type[RegistryEvent], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """One status change of a license as the chain recorded it: an entry of the license's history,
-    kept with who made it and when so the index can judge it later; the status that history results
-    in is a :class:`~registry.chain.records.LicenseStatus`."""
-
-    status: Status
-    reason: int
-    replacement: bytes | None
-    actor: str
-    time: int
-    voiding: bool = False  # a region authority's StatusChangesVoided
-
-
-@dataclass(frozen=True, slots=True)
-class PermissionGrant:
-    """One ``LicenseTypePermitted`` event: the window granted (the chain's own record), and when it
-    was granted, so that re-granting a type never changes earlier results."""
-
-    granted_at: int
-    permission: TypePermission
-
-
 class EventIndex:
     """Registry state rebuilt from events, in memory (see the module documentation)."""
 
-    def __init__(self, *, max_anchors_per_issuer: int = DEFAULT_MAX_ANCHORS_PER_ISSUER) -> None:
+    def __init__(
+        self,
+        *,
+        max_anchors_per_issuer: int = DEFAULT_MAX_ANCHORS_PER_ISSUER,
+        trust_domain: tuple[int, str] | None = None,
+    ) -> None:
         if not 1 <= max_anchors_per_issuer <= 10**9:
             raise ConfigurationError("max_anchors_per_issuer must be from 1 to 10^9")
         self.max_anchors_per_issuer = max_anchors_per_issuer
@@ -152,6 +139,7 @@ class EventIndex:
         self.pending_key_ends: dict[str, tuple[int, int]] = {}
         self.pending_block = 0
         self.joint = JointFacts()
+        self.sm2 = Sm2Keys(*(trust_domain or (None, None)))
         self.block_number = 0
         self.block_time = 0
         self.block_hash = b""
@@ -167,6 +155,11 @@ class EventIndex:
         if found is None or isinstance(found, Anchor):
             return found
         return next((r for r in found if r.key == signer), found[0])
+
+    def issuer_anchors(self, issuer_id: bytes, digest: bytes) -> tuple[Anchor, ...]:
+        """Every anchor of ``digest`` by a key of ``issuer_id`` (one per key, first first)."""
+        found = self.anchors.get(issuer_id, {}).get(digest)
+        return () if found is None else (found,) if isinstance(found, Anchor) else found
 
     def anchors_of_digest(self, digest: bytes) -> list[Anchor]:
         """Every issuer's first anchor of ``digest`` (a digest alone does not say whose it is)."""
@@ -253,6 +246,12 @@ class EventIndex:
     def co_signers(self, anchor: JointAnchor) -> frozenset[bytes]:
         return self.joint.co_signers(anchor, self.key)
 
+    def sm2_candidates(self, issuer_id: bytes, anchoring: list[str]) -> list[Sm2Binding]:
+        return self.sm2.candidates(issuer_id, anchoring)
+
+    def is_sm2_account(self, address: str) -> bool:
+        return address in self.sm2.sm2_accounts
+
     # -- applying events ---------------------------------------------------------------------------
 
     def apply(self, event: RegistryEvent, block_time: int) -> None:  # noqa: PLR0912 - one branch per event
@@ -296,8 +295,10 @@ class EventIndex:
             grants.append(PermissionGrant(block_time, permission))
         elif isinstance(event, BatchAnchored):
             self._anchor(event, block_time)
+        elif isinstance(event, Sm2KeyBound):
+            self.sm2.apply(event)
         elif isinstance(event, LicensesSuperseded | LicensesSuspended | LicensesReinstated | LicensesRevoked):
-            self._status_event(event, block_time, self.status_changes)
+            record_status_changes(event, block_time, self.status_changes)
         elif isinstance(event, StatusChangesVoided):
             for digest in event.digests:
                 change = StatusChange(Status.ACTIVE, 0, None, event.actor, block_time, voiding=True)
@@ -345,26 +346,6 @@ class EventIndex:
         if dropped:
             self.dropped_anchors[event.issuer_id] = self.dropped_anchors.get(event.issuer_id, 0) + dropped
 
-    @staticmethod
-    def _status_event(
-        event: LicensesSuperseded | LicensesSuspended | LicensesReinstated | LicensesRevoked,
-        block_time: int,
-        into: dict[tuple[bytes, bytes], list[StatusChange]],
-    ) -> None:
-        if isinstance(event, LicensesSuperseded):
-            for digest, replacement in zip(event.digests, event.replacements, strict=True):
-                change = StatusChange(Status.SUPERSEDED, event.reason, replacement, event.actor, block_time)
-                into.setdefault((event.issuer_id, digest), []).append(change)
-            return
-        status = {
-            LicensesSuspended: Status.SUSPENDED,
-            LicensesReinstated: Status.ACTIVE,
-            LicensesRevoked: Status.REVOKED,
-        }[type(event)]
-        for digest in event.digests:
-            change = StatusChange(status, event.reason, None, event.actor, block_time)
-            into.setdefault((event.issuer_id, digest), []).append(change)
-
     def set_pending(self, events: Iterable[tuple[RegistryEvent, int]], up_to_block: int) -> None:
         """Replace the facts taken from blocks younger than the confirmation depth (up to
         ``up_to_block``): only the negative ones of ``events`` (see :data:`NEGATIVE_EVENTS`) count."""
@@ -374,7 +355,7 @@ class EventIndex:
             block = event.meta.block_number
             if isinstance(event, LicensesSuspended | LicensesRevoked | LicensesSuperseded):
                 changes: dict[tuple[bytes, bytes], list[StatusChange]] = {}
-                self._status_event(event, block_time, changes)
+                record_status_changes(event, block_time, changes)
                 for key, listed in changes.items():
                     status.setdefault(key, []).extend((block, c) for c in listed)
             elif (ended := key_end(event)) is not None:

@@ -103,7 +103,8 @@ class Mirror:
         self.decoder = EventDecoder([load_artifact(n).abi for n in ("TrustRegistry", "LicenseRegistry")])
         self._lock = threading.RLock()
         self._check_deployment()
-        self.index = EventIndex(max_anchors_per_issuer=max_anchors_per_issuer)
+        self.trust_domain = (deployment.chain_id, deployment.trust_registry)  # SM2 bindings' proofs
+        self.index = EventIndex(max_anchors_per_issuer=max_anchors_per_issuer, trust_domain=self.trust_domain)
         self._last_event_id = 0
         self._epoch = "0"
         self.reload()
@@ -154,7 +155,7 @@ class Mirror:
         """Rebuild the index from the database (at start, after a reorganisation, or to pick up
         what another process synced)."""
         with self._lock:
-            index = EventIndex(max_anchors_per_issuer=self.max_anchors_per_issuer)
+            index = EventIndex(max_anchors_per_issuer=self.max_anchors_per_issuer, trust_domain=self.trust_domain)
             with self.engine.connect() as conn:
                 epoch = self._get_meta(conn, "epoch") or "0"
             last_id = 0

@@ -3,9 +3,10 @@
 Steps, in order (the first failing step decides the status)::
 
     decode (strict, bounded)          -> malformed
-    recompute the digest, recover the signer (EIP-712, secp256k1)
+    recompute the digest, find the signer: secp256k1: recover it (EIP-712);
+        SM2: the candidate account whose bound SM2 key verifies the signature
     the issuer named by the license id is registered           -> unknown_issuer
-    the signer is a key of that issuer                         -> tampered
+    the signer is a key of that issuer, in the license's suite -> tampered
     anchored by a key of that issuer (root checks out)         -> not_anchored (key valid now)
                                                                   or key_not_valid (key not valid now)
     anchored with the signing key, inside its validity window  -> key_not_valid
@@ -16,8 +17,17 @@ Steps, in order (the first failing step decides the status)::
                                                                -> valid
 
 A forged or altered license is one outcome, ``tampered``: whatever was changed, the recovered
-signer is then not a key of the issuer. Registry outcomes are ordinary results with reasons. Any
-input the pipeline cannot handle is ``malformed``: no input raises.
+signer is then not a key of the issuer (SM2: no candidate key verifies the signature).
+
+SM2 (:class:`~registry.document.suites.SignatureSuite`): the signature names no key, so the
+candidates are the accounts that anchored the digest for the issuer, else (not anchored) the
+issuer's newest SM2-bound accounts, at most :data:`~verifier._sm2keys.MAX_SM2_CANDIDATES`; the
+signer is the account whose bound SM2 key verifies the signature over
+``0x1901 || domainSeparator || digest``. One suite per key: a secp256k1 signature recovered to an
+account that has an SM2 binding is ``tampered``.
+
+Registry outcomes are ordinary results with reasons. Any input the pipeline cannot handle is
+``malformed``: no input raises.
 
 Disclosed fields are shown only when the chain vouches for them: an anchor by the signing key
 inside its window. A license signed but not anchored, or signed with a key that was not valid, is
@@ -36,7 +46,8 @@ from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from registry.document.joint import decode_bundle
 from registry.document.licensetypes import from_day_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
-from signer import domain_separator, recover_signer
+from registry.document.suites import SignatureSuite
+from signer import domain_separator, recover_signer, verify_sm2_license
 from verifier._logbudget import LogBudget
 from verifier._standing import standing
 from verifier.bundle import BundleResult, check_bundle, malformed_bundle
@@ -127,7 +138,13 @@ class Verifier:
         header = p.header
         ltype = p.license_type
         digest = p.digest()
-        signer = recover_signer(self.domain, digest, p.signature)
+        subject = None
+        wrong_suite = False  # one suite per key: an SM2 department's account signs no license itself
+        if p.suite is SignatureSuite.SM2:
+            signer, subject = self._sm2_signer(header.issuer_id, digest, p.signature)
+        else:
+            signer = recover_signer(self.domain, digest, p.signature)
+            wrong_suite = signer is not None and self.state.is_sm2_account(signer)
         base: dict[str, Any] = {
             "checked_at": checked_at,
             "chain": chain,
@@ -139,6 +156,8 @@ class Verifier:
             "issuer_uscc": uscc_from_issuer_id(header.issuer_id),
             "digest": digest,
             "signer": signer,
+            "suite": p.suite,
+            "certificate_subject": subject,
         }
 
         def result(outcome: Outcome, *reasons: Reason, **extra: Any) -> VerificationResult:
@@ -162,6 +181,15 @@ class Verifier:
                 ),
             )
         key = None if signer is None else self.state.key(signer)
+        if wrong_suite and key is not None and key.issuer_id == header.issuer_id:
+            return result(
+                Outcome.TAMPERED,
+                _reason(
+                    "suite_mismatch",
+                    "该证照以 secp256k1 签名，而签名密钥登记为 SM2（国密）密钥：不予认可",
+                    "signed with secp256k1 by a key registered for SM2 signatures: not accepted (one suite per key)",
+                ),
+            )
         if key is None or key.issuer_id != header.issuer_id:
             return result(
                 Outcome.TAMPERED,
@@ -247,6 +275,14 @@ class Verifier:
             co_approval=found.co_approval,
             replacement=found.replacement,
         )
+
+    def _sm2_signer(self, issuer_id: bytes, digest: bytes, signature: bytes) -> tuple[str | None, str | None]:
+        """(account, certificate subject) of the candidate SM2 key that made ``signature``, if any."""
+        anchoring = [a.key for a in self.state.issuer_anchors(issuer_id, digest)]
+        for binding in self.state.sm2_candidates(issuer_id, anchoring):
+            if verify_sm2_license(self.domain, digest, signature, binding.public_key, binding.distinguishing_id):
+                return binding.account, binding.subject
+        return None, None
 
     @staticmethod
     def _disclosed(p: Presentation) -> list[DisclosedField]:

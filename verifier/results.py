@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.chain.records import Anchor, Issuer
+from registry.document.suites import SignatureSuite
 from verifier.index import Freshness
 
 __all__ = [
@@ -132,6 +133,8 @@ class VerificationResult:
     signer: str | None = None
     replacement: bytes | None = None
     co_approval: CoApproval | None = None
+    suite: SignatureSuite | None = None  # of the presentation's signature
+    certificate_subject: str | None = None  # of the SM2 signing key's certificate, when it holds the key
 
     @property
     def ok(self) -> bool:
@@ -188,6 +191,8 @@ class VerificationResult:
             },
             "digest": None if self.digest is None else "0x" + self.digest.hex(),
             "signer": self.signer,
+            "suite": None if self.suite is None else self.suite.value,
+            "certificate_subject": self.certificate_subject,
             "replacement": None if self.replacement is None else "0x" + self.replacement.hex(),
             "co_approval": None if self.co_approval is None else self.co_approval.to_dict(),
             "chain": chain,

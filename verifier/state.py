@@ -18,6 +18,7 @@ from registry.chain.records import (
     LicenseStatus,
     TypePermission,
 )
+from verifier._sm2keys import Sm2Binding
 from verifier.index import EventIndex, Freshness
 
 __all__ = ["ChainClientState", "ChainState", "EventIndex", "Freshness"]
@@ -28,6 +29,10 @@ class ChainState(Protocol):
 
     def anchor_of(self, issuer_id: bytes, digest: bytes, signer: str | None = None) -> Anchor | None:
         """The first anchor of ``digest`` by a key of ``issuer_id`` (preferring one by ``signer``)."""
+        ...
+
+    def issuer_anchors(self, issuer_id: bytes, digest: bytes) -> tuple[Anchor, ...]:
+        """Every anchor of ``digest`` by a key of ``issuer_id`` (one per anchoring key)."""
         ...
 
     def issuer(self, issuer_id: bytes) -> Issuer | None: ...
@@ -56,12 +61,21 @@ class ChainState(Protocol):
         """The departments whose co-signature in ``anchor`` counts (key valid at the anchor's time)."""
         ...
 
+    def sm2_candidates(self, issuer_id: bytes, anchoring: list[str]) -> list[Sm2Binding]:
+        """The SM2 keys (proof of possession checked) that may have signed a license of ``issuer_id``:
+        those bound to the ``anchoring`` accounts, else the issuer's newest; a few at most."""
+        ...
+
+    def is_sm2_account(self, address: str) -> bool:
+        """Whether the chain bound an SM2 key to the account (its licenses are signed with SM2)."""
+        ...
+
 
 class ChainClientState(EventIndex):
     """An :class:`EventIndex` kept in step with a chain through the chain client (``sync``)."""
 
     def __init__(self, client: RegistryClient) -> None:
-        super().__init__()
+        super().__init__(trust_domain=(client.deployment.chain_id, client.deployment.trust_registry))
         self.client = client
         self._next_block = client.deployment.block_number
         self._block_times: dict[int, tuple[int, bytes]] = {}

@@ -272,7 +272,7 @@ def qr_command(ctx: Context, /, license_id: str, out: Path | None, disclose: str
         chosen = list(lic.fields)
     elif disclose:
         chosen = [k.strip() for k in disclose.split(",") if k.strip()]
-    text = present(lic, row.signature, chosen).to_text()
+    text = present(lic, row.signature, chosen, suite=row.suite).to_text()
     info_ = qr_info(text)
     if out is not None:
         suffix = out.suffix.lower()

@@ -1,17 +1,20 @@
 """Presentations and their QR text: ``LC1:`` + base45(zlib(CBOR)).
 
-The CBOR item is an array of eleven elements::
+The CBOR item is an array of eleven elements, twelve for a license signed with SM2::
 
     [format version, license type number, issuer's credit code (12 bytes, packed),
      serial, version, first valid day, last valid day or null,
      {field number: packed value, ...},           # disclosed fields
      salt tree nodes (17 bytes each, concatenated: depth << 4 | index, then 16 bytes),
      commitments of hidden fields (32 bytes each, concatenated, ascending),
-     signature (64 bytes, EIP-2098 compact)]
+     signature (64 bytes: EIP-2098 compact for secp256k1, r || s for SM2),
+     suite code (only for SM2: 1; see :mod:`registry.document.suites`)]
 
 Packed values: text as text, credit codes as 12 bytes, identity numbers as integers, dates as day
 numbers since 1970-01-01 (negative before), money, enumerations and regions as integers; the map's
-keys ascend, as the encoder writes them.
+keys ascend, as the encoder writes them. A secp256k1 presentation has no suite element (every
+earlier presentation is one, unchanged); an SM2 one ends with the code 1, and any other code, or a
+13th element, is malformed, so each presentation has one encoding.
 
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
 shape and every value are checked, in that order, before any hashing or signature work. The
@@ -63,6 +66,7 @@ from registry.document.licensetypes import (
     check_text,
     get_type_by_number,
 )
+from registry.document.suites import KNOWN_CODES, SignatureSuite
 from registry.errors import RegistryError
 
 __all__ = [
@@ -87,6 +91,7 @@ _DIGEST = 32
 _SIGNATURE = 64
 _MAX_RIC = 10**17 - 1  # a resident identity number packs its 17 digits before the check character
 _MAX_CODE = 999_999  # enumeration codes and six-digit region codes
+_SHAPE = "an array of 11 elements (12 for an SM2 signature, the suite code last)"
 
 
 class MalformedPresentationError(RegistryError, ValueError):
@@ -105,6 +110,7 @@ class Presentation:
     nodes: tuple[SaltNode, ...]
     hidden: tuple[bytes, ...]
     signature: bytes
+    suite: SignatureSuite = SignatureSuite.SECP256K1
 
     @property
     def license_type(self) -> LicenseType:
@@ -133,6 +139,8 @@ class Presentation:
             b"".join(self.hidden),
             self.signature,
         ]
+        if self.suite.code is not None:
+            item.append(self.suite.code)
         return cbor2.dumps(item)
 
     def to_text(self) -> str:
@@ -141,10 +149,19 @@ class Presentation:
         return PREFIX + encoded.decode("ascii")
 
 
-def present(license: License, signature: bytes, disclosed: list[str] | None = None) -> Presentation:
-    """A presentation of ``license`` disclosing ``disclosed`` fields (default: the type's default)."""
+def present(
+    license: License,
+    signature: bytes,
+    disclosed: list[str] | None = None,
+    *,
+    suite: SignatureSuite = SignatureSuite.SECP256K1,
+) -> Presentation:
+    """A presentation of ``license`` disclosing ``disclosed`` fields (default: the type's default),
+    with its ``signature`` made in ``suite``."""
+    if not isinstance(suite, SignatureSuite):
+        raise MalformedPresentationError(f"the suite must be a SignatureSuite, got {suite!r}")
     if len(signature) != _SIGNATURE:
-        raise MalformedPresentationError("a signature must be 64 bytes (EIP-2098 compact form)")
+        raise MalformedPresentationError("a signature must be 64 bytes (EIP-2098 compact form, or r || s for SM2)")
     shown, nodes, hidden = license.disclosure(disclosed)
     return Presentation(
         header=license.header,
@@ -152,6 +169,7 @@ def present(license: License, signature: bytes, disclosed: list[str] | None = No
         nodes=tuple(nodes),
         hidden=tuple(hidden),
         signature=signature,
+        suite=suite,
     )
 
 
@@ -211,7 +229,10 @@ def decode_payload(data: bytes) -> Presentation:
 
 
 def _read(r: StrictReader) -> Presentation:
-    r.array(11, "the payload", "an array of 11 elements")
+    at = r.pos
+    count = r.array_head(12, "the payload", _SHAPE)
+    if count < 11:
+        raise _fail(f"the payload must be {_SHAPE}; found an array of {count} elements at byte {at}")
     fmt = r.uint("the format version")
     if fmt != FORMAT_VERSION:
         raise _fail(f"format version {fmt!r} is not supported; expected {FORMAT_VERSION}")
@@ -254,9 +275,18 @@ def _read(r: StrictReader) -> Presentation:
         raise _fail("hidden commitments must be in strictly ascending order")
     signature = r.byte_string("the signature")
     if len(signature) != _SIGNATURE:
-        raise _fail("the signature must be 64 bytes (EIP-2098 compact form)")
+        raise _fail("the signature must be 64 bytes (EIP-2098 compact form, or r || s for SM2)")
+    suite = SignatureSuite.SECP256K1
+    if count == 12:
+        code = r.uint("the signature suite code")
+        found = SignatureSuite.from_code(code)
+        if found is None:
+            raise _fail(f"signature suite code {code} is not known; the known suites are {KNOWN_CODES}")
+        suite = found
     r.end("the payload's array")
-    return Presentation(header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=signature)
+    return Presentation(
+        header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=signature, suite=suite
+    )
 
 
 def _read_fields(r: StrictReader, ltype: LicenseType) -> tuple[dict[str, str | int], int]:

@@ -1,8 +1,18 @@
 """Issuing departments: issue (validate, commit, sign, store), anchor, change status, amend.
 
-A :class:`Department` combines one issuer's identity, its signing key (anything with ``address``
-and ``sign_digest``, such as ``signer.LicenseSigner``), the issuer store, and, for anchoring and
-status changes, the chain client.
+A :class:`Department` combines one issuer's identity, its signing key, the issuer store, and, for
+anchoring and status changes, the chain client. It signs in one of two suites
+(:class:`~registry.document.suites.SignatureSuite`):
+
+- secp256k1 (the default): the signer is the account key itself (anything with ``address`` and
+  ``sign_license``, such as ``signer.LicenseSigner``);
+- SM2: the signer is the department's SM2 key (``signer.Sm2LicenseSigner``), bound on chain to the
+  anchoring ``account``, which stays the key that anchors and changes status::
+
+      Department(issuer_uscc=..., store=..., signer=Sm2LicenseSigner(key, chain_id=..., license_registry=...),
+                 suite=SignatureSuite.SM2, client=client, account=account)
+
+Each stored license records its suite, so a presentation rebuilt from the store carries it.
 """
 
 from __future__ import annotations
@@ -22,20 +32,28 @@ from registry.document.identifiers import FieldValueError, LicenseIdentifier, is
 from registry.document.license import License, LicenseHeader
 from registry.document.licensetypes import LicenseType, from_day_number, get_type
 from registry.document.presentation import Presentation, present
+from registry.document.suites import SignatureSuite
 from registry.errors import ConfigurationError, NotFoundError
 from registry.issuer.store import IssuerStore, LicenseRow
 from registry.issuer.worker import AnchorWorker
+from signer import LicenseSigner
 
-__all__ = ["Department", "IssueRequest", "LicenseNotFoundError", "Signer"]
+__all__ = ["Department", "IssueRequest", "LicenseNotFoundError", "LicenseSigning", "Signer"]
 
 #: Licenses written per database transaction when issuing many.
 ISSUE_CHUNK = 1000
 
 
-class Signer(Protocol):
-    address: str
+class LicenseSigning(Protocol):
+    """What signs a license digest (an SM2 signer: ``signer.Sm2LicenseSigner``)."""
 
     def sign_license(self, digest: bytes) -> bytes: ...
+
+
+class Signer(LicenseSigning, Protocol):
+    """A secp256k1 signer: the account key itself (``signer.LicenseSigner``)."""
+
+    address: str
 
 
 class LicenseNotFoundError(NotFoundError):
@@ -102,18 +120,42 @@ class Department:
         *,
         issuer_uscc: str,
         store: IssuerStore,
-        signer: Signer,
+        signer: Signer | LicenseSigning,
         client: RegistryClient | None = None,
         account: LocalAccount | None = None,
+        suite: SignatureSuite = SignatureSuite.SECP256K1,
+        address: str | None = None,
     ) -> None:
+        """``address`` names the anchoring account of an SM2 department that issues without the
+        chain (no ``account``); otherwise it is the account's (SM2) or the signer's (secp256k1)."""
         self.issuer_uscc = validate_uscc(issuer_uscc, field="issuer")
         self.issuer_id = issuer_id_from_uscc(self.issuer_uscc)
         self.store = store
         self.signer = signer
         self.client = client
-        self.account = account  # the same key, as a transaction signer for anchoring/status changes
-        if account is not None and account.address != signer.address:
-            raise ConfigurationError("the anchoring account must be the signing key")
+        self.account = account  # the transaction signer for anchoring/status changes
+        self.suite = SignatureSuite.parse(suite)
+        self.address = self._signing_address(address)
+
+    def _signing_address(self, address: str | None) -> str:
+        """The account the licenses are filed under and anchored by."""
+        account = None if self.account is None else self.account.address
+        if self.suite is SignatureSuite.SECP256K1:
+            own = getattr(self.signer, "address", None)
+            if not isinstance(own, str):
+                raise ConfigurationError("a secp256k1 signer is the account key itself and has an address")
+            if (account is not None and account != own) or (address is not None and address != own):
+                raise ConfigurationError("the anchoring account must be the signing key")
+            return own
+        if isinstance(self.signer, LicenseSigner):
+            raise ConfigurationError("an SM2 department signs with its SM2 key (signer.Sm2LicenseSigner)")
+        if account is None and address is None:
+            raise ConfigurationError("an SM2 department needs the anchoring account its SM2 key is bound to")
+        if account is not None and address is not None and account != address:
+            raise ConfigurationError("address and account name different anchoring accounts")
+        chosen = account or address
+        assert chosen is not None
+        return chosen
 
     # -- issuing -----------------------------------------------------------------------------------
 
@@ -187,8 +229,9 @@ class Department:
             fields=dict(lic.fields),
             secret=lic.secret,
             signature=self.signer.sign_license(lic.digest),
-            signer=self.signer.address,
+            signer=self.address,
             created_at=int(time.time()),
+            suite=self.suite,
         )
 
     # -- reading -----------------------------------------------------------------------------------
@@ -210,9 +253,14 @@ class Department:
         )
         return License(header=header, fields=row.fields, secret=row.secret)
 
+    @classmethod
+    def present_row(cls, row: LicenseRow, disclose: Iterable[str] | None = None) -> Presentation:
+        """A stored license's presentation, in the suite it was signed with."""
+        chosen = None if disclose is None else list(disclose)
+        return present(cls.license_of(row), row.signature, chosen, suite=row.suite)
+
     def presentation(self, license_id: str, disclose: Iterable[str] | None = None) -> Presentation:
-        row = self.get(license_id)
-        return present(self.license_of(row), row.signature, None if disclose is None else list(disclose))
+        return self.present_row(self.get(license_id), disclose)
 
     # -- anchoring ---------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from registry._files import private_file
 from registry.document.licensetypes import from_day_number
+from registry.document.suites import SignatureSuite
 from registry.errors import ConfigurationError
 from registry.issuer.migrations import upgrade
 
@@ -74,6 +75,8 @@ licenses = Table(
     Column("status", String(12), nullable=False, default="active"),
     Column("status_reason", Integer, nullable=False, default=0),
     Column("superseded_by", String(40), nullable=True),
+    # the signature suite (registry.document.suites.SignatureSuite's value): the QR rebuilt later carries it
+    Column("suite", String(10), nullable=False, default="secp256k1", server_default="secp256k1"),
 )
 
 batches = Table(
@@ -148,16 +151,19 @@ class LicenseRow:
     status: str = "active"
     status_reason: int = 0
     superseded_by: str | None = None
+    suite: SignatureSuite = SignatureSuite.SECP256K1  # what ``signature`` was made with
 
     def to_db(self) -> dict[str, Any]:
         row = {k: getattr(self, k) for k in self.__slots__}
         row["fields"] = json.dumps(self.fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        row["suite"] = self.suite.value
         return row
 
     @classmethod
     def from_db(cls, row: Any) -> LicenseRow:
         data = dict(row._mapping)
         data["fields"] = json.loads(data["fields"])
+        data["suite"] = SignatureSuite(data["suite"])
         return cls(**data)
 
 
@@ -272,6 +278,7 @@ class IssuerStore:
                     "secret": "0x" + row.secret.hex(),
                     "digest": "0x" + row.digest.hex(),
                     "signature": "0x" + row.signature.hex(),
+                    "suite": row.suite.value,
                     "signer": row.signer,
                     "status": row.status,
                     "batch_root": None if row.batch_root is None else "0x" + row.batch_root.hex(),
