@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from api.application_models import AcceptedApplication, ApplicationModel, DecisionList
 from api.deps import IssuerDep, ServicesDep
 from api.errors import ApplicationRefusedError, responses
-from api.routes.issuers import IdempotencyHeader, UsccPath, _department, _idempotent, _to_request
+from api.routes._common import IdempotencyHeader, UsccPath, department_for, idempotent, to_request
 from registry.issuer.applications import MAX_PAGE, ApplicationBook, apply
 
 router = APIRouter(prefix="/v1/issuers/{uscc}/applications", tags=["applications"])
@@ -37,8 +37,8 @@ def submit(
     """Verify the prerequisites' QR texts against the service's mirror, check the license type's
     rules, and either sign the license now (201; it is anchored with the next batch) or refuse
     (422 with every rule's result in zh and en). Both are recorded with their evidence."""
-    department = _department(services, uscc, caller)
-    request = _to_request(body)
+    department = department_for(services, uscc, caller)
+    request = to_request(body)
 
     def run() -> dict[str, Any]:
         decision = apply(department, services.verifier, request, body.prerequisites)
@@ -66,7 +66,7 @@ def submit(
             "chain": record["chain"],
         }
 
-    return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
+    return idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
 
 
 @router.get("", response_model=DecisionList, summary="The department's decisions", responses=responses(401, 403, 404))
@@ -79,7 +79,7 @@ def list_decisions(
 ) -> dict[str, Any]:
     """Decisions of this department in the order they were made, with their rules and evidence
     (the QR texts presented are in the audit export only)."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
     decisions = ApplicationBook(department.store).list_decisions(
         issuer_uscc=department.issuer_uscc, limit=limit, offset=offset
     )
