@@ -165,7 +165,7 @@ def test_accepted_food_permit_is_signed_at_once_and_recorded(registry: Registry)
     point = registry.state.freshness()
     decision = apply(registry.market, registry.verifier, _fb(COMPANY), [registry.texts["company"]])
     assert decision.accepted, [r.en for r in decision.failed]
-    assert {r.rule for r in decision.rules} == {"presented", "valid", "type", "holder", "window", "region"}
+    assert {r.rule for r in decision.rules} == {"permitted", "presented", "valid", "type", "holder", "window", "region"}
     assert decision.block_number == point.block_number
     assert decision.block_hash == point.block_hash
     assert decision.block_hash == bytes(registry.client.w3.eth.get_block(point.block_number)["hash"])
@@ -233,7 +233,8 @@ def test_refused_when_the_prerequisite_is_missing(registry: Registry):
     decision = apply(registry.market, registry.verifier, _fb(STRANGER), [])
     assert not decision.accepted
     assert decision.license_id is None
-    (rule,) = decision.rules
+    permitted, rule = decision.rules
+    assert (permitted.rule, permitted.passed) == ("permitted", True)
     assert (rule.rule, rule.passed, rule.presented) == ("presented", False, None)
     assert "营业执照" in rule.zh
     assert "business license" in rule.en
@@ -306,7 +307,7 @@ def test_a_tampered_prerequisite_is_judged_on_validity_alone(registry: Registry)
     decision = apply(registry.market, registry.verifier, _fb(COMPANY), [flipped])
     assert decision.failed
     assert decision.failed[0].rule in ("valid", "readable")
-    assert {r.rule for r in decision.rules} <= {"presented", "valid", "readable"}
+    assert {r.rule for r in decision.rules} <= {"permitted", "presented", "valid", "readable"}
 
 
 def test_a_request_that_is_not_one_raises_and_records_nothing(registry: Registry):
