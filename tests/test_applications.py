@@ -427,6 +427,25 @@ def test_http_refuses_with_every_rule(http: TestClient, registry: Registry):
     assert housing.status_code == 201, housing.text
 
 
+def test_http_refuses_a_type_the_department_is_not_permitted_on_chain(http: TestClient, registry: Registry):
+    """The market bureau is permitted BL and FB on chain, not CP: every prerequisite passes, yet the
+    application is refused on ``permitted`` with the blocks read, and nothing is signed."""
+    auth = _auth(http, MARKET_BJ)
+    before = registry.store.count()
+    cp = _body(_cp(COMPANY, CONTRACTOR), [registry.texts["company"], registry.texts["contractor"]])
+    response = http.post(f"/v1/issuers/{MARKET_BJ}/applications", json=cp, headers=auth)
+    assert response.status_code == 422, response.text
+    data = response.json()
+    failed = [r for r in data["rules"] if not r["passed"]]
+    assert [(r["prerequisite"], r["rule"]) for r in failed] == [("-", "permitted")]
+    assert failed[0]["evidence"]["code"] == "never_permitted"
+    assert failed[0]["evidence"]["confirmed"]["block_number"] == data["chain"]["block_number"]
+    assert "建筑工程施工许可证" in failed[0]["reason"]["zh"]
+    assert "construction permit" in failed[0]["reason"]["en"].lower()
+    assert [r["rule"] for r in data["rules"] if r["prerequisite"] != "-" and r["passed"]]  # the prerequisites passed
+    assert registry.store.count() == before
+
+
 def test_http_unauthorised(http: TestClient, registry: Registry):
     url = f"/v1/issuers/{MARKET_BJ}/applications"
     body = _body(_fb(COMPANY), [registry.texts["company"]])
