@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.application_models import AcceptedApplication, ApplicationModel, DecisionList
 from api.deps import IssuerDep, ServicesDep
-from api.errors import ApplicationRefusedError, responses
+from api.errors import ApplicationRefusedError, NoChainClientError, responses
 from api.routes._common import IdempotencyHeader, UsccPath, department_for, idempotent, to_request
 from registry.issuer.applications import MAX_PAGE, ApplicationBook, apply
 
@@ -24,7 +24,14 @@ router = APIRouter(prefix="/v1/issuers/{uscc}/applications", tags=["applications
     response_model=AcceptedApplication,
     summary="Apply for a license on the licenses already held (秒批)",
     responses=responses(
-        401, 403, 404, 409, 413, 422, s422="Refused: the decision's rules with their reasons, or an invalid request"
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        503,
+        s422="Refused: the decision's rules with their reasons, or an invalid request",
     ),
 )
 def submit(
@@ -34,10 +41,13 @@ def submit(
     services: ServicesDep,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    """Verify the prerequisites' QR texts against the service's mirror, check the license type's
-    rules, and either sign the license now (201; it is anchored with the next batch) or refuse
-    (422 with every rule's result in zh and en). Both are recorded with their evidence."""
+    """Check on chain that the department may issue the type now, verify the prerequisites' QR texts
+    against the service's mirror, check the license type's rules, and either sign the license now
+    (201; it is anchored with the next batch) or refuse (422 with every rule's result in zh and en).
+    Both are recorded with their evidence."""
     department = department_for(services, uscc, caller)
+    if department.client is None:
+        raise NoChainClientError("this service has no chain client to check the department's permission with")
     request = to_request(body)
 
     def run() -> dict[str, Any]:
