@@ -10,10 +10,13 @@ import random
 from eth_account.messages import encode_typed_data
 from stdnum.cn import uscc
 
+from devkit.joint import JointWorld, add_departments
+from registry import RegistryClient, connect, dev_accounts
 from registry.document.identifiers import LicenseIdentifier
 from registry.document.joint import Applicant, JointApplicationId, JointBundle
 from registry.document.license import License
 from registry.document.licensetypes import DepartmentKind
+from registry.issuer.store import IssuerStore
 from signer import keccak256
 
 
@@ -196,3 +199,14 @@ def typed_bundle_digest(
     }
     signable = encode_typed_data(full_message=typed)
     return keccak256(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def shanghai_world(store: IssuerStore) -> JointWorld:
+    """A new in-process chain with 上海市 and its authority (the second dev account), and the five
+    departments of a joint application (:data:`devkit.joint.SHANGHAI`) issuing into ``store``."""
+    w3 = connect(None)
+    admin, authority = dev_accounts(w3)[:2]
+    client, _ = RegistryClient.deploy(w3, admin)
+    client.add_region(admin, 310000, "上海市")
+    client.add_region_authority(admin, 310000, authority.address)
+    return add_departments(client, store, admin=admin, authorities={310000: authority})

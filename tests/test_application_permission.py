@@ -26,7 +26,7 @@ from registry.errors import ConfigurationError
 from registry.issuer.applications import ApplicationBook, apply
 from registry.issuer.decisions import Decision
 from registry.issuer.department import Department, IssueRequest
-from registry.issuer.permission import check_standing
+from registry.issuer.permission import Standing, check_standing
 from registry.issuer.store import IssuerStore, licenses
 from signer import LicenseSigner
 from verifier.pipeline import CHINA_TZ, Verifier
@@ -215,26 +215,23 @@ def test_an_unregistered_department_is_refused(chain: Chain):
 def test_a_state_the_chain_no_longer_has_is_refused_as_reorganised(chain: Chain):
     department = chain.department(types=("BL",))
     head = chain.client.block_number()
-    standing = check_standing(
-        chain.client,
-        issuer_id=department.issuer_id,
-        key=department.signer.address,
-        license_type=get_type("BL"),
-        at=chain.now(),
-        confirmed_block=head,
-        confirmed_hash=b"\x01" * 32,
-    )
-    assert (standing.code, standing.permitted) == ("reorganised", False)
-    ahead = check_standing(
-        chain.client,
-        issuer_id=department.issuer_id,
-        key=department.signer.address,
-        license_type=get_type("BL"),
-        at=chain.now(),
-        confirmed_block=head + 1000,
-        confirmed_hash=b"",
-    )
-    assert (ahead.code, ahead.permitted) == ("reorganised", False)
+
+    def at(block: int, block_hash: bytes) -> Standing:
+        return check_standing(
+            chain.client,
+            issuer_id=department.issuer_id,
+            key=department.signer.address,
+            license_type=get_type("BL"),
+            at=chain.now(),
+            confirmed_block=block,
+            confirmed_hash=block_hash,
+        )
+
+    assert at(head, chain.client.block_ref(head)[1]).permitted  # the same department, on the chain's block
+    for standing in (at(head, b"\x01" * 32), at(head + 1000, b"")):  # another block at that height; none yet
+        assert (standing.code, standing.permitted) == ("reorganised", False)
+        assert standing.zh
+        assert "try again" in standing.en
 
 
 def test_a_department_without_a_chain_client_decides_nothing(chain: Chain):
