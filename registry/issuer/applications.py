@@ -197,7 +197,7 @@ def apply(
     standing = check_standing(
         department.client,
         issuer_id=department.issuer_id,
-        key=department.signer.address,
+        key=department.address,
         license_type=get_type(request.license_type),
         at=int(decision.decided_at),
         confirmed_block=decision.block_number,
