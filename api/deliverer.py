@@ -11,6 +11,10 @@ once, in order per license.
 - **Retries**: any other answer, a timeout or a refused connection schedules the next attempt after
   an exponential backoff with jitter (``base * 2^(attempts-1)``, at most ``max_delay``, times a
   random factor from 0.5 to 1), up to ``max_attempts``; then the delivery is ``failed``.
+- **In parallel across subscriptions**: up to ``concurrency`` deliveries are in flight at once, at
+  most half of them of one subscription, so a slow or dead subscriber (each attempt waiting for its
+  timeout) leaves senders free for the others; a later delivery of a license still waits for the
+  earlier one in flight.
 - Redirects are not followed, answers are not read beyond their status, and the error recorded
   names the status or the exception's class, never the callback URL.
 """
@@ -22,7 +26,9 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +37,7 @@ import requests
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.engine import Engine
 
+from api.errors import SealedSecretError
 from api.subscription_tables import deliveries, subscriptions
 from api.subscriptions import is_private_address
 from registry.errors import ConfigurationError
@@ -123,21 +130,36 @@ class Deliverer:
         engine: Engine,
         policy: DeliveryPolicy | None = None,
         *,
+        secret_of: Callable[[str, bytes | None], str],
         post: Post = http_post,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        concurrency: int = 8,
+        on_result: Callable[[bool], object] | None = None,
     ) -> None:
+        if not 1 <= concurrency <= 256:
+            raise ConfigurationError("the deliverer's concurrency must be from 1 to 256")
         self.engine = engine
         self.policy = policy or DeliveryPolicy()
         self.post = post
+        self.secret_of = secret_of  # opens a subscription's sealed secret (SubscriptionBook.secret_of)
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.stats = DeliveryStats()
-        self.wake = threading.Event()  # set when the producer adds deliveries
+        self.wake = threading.Event()  # set when the producer adds deliveries or an attempt ends
+        self.concurrency = concurrency
+        #: one subscription never holds every sender: a slow or dead one leaves room for the others
+        self.per_subscription = max(1, concurrency // 2)
+        self.on_result = on_result  # told of every attempt: True delivered, False failed
+        self._lock = threading.Lock()
+        self._dispatching = threading.Lock()
+        self._inflight: dict[int, str] = {}  # delivery row id -> subscription id
+        self._pool: ThreadPoolExecutor | None = None
 
-    def due(self) -> list[Any]:
+    def due(self, *, skip: Collection[int] = (), busy: Collection[str] = ()) -> list[Any]:
         """Pending deliveries whose time has come and that have no earlier pending one of the same
-        subscription and license, oldest first, with their subscription's URL and secret."""
+        subscription and license, oldest first, with their subscription's URL and sealed secret;
+        without the deliveries ``skip`` and the subscriptions ``busy``."""
         earlier = deliveries.alias("earlier")
         blocked = exists().where(
             and_(
@@ -148,7 +170,7 @@ class Deliverer:
             )
         )
         query = (
-            select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret)
+            select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret_box)
             .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
             .where(
                 (deliveries.c.state == "pending")
@@ -159,33 +181,89 @@ class Deliverer:
             .order_by(deliveries.c.id)
             .limit(self.policy.batch)
         )
+        if skip:
+            query = query.where(deliveries.c.id.not_in(list(skip)))
+        if busy:
+            query = query.where(deliveries.c.subscription_id.not_in(list(busy)))
         with self.engine.connect() as conn:
             return list(conn.execute(query).all())
 
+    def dispatch(self, *, skip: Collection[int] = ()) -> dict[int, Future[bool]]:
+        """Start every due delivery there is a free sender for (at most ``concurrency`` at once, at
+        most ``per_subscription`` of one subscription) and return without waiting. A delivery in
+        flight is still pending, so the later ones of its license wait for it (in order per
+        subscription and license); when it ends, :attr:`wake` is set to dispatch again."""
+        with self._dispatching:
+            with self._lock:
+                inflight = dict(self._inflight)
+            counts = Counter(inflight.values())
+            free = self.concurrency - len(inflight)
+            if free <= 0:
+                return {}
+            busy = [sub for sub, n in counts.items() if n >= self.per_subscription]
+            started: dict[int, Future[bool]] = {}
+            for row in self.due(skip={*inflight, *skip}, busy=busy):
+                if len(started) >= free:
+                    break
+                if counts[row.subscription_id] >= self.per_subscription:
+                    continue
+                counts[row.subscription_id] += 1
+                with self._lock:
+                    self._inflight[row.id] = row.subscription_id
+                started[row.id] = self._executor().submit(self._send, row)
+            return started
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="webhook")
+        return self._pool
+
+    def _send(self, row: Any) -> bool:
+        try:
+            return self._attempt(row)
+        except Exception:
+            log.warning("delivery %s: the attempt could not be recorded; it stays pending", row.uid, exc_info=True)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(row.id, None)
+            self.wake.set()
+
+    def pump(self) -> int:
+        """One step of the service's delivery loop: dispatch, without waiting; returns how many started."""
+        return len(self.dispatch())
+
     def run_once(self) -> int:
-        """Attempt every due delivery once; returns how many were delivered."""
+        """Attempt every due delivery once, waiting for the answers; returns how many were delivered."""
         done = 0
+        attempted: set[int] = set()
         while True:
-            rows = self.due()
-            if not rows:
+            started = self.dispatch(skip=attempted)
+            if not started:
                 return done
-            progressed = 0
-            for row in rows:
-                if self._attempt(row):
-                    done += 1
-                    progressed += 1
-            if not progressed:
-                return done
+            attempted |= set(started)
+            done += sum(f.result() for f in started.values())
+
+    def close(self) -> None:
+        """Stop sending: attempts not started are dropped (they stay pending and are sent later)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _attempt(self, row: Any) -> bool:
-        headers = sign_webhook(row.secret, row.uid, bytes(row.payload), timestamp=int(self.clock()))
         error: str | None = None
         try:
-            status = self.post(row.callback_url, bytes(row.payload), headers, self.policy.timeout)
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+            secret = self.secret_of(row.subscription_id, row.secret_box)
+        except SealedSecretError as exc:  # never signed with anything else: it waits, with the reason
+            error = exc.detail[:200]
+            log.error("delivery %s not sent: %s", row.uid, error)
+        else:
+            headers = sign_webhook(secret, row.uid, bytes(row.payload), timestamp=int(self.clock()))
+            try:
+                status = self.post(row.callback_url, bytes(row.payload), headers, self.policy.timeout)
+                if not 200 <= status < 300:
+                    error = f"HTTP {status}"
+            except requests.RequestException as exc:
+                error = type(exc).__name__
         attempts = int(row.attempts) + 1
         now = self.clock()
         where = (deliveries.c.id == row.id) & (deliveries.c.state == "pending")
@@ -196,21 +274,26 @@ class Deliverer:
                 "delivered_at": now,
                 "last_error": None,
             }
-            self.stats.delivered += 1
-            self.stats.latencies.append(now - float(row.created_at))
-            del self.stats.latencies[:-10_000]
         elif attempts >= self.policy.max_attempts:
             values = {"state": "failed", "attempts": attempts, "last_error": error}
-            self.stats.given_up += 1
         else:
             delay = self.policy.delay(attempts, self.rng)
             values = {"attempts": attempts, "next_attempt_at": now + delay, "last_error": error}
         if error is not None:
-            self.stats.failed_attempts += 1
-            self.stats.last_error = error
             log.info("delivery %s attempt %d failed: %s", row.uid, attempts, error)
         with self.engine.begin() as conn:
             conn.execute(update(deliveries).where(where).values(**values))
+        with self._lock:
+            if error is None:
+                self.stats.delivered += 1
+                self.stats.latencies.append(now - float(row.created_at))
+                del self.stats.latencies[:-10_000]
+            else:
+                self.stats.failed_attempts += 1
+                self.stats.last_error = error
+                self.stats.given_up += values.get("state") == "failed"
+        if self.on_result is not None:
+            self.on_result(error is None)
         return error is None
 
     def pause(self, stop: threading.Event) -> Callable[[float], object]:

@@ -39,10 +39,12 @@ __all__ = [
     "NoChainClientError",
     "NoCoSigningKeyError",
     "NoReceiptKeyError",
+    "NoWebhookKeyError",
     "NotAnchoredError",
     "NotInstalledError",
     "PayloadTooLargeError",
     "Problem",
+    "SealedSecretError",
     "ServiceBusyError",
     "ServiceError",
     "SeveralAnchorsError",
@@ -111,6 +113,20 @@ class InvalidSubscriptionError(ServiceError, ValueError):
 
     http_status = 422
     title = "Invalid subscription"
+
+
+class NoWebhookKeyError(ServiceError):
+    """A subscription was asked of a service that has no webhook key to seal its secret with."""
+
+    http_status = 503
+    title = "Subscriptions not available"
+
+
+class SealedSecretError(ServiceError):
+    """A stored subscription secret that this service's webhook key does not open."""
+
+    http_status = 500
+    title = "Subscription secret unreadable"
 
 
 class TooManySubscriptionsError(ServiceError):

@@ -1,5 +1,7 @@
 """The service's Prometheus metrics: verifications, request latency, the mirror's block and age,
-issuance and anchoring, refusals while busy and batch worker failures."""
+issuance and anchoring, refusals while busy, batch worker failures, and the webhook outbox
+(pending deliveries and the oldest one's age, read from the outbox at each scrape; delivered and
+failed attempts, counted as they happen)."""
 
 from __future__ import annotations
 
@@ -43,6 +45,22 @@ class Metrics:
         self.worker_failures = Counter(
             "elicense_batch_worker_failures", "Batch parts whose worker process failed or died", registry=r
         )
+        self.webhook_pending = Gauge(
+            "elicense_webhook_pending", "Webhook deliveries waiting to be sent (in flight or retrying)", registry=r
+        )
+        self.webhook_oldest_age = Gauge(
+            "elicense_webhook_oldest_pending_age_seconds",
+            "Seconds since the oldest pending webhook delivery was produced (0 when none is pending)",
+            registry=r,
+        )
+        self.webhook_delivered = Counter(
+            "elicense_webhook_delivered", "Webhook deliveries the subscriber answered with 2xx", registry=r
+        )
+        self.webhook_failed_attempts = Counter(
+            "elicense_webhook_failed_attempts",
+            "Webhook attempts that failed (an error status, a timeout, a refused connection); retried with backoff",
+            registry=r,
+        )
         self._mirror_readings: list[tuple[Gauge, Callable[[Mirror], float]]] = []
         self.mirror_gauge(
             "elicense_mirror_anchors_indexed",
@@ -55,6 +73,27 @@ class Metrics:
             ["issuer"],
             registry=r,
         )
+
+    def webhook_attempted(self, delivered: bool) -> None:
+        """Count one delivery attempt (the deliverer's ``on_result``)."""
+        (self.webhook_delivered if delivered else self.webhook_failed_attempts).inc()
+
+    def watch_outbox(self, backlog: Callable[[], tuple[int, float]]) -> None:
+        """Read the outbox's gauges at each scrape: ``backlog()`` gives the pending deliveries and
+        the oldest one's age in seconds (NaN when the outbox cannot be read)."""
+
+        def reading(index: int) -> Callable[[], float]:
+            def read() -> float:
+                try:
+                    return float(backlog()[index])
+                except Exception:
+                    log.warning("reading the webhook outbox for the metrics failed", exc_info=True)
+                    return math.nan
+
+            return read
+
+        self.webhook_pending.set_function(reading(0))
+        self.webhook_oldest_age.set_function(reading(1))
 
     def mirror_gauge(self, name: str, documentation: str, read: Callable[[Mirror], float]) -> Gauge:
         """A gauge set from the mirror whenever the metrics are read or the mirror syncs (for

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -100,6 +100,14 @@ class Producer:
         with self.engine.connect() as conn:
             row = conn.execute(select(webhook_cursor).where(webhook_cursor.c.name == "mirror")).first()
         return None if row is None else (int(row.event_id), str(row.epoch))
+
+    def backlog(self) -> tuple[int, float]:
+        """The pending deliveries and the age in seconds of the oldest of them (0 when none)."""
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(deliveries.c.created_at)).where(deliveries.c.state == "pending")
+            ).one()
+        return int(count), 0.0 if oldest is None else max(0.0, time.time() - float(oldest))
 
     def produce(self) -> int:
         """Produce every delivery the mirror's new events call for; returns how many were inserted."""

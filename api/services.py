@@ -37,6 +37,7 @@ from api.receipting import ReceiptDesk, load_receipt_identity
 from api.redaction import redact, redact_library_logs
 from api.security import ApiKeys, Idempotency
 from api.settings import Settings
+from api.subscription_secrets import WebhookKey, load_webhook_key
 from api.subscriptions import SubscriptionBook
 from registry import Deployment, RegistryClient
 from registry.issuer.department import Department
@@ -68,6 +69,7 @@ class Services:
         anchor_worker: AnchorWorker | None = None,
         co_signing_keys: dict[str, CoSigningKey] | None = None,
         receipt_identity: VerifierIdentity | None = None,
+        webhook_key: WebhookKey | None = None,
     ) -> None:
         self.settings = settings
         self.deployment = deployment
@@ -106,10 +108,21 @@ class Services:
         self.anchor_worker = anchor_worker
         self._anchorer: threading.Thread | None = None
         # status subscriptions: the book, the outbox's producer (after each sync) and its deliverer
-        self.subscriptions = SubscriptionBook(store, mirror, allow_private=settings.webhook_allow_private)
+        self.subscriptions = SubscriptionBook(
+            store, mirror, key=webhook_key or _webhook_key(settings), allow_private=settings.webhook_allow_private
+        )
+        self.subscriptions.prepare()  # seals plain secrets of an older database; a wrong key stops here
         self.producer = Producer(store, mirror, chain_id=deployment.chain_id)
         post = http_post_allowing_private if settings.webhook_allow_private else http_post
-        self.deliverer = Deliverer(store.engine, _delivery_policy(settings), post=post)
+        self.deliverer = Deliverer(
+            store.engine,
+            _delivery_policy(settings),
+            secret_of=self.subscriptions.secret_of,
+            post=post,
+            concurrency=settings.webhook_concurrency,
+            on_result=self.metrics.webhook_attempted,
+        )
+        self.metrics.watch_outbox(self.producer.backlog)
         self._delivering: threading.Thread | None = None
         if settings.rpc_url:
             redact_library_logs(self.secrets())
@@ -154,6 +167,7 @@ class Services:
             self._anchorer.join(timeout=30)
         if self._delivering is not None:
             self._delivering.join(timeout=30)
+        self.deliverer.close()
         self.workers.shutdown()
         self.images.shutdown(wait=False, cancel_futures=True)
 
@@ -229,7 +243,7 @@ class Services:
             log.warning("webhook delivery pass failed: %s", self.deliverer.stats.last_error)
 
         run_periodically(
-            self.deliverer.run_once,
+            self.deliverer.pump,  # starts due deliveries without waiting; each one ending wakes it again
             self._stop,
             interval=self.settings.webhook_interval,
             max_backoff=60.0,
@@ -278,6 +292,16 @@ class Services:
         groups = self.workers.verify(texts, now, reason)
         self.metrics.verifications.labels("batch").inc(len(texts))
         return groups
+
+
+def _webhook_key(settings: Settings) -> WebhookKey | None:
+    """The key ``ELICENSE_WEBHOOK_KEY`` names; on the in-process development chain (no
+    ``ELICENSE_RPC_URL``: the demo, whose store lives as long as its chain), one made for the run."""
+    key = load_webhook_key(settings)
+    if key is None and not settings.rpc_url:
+        key = WebhookKey.generate()
+        log.info("development chain: subscription secrets are sealed with a webhook key made for this run")
+    return key
 
 
 def _delivery_policy(settings: Settings) -> DeliveryPolicy:

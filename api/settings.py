@@ -61,6 +61,20 @@ class Settings(BaseSettings):
         description="allow callbacks to loopback and private addresses (a closed network; refused by default, "
         "at subscription and again at every delivery, so subscribers cannot make the service reach its own network)",
     )
+    webhook_key: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the key sealing the subscriptions' secrets (`elicense webhook key create`): a name under "
+        "HOME/keys or a keystore file; without one, new subscriptions are refused (503), except on the in-process "
+        "development chain, where a key is made for the run",
+    )
+    webhook_key_password_env: str = Field(
+        default="ELICENSE_WEBHOOK_KEY_PASSWORD", description="environment variable holding its password"
+    )
+    webhook_key_password_file: Path | None = Field(default=None, description="or a file holding its password")
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="deliveries sent at once (one subscription takes at most half)"
+    )
     receipt_key: str | None = Field(
         default=None,
         max_length=4096,

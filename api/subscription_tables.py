@@ -1,6 +1,6 @@
 """The status subscriptions' tables: the subscriptions, the delivery outbox, and the producer's
 cursor over the mirror's events. Declared on the issuer store's ``metadata`` and created by its
-Alembic migrations (revision 0005), like the service's other tables (:mod:`api.tables`)."""
+Alembic migrations (revisions 0005, 0006), like the service's other tables (:mod:`api.tables`)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ subscriptions = Table(
     Column("target", String(66), nullable=False),  # 0x digest, or the issuer's credit code
     Column("license_id", String(40), nullable=True),
     Column("callback_url", Text, nullable=False),
-    Column("secret", String(64), nullable=False),
+    # plain text only in databases made by revision 0005, until the service's first start seals it
+    Column("secret", String(64), nullable=True),
+    Column("secret_box", LargeBinary, nullable=True),  # sealed (api.subscription_secrets)
     Column("after_event", BigInteger, nullable=False),  # mirror events up to this id are older
     Column("created_at", Integer, nullable=False),
     Column("active", Boolean, nullable=False),

@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
 
-from api.errors import InvalidSubscriptionError, SubscriptionNotFoundError, TooManySubscriptionsError
+from api.errors import (
+    InvalidSubscriptionError,
+    NoWebhookKeyError,
+    SealedSecretError,
+    SubscriptionNotFoundError,
+    TooManySubscriptionsError,
+)
+from api.subscription_secrets import WebhookKey
 from api.subscription_tables import deliveries, subscriptions
 from registry.document.identifiers import validate_uscc
+from registry.errors import ConfigurationError
 from registry.issuer.store import IssuerStore
 from verifier.mirror import Mirror
 
@@ -129,11 +137,73 @@ def _subscription(row: Any) -> Subscription:
 class SubscriptionBook:
     """The departments' subscriptions and their deliveries, each department seeing only its own."""
 
-    def __init__(self, store: IssuerStore, mirror: Mirror, *, allow_private: bool = False) -> None:
+    def __init__(
+        self, store: IssuerStore, mirror: Mirror, *, key: WebhookKey | None = None, allow_private: bool = False
+    ) -> None:
         self.store = store
         self.engine: Engine = store.engine
         self.mirror = mirror
+        self.key = key  # seals the secrets at rest; without one, no subscription can be made
         self.allow_private = allow_private
+
+    # -- the secrets at rest -----------------------------------------------------------------------
+
+    def _key(self) -> WebhookKey:
+        if self.key is None:
+            raise NoWebhookKeyError(
+                "this service has no webhook key to seal subscription secrets with: create one with "
+                "`elicense webhook key create NAME` and start the service with ELICENSE_WEBHOOK_KEY=NAME (and its "
+                "password in ELICENSE_WEBHOOK_KEY_PASSWORD or ELICENSE_WEBHOOK_KEY_PASSWORD_FILE)"
+            )
+        return self.key
+
+    def secret_of(self, subscription_id: str, box: bytes | None) -> str:
+        """A subscription's secret, opened with the webhook key (:class:`SealedSecretError` when it
+        does not open: another key, another subscription's box, an altered row)."""
+        if box is None:
+            raise SealedSecretError(f"subscription {subscription_id} has no sealed secret (start with the webhook key)")
+        return self._key().open(subscription_id, bytes(box))
+
+    def prepare(self) -> int:
+        """At start: seal the plain secrets a database of revision 0005 holds (with the webhook key,
+        wiping the plain text) and check that the key is the one the sealed ones were sealed with;
+        returns how many were sealed. A wrong key, or plain secrets and no key, refuse the start."""
+        with self.engine.connect() as conn:
+            plain = conn.execute(select(subscriptions.c.id).where(subscriptions.c.secret.is_not(None))).scalars().all()
+            key_ids = set(
+                conn.execute(select(subscriptions.c.secret_box).where(subscriptions.c.secret_box.is_not(None)))
+                .scalars()
+                .all()
+            )
+        if self.key is not None:
+            wrong = {bytes(b)[1:9].hex() for b in key_ids} - {self.key.key_id.hex()}
+            if wrong:
+                raise ConfigurationError(
+                    f"the subscription secrets were sealed with webhook key {', '.join(sorted(wrong))}, but "
+                    f"ELICENSE_WEBHOOK_KEY holds key {self.key.key_id.hex()}: start with the key they were sealed with"
+                )
+        if not plain:
+            return 0
+        if self.key is None:
+            raise ConfigurationError(
+                f"{len(plain)} subscription secrets are stored in plain text (a database of an earlier version): "
+                "start the service with its webhook key (ELICENSE_WEBHOOK_KEY, made with `elicense webhook key "
+                "create`) to seal them"
+            )
+        with self.engine.begin() as conn:
+            _wipe_freed_pages(conn)
+            for row in conn.execute(
+                select(subscriptions.c.id, subscriptions.c.secret).where(subscriptions.c.secret.is_not(None))
+            ):
+                conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.id == row.id)
+                    .values(secret=None, secret_box=self.key.seal(row.id, str(row.secret)))
+                )
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:  # the plain text's old pages leave the write-ahead log
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(plain)
 
     def create(
         self,
@@ -146,6 +216,7 @@ class SubscriptionBook:
     ) -> tuple[Subscription, str]:
         """A new subscription; returns it and its secret (shown once)."""
         url = validate_callback_url(callback_url, allow_private=self.allow_private)
+        key = self._key()
         if (issuer is not None) + (digest is not None or license_id is not None) != 1:
             raise InvalidSubscriptionError("name exactly one target: license_id and/or digest, or issuer")
         if issuer is not None:
@@ -174,7 +245,8 @@ class SubscriptionBook:
                     target=target,
                     license_id=lid,
                     callback_url=url,
-                    secret=secret,
+                    secret=None,  # never stored in plain text
+                    secret_box=key.seal(sub_id, secret),
                     after_event=self.mirror.last_event_id(),
                     created_at=now,
                     active=True,
@@ -228,7 +300,12 @@ class SubscriptionBook:
         """End a subscription: nothing more is produced for it and its pending deliveries are cancelled."""
         self.get(subscriber, sub_id)
         with self.engine.begin() as conn:
-            conn.execute(update(subscriptions).where(subscriptions.c.id == sub_id).values(active=False))
+            _wipe_freed_pages(conn)
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == sub_id)
+                .values(active=False, secret=None, secret_box=None)  # its secret is no longer needed
+            )
             conn.execute(
                 update(deliveries)
                 .where((deliveries.c.subscription_id == sub_id) & (deliveries.c.state == "pending"))
@@ -259,6 +336,12 @@ class SubscriptionBook:
         if not done.rowcount or row is None:
             raise SubscriptionNotFoundError(f"no delivery {delivery_uid[:40]!r} in subscription {sub_id}")
         return delivery_view(row)
+
+
+def _wipe_freed_pages(conn: Connection) -> None:
+    """On SQLite, zero the space a rewritten secret leaves (else the old bytes stay in the file)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA secure_delete=ON"))
 
 
 def delivery_view(row: Any) -> dict[str, Any]:

@@ -36,6 +36,8 @@
         ├── SubscriptionNotFoundError              404  no such subscription or delivery of the caller
         ├── InvalidSubscriptionError (ValueError)  422  no valid target or callback URL
         ├── TooManySubscriptionsError              409  the department's subscriptions are at the limit
+        ├── NoWebhookKeyError                      503  no webhook key to seal a new subscription's secret
+        ├── SealedSecretError                      500  a stored subscription secret the webhook key does not open
         ├── NotInstalledError                      404  the counter page's QR decoder is missing
         ├── SeveralAnchorsError                    409  several issuers anchored the digest
         ├── IdempotencyConflictError               409  same Idempotency-Key still running (Retry-After)

@@ -34,6 +34,7 @@ from pathlib import Path
 import requests
 
 from api.security import ApiKeys
+from api.subscription_secrets import WebhookKey
 from devkit.nodes import start_hardhat_node
 from devkit.samples import SampleFactory
 from devkit.serving import serve_command
@@ -86,6 +87,7 @@ def main() -> None:
             store = IssuerStore.at(home / "store.db")
             _, key = ApiKeys(store.engine).create(RELYING, "bench")
             store.close()
+            WebhookKey.generate().save(home / "keys" / "webhooks.json", "a bench password", scrypt_n=2**14)
             env = {
                 **os.environ,
                 "ELICENSE_HOME": str(home),
@@ -93,6 +95,8 @@ def main() -> None:
                 "ELICENSE_CONFIRMATIONS": "1",
                 "ELICENSE_SYNC_INTERVAL": str(args.sync_interval),
                 "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
+                "ELICENSE_WEBHOOK_KEY": "webhooks",  # seals the subscription's secret
+                "ELICENSE_WEBHOOK_KEY_PASSWORD": "a bench password",
             }
             served = serve_command(
                 lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=tmp_path, env=env

@@ -7,12 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from eth_account.messages import encode_typed_data
 from stdnum.cn import uscc
 
+from devkit.joint import JointWorld, add_departments
+from registry import RegistryClient, connect, dev_accounts
 from registry.document.identifiers import LicenseIdentifier
 from registry.document.joint import Applicant, JointApplicationId, JointBundle
 from registry.document.license import License
 from registry.document.licensetypes import DepartmentKind
+from registry.issuer.store import IssuerStore
+from signer import keccak256
 
 
 def credit_code(prefix: str) -> str:
@@ -149,3 +154,59 @@ def seven_license_bundle(seed: int = 7) -> JointBundle:
         Applicant.create(APPLICANT_CODE, APPLICANT_NAME, rng.randbytes(16)),
         seven_licenses(seed),
     )
+
+
+def typed_bundle_digest(
+    application_id: bytes,
+    applicant: bytes,
+    members: list[tuple[bytes, bytes, bytes]],
+    departments: list[bytes],
+    *,
+    chain_id: int,
+    registry: str,
+) -> bytes:
+    """A bundle's digest by eth-account's EIP-712 encoder (the reference the project's own hashing
+    is compared with): the typed data of a ``JointBundle`` of ``members`` (digest, license type id,
+    issuer id) and ``departments``, in the registry's domain."""
+    typed = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "JointMember": [
+                {"name": "digest", "type": "bytes32"},
+                {"name": "licenseType", "type": "bytes32"},
+                {"name": "issuerId", "type": "bytes32"},
+            ],
+            "JointBundle": [
+                {"name": "applicationId", "type": "bytes32"},
+                {"name": "applicant", "type": "bytes32"},
+                {"name": "members", "type": "JointMember[]"},
+                {"name": "departments", "type": "bytes32[]"},
+            ],
+        },
+        "primaryType": "JointBundle",
+        "domain": {"name": "E-License Registry", "version": "1", "chainId": chain_id, "verifyingContract": registry},
+        "message": {
+            "applicationId": application_id,
+            "applicant": applicant,
+            "members": [{"digest": d, "licenseType": t, "issuerId": i} for d, t, i in members],
+            "departments": departments,
+        },
+    }
+    signable = encode_typed_data(full_message=typed)
+    return keccak256(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def shanghai_world(store: IssuerStore) -> JointWorld:
+    """A new in-process chain with 上海市 and its authority (the second dev account), and the five
+    departments of a joint application (:data:`devkit.joint.SHANGHAI`) issuing into ``store``."""
+    w3 = connect(None)
+    admin, authority = dev_accounts(w3)[:2]
+    client, _ = RegistryClient.deploy(w3, admin)
+    client.add_region(admin, 310000, "上海市")
+    client.add_region_authority(admin, 310000, authority.address)
+    return add_departments(client, store, admin=admin, authorities={310000: authority})

@@ -165,7 +165,7 @@ def test_accepted_food_permit_is_signed_at_once_and_recorded(registry: Registry)
     point = registry.state.freshness()
     decision = apply(registry.market, registry.verifier, _fb(COMPANY), [registry.texts["company"]])
     assert decision.accepted, [r.en for r in decision.failed]
-    assert {r.rule for r in decision.rules} == {"presented", "valid", "type", "holder", "window", "region"}
+    assert {r.rule for r in decision.rules} == {"permitted", "presented", "valid", "type", "holder", "window", "region"}
     assert decision.block_number == point.block_number
     assert decision.block_hash == point.block_hash
     assert decision.block_hash == bytes(registry.client.w3.eth.get_block(point.block_number)["hash"])
@@ -233,7 +233,8 @@ def test_refused_when_the_prerequisite_is_missing(registry: Registry):
     decision = apply(registry.market, registry.verifier, _fb(STRANGER), [])
     assert not decision.accepted
     assert decision.license_id is None
-    (rule,) = decision.rules
+    permitted, rule = decision.rules
+    assert (permitted.rule, permitted.passed) == ("permitted", True)
     assert (rule.rule, rule.passed, rule.presented) == ("presented", False, None)
     assert "营业执照" in rule.zh
     assert "business license" in rule.en
@@ -306,7 +307,7 @@ def test_a_tampered_prerequisite_is_judged_on_validity_alone(registry: Registry)
     decision = apply(registry.market, registry.verifier, _fb(COMPANY), [flipped])
     assert decision.failed
     assert decision.failed[0].rule in ("valid", "readable")
-    assert {r.rule for r in decision.rules} <= {"presented", "valid", "readable"}
+    assert {r.rule for r in decision.rules} <= {"permitted", "presented", "valid", "readable"}
 
 
 def test_a_request_that_is_not_one_raises_and_records_nothing(registry: Registry):
@@ -424,6 +425,25 @@ def test_http_refuses_with_every_rule(http: TestClient, registry: Registry):
     cp = _body(_cp(COMPANY, CONTRACTOR), [registry.texts["company"], registry.texts["contractor"]])
     housing = http.post(f"/v1/issuers/{HOUSING_BJ}/applications", json=cp, headers=_auth(http, HOUSING_BJ))
     assert housing.status_code == 201, housing.text
+
+
+def test_http_refuses_a_type_the_department_is_not_permitted_on_chain(http: TestClient, registry: Registry):
+    """The market bureau is permitted BL and FB on chain, not CP: every prerequisite passes, yet the
+    application is refused on ``permitted`` with the blocks read, and nothing is signed."""
+    auth = _auth(http, MARKET_BJ)
+    before = registry.store.count()
+    cp = _body(_cp(COMPANY, CONTRACTOR), [registry.texts["company"], registry.texts["contractor"]])
+    response = http.post(f"/v1/issuers/{MARKET_BJ}/applications", json=cp, headers=auth)
+    assert response.status_code == 422, response.text
+    data = response.json()
+    failed = [r for r in data["rules"] if not r["passed"]]
+    assert [(r["prerequisite"], r["rule"]) for r in failed] == [("-", "permitted")]
+    assert failed[0]["evidence"]["code"] == "never_permitted"
+    assert failed[0]["evidence"]["confirmed"]["block_number"] == data["chain"]["block_number"]
+    assert "建筑工程施工许可证" in failed[0]["reason"]["zh"]
+    assert "construction permit" in failed[0]["reason"]["en"].lower()
+    assert [r["rule"] for r in data["rules"] if r["prerequisite"] != "-" and r["passed"]]  # the prerequisites passed
+    assert registry.store.count() == before
 
 
 def test_http_unauthorised(http: TestClient, registry: Registry):

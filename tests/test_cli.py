@@ -116,5 +116,6 @@ def test_every_command_group_is_registered():
     commands = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
     assert commands == [
         "apikey", "applications", "apply", "demo", "deploy", "fund", "info", "issuer", "joint", "keys", "license",
-        "mirror", "policy", "qr", "receipt", "region", "serve", "status", "verify", "worker",
+        "mirror", "policy", "qr", "receipt", "region", "serve", "status", "subscription", "verify", "webhook",
+        "worker",
     ]  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import cbor2
 import pytest
-from eth_account.messages import encode_typed_data
+from _joint_samples import typed_bundle_digest
 from py_arkworks_bls12381 import G1Point, G2Point, Scalar
 from py_ecc.bls import G2ProofOfPossession as Reference
 from py_ecc.bls.g2_primitives import G2_to_signature
@@ -111,41 +111,6 @@ def test_hash_to_g2(vector):
     assert signature_to_eip2537(b(vector["compressed"])) == b(vector["point"])
 
 
-def _typed_bundle(bundle: dict, chain_id: int, registry: str) -> bytes:
-    """The bundle digest by eth-account's EIP-712 encoder, from the members and departments."""
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "JointMember": [
-                {"name": "digest", "type": "bytes32"},
-                {"name": "licenseType", "type": "bytes32"},
-                {"name": "issuerId", "type": "bytes32"},
-            ],
-            "JointBundle": [
-                {"name": "applicationId", "type": "bytes32"},
-                {"name": "applicant", "type": "bytes32"},
-                {"name": "members", "type": "JointMember[]"},
-                {"name": "departments", "type": "bytes32[]"},
-            ],
-        },
-        "primaryType": "JointBundle",
-        "domain": {"name": "E-License Registry", "version": "1", "chainId": chain_id, "verifyingContract": registry},
-        "message": {
-            "applicationId": keccak256(bundle["applicationIdText"].encode("ascii")),
-            "applicant": b(bundle["applicant"]["commitment"]),
-            "members": [{k: b(m[k]) for k in ("digest", "licenseType", "issuerId")} for m in bundle["members"]],
-            "departments": [b(d) for d in bundle["departments"]],
-        },
-    }
-    signable = encode_typed_data(full_message=typed)
-    return keccak256(b"\x19" + signable.version + signable.header + signable.body)
-
-
 @pytest.mark.parametrize("bundle", VECTORS["bundles"], ids=[x["label"] for x in VECTORS["bundles"]])
 def test_bundle(bundle):
     chain_id, registry = VECTORS["chainId"], VECTORS["licenseRegistry"]
@@ -165,7 +130,14 @@ def test_bundle(bundle):
     assert digests == sorted(set(digests))
     assert bundle["departments"] == sorted(set(bundle["departments"]))
     assert {m["issuerId"] for m in bundle["members"]} <= set(bundle["departments"])
-    assert b(bundle["bundleDigest"]) == _typed_bundle(bundle, chain_id, registry)
+    assert b(bundle["bundleDigest"]) == typed_bundle_digest(
+        keccak256(text.encode("ascii")),
+        b(applicant["commitment"]),
+        [(b(m["digest"]), b(m["licenseType"]), b(m["issuerId"])) for m in bundle["members"]],
+        [b(d) for d in bundle["departments"]],
+        chain_id=chain_id,
+        registry=registry,
+    )
     cosig = bundle["coSignature"]
     assert [KEYS[i]["issuerId"] for i in cosig["keys"]] == bundle["departments"]
     keys = b(cosig["publicKeys"])

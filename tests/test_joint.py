@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from _joint_samples import shanghai_world
 
-from devkit.joint import SHANGHAI, JointWorld, add_departments, credit_code, seven_requests
-from registry import RegistryClient, connect, dev_accounts
+from devkit.joint import SHANGHAI, JointWorld, credit_code, seven_requests
+from registry import dev_accounts
 from registry.chain.records import JointMember
 from registry.document.joint import decode_bundle
 from registry.errors import ConfigurationError, ContractRevertError
@@ -27,13 +28,7 @@ NAME = "上海某某国际贸易有限公司"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> JointWorld:
-    w3 = connect(None)
-    admin, authority = dev_accounts(w3)[:2]
-    client, _ = RegistryClient.deploy(w3, admin)
-    client.add_region(admin, 310000, "上海市")
-    client.add_region_authority(admin, 310000, authority.address)
-    store = IssuerStore.at(tmp_path_factory.mktemp("joint") / "store.db")
-    return add_departments(client, store, admin=admin, authorities={310000: authority})
+    return shanghai_world(IssuerStore.at(tmp_path_factory.mktemp("joint") / "store.db"))
 
 
 def _issue_seven(world: JointWorld, applicant: str = APPLICANT, name: str = NAME) -> dict[str, str]:

@@ -22,9 +22,9 @@ from _joint_samples import (
     credit_code,
     seven_license_bundle,
     seven_licenses,
+    typed_bundle_digest,
 )
 from eth_abi import encode as abi_encode
-from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.iso7064 import mod_37_36
@@ -181,41 +181,6 @@ def test_bundle_members_ascend_by_digest_and_departments_are_the_issuers():
     assert with_fire.struct_hash != BUNDLE.struct_hash
 
 
-def _typed_data(bundle: JointBundle, chain_id: int) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "JointMember": [
-                {"name": "digest", "type": "bytes32"},
-                {"name": "licenseType", "type": "bytes32"},
-                {"name": "issuerId", "type": "bytes32"},
-            ],
-            "JointBundle": [
-                {"name": "applicationId", "type": "bytes32"},
-                {"name": "applicant", "type": "bytes32"},
-                {"name": "members", "type": "JointMember[]"},
-                {"name": "departments", "type": "bytes32[]"},
-            ],
-        },
-        "primaryType": "JointBundle",
-        "domain": {"name": "E-License Registry", "version": "1", "chainId": chain_id, "verifyingContract": REGISTRY},
-        "message": {
-            "applicationId": bundle.application_id.chain_id,
-            "applicant": bundle.applicant.commitment,
-            "members": [
-                {"digest": m.digest, "licenseType": m.license_type.type_id, "issuerId": m.issuer_id}
-                for m in bundle.members
-            ],
-            "departments": list(bundle.departments),
-        },
-    }
-
-
 def test_bundle_digest_is_eip712_as_eth_account_computes_it():
     member_type = "JointMember(bytes32 digest,bytes32 licenseType,bytes32 issuerId)"
     assert keccak256(member_type.encode()) == JOINT_MEMBER_TYPEHASH
@@ -246,8 +211,14 @@ def test_bundle_digest_is_eip712_as_eth_account_computes_it():
     )
     assert BUNDLE.struct_hash == expected
     for chain_id in (1, 31337):
-        signable = encode_typed_data(full_message=_typed_data(BUNDLE, chain_id))
-        reference = keccak256(b"\x19" + signable.version + signable.header + signable.body)
+        reference = typed_bundle_digest(
+            BUNDLE.application_id.chain_id,
+            BUNDLE.applicant.commitment,
+            [(m.digest, m.license_type.type_id, m.issuer_id) for m in BUNDLE.members],
+            list(BUNDLE.departments),
+            chain_id=chain_id,
+            registry=REGISTRY,
+        )
         assert BUNDLE.digest(domain_separator(chain_id, REGISTRY)) == reference
     assert BUNDLE.digest(domain_separator(1, REGISTRY)) != BUNDLE.digest(domain_separator(2, REGISTRY))
     with pytest.raises(FieldValueError, match="32 bytes"):

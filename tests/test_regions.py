@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from api.security import ApiKeys
+from api.subscription_secrets import WebhookKey
 from devkit.nodes import HardhatNode
 from devkit.samples import SampleFactory
 from devkit.serving import ServedProcess, serve_command
@@ -35,6 +36,7 @@ def _region_service(tmp_path: Path, name: str, service_id: str, node: HardhatNod
     home.mkdir(mode=0o700)
     (home / "deployment.json").write_bytes(deployment.read_bytes())
     VerifierIdentity.generate(service_id).save(home / "receipt.json", PASSWORD, scrypt_n=2**14)
+    WebhookKey.generate().save(home / "keys" / "webhooks.json", PASSWORD, scrypt_n=2**14)
     env = {
         **os.environ,
         "ELICENSE_HOME": str(home),
@@ -45,6 +47,8 @@ def _region_service(tmp_path: Path, name: str, service_id: str, node: HardhatNod
         "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
         "ELICENSE_RECEIPT_KEY": str(home / "receipt.json"),
         "ELICENSE_RECEIPT_KEY_PASSWORD": PASSWORD,
+        "ELICENSE_WEBHOOK_KEY": "webhooks",  # seals the subscriptions' secrets
+        "ELICENSE_WEBHOOK_KEY_PASSWORD": PASSWORD,
     }
     return serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=home, env=env)
 

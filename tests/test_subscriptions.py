@@ -30,6 +30,7 @@ from api.main import create_app
 from api.outbox import Producer
 from api.services import Services
 from api.settings import Settings
+from api.subscription_secrets import WebhookKey
 from api.subscription_tables import deliveries, webhook_cursor
 from api.subscriptions import SubscriptionBook, validate_callback_url
 from devkit.samples import SampleFactory
@@ -44,6 +45,7 @@ from verifier.webhooks import WebhookSignatureError, sign_webhook, verify_webhoo
 
 SECRET = "whsec_" + "k" * 40
 RELYING = "91310000MA1FL8LQ34"  # a Shanghai department relying on Beijing's licenses
+KEY = WebhookKey.generate()
 
 
 # -- the signature: attacks first -------------------------------------------------------------------
@@ -201,7 +203,9 @@ def outbox(tmp_path: Path) -> Iterator[Outbox]:
     department.anchor_pending()
     mirror = Mirror.at(tmp_path / "mirror.db", setup.client.deployment, confirmations=1)
     producer = Producer(store, mirror, chain_id=setup.client.deployment.chain_id)
-    box = Outbox(setup, department, rows, store, mirror, SubscriptionBook(store, mirror, allow_private=True), producer)
+    box = Outbox(
+        setup, department, rows, store, mirror, SubscriptionBook(store, mirror, key=KEY, allow_private=True), producer
+    )
     box.sync()
     yield box
     mirror.close()
@@ -337,6 +341,8 @@ def test_deliveries_arrive_signed_and_in_order_per_license_through_failures(outb
     deliverer = Deliverer(
         outbox.store.engine,
         DeliveryPolicy(base_delay=10.0),
+        secret_of=outbox.book.secret_of,
+        concurrency=1,  # one at a time: which attempt the receiver fails is then known
         clock=clock,
         rng=random.Random(1),
         post=http_post_allowing_private,
@@ -364,7 +370,12 @@ def test_retries_back_off_exponentially_with_jitter_then_give_up_and_replay(outb
     clock = Clock()
     policy = DeliveryPolicy(max_attempts=5, base_delay=2.0, max_delay=10.0)
     deliverer = Deliverer(
-        outbox.store.engine, policy, clock=clock, rng=random.Random(2), post=http_post_allowing_private
+        outbox.store.engine,
+        policy,
+        secret_of=outbox.book.secret_of,
+        clock=clock,
+        rng=random.Random(2),
+        post=http_post_allowing_private,
     )
     with outbox.store.engine.begin() as conn:
         conn.execute(update(deliveries).values(next_attempt_at=clock.now))
@@ -396,7 +407,12 @@ def test_an_unreachable_callback_is_retried_not_lost(outbox: Outbox):
     sub, _ = outbox.book.create(RELYING, callback_url="http://127.0.0.1:9/closed", digest=outbox.digest(3))
     outbox.department.suspend([outbox.rows[3].license_id], reason=1)
     outbox.sync()
-    deliverer = Deliverer(outbox.store.engine, DeliveryPolicy(timeout=2.0), post=http_post_allowing_private)
+    deliverer = Deliverer(
+        outbox.store.engine,
+        DeliveryPolicy(timeout=2.0),
+        secret_of=outbox.book.secret_of,
+        post=http_post_allowing_private,
+    )
     assert deliverer.run_once() == 0
     (view,) = outbox.book.deliveries(RELYING, sub.id)
     assert view["state"] == "pending"
@@ -460,7 +476,7 @@ def test_the_outbox_on_postgresql(outbox: Outbox, postgres_url: str, receiver):
     store = IssuerStore(postgres_url)
     try:
         producer = Producer(store, outbox.mirror, chain_id=outbox.setup.client.deployment.chain_id)
-        book = SubscriptionBook(store, outbox.mirror, allow_private=True)
+        book = SubscriptionBook(store, outbox.mirror, key=KEY, allow_private=True)
         producer.produce()
         sub, secret = book.create(RELYING, callback_url=receiver.url, digest=outbox.digest(0))
         receiver.secrets[sub.id] = secret
@@ -471,7 +487,7 @@ def test_the_outbox_on_postgresql(outbox: Outbox, postgres_url: str, receiver):
         with store.engine.begin() as conn:
             conn.execute(update(webhook_cursor).values(event_id=0))
         assert producer.produce() == 0
-        assert Deliverer(store.engine, post=http_post_allowing_private).run_once() == 2
+        assert Deliverer(store.engine, secret_of=book.secret_of, post=http_post_allowing_private).run_once() == 2
         assert [r.body["event"] for r in receiver.accepted()] == ["suspended", "revoked"]
     finally:
         store.close()

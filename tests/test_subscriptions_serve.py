@@ -17,6 +17,7 @@ import requests
 
 from api.outbox import Producer
 from api.security import ApiKeys
+from api.subscription_secrets import WebhookKey
 from api.subscriptions import SubscriptionBook
 from devkit.devchain import mine, revert, snapshot
 from devkit.nodes import HardhatNode
@@ -55,6 +56,7 @@ def test_webhooks_survive_a_killed_service(tmp_path: Path, hardhat_node: Hardhat
     service_store = IssuerStore.at(home / "store.db")
     _, key = ApiKeys(service_store.engine).create(RELYING, "shanghai")
     service_store.close()
+    WebhookKey.generate().save(home / "keys" / "webhooks.json", "a webhook key password", scrypt_n=2**14)
     env = {
         **os.environ,
         "ELICENSE_HOME": str(home),
@@ -66,6 +68,8 @@ def test_webhooks_survive_a_killed_service(tmp_path: Path, hardhat_node: Hardhat
         "ELICENSE_WEBHOOK_RETRY_BASE": "0.2",
         "ELICENSE_WEBHOOK_MAX_BACKOFF": "1",
         "ELICENSE_WEBHOOK_MAX_ATTEMPTS": "100",  # enough for the restarts below at most 1 s apart
+        "ELICENSE_WEBHOOK_KEY": "webhooks",  # the secrets sealed at rest, opened again after each restart
+        "ELICENSE_WEBHOOK_KEY_PASSWORD": "a webhook key password",
     }
 
     def serve() -> ServedProcess:
@@ -163,7 +167,7 @@ def test_a_reorganisation_withdraws_what_the_chain_dropped(tmp_path: Path, hardh
         store = IssuerStore.at(tmp_path / "store.db")
         mirror = Mirror.at(tmp_path / "mirror.db", setup.client.deployment, confirmations=2)
         producer = Producer(store, mirror, chain_id=setup.client.deployment.chain_id)
-        book = SubscriptionBook(store, mirror, allow_private=True)
+        book = SubscriptionBook(store, mirror, key=WebhookKey.generate(), allow_private=True)
         mirror.sync(setup.client)
         producer.produce()
         sub, _ = book.create(RELYING, callback_url="http://127.0.0.1:9/h", issuer=setup.uscc)

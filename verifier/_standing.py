@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from registry.chain.records import Anchor, Issuer, Status
 from registry.document.license import LicenseHeader
 from registry.document.licensetypes import from_day_number
+from registry.document.schema import LicenseType
 from verifier._coapproval import co_approval_reason, evaluate_co_approval
 from verifier.results import CHINA_TZ, CoApproval, Outcome, Reason
 from verifier.state import ChainState
 
-__all__ = ["Standing", "standing"]
+__all__ = ["Standing", "chain_standing", "standing"]
+
+_ON_CHAIN = Reason("valid", "链上记录正常", "in order on chain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +26,14 @@ class Standing:
     reason: Reason
     co_approval: CoApproval | None = None
     replacement: bytes | None = None
+    anchor: Anchor | None = None  # the anchor the failing step judged, when it is not to be trusted
 
 
-def standing(
-    state: ChainState, issuer: Issuer, header: LicenseHeader, digest: bytes, *, anchor: Anchor, checked_at: float
-) -> Standing:
-    """The outcome of the steps after anchoring, the first failing one deciding."""
-    ltype = header.license_type
-    permission = state.type_permission(header.issuer_id, ltype.type_id, anchor.timestamp)
+def chain_standing(state: ChainState, issuer: Issuer, ltype: LicenseType, digest: bytes, *, anchor: Anchor) -> Standing:
+    """The steps after anchoring that the chain alone decides: the type permitted when anchored,
+    the co-approval the type needs, the status on chain; ``valid`` (with the co-approval) when all
+    pass, the first failing one otherwise."""
+    permission = state.type_permission(issuer.issuer_id, ltype.type_id, anchor.timestamp)
     if permission is None or not permission.contains(anchor.timestamp):
         return Standing(
             Outcome.TYPE_NOT_PERMITTED,
@@ -41,11 +44,11 @@ def standing(
             ),
         )
     co_approval = evaluate_co_approval(
-        state, issuer.region, ltype.type_id, header.issuer_id, digest, at=anchor.timestamp
+        state, issuer.region, ltype.type_id, issuer.issuer_id, digest, at=anchor.timestamp
     )
     if co_approval is not None and co_approval.missing:
         return Standing(Outcome.CO_APPROVAL_MISSING, co_approval_reason(co_approval, ltype), co_approval)
-    status = state.status(header.issuer_id, digest)
+    status = state.status(issuer.issuer_id, digest)
     if status.status is Status.REVOKED:
         return Standing(
             Outcome.REVOKED,
@@ -69,6 +72,17 @@ def standing(
             Reason("suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"),
             co_approval,
         )
+    return Standing(Outcome.VALID, _ON_CHAIN, co_approval)
+
+
+def standing(
+    state: ChainState, issuer: Issuer, header: LicenseHeader, digest: bytes, *, anchor: Anchor, checked_at: float
+) -> Standing:
+    """The outcome of the steps after anchoring, the first failing one deciding."""
+    found = chain_standing(state, issuer, header.license_type, digest, anchor=anchor)
+    if found.outcome is not Outcome.VALID:
+        return found
+    co_approval = found.co_approval
     today = dt.datetime.fromtimestamp(checked_at, CHINA_TZ).date()
     position = header.is_current(today)
     if position < 0:

@@ -28,16 +28,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.chain.records import Anchor, Issuer, JointAnchor
+from registry.chain.records import JointMember as AnchoredMember
+from registry.document.catalog import CATALOG
 from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.joint import JointBundle, JointMember
 from registry.document.licensetypes import from_day_number
 from verifier._coapproval import department
-from verifier._standing import standing
+from verifier._standing import Standing, chain_standing, standing
 from verifier.index import Freshness
 from verifier.results import CHINA_TZ, CoApproval, Department, Outcome, Reason
 from verifier.state import ChainState
 
-__all__ = ["BUNDLE_HEADLINES", "BundleOutcome", "BundleResult", "MemberResult", "check_bundle", "malformed_bundle"]
+__all__ = [
+    "BUNDLE_HEADLINES",
+    "BundleOutcome",
+    "BundleResult",
+    "MemberResult",
+    "anchored_member_standing",
+    "check_bundle",
+    "joint_status_on_chain",
+    "malformed_bundle",
+]
+
+_TYPES = {t.type_id: t for t in CATALOG.values()}
 
 
 class BundleOutcome:
@@ -169,30 +182,80 @@ def check_member(state: ChainState, member: JointMember, checked_at: float) -> M
         "valid_to": None if header.valid_to is None else from_day_number(header.valid_to),
         "digest": digest,
     }
-    issuer = state.issuer(member.issuer_id)
+    found = _anchored(state, member.issuer_id, digest)
+    if isinstance(found, Standing):
+        issuer = state.issuer(member.issuer_id)
+        return MemberResult(**base, issuer=issuer, status=found.outcome, reason=found.reason, anchor=found.anchor)
+    issuer, anchor = found
+    judged = standing(state, issuer, header, digest, anchor=anchor, checked_at=checked_at)
+    return MemberResult(
+        **base,
+        issuer=issuer,
+        status=judged.outcome,
+        reason=judged.reason,
+        anchor=anchor,
+        co_approval=judged.co_approval,
+    )
+
+
+def _anchored(state: ChainState, issuer_id: bytes, digest: bytes) -> tuple[Issuer, Anchor] | Standing:
+    """The member's issuer and its anchor by that issuer with a key valid then, or the failing
+    step's standing."""
+    issuer = state.issuer(issuer_id)
     if issuer is None:
         reason = Reason("unknown_issuer", "发证机关未在信任登记簿中登记", "the issuer is not registered")
-        return MemberResult(**base, issuer=None, status=Outcome.UNKNOWN_ISSUER, reason=reason)
-    anchor = state.anchor_of(member.issuer_id, digest)
+        return Standing(Outcome.UNKNOWN_ISSUER, reason)
+    anchor = state.anchor_of(issuer_id, digest)
     if anchor is None or not anchor.valid:
         reason = Reason(
             "not_anchored",
             "该证照尚未由发证机关上链存证",
             "this license has not been anchored on chain by its issuer",
         )
-        return MemberResult(**base, issuer=issuer, status=Outcome.NOT_ANCHORED, reason=reason)
+        return Standing(Outcome.NOT_ANCHORED, reason)
     key = state.key(anchor.key)
-    if key is None or key.issuer_id != member.issuer_id or not key.contains(anchor.timestamp):
+    if key is None or key.issuer_id != issuer_id or not key.contains(anchor.timestamp):
         reason = Reason(
             "key_window",
             "存证所用密钥在上链时无效（可能已声明泄露或已轮换）",
             "the key that anchored it was not valid when it did (declared compromised or rotated)",
         )
-        return MemberResult(**base, issuer=issuer, status=Outcome.KEY_NOT_VALID, reason=reason, anchor=anchor)
-    found = standing(state, issuer, header, digest, anchor=anchor, checked_at=checked_at)
-    return MemberResult(
-        **base, issuer=issuer, status=found.outcome, reason=found.reason, anchor=anchor, co_approval=found.co_approval
-    )
+        return Standing(Outcome.KEY_NOT_VALID, reason, anchor=anchor)
+    return issuer, anchor
+
+
+def anchored_member_standing(state: ChainState, member: AnchoredMember) -> Standing:
+    """A member of a joint anchor judged on what the chain alone decides (its anchor by its own
+    issuer, the key's window then, the type permitted then, co-approval, status): the bundle
+    check's steps for a member, without its validity window, which only the bundle's text holds."""
+    found = _anchored(state, member.issuer_id, member.digest)
+    if isinstance(found, Standing):
+        return found
+    issuer, anchor = found
+    ltype = _TYPES.get(member.license_type)
+    if ltype is None:
+        reason = Reason("type_not_permitted", "未知的证照类型", "a license type this verifier does not know")
+        return Standing(Outcome.TYPE_NOT_PERMITTED, reason)
+    return chain_standing(state, issuer, ltype, member.digest, anchor=anchor)
+
+
+def joint_status_on_chain(state: ChainState, bundle_digest: bytes) -> tuple[str, list[str]]:
+    """The bundle outcome the chain alone gives for ``bundle_digest`` (``valid`` meaning: valid as
+    far as the chain decides; the members' validity windows are not on chain), and what failed:
+    the departments whose co-signature no longer counts, or the members not in order with why."""
+    joint = state.joint_anchor(bundle_digest)
+    if joint is None:
+        return BundleOutcome.NOT_ANCHORED, []
+    counted = state.co_signers(joint)
+    missing = [issuer_label(d) for d in joint.departments if d not in counted]
+    if missing:
+        return BundleOutcome.CO_APPROVAL_MISSING, missing
+    bad = []
+    for member in joint.members:
+        found = anchored_member_standing(state, member)
+        if found.outcome is not Outcome.VALID:
+            bad.append(f"0x{member.digest.hex()} of {issuer_label(member.issuer_id)}: {found.outcome.value}")
+    return (BundleOutcome.MEMBER_NOT_VALID, bad) if bad else (BundleOutcome.VALID, [])
 
 
 def check_bundle(state: ChainState, bundle: JointBundle, domain: bytes, checked_at: float) -> BundleResult:

@@ -11,8 +11,11 @@ window, type permitted, co-approval, status on chain, validity window at ``check
 
 What cannot be checked: whether the QR text shown really had that digest and signature (the receipt
 holds no QR text: the service's signature on the receipt vouches for that), and the answers that
-only the QR text decides (``tampered`` by an altered text, ``malformed``). For a joint bundle only
-the joint anchor's presence at that block is compared. The same state is then advanced to the
+only the QR text decides (``tampered`` by an altered text, ``malformed``). For a joint bundle the
+members come from the joint anchor on chain: the co-signatures still counting, and each member's
+anchor by its own issuer, key window, type permission, co-approval and status at that block; its
+validity window is not in the receipt (a ``member_not_valid`` the chain cannot explain is not
+checkable). The same state is then advanced to the
 chain's head, to say what the chain answers now (a license revoked since the receipt, say).
 """
 
@@ -31,6 +34,7 @@ from registry.document.identifiers import LicenseIdentifier
 from registry.document.license import LicenseHeader
 from registry.document.schema import day_number
 from verifier._standing import standing
+from verifier.bundle import BundleOutcome, joint_status_on_chain
 from verifier.index import NEGATIVE_EVENTS, EventIndex
 from verifier.receipts import Receipt, VerifierIdentity, issue_receipt
 
@@ -108,6 +112,9 @@ def check_receipt_against_chain(receipt: Receipt, client: RegistryClient, *, now
             receipt.head_block,
         )
     at_block = status_at(index, receipt, float(receipt.checked_at))
+    failing: list[str] = []
+    if receipt.kind == "bundle" and receipt.digest is not None:
+        _, failing = joint_status_on_chain(index, bytes.fromhex(receipt.digest[2:]))
     # then on to the head: what the chain answers now
     index.set_pending([], 0)
     later = younger + (client.get_events(receipt.head_block + 1, head) if head > receipt.head_block else [])
@@ -118,7 +125,12 @@ def check_receipt_against_chain(receipt: Receipt, client: RegistryClient, *, now
     if at_block is None:
         return ChainCheck(
             "not_checkable",
-            f"{receipt.status!r} is decided by the QR text alone; the chain cannot confirm or deny it",
+            f"{receipt.status!r} is decided by the QR text alone; the chain cannot confirm or deny it"
+            + (
+                " (every member is in order on chain; a member's validity window is not in the receipt)"
+                if receipt.kind == "bundle"
+                else ""
+            ),
             receipt.status,
             None,
             now_status,
@@ -130,6 +142,8 @@ def check_receipt_against_chain(receipt: Receipt, client: RegistryClient, *, now
     else:
         detail = f"at block {receipt.block_number} the chain's record gives {at_block!r}, not {receipt.status!r}"
         verdict = "wrong"
+    if failing:
+        detail += " (" + "; ".join(failing) + ")"
     if now_status is not None and now_status != at_block:
         detail += f"; at the head (block {head}) it gives {now_status!r}"
     return ChainCheck(verdict, detail, receipt.status, at_block, now_status, head)
@@ -142,10 +156,10 @@ def status_at(index: EventIndex, receipt: Receipt, checked_at: float) -> str | N
         return None
     digest = bytes.fromhex(receipt.digest[2:])
     if receipt.kind == "bundle":
-        if index.joint_anchor(digest) is None:
-            return "not_anchored"
-        # anchored: only that is compared; the members' standing is not re-derived (docs/receipts.md)
-        return "anchored" if receipt.status == "not_anchored" else receipt.status
+        found, _ = joint_status_on_chain(index, digest)
+        if found == BundleOutcome.VALID and receipt.status == BundleOutcome.MEMBER_NOT_VALID:
+            return None  # every member in order on chain: a member's validity window, which only the text holds
+        return found
     try:
         license_id = LicenseIdentifier.parse(receipt.subject)
     except ValueError:

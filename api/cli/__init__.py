@@ -8,7 +8,8 @@ The commands live in one module per group: ``chain`` (deploy, info, fund), ``key
 ``authority`` (region, issuer), ``cosigning`` (the issuers' co-signing keys, policy), ``sm2`` (SM2
 keys: import, binding proofs, binding by the authority), ``joint``,
 ``licenses`` (license, qr, verify), ``applications`` (apply, applications), ``receipts`` (receipt key,
-verify, check), ``service`` (serve, worker, status, apikey, mirror) and ``demo``.
+verify, check), ``service`` (serve, worker, status, apikey, mirror), ``subscriptions`` (subscription,
+webhook: a subscriber's client of a verifier service, and the check of a received webhook) and ``demo``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,20 @@ from pathlib import Path
 
 import click
 
-from api.cli import applications, authority, chain, cosigning, demo, joint, keys, licenses, receipts, service, sm2
+from api.cli import (
+    applications,
+    authority,
+    chain,
+    cosigning,
+    demo,
+    joint,
+    keys,
+    licenses,
+    receipts,
+    service,
+    sm2,
+    subscriptions,
+)
 from api.cli._context import Context, fail
 from api.cli._explain import explain
 from registry import RegistryError
@@ -56,7 +70,20 @@ def cli(click_ctx: click.Context, home: Path, rpc_url: str | None, db_url: str |
     click_ctx.obj = Context(home=home, rpc_url=rpc_url or None, db_url=db_url or None)
 
 
-for _module in (chain, keys, authority, cosigning, sm2, joint, licenses, applications, receipts, service, demo):
+for _module in (
+    chain,
+    keys,
+    authority,
+    cosigning,
+    sm2,
+    joint,
+    licenses,
+    applications,
+    receipts,
+    service,
+    subscriptions,
+    demo,
+):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

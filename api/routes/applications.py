@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 from api.application_models import AcceptedApplication, ApplicationModel, DecisionList
 from api.deps import IssuerDep, ServicesDep
-from api.errors import ApplicationRefusedError, responses
-from api.routes.issuers import IdempotencyHeader, UsccPath, _department, _idempotent, _to_request
+from api.errors import ApplicationRefusedError, NoChainClientError, responses
+from api.routes._common import IdempotencyHeader, UsccPath, department_for, idempotent, to_request
 from registry.issuer.applications import MAX_PAGE, ApplicationBook, apply
 
 router = APIRouter(prefix="/v1/issuers/{uscc}/applications", tags=["applications"])
@@ -24,7 +24,14 @@ router = APIRouter(prefix="/v1/issuers/{uscc}/applications", tags=["applications
     response_model=AcceptedApplication,
     summary="Apply for a license on the licenses already held (秒批)",
     responses=responses(
-        401, 403, 404, 409, 413, 422, s422="Refused: the decision's rules with their reasons, or an invalid request"
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        503,
+        s422="Refused: the decision's rules with their reasons, or an invalid request",
     ),
 )
 def submit(
@@ -34,11 +41,14 @@ def submit(
     services: ServicesDep,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    """Verify the prerequisites' QR texts against the service's mirror, check the license type's
-    rules, and either sign the license now (201; it is anchored with the next batch) or refuse
-    (422 with every rule's result in zh and en). Both are recorded with their evidence."""
-    department = _department(services, uscc, caller)
-    request = _to_request(body)
+    """Check on chain that the department may issue the type now, verify the prerequisites' QR texts
+    against the service's mirror, check the license type's rules, and either sign the license now
+    (201; it is anchored with the next batch) or refuse (422 with every rule's result in zh and en).
+    Both are recorded with their evidence."""
+    department = department_for(services, uscc, caller)
+    if department.client is None:
+        raise NoChainClientError("this service has no chain client to check the department's permission with")
+    request = to_request(body)
 
     def run() -> dict[str, Any]:
         decision = apply(department, services.verifier, request, body.prerequisites)
@@ -66,7 +76,7 @@ def submit(
             "chain": record["chain"],
         }
 
-    return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
+    return idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
 
 
 @router.get("", response_model=DecisionList, summary="The department's decisions", responses=responses(401, 403, 404))
@@ -79,7 +89,7 @@ def list_decisions(
 ) -> dict[str, Any]:
     """Decisions of this department in the order they were made, with their rules and evidence
     (the QR texts presented are in the audit export only)."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
     decisions = ApplicationBook(department.store).list_decisions(
         issuer_uscc=department.issuer_uscc, limit=limit, offset=offset
     )

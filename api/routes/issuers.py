@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IssuerDep, ServicesDep
-from api.errors import ForbiddenIssuerError, NoChainClientError, UnknownDepartmentError, responses
+from api.errors import NoChainClientError, responses
 from api.models import (
-    LICENSE_ID,
-    USCC_ANY_CASE,
     AnchorResponse,
     IssueBatchRequest,
     IssuedBatch,
@@ -22,74 +19,10 @@ from api.models import (
     StatusChangeRequest,
     StatusChangeResponse,
 )
-from api.services import Services
-from registry._failpoints import failpoint
-from registry.document.identifiers import validate_uscc
+from api.routes._common import IdempotencyHeader, LicenseIdPath, UsccPath, department_for, idempotent, to_request
 from registry.document.qr import render_png, render_svg
-from registry.issuer.department import Department, IssueRequest
 
 router = APIRouter(prefix="/v1/issuers/{uscc}", tags=["issuers"])
-
-UsccPath = Annotated[
-    str,
-    Path(
-        min_length=18,
-        max_length=18,
-        pattern=USCC_ANY_CASE,
-        description="The department's unified social credit code (GB 32100; its check character is checked too)",
-    ),
-]
-LicenseIdPath = Annotated[
-    str,
-    Path(
-        min_length=31,
-        max_length=31,
-        pattern=LICENSE_ID,
-        description="The license id: type code, issuer's credit code, serial, version, check character",
-    ),
-]
-IdempotencyHeader = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Retrying with the same key returns the first result"),
-]
-
-
-def _department(services: Services, uscc: str, caller: str) -> Department:
-    code = validate_uscc(uscc, field="uscc")
-    if code != caller:
-        raise ForbiddenIssuerError(f"this API key belongs to {caller}; it cannot act for {code}")
-    department = services.departments.get(code)
-    if department is None:
-        raise UnknownDepartmentError(f"this service holds no signing key for {code}")
-    return department
-
-
-def _to_request(model: IssueRequestModel) -> IssueRequest:
-    return IssueRequest(
-        license_type=model.type,
-        fields={k: v for k, v in model.fields.items() if v is not None},
-        valid_from=model.valid_from,
-        valid_to=model.valid_to,
-    )
-
-
-def _idempotent(
-    services: Services, issuer: str, key: str | None, body: Any, run: Callable[[], Any], *, status_code: int = 201
-) -> JSONResponse:
-    if key is None:
-        return JSONResponse(run(), status_code=status_code)
-    request_hash = services.idempotency.request_hash(body)
-    replay = services.idempotency.begin(issuer, key, request_hash)
-    if replay is not None:
-        return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
-    try:
-        failpoint("idempotent_claimed")  # crash tests only: claimed, nothing stored
-        result = run()
-    except BaseException:
-        services.idempotency.abandon(issuer, key)
-        raise
-    services.idempotency.finish(issuer, key, status_code, result)
-    return JSONResponse(result, status_code=status_code)
 
 
 @router.post(
@@ -107,14 +40,14 @@ def issue_one(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     """Validate, commit, sign and store one license; it is anchored with the next batch."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
 
     def run() -> dict[str, Any]:
-        row = department.issue(_to_request(body))
+        row = department.issue(to_request(body))
         services.metrics.issued.labels(caller).inc()
         return {"license_id": row.license_id, "digest": "0x" + row.digest.hex(), "status": "issued, not yet anchored"}
 
-    return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
+    return idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
 
 
 @router.post(
@@ -132,10 +65,10 @@ def issue_batch(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     """Issue up to 10,000 licenses: all are validated before any is stored."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
 
     def run() -> dict[str, Any]:
-        rows = department.issue_many([_to_request(m) for m in body.licenses])
+        rows = department.issue_many([to_request(m) for m in body.licenses])
         services.metrics.issued.labels(caller).inc(len(rows))
         return {
             "count": len(rows),
@@ -145,7 +78,7 @@ def issue_batch(
             ],
         }
 
-    return _idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
+    return idempotent(services, caller, idempotency_key, body.model_dump(mode="json"), run)
 
 
 @router.post(
@@ -156,7 +89,7 @@ def issue_batch(
 )
 def anchor(uscc: UsccPath, caller: IssuerDep, services: ServicesDep) -> dict[str, Any]:
     """Anchor every pending license of the department in batches (one transaction each)."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
     if department.client is None:
         raise NoChainClientError("this service has no chain client to anchor with")
     with services.chain_lock:
@@ -194,7 +127,7 @@ def change_status(
     services: ServicesDep,
 ) -> dict[str, Any]:
     """Change a license's status on chain (one transaction)."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
     with services.chain_lock:
         action = {"suspend": department.suspend, "reinstate": department.reinstate, "revoke": department.revoke}
         tx = action[body.action]([license_id], reason=body.reason)
@@ -234,7 +167,7 @@ def qr(
 ) -> Response:
     """The license's QR code as PNG, SVG or its text, disclosing the type's default fields or
     ``disclose``."""
-    department = _department(services, uscc, caller)
+    department = department_for(services, uscc, caller)
     fields = None if disclose is None else [f.strip() for f in disclose.split(",") if f.strip()]
     text = department.presentation(license_id, fields).to_text()
     if format == "text":

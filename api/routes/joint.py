@@ -27,7 +27,7 @@ from api.joint_models import (
     JointApplicationView,
     JointMembersRequest,
 )
-from api.routes.issuers import IdempotencyHeader, UsccPath, _idempotent
+from api.routes._common import IdempotencyHeader, UsccPath, acting, idempotent
 from api.services import Services
 from registry.document.catalog import get_type
 from registry.document.identifiers import issuer_id_from_uscc, validate_uscc
@@ -47,13 +47,6 @@ ApplicationIdPath = Annotated[
         description="The joint application id: JA, the lead department's credit code, serial, check character",
     ),
 ]
-
-
-def _acting(uscc: str, caller: str) -> str:
-    code = validate_uscc(uscc, field="uscc")
-    if code != caller:
-        raise ForbiddenIssuerError(f"this API key belongs to {caller}; it cannot act for {code}")
-    return code
 
 
 def _application(services: Services, application_id: str, department: str) -> JointApplication:
@@ -149,7 +142,7 @@ def open_application(
 ) -> JSONResponse:
     """Open a joint application (联办件) for an applicant enterprise, led by the acting department,
     with any co-approving departments (联合审批) beyond its licenses' issuers."""
-    lead = _acting(uscc, caller)
+    lead = acting(uscc, caller)
     co_approvers = {validate_uscc(c, field="co_approvers") for c in body.co_approvers}
     if len(co_approvers | {lead}) > MAX_DEPARTMENTS:
         raise ConfigurationError(f"an application has at most {MAX_DEPARTMENTS} departments, the lead included")
@@ -163,7 +156,7 @@ def open_application(
         )
         return view(services, application)
 
-    return _idempotent(services, caller, idempotency_key, _hashed("open", None, body.model_dump(mode="json")), run)
+    return idempotent(services, caller, idempotency_key, _hashed("open", None, body.model_dump(mode="json")), run)
 
 
 @router.post(
@@ -184,7 +177,7 @@ def add_members(
     by adding its licenses (the lead sees every department before anchoring, and each one
     co-signs). Co-signatures made before no longer count: the departments sign the new bundle
     again."""
-    code = _acting(uscc, caller)
+    code = acting(uscc, caller)
     application = services.joint.get(application_id)
     wanted = list(dict.fromkeys(i.strip().upper() for i in body.license_ids))
     foreign = [i for i in wanted if i[2:20] != code]
@@ -206,7 +199,7 @@ def add_members(
         return view(services, services.joint.add(application.application_id, wanted))
 
     hashed = _hashed("members", application.application_id, body.model_dump(mode="json"))
-    return _idempotent(services, caller, idempotency_key, hashed, run, status_code=200)
+    return idempotent(services, caller, idempotency_key, hashed, run, status_code=200)
 
 
 @router.post(
@@ -229,7 +222,7 @@ def cosign(
     department's co-signing key the service holds (no body), or record a co-signature made
     elsewhere (its public key and signature; checked against the bundle digest and against the
     chain: the key must be the department's co-signing key valid now)."""
-    code = _acting(uscc, caller)
+    code = acting(uscc, caller)
     application = _application(services, application_id, code)
     key = services.co_signing_keys.get(code)
     if body is None and key is None:
@@ -251,7 +244,7 @@ def cosign(
 
     dumped = None if body is None else body.model_dump(mode="json")
     hashed = _hashed("cosign", application.application_id, dumped)
-    return _idempotent(services, caller, idempotency_key, hashed, run, status_code=200)
+    return idempotent(services, caller, idempotency_key, hashed, run, status_code=200)
 
 
 def _sender(services: Services, application: JointApplication) -> LocalAccount:
@@ -283,7 +276,7 @@ def anchor(
     """Aggregate the departments' co-signatures and anchor the bundle in one transaction, sent with
     a signing key the service holds of a department of the application (the lead's first); the
     license registry checks the aggregate on chain. Anchoring twice anchors once."""
-    code = _acting(uscc, caller)
+    code = acting(uscc, caller)
     application = _application(services, application_id, code)
     if code != application.lead_uscc:
         raise ForbiddenIssuerError(f"only the lead department {application.lead_uscc} anchors the application")
@@ -298,7 +291,7 @@ def anchor(
         return view(services, anchored)
 
     hashed = _hashed("anchor", application.application_id, None)
-    return _idempotent(services, caller, idempotency_key, hashed, run, status_code=200)
+    return idempotent(services, caller, idempotency_key, hashed, run, status_code=200)
 
 
 @router.get(
@@ -310,7 +303,7 @@ def anchor(
 def show(uscc: UsccPath, application_id: ApplicationIdPath, caller: IssuerDep, services: ServicesDep) -> dict[str, Any]:
     """The application: its state, departments (co-signed, or stale: signed an earlier bundle),
     members, bundle digest and anchor."""
-    code = _acting(uscc, caller)
+    code = acting(uscc, caller)
     return view(services, _application(services, application_id, code))
 
 
@@ -339,7 +332,7 @@ def qr(
 ) -> Response:
     """The bundle's QR text (``LB1:``) as JSON, or its QR code as PNG or SVG. A bundle of more
     members than one QR code holds (about 18) has none (422)."""
-    code = _acting(uscc, caller)
+    code = acting(uscc, caller)
     application = _application(services, application_id, code)
     text = services.joint.presentation(application.application_id)
     if format == "png":

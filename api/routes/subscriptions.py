@@ -55,6 +55,19 @@ def list_subscriptions(services: ServicesDep, department: IssuerDep) -> list[dic
     return [s.public() for s in services.subscriptions.list_of(department)]
 
 
+@router.get(
+    "/{subscription_id}",
+    response_model=SubscriptionView,
+    summary="One of this department's subscriptions",
+    responses=responses(401, 404),
+)
+def show_subscription(
+    subscription_id: SubscriptionPath, services: ServicesDep, department: IssuerDep
+) -> dict[str, Any]:
+    """An ended subscription is shown too (``active`` false)."""
+    return services.subscriptions.get(department, subscription_id).public()
+
+
 @router.delete("/{subscription_id}", status_code=204, summary="End a subscription", responses=responses(401, 404))
 def unsubscribe(subscription_id: SubscriptionPath, services: ServicesDep, department: IssuerDep) -> Response:
     """Nothing more is produced for it; its pending deliveries are cancelled."""

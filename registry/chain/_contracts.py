@@ -27,8 +27,8 @@ class ContractCalls:
     def _transact(self, sender: LocalAccount, fn: Any, gas: int) -> TxResult:
         return self.transport.transact(sender, fn, gas, self._registry_event)
 
-    def _call(self, fn: Any) -> Any:
-        return self.transport.call(fn)
+    def _call(self, fn: Any, block: int | None = None) -> Any:
+        return self.transport.call(fn, block)
 
     def _registry_event(self, log: Any) -> RegistryEvent | None:
         """The event of ``log`` when one of the two contracts emitted it."""

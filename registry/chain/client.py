@@ -161,6 +161,12 @@ class RegistryClient(TrustRegistryCalls, LicenseRegistryCalls, JointCalls, Sm2Ke
         with chain_errors():
             return int(self.w3.eth.block_number)
 
+    def block_ref(self, block: int | None = None) -> tuple[int, bytes, int]:
+        """(number, hash, timestamp) of block ``block`` of the chain as it is now, or of its head."""
+        with chain_errors():
+            found = self.w3.eth.get_block("latest" if block is None else check.uint("block", block, 2**63))
+        return int(found["number"]), bytes(found["hash"]), int(found["timestamp"])
+
     def get_events(self, from_block: int, to_block: int | None = None) -> list[RegistryEvent]:
         """Every registry event in ``[from_block, to_block]`` (default: up to the latest block), in
         chain order."""

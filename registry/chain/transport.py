@@ -76,10 +76,10 @@ class Transport:
     receipt_timeout: float
     reverts: RevertDecoder | None = None
 
-    def call(self, fn: Any) -> Any:
-        """The value of a view call."""
+    def call(self, fn: Any, block: int | None = None) -> Any:
+        """The value of a view call, on the state at the head or after block ``block``."""
         with chain_errors(self.reverts, failed=f"call {fn.fn_name} failed"):
-            return fn.call()
+            return fn.call() if block is None else fn.call(block_identifier=block)
 
     def dry_run(self, sender: LocalAccount, fn: Any) -> None:
         """Run a write as a call first, so that a revert is a domain error before anything is sent."""

@@ -210,9 +210,9 @@ class TrustRegistryCalls(ContractCalls):
             self._call(self.trust.functions.isRegionAuthority(check.region(region), check.address("account", account)))
         )
 
-    def get_issuer(self, issuer_id: bytes) -> Issuer | None:
+    def get_issuer(self, issuer_id: bytes, *, block: int | None = None) -> Issuer | None:
         exists, active, region, profile_hash, name, uri = self._call(
-            self.trust.functions.getIssuer(check.bytes32("issuer_id", issuer_id))
+            self.trust.functions.getIssuer(check.bytes32("issuer_id", issuer_id)), block
         )
         if not exists:
             return None
@@ -234,25 +234,30 @@ class TrustRegistryCalls(ContractCalls):
         successor, by_self, closed = self._call(self.trust.functions.getRotation(check.address("key", key)))
         return (None if int(successor, 16) == 0 else to_checksum_address(successor), bool(by_self), bool(closed))
 
-    def is_key_valid(self, issuer_id: bytes, key: str, at: int) -> bool:
+    def is_key_valid(self, issuer_id: bytes, key: str, at: int, *, block: int | None = None) -> bool:
         fn = self.trust.functions.isKeyValid(
             check.bytes32("issuer_id", issuer_id), check.address("key", key), check.uint("at", at, check.UINT64_MAX)
         )
-        return bool(self._call(fn))
+        return bool(self._call(fn, block))
 
-    def may_issue(self, issuer_id: bytes, license_type: bytes, at: int) -> bool:
+    def may_issue(self, issuer_id: bytes, license_type: bytes, at: int, *, block: int | None = None) -> bool:
+        """Whether the issuer is permitted the type at time ``at`` (on the state after ``block``,
+        or at the head)."""
         fn = self.trust.functions.mayIssue(
             check.bytes32("issuer_id", issuer_id),
             check.bytes32("license_type", license_type),
             check.uint("at", at, check.UINT64_MAX),
         )
-        return bool(self._call(fn))
+        return bool(self._call(fn, block))
 
-    def get_type_permission(self, issuer_id: bytes, license_type: bytes) -> TypePermission | None:
+    def get_type_permission(
+        self, issuer_id: bytes, license_type: bytes, *, block: int | None = None
+    ) -> TypePermission | None:
         valid_from, valid_until = self._call(
             self.trust.functions.getTypePermission(
                 check.bytes32("issuer_id", issuer_id), check.bytes32("license_type", license_type)
-            )
+            ),
+            block,
         )
         if valid_from == 0 and valid_until == 0:
             return None

@@ -34,6 +34,7 @@ import cbor2
 
 from registry.document._base45 import b45decode
 from registry.document._cbor import CBORFormatError, StrictReader
+from registry.document._inflate import inflate
 from registry.document.application import MAX_APPLICANT_NAME, Applicant, JointApplicationId, canonical_text
 from registry.document.identifiers import (
     MAX_SERIAL,
@@ -285,15 +286,7 @@ def decode_bundle(text: object) -> JointBundle:
         raw = b45decode(body)
     except ValueError:
         raise _malformed("the base45 text does not decode") from None
-    inflater = zlib.decompressobj()
-    try:
-        data = inflater.decompress(raw, MAX_DECOMPRESSED)
-    except zlib.error:
-        raise _malformed("the payload is not valid zlib data") from None
-    if inflater.unconsumed_tail:
-        raise _malformed(f"the payload decompresses to more than {MAX_DECOMPRESSED} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise _malformed("the payload is truncated or has trailing data")
+    data = inflate(raw, MalformedBundleError, MAX_DECOMPRESSED)
     return decode_bundle_payload(data)
 
 

@@ -36,6 +36,7 @@ import cbor2
 
 from registry.document._base45 import b45decode
 from registry.document._cbor import CBORFormatError, StrictReader
+from registry.document._inflate import inflate
 from registry.document.identifiers import (
     MAX_SERIAL,
     MAX_VERSION,
@@ -178,16 +179,7 @@ def _fail(message: str) -> MalformedPresentationError:
 
 
 def _decompress(data: bytes) -> bytes:
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(data, MAX_DECOMPRESSED)
-    except zlib.error:
-        raise _fail("the payload is not valid zlib data") from None
-    if inflater.unconsumed_tail:
-        raise _fail(f"the payload decompresses to more than {MAX_DECOMPRESSED} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise _fail("the payload is truncated or has trailing data")
-    return out
+    return inflate(data, MalformedPresentationError, MAX_DECOMPRESSED)
 
 
 def decode_presentation(text: object) -> Presentation:

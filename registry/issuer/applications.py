@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from registry.document.catalog import get_type
 from registry.document.licensetypes import from_day_number
 from registry.document.schema import day_number
 from registry.issuer.application_tables import application_prerequisites, applications
 from registry.issuer.decisions import Decision
 from registry.issuer.department import Department, IssueRequest
+from registry.issuer.permission import check_standing
 from registry.issuer.prerequisites import Verifying, evaluate_application
 from registry.issuer.store import IssuerStore, LicenseRow, licenses
 
@@ -183,12 +185,25 @@ def apply(
     now: float | None = None,
 ) -> Decision:
     """Decide an application to ``department``; when accepted, sign the license at once. The
-    decision, with its evidence and the license issued on it, is recorded in the department's store
-    either way. Raises :class:`~registry.document.identifiers.FieldValueError` only for a request
-    that is not one (nothing is recorded then)."""
+    department's own standing is read on chain first (:mod:`registry.issuer.permission`: registered,
+    active, key valid and the type permitted now, at the head and at the verifier state's block), then
+    the prerequisites. The decision, with its evidence and the license issued on it, is recorded in
+    the department's store either way. Raises :class:`~registry.document.identifiers.FieldValueError`
+    only for a request that is not one, :class:`~registry.errors.ConfigurationError` for a department
+    without a chain client, and the chain's errors when it cannot be read (nothing is recorded then)."""
     decision = evaluate_application(
         verifier, request, prerequisite_qr_texts, issuer_uscc=department.issuer_uscc, now=now
     )
+    standing = check_standing(
+        department.client,
+        issuer_id=department.issuer_id,
+        key=department.address,
+        license_type=get_type(request.license_type),
+        at=int(decision.decided_at),
+        confirmed_block=decision.block_number,
+        confirmed_hash=decision.block_hash,
+    )
+    decision = decision.checked(standing.rule())
     with department.store.engine.begin() as conn:  # the serial, the license and the decision: all or none
         row = None
         if decision.accepted:

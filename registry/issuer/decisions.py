@@ -31,20 +31,24 @@ class RuleResult:
     position among the QR texts; ``None`` when no license was presented for it)."""
 
     prerequisite: str
-    rule: str  # presented | readable | valid | type | holder | window | region | unused
+    rule: str  # permitted | presented | readable | valid | type | holder | window | region | unused
     passed: bool
     zh: str
     en: str
     presented: int | None = None
+    evidence: dict[str, Any] | None = None  # what the rule read on chain (``permitted``: the blocks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "prerequisite": self.prerequisite,
             "rule": self.rule,
             "passed": self.passed,
             "reason": {"zh": self.zh, "en": self.en},
             "presented": self.presented,
         }
+        if self.evidence is not None:
+            out["evidence"] = self.evidence
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,10 @@ class Decision:
     @property
     def failed(self) -> tuple[RuleResult, ...]:
         return tuple(r for r in self.rules if not r.passed)
+
+    def checked(self, rule: RuleResult) -> Decision:
+        """This decision with ``rule`` checked before the others (the department's own standing)."""
+        return dataclasses.replace(self, rules=(rule, *self.rules))
 
     def issued(self, license_id: str, digest: bytes) -> Decision:
         return dataclasses.replace(self, license_id=license_id, digest=digest)
