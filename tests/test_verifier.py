@@ -144,6 +144,11 @@ def test_demo_on_a_node_then_verify_every_case_again_with_the_cli(tmp_path, hard
         data = json.loads(result.stdout)
         assert data["status"] == case["expected"], name
         assert data.get("kind", "license") == case.get("kind", "license"), name
+        if name == "sm2_valid":  # the demo's SM2 department, on a node too
+            assert (data["suite"], data["certificate_subject"]) == (
+                "sm2",
+                "CN=电子证照签名密钥,O=北京市海淀区市场监督管理局,C=CN",
+            )
         assert result.returncode == (0 if case["expected"] == "valid" else 1)
     bundle = _cli(
         "--home", str(home), "--rpc-url", hardhat_node.url, "verify", "--image",
