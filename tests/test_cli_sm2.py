@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from _sm2_samples import make_certificate
 from conftest import HardhatNode
 
 from devkit.samples import SampleFactory
+from devkit.serving import serve_command
 from registry import RegistryClient, connect, dev_accounts
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
@@ -329,3 +331,47 @@ def test_an_sm2_department_issues_anchors_and_its_licenses_verify_with_the_suite
         "WRONG",
         env={"WRONG": "wrong pass phrase"},
     )
+
+
+def test_the_service_signs_for_an_sm2_department_configured_like_any_other(home: Home, tmp_path: Path):
+    """`elicense serve --department USCC=NAME:ENV` with NAME.sm2.json beside NAME.json: the issuer API
+    signs with SM2 and the verification answers say so; an SM2-bound account without its SM2 key is
+    refused before the service listens. (Runs after the issuing test, which bound bj-samr-cert.)"""
+    refused = home.run("serve", "--port", "0", "--department", f"{THIRD_USCC}=alone:PW", code=2).stderr
+    assert "is bound on chain to an SM2 key" in refused
+    assert "Listening on" not in refused
+    _, api_key = home.run("apikey", "create", "--uscc", THIRD_USCC).stdout.split()
+    env = {**os.environ, "ELICENSE_HOME": str(home.path), "ELICENSE_RPC_URL": home.url, "PW": PASSWORD}
+    served = serve_command(
+        lambda port: [str(ELICENSE), "serve", "--port", str(port), "--department", f"{THIRD_USCC}=bj-samr-cert:PW"],
+        log_dir=tmp_path,
+        env=env,
+    )
+    try:
+        auth = {"Authorization": f"Bearer {api_key}"}
+        base = f"{served.url}/v1/issuers/{THIRD_USCC}"
+        body = json.dumps(SampleFactory(5).business_license().to_dict()).encode()
+        issued = _http("POST", f"{base}/licenses", body, auth)
+        _http("POST", f"{base}/anchor", b"", auth)
+        text = (
+            urllib.request.urlopen(
+                urllib.request.Request(f"{base}/licenses/{issued['license_id']}/qr?format=text", headers=auth),
+                timeout=60,
+            )
+            .read()
+            .decode()
+        )
+        data = _http("POST", f"{served.url}/v1/verify", json.dumps({"qr": text}).encode(), {})
+        assert (data["status"], data["suite"]) == ("valid", "sm2")
+        assert data["certificate_subject"] == "CN=海淀区市场监管电子签名,O=北京市市场监督管理局,C=CN"
+    finally:
+        served.stop()
+
+
+def _http(method: str, url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, data=body, method=method, headers={"Content-Type": "application/json", **headers}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        data: dict[str, Any] = json.loads(response.read())
+    return data

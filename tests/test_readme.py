@@ -17,6 +17,7 @@ def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNo
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
     shell = next(b for b in blocks if "$E deploy" in b) + next(b for b in blocks if "$E joint open" in b)
+    shell += next(b for b in blocks if "--suite sm2" in b)  # a department signing with SM2
     python = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "Department(" in b)
 
     samples = SampleFactory(31)
@@ -39,6 +40,7 @@ def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNo
             continue
         line = raw.replace("<dept address>", state.get("dept", "")).replace("<license id>", state.get("license", ""))
         line = line.replace("<application id>", state.get("application", ""))
+        line = line.replace("<sm2 account>", state.get("sm2", ""))
         full = f"{state.get('env', '')}\n{line}"
         result = subprocess.run(
             ["bash", "-c", full], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -49,6 +51,8 @@ def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNo
             state["env"] = state.get("env", "") + "\n" + line
         if "keys create dept" in line:
             state["dept"] = result.stdout.split()[1]
+        if "--suite sm2" in line:
+            state["sm2"] = result.stdout.split()[1]
         if "license issue" in line:
             state["license"] = result.stdout.split()[0]
         if "joint open" in line:
@@ -61,6 +65,11 @@ def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNo
         elif "verify --image bundle.png" in line:
             assert result.stdout.startswith("VALID"), result.stdout
             assert "北京星辰科技有限公司" in result.stdout
+        elif "verify --image sm2.png" in line:
+            assert result.stdout.startswith("VALID"), result.stdout
+            assert "signature 国密 SM2" in result.stdout
+        elif "issuer show" in line and "sm2" in state:
+            assert state["sm2"] in result.stdout
         elif "verify --image" in line:
             assert result.stdout.startswith("VALID")
 
