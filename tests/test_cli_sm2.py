@@ -23,6 +23,7 @@ from conftest import HardhatNode
 
 from devkit.samples import SampleFactory
 from devkit.serving import serve_command
+from devkit.waiting import wait_until
 from registry import RegistryClient, connect, dev_accounts
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
@@ -341,7 +342,13 @@ def test_the_service_signs_for_an_sm2_department_configured_like_any_other(home:
     assert "is bound on chain to an SM2 key" in refused
     assert "Listening on" not in refused
     _, api_key = home.run("apikey", "create", "--uscc", THIRD_USCC).stdout.split()
-    env = {**os.environ, "ELICENSE_HOME": str(home.path), "ELICENSE_RPC_URL": home.url, "PW": PASSWORD}
+    env = {
+        **os.environ,
+        "ELICENSE_HOME": str(home.path),
+        "ELICENSE_RPC_URL": home.url,
+        "PW": PASSWORD,
+        "ELICENSE_CONFIRMATIONS": "1",  # the node mines a block per transaction only
+    }
     served = serve_command(
         lambda port: [str(ELICENSE), "serve", "--port", str(port), "--department", f"{THIRD_USCC}=bj-samr-cert:PW"],
         log_dir=tmp_path,
@@ -361,7 +368,13 @@ def test_the_service_signs_for_an_sm2_department_configured_like_any_other(home:
             .read()
             .decode()
         )
-        data = _http("POST", f"{served.url}/v1/verify", json.dumps({"qr": text}).encode(), {})
+        verify = json.dumps({"qr": text}).encode()
+        wait_until(  # the service's mirror follows the chain
+            lambda: _http("POST", f"{served.url}/v1/verify", verify, {})["status"] == "valid",
+            timeout=60,
+            what="the anchored license verifying over HTTP",
+        )
+        data = _http("POST", f"{served.url}/v1/verify", verify, {})
         assert (data["status"], data["suite"]) == ("valid", "sm2")
         assert data["certificate_subject"] == "CN=海淀区市场监管电子签名,O=北京市市场监督管理局,C=CN"
     finally:
