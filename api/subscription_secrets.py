@@ -15,21 +15,22 @@ file ``ELICENSE_WEBHOOK_KEY_PASSWORD_FILE``). ``elicense webhook key create NAME
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eth_keyfile.keyfile import create_keyfile_json, decode_keyfile_json
 
 from api.errors import SealedSecretError
 from api.settings import Settings
-from registry._files import private_dir
-from signer import DEFAULT_SCRYPT_N, KeystoreError, PasswordSource, WrongPasswordError
+from signer import (
+    DEFAULT_SCRYPT_N,
+    KeystoreError,
+    PasswordSource,
+    open_kind_keystore,
+    seal_kind_keystore,
+)
 
 __all__ = ["KEY_KIND", "WebhookKey", "load_webhook_key", "webhook_key_path"]
 
@@ -40,7 +41,7 @@ _VERSION = b"\x01"
 _NONCE = 12
 _KEY_ID = 8
 _HEADER = len(_VERSION) + _KEY_ID + _NONCE
-_MAX_KEY_FILE = 16 * 1024
+_WHAT = "a webhook key (make one with `elicense webhook key create`)"
 
 
 class WebhookKey:
@@ -92,54 +93,16 @@ class WebhookKey:
 
     def save(self, path: str | Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> Path:
         """Write the key encrypted (scrypt) at ``path``, mode 0600, never overwriting."""
-        if scrypt_n < 2**14 or scrypt_n & (scrypt_n - 1):
-            raise KeystoreError("scrypt_n must be a power of two of at least 16384")
-        if not isinstance(password, str) or not 8 <= len(password) <= 1024:
-            raise KeystoreError("the password must be 8 to 1024 characters long")
-        document = create_keyfile_json(self._key, password.encode(), kdf="scrypt", iterations=scrypt_n)
-        document.pop("address", None)  # an address of an AES key would mean nothing
-        document.update(kind=KEY_KIND, keyId=self.key_id.hex())
-        path = Path(path)
-        private_dir(path.parent)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise KeystoreError(f"{path} exists already; keystores are never overwritten") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return path
+        members = {"keyId": self.key_id.hex()}
+        return seal_kind_keystore(path, self._key, password, kind=KEY_KIND, members=members, scrypt_n=scrypt_n)
 
     @classmethod
     def load(cls, path: str | Path, password: str) -> WebhookKey:
-        document = _read(Path(path))
-        try:
-            secret = decode_keyfile_json(document, password.encode())
-        except ValueError:
-            raise WrongPasswordError(f"the password does not open {path} (or the file was altered)") from None
-        except (KeyError, TypeError) as exc:
-            raise KeystoreError(f"{path} is a malformed keystore: missing {exc}") from None
-        key = cls(bytes(secret))
+        secret, document = open_kind_keystore(path, password, kind=KEY_KIND, what=_WHAT)
+        key = cls(secret)
         if document.get("keyId") != key.key_id.hex():
             raise KeystoreError(f"{path} records another key id than the key it holds")
         return key
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        if path.stat().st_size > _MAX_KEY_FILE:
-            raise KeystoreError(f"{path} is larger than {_MAX_KEY_FILE} bytes; not a webhook keystore")
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KeystoreError(f"no webhook keystore at {path}") from None
-    except (OSError, ValueError) as exc:
-        raise KeystoreError(f"{path} is not a JSON keystore: {exc}") from None
-    if not isinstance(document, dict) or document.get("kind") != KEY_KIND or "crypto" not in document:
-        raise KeystoreError(
-            f"{path} is not a webhook keystore (kind {KEY_KIND!r}; make one with `elicense webhook key create`)"
-        )
-    return document
 
 
 def webhook_key_path(home: Path, name: str) -> Path:

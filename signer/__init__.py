@@ -55,6 +55,9 @@ from signer.keystore import (
     load_account,
     load_co_signing_key,
     load_sm2_key,
+    open_kind_keystore,
+    read_kind_keystore,
+    seal_kind_keystore,
 )
 from signer.recipes import LicenseSigner, recover_signer, sign_key_acceptance
 from signer.sm2 import (
@@ -102,9 +105,12 @@ __all__ = [
     "load_co_signing_key",
     "load_sm2_key",
     "merkle_root",
+    "open_kind_keystore",
     "parse_sm2_certificate",
     "public_key_to_eip2537",
+    "read_kind_keystore",
     "recover_signer",
+    "seal_kind_keystore",
     "sign_key_acceptance",
     "sign_sm2_account_acceptance",
     "sign_sm2_key_acceptance",

@@ -38,6 +38,9 @@ __all__ = [
     "load_account",
     "load_co_signing_key",
     "load_sm2_key",
+    "open_kind_keystore",
+    "read_kind_keystore",
+    "seal_kind_keystore",
 ]
 
 #: scrypt cost of new keystores (geth's "standard" setting; about a second to open).
@@ -188,7 +191,9 @@ def _decrypt(path: str | Path, document: dict[str, Any], password: str) -> bytes
         raise KeystoreError(f"{path} is a malformed keystore: missing {exc}") from None
 
 
-def _kind_document(path: str | Path, kind: str, what: str) -> dict[str, Any]:
+def read_kind_keystore(path: str | Path, *, kind: str, what: str) -> dict[str, Any]:
+    """The JSON of a keystore of ``kind`` (``what`` names it in errors), checked for its shape and
+    kind, not decrypted: what a published member (a public key, an id) is read from."""
     document = _read(path)
     held = document.get("kind")
     if held != kind:
@@ -197,27 +202,49 @@ def _kind_document(path: str | Path, kind: str, what: str) -> dict[str, Any]:
     return document
 
 
+def open_kind_keystore(path: str | Path, password: str, *, kind: str, what: str) -> tuple[bytes, dict[str, Any]]:
+    """The secret a keystore of ``kind`` holds, and its JSON (for the members it records)."""
+    document = read_kind_keystore(path, kind=kind, what=what)
+    return _decrypt(path, document, password), document
+
+
+def seal_kind_keystore(
+    path: str | Path,
+    secret: bytes,
+    password: str,
+    *,
+    kind: str,
+    members: dict[str, str],
+    scrypt_n: int = DEFAULT_SCRYPT_N,
+) -> Path:
+    """Write ``secret`` encrypted (scrypt, the signing keys' Web3 Secret Storage v3 form) at ``path``
+    as a keystore of ``kind`` recording ``members`` (public facts only): mode 0600, never
+    overwriting. The address eth-keyfile derives from any 32-byte secret would mean nothing for a
+    key that is not a secp256k1 account, so it is left out."""
+    _check_scrypt_n(scrypt_n)
+    _check(password, "the caller")
+    document = create_keyfile_json(secret, password.encode(), kdf="scrypt", iterations=scrypt_n)
+    document.pop("address", None)
+    document.update(members, kind=kind)
+    _write_new(Path(path), document)
+    return Path(path)
+
+
 def create_co_signing_keystore(
     path: str | Path, password: str, *, key: CoSigningKey | None = None, scrypt_n: int = DEFAULT_SCRYPT_N
 ) -> CoSigningKey:
     """Store a co-signing key (a new one unless ``key`` is given) encrypted at ``path``, in the same
     Web3 Secret Storage v3 form as the signing keys, without an address and with ``"kind":
     "bls12-381-g1"`` and the 48-byte ``publicKey`` in hex; return the key."""
-    _check_scrypt_n(scrypt_n)
-    _check(password, "the caller")
     key = CoSigningKey.generate() if key is None else key
-    document = create_keyfile_json(key.secret_bytes(), password.encode(), kdf="scrypt", iterations=scrypt_n)
-    document.pop("address", None)  # a secp256k1 address of a BLS secret would mean nothing
-    document["kind"] = CO_SIGNING_KIND
-    document["publicKey"] = key.public_key.hex()
-    _write_new(Path(path), document)
+    members = {"publicKey": key.public_key.hex()}
+    seal_kind_keystore(path, key.secret_bytes(), password, kind=CO_SIGNING_KIND, members=members, scrypt_n=scrypt_n)
     return key
 
 
 def load_co_signing_key(path: str | Path, password: str) -> CoSigningKey:
     """Decrypt a co-signing keystore; its recorded public key must match the secret it holds."""
-    document = _kind_document(path, CO_SIGNING_KIND, "a co-signing key")
-    secret = _decrypt(path, document, password)
+    secret, document = open_kind_keystore(path, password, kind=CO_SIGNING_KIND, what="a co-signing key")
     try:
         key = CoSigningKey.from_secret(secret)
     except SignerInputError as exc:
@@ -246,16 +273,11 @@ def create_sm2_keystore(
     _check(password, "the caller")
     key = Sm2SigningKey.generate(distinguishing_id) if key is None else key
     parsed = _matching_certificate(key, certificate) if certificate is not None else None
-    # The private scalar (what a PKCS#8 SM2 key carries) is what gets encrypted; the address that
-    # eth-keyfile derives from any 32-byte secret would mean nothing here.
-    document = create_keyfile_json(key.secret_bytes(), password.encode(), kdf="scrypt", iterations=scrypt_n)
-    document.pop("address", None)
-    document["kind"] = SM2_KIND
-    document["publicKey"] = key.public_key.hex()
-    document["distinguishingId"] = key.distinguishing_id.hex()
+    # the private scalar (what a PKCS#8 SM2 key carries) is what gets encrypted
+    members = {"publicKey": key.public_key.hex(), "distinguishingId": key.distinguishing_id.hex()}
     if parsed is not None:
-        document["certificate"] = parsed.der.hex()
-    _write_new(Path(path), document)
+        members["certificate"] = parsed.der.hex()
+    seal_kind_keystore(path, key.secret_bytes(), password, kind=SM2_KIND, members=members, scrypt_n=scrypt_n)
     return key
 
 
@@ -309,7 +331,7 @@ def _hex_member(path: str | Path, document: dict[str, Any], member: str) -> byte
 def load_sm2_key(path: str | Path, password: str) -> tuple[Sm2SigningKey, Sm2Certificate | None]:
     """Decrypt an SM2 keystore into its key (with its recorded identifier) and its certificate, if any;
     the recorded public key and certificate must match the secret the file holds."""
-    document = _kind_document(path, SM2_KIND, "an SM2 key")
+    document = read_kind_keystore(path, kind=SM2_KIND, what="an SM2 key")
     distinguishing_id = _hex_member(path, document, "distinguishingId")
     secret = _decrypt(path, document, password)
     try:

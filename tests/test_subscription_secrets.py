@@ -149,8 +149,8 @@ def test_plain_secrets_of_revision_0005_are_sealed_on_first_start(tmp_path: Path
     path = tmp_path / "old.db"
     _a_0005_database(path, secret)
     assert secret.encode() in _file_bytes(path)
-    store = IssuerStore.at(path)  # migrated to 0006: the column is there, still plain
-    assert current(store.engine) == "0006"
+    store = IssuerStore.at(path)  # migrated to the head: the sealed column is there, the secret still plain
+    assert current(store.engine) == "0007"
     with pytest.raises(ConfigurationError, match="1 subscription secrets are stored in plain text"):
         SubscriptionBook(store, mirror).prepare()  # no key: refused, said why
     key = WebhookKey.generate()

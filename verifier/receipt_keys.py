@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from eth_keyfile.keyfile import create_keyfile_json, decode_keyfile_json
 
-from registry._files import private_dir
 from registry.errors import RegistryError
-from signer import DEFAULT_SCRYPT_N, KeystoreError, WrongPasswordError
+from signer import DEFAULT_SCRYPT_N, KeystoreError, open_kind_keystore, read_kind_keystore, seal_kind_keystore
 
 __all__ = [
     "KEY_KIND",
@@ -31,8 +28,7 @@ __all__ = [
 ]
 
 KEY_KIND: Final = "ed25519-receipt"
-_MAX_KEY_FILE = 16 * 1024
-_MIN_SCRYPT_N = 2**14
+_WHAT = "a receipt key"
 _SERVICE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
 
 
@@ -115,38 +111,17 @@ class VerifierIdentity:
 
     def save(self, path: str | Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> Path:
         """Write the key encrypted (scrypt, AES-128-CTR) at ``path``, mode 0600, never overwriting."""
-        if scrypt_n < _MIN_SCRYPT_N or scrypt_n & (scrypt_n - 1):
-            raise KeystoreError(f"scrypt_n must be a power of two of at least {_MIN_SCRYPT_N}")
-        if not isinstance(password, str) or not 8 <= len(password) <= 1024:
-            raise KeystoreError("the password must be 8 to 1024 characters long")
+        members = {"serviceId": self.service_id, "publicKey": self.public.public_key.hex()}
         secret = self._key.private_bytes_raw()
-        document = create_keyfile_json(secret, password.encode(), kdf="scrypt", iterations=scrypt_n)
-        document.pop("address", None)  # an address of an Ed25519 secret would mean nothing
-        document.update(kind=KEY_KIND, serviceId=self.service_id, publicKey=self.public.public_key.hex())
-        path = Path(path)
-        private_dir(path.parent)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise KeystoreError(f"{path} exists already; keystores are never overwritten") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return path
+        return seal_kind_keystore(path, secret, password, kind=KEY_KIND, members=members, scrypt_n=scrypt_n)
 
     @classmethod
     def load(cls, path: str | Path, password: str) -> VerifierIdentity:
-        document = read_key_file(path)
-        try:
-            secret = decode_keyfile_json(document, password.encode())
-        except ValueError:
-            raise WrongPasswordError(f"the password does not open {path} (or the file was altered)") from None
-        except (KeyError, TypeError) as exc:
-            raise KeystoreError(f"{path} is a malformed keystore: missing {exc}") from None
+        read_key_file(path)  # its shape first, before scrypt
+        secret, document = open_kind_keystore(path, password, kind=KEY_KIND, what=_WHAT)
         if len(secret) != 32:
             raise KeystoreError(f"{path} does not hold a 32-byte Ed25519 secret")
-        identity = cls(document["serviceId"], Ed25519PrivateKey.from_private_bytes(bytes(secret)))
+        identity = cls(document["serviceId"], Ed25519PrivateKey.from_private_bytes(secret))
         if document.get("publicKey") != identity.public.public_key.hex():
             raise KeystoreError(f"{path} records another public key than the secret it holds")
         return identity
@@ -154,17 +129,7 @@ class VerifierIdentity:
 
 def read_key_file(path: str | Path) -> dict[str, Any]:
     """A receipt keystore's JSON, checked for its shape (not decrypted)."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > _MAX_KEY_FILE:
-            raise KeystoreError(f"{path} is larger than {_MAX_KEY_FILE} bytes; not a receipt keystore")
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KeystoreError(f"no receipt keystore at {path}") from None
-    except (OSError, ValueError) as exc:
-        raise KeystoreError(f"{path} is not a JSON keystore: {exc}") from None
-    if not isinstance(document, dict) or document.get("kind") != KEY_KIND or "crypto" not in document:
-        raise KeystoreError(f"{path} is not a receipt keystore (kind {KEY_KIND!r})")
+    document = read_kind_keystore(path, kind=KEY_KIND, what=_WHAT)
     if not isinstance(document.get("serviceId"), str) or not isinstance(document.get("publicKey"), str):
         raise KeystoreError(f"{path} records no serviceId or publicKey")
     return document

@@ -24,10 +24,12 @@ failed. Reading the chain is not optional: a chain that cannot be read raises
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from registry.chain.records import Issuer, TypePermission
+from registry.document.catalog import get_type
 from registry.document.schema import LicenseType
 from registry.errors import ConfigurationError
 from registry.issuer.decisions import RuleResult
@@ -38,7 +40,9 @@ _CST = dt.timezone(dt.timedelta(hours=8))
 
 
 class _Chain(Protocol):
-    """What the check reads of a :class:`registry.RegistryClient`."""
+    """What the check reads of a :class:`registry.RegistryClient` (hashable: answers are cached per client)."""
+
+    def __hash__(self) -> int: ...
 
     def block_ref(self, block: int | None = None) -> tuple[int, bytes, int]: ...
     def get_issuer(self, issuer_id: bytes, *, block: int | None = None) -> Issuer | None: ...
@@ -86,11 +90,14 @@ def _day(ts: int) -> str:
     return dt.datetime.fromtimestamp(min(ts, 253402300799), _CST).strftime("%Y-%m-%d %H:%M")
 
 
+@functools.lru_cache(maxsize=4096)
 def _problem(
-    chain: _Chain, issuer_id: bytes, key: str, ltype: LicenseType, *, at: int, block: int
+    chain: _Chain, *, block_hash: bytes, issuer_id: bytes, key: str, type_code: str, at: int, block: int
 ) -> tuple[str, str, str] | None:
-    """What keeps the department from issuing ``ltype`` at ``at`` on the state after ``block``
-    (code, zh, en), or None."""
+    """What keeps the department from issuing ``type_code`` at ``at`` on the state after ``block``
+    (code, zh, en), or None. A block's state never changes, so the answer is kept per block hash
+    (the views cost a few milliseconds each on the in-process chain); a chain error is not kept."""
+    ltype = get_type(type_code)
     issuer = chain.get_issuer(issuer_id, block=block)
     if issuer is None:
         return "unregistered", "本部门未在信任登记簿中登记", "this department is not registered in the trust registry"
@@ -157,7 +164,7 @@ def check_standing(
             f"the chain changed (its head {head_block} is below the confirmed block {confirmed_block}); "
             "try again later",
         )
-    _, on_chain, _ = chain.block_ref(confirmed_block)
+    on_chain = head_hash if confirmed_block == head_block else chain.block_ref(confirmed_block)[1]
     if confirmed_hash and on_chain != confirmed_hash:
         return standing(
             "reorganised",
@@ -165,10 +172,11 @@ def check_standing(
             f"the confirmed block {confirmed_block} was reorganised away; try again once the state has caught up",
             digest=on_chain,
         )
-    head = _problem(chain, issuer_id, key, license_type, at=at, block=head_block)
+    facts = {"issuer_id": issuer_id, "key": key, "type_code": license_type.code, "at": at}
+    head = _problem(chain, block_hash=head_hash, block=head_block, **facts)
     if head is not None:
         return standing(*head, digest=on_chain)
-    confirmed = _problem(chain, issuer_id, key, license_type, at=at, block=confirmed_block)
+    confirmed = _problem(chain, block_hash=on_chain, block=confirmed_block, **facts)
     if confirmed is not None:
         return standing(
             "not_confirmed",
