@@ -6,6 +6,7 @@ the counter page (real Chromium) shows 国密 SM2 and the subject."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import threading
@@ -14,9 +15,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from eth_account import Account
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
+from stdnum.cn.uscc import calc_check_digit as uscc_check
 
+from api.cli.licenses import _echo_license
 from api.main import create_app
 from api.models import VerificationResponse
 from api.services import Services
@@ -24,14 +28,20 @@ from api.settings import Settings
 from devkit.demo import DemoRun, run_demo
 from devkit.samples import SampleFactory
 from devkit.serving import listening_socket
-from devkit.sm2_demo import SM2_DEPARTMENT_NAME, SM2_DEPARTMENT_USCC
+from devkit.sm2_demo import SM2_DEPARTMENT_NAME, SM2_DEPARTMENT_USCC, self_signed_certificate
 from devkit.waiting import wait_until
-from registry import SignatureSuite, connect
+from registry import SignatureSuite, connect, dev_accounts
+from registry.chain.sm2 import Sm2KeyRegistration
+from registry.document.identifiers import issuer_id_from_uscc
+from registry.document.licensetypes import get_type
 from registry.document.presentation import decode_presentation
 from registry.document.qr import qr_info
-from signer import parse_sm2_certificate
+from registry.issuer.department import Department
+from signer import Sm2LicenseSigner, Sm2SigningKey, parse_sm2_certificate, sign_sm2_key_acceptance
 from verifier.mirror import Mirror
+from verifier.pipeline import Outcome, Verifier
 from verifier.qr import read_qr_image
+from verifier.state import ChainClientState
 
 SUBJECT = f"CN=电子证照签名密钥,O={SM2_DEPARTMENT_NAME},C=CN"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -186,3 +196,54 @@ def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, capsys):
+    """Any department may register any certificate with its SM2 key: a subject with escape sequences,
+    line breaks and a direction override is shown escaped by the command line (the JSON answers and
+    the counter page, which sets text, never interpret it)."""
+    run, _, _ = demo
+    client = run.client
+    w3 = client.w3
+    admin, authority = dev_accounts(w3)[:2]
+    code = "11110105MB0927461"
+    rogue_uscc = code + uscc_check(code)
+    issuer_id = issuer_id_from_uscc(rogue_uscc)
+    account = Account.create()
+    client.fund(admin, account.address, 10**18)
+    client.register_issuer(authority, issuer_id, 110000, "某区某局")
+    key = Sm2SigningKey.generate()
+    evil = "\x1b[2J\x1b[32mVALID\u202e"
+    certificate = self_signed_certificate(key, evil, "org\r\nVALID  有效", today=dt.date.today())
+    d = client.deployment
+    proof = sign_sm2_key_acceptance(
+        key, issuer_id=issuer_id, account=account.address, chain_id=d.chain_id, trust_registry=d.trust_registry
+    )
+    registration = Sm2KeyRegistration(public_key=key.public_key, proof=proof, certificate=certificate)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    client.add_sm2_key(authority, issuer_id, account, registration, valid_from=now)
+    client.permit_license_type(authority, issuer_id, get_type("BL").type_id, valid_from=now)
+    signer = Sm2LicenseSigner(key, chain_id=d.chain_id, license_registry=d.license_registry)
+    department = Department(
+        issuer_uscc=rogue_uscc, store=run.store, signer=signer, client=client, account=account, suite=SignatureSuite.SM2
+    )
+    row = department.issue(SampleFactory(3).business_license())
+    department.anchor_pending()
+    state = ChainClientState(client)
+    state.sync()
+    result = Verifier(state, chain_id=d.chain_id, license_registry=d.license_registry).verify(
+        department.presentation(row.license_id).to_text()
+    )
+    assert result.status is Outcome.VALID
+    assert result.certificate_subject is not None
+    assert "\x1b" in result.certificate_subject  # the data as registered
+    _echo_license(result, "en")
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\u202e" not in out
+    assert "\r" not in out
+    assert "\\u001b[2J\\u001b[32mVALID\\u202e" in out
+    lines = out.splitlines()
+    assert sum(line.startswith("VALID") for line in lines) == 1  # the headline, and no line drawn by the subject
+    (signature,) = [line for line in lines if "signature" in line]
+    assert "\\u000d\\u000aVALID  有效" in signature
