@@ -11,13 +11,14 @@ import json
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
 from eth_account import Account
 from fastapi.testclient import TestClient
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 from stdnum.cn.uscc import calc_check_digit as uscc_check
 
 from api.cli.licenses import _echo_license
@@ -35,7 +36,7 @@ from registry.chain.sm2 import Sm2KeyRegistration
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
 from registry.document.presentation import decode_presentation
-from registry.document.qr import qr_info
+from registry.document.qr import qr_info, render_png
 from registry.issuer.department import Department
 from signer import Sm2LicenseSigner, Sm2SigningKey, parse_sm2_certificate, sign_sm2_key_acceptance
 from verifier.mirror import Mirror
@@ -43,8 +44,10 @@ from verifier.pipeline import Outcome, Verifier
 from verifier.qr import read_qr_image
 from verifier.state import ChainClientState
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 SUBJECT = f"CN=电子证照签名密钥,O={SM2_DEPARTMENT_NAME},C=CN"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -140,12 +143,12 @@ def test_the_service_issues_with_the_sm2_department(api):
     assert (data["status"], data["suite"], data["certificate_subject"]) == ("valid", "sm2", SUBJECT)
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/setup)")
-def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
-    run, home, _ = demo
+@contextmanager
+def _counter_page(run: DemoRun, tmp_path: Path) -> Iterator[Page]:
+    """The counter page of a service over the demo's chain, in headless Chromium (a phone's viewport)."""
     deployment = run.client.deployment
     services = Services(
-        Settings(home=home),
+        Settings(home=tmp_path),
         deployment=deployment,
         client=run.client,
         mirror=Mirror.at(tmp_path / "mirror.db", deployment, confirmations=1),
@@ -159,13 +162,26 @@ def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
     manager = None
     try:
         wait_until(lambda: server.started or not thread.is_alive(), timeout=30, what="uvicorn starting")
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
         manager = sync_playwright().start()
         browser = manager.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
         )
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(base + "/")
+        page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+        yield page
+        browser.close()
+    finally:
+        if manager is not None:
+            manager.stop()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@needs_chromium
+def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
+    run, home, _ = demo
+    with _counter_page(run, tmp_path) as page:
         page.set_input_files("#file", str(home / "demo" / "sm2_valid.png"))
         page.wait_for_selector("#verdict[data-status=valid]", timeout=15000)
         details = page.locator("#details").inner_text()
@@ -174,11 +190,8 @@ def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
         assert "签名证书" in details
         assert SUBJECT in details
         assert page.get_attribute("#details dd[data-suite]", "data-suite") == "sm2"
-        (Path(__file__).resolve().parent.parent / "test-artifacts").mkdir(exist_ok=True)
-        page.screenshot(
-            path=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "counter-sm2-valid.png"),
-            full_page=True,
-        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "counter-sm2-valid.png"), full_page=True)
         page.click("#lang")
         assert "SM2 with SM3 (国密)" in page.locator("#details").inner_text()
         page.set_input_files("#file", str(home / "demo" / "valid.png"))
@@ -189,16 +202,10 @@ def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
         page.set_input_files("#file", str(home / "demo" / "sm2_wrong_suite.png"))
         page.wait_for_selector("#verdict[data-status=tampered]", timeout=15000)
         assert SUBJECT not in page.locator("#details").inner_text()
-        browser.close()
-    finally:
-        if manager is not None:
-            manager.stop()
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
-def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, capsys):
+@needs_chromium
+def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, capsys, tmp_path):
     """Any department may register any certificate with its SM2 key: a subject with escape sequences,
     line breaks and a direction override is shown escaped by the command line (the JSON answers and
     the counter page, which sets text, never interpret it)."""
@@ -247,3 +254,14 @@ def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, ca
     assert sum(line.startswith("VALID") for line in lines) == 1  # the headline, and no line drawn by the subject
     (signature,) = [line for line in lines if "signature" in line]
     assert "\\u000d\\u000aVALID  有效" in signature
+    # and on the counter page
+    image = tmp_path / "rogue.png"
+    image.write_bytes(render_png(department.presentation(row.license_id).to_text()))
+    with _counter_page(run, tmp_path) as page:
+        page.set_input_files("#file", str(image))
+        page.wait_for_selector("#verdict[data-status=valid]", timeout=15000)
+        shown = page.locator("#details dd").all_inner_texts()
+        (subject,) = [text for text in shown if "VALID" in text]
+        assert "\x1b" not in subject
+        assert "\u202e" not in subject
+        assert "\\u001b[2J\\u001b[32mVALID\\u202e" in subject
