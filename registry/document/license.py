@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import cbor2
+import sha3 as _sha3
 
 from registry.document.identifiers import FieldValueError, LicenseIdentifier
 from registry.document.licensetypes import LAST_DAY, MAX_FIELDS, LicenseType, day_number, get_type
@@ -37,10 +38,12 @@ __all__ = [
     "LicenseHeader",
     "SaltNode",
     "commitment",
+    "commitments_of",
     "cover_nodes",
     "derive_salts",
     "digest_from_fields_hash",
     "fields_hash",
+    "header_digest",
     "license_digest",
 ]
 
@@ -185,6 +188,67 @@ def digest_from_fields_hash(header: LicenseHeader, fields_hash: bytes) -> bytes:
         + (OPEN_END_DAY if header.valid_to is None else header.valid_to).to_bytes(32, "big")
         + fields_hash
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# The verifier's path: the same values as the definitions above (commitment, derive_salts,
+# license_digest), with nothing derived twice; tests/test_digest_fast.py compares them.
+# ------------------------------------------------------------------------------------------------
+
+_keccak = _sha3.keccak_256
+_ITEM_HEADS: dict[str, bytes] = {}  # field key -> CBOR of a 2-array's head and the key
+_TYPE_PREFIXES: dict[str, bytes] = {}  # type code -> the digest's constant leading members
+
+
+def commitments_of(
+    nodes: Iterable[SaltNode], values: Mapping[str, str | int], positions: Mapping[str, int]
+) -> list[bytes]:
+    """The commitments of ``values`` (key -> canonical value; ``positions``: key -> 0-based leaf),
+    salted from the tree ``nodes``: :func:`commitment` of each with its :func:`derive_salts` salt,
+    deriving only the tree nodes on the way to a wanted leaf."""
+    wanted = 0
+    for key in values:
+        wanted |= 1 << positions[key]
+    salts: dict[int, bytes] = {}
+    for node in nodes:
+        depth, level = node.depth, [(node.index, node.value)]
+        while depth < SALT_TREE_DEPTH:
+            depth += 1
+            span = SALT_TREE_DEPTH - depth
+            below = (1 << (1 << span)) - 1  # the leaves below a node at this depth
+            level = [
+                (child, _keccak(value + side).digest()[:16])
+                for index, value in level
+                for child, side in ((2 * index, b"\x00"), (2 * index + 1, b"\x01"))
+                if wanted >> (child << span) & below
+            ]
+        salts.update(level)
+    out = []
+    for key, value in values.items():
+        head = _ITEM_HEADS.get(key)
+        if head is None:
+            head = _ITEM_HEADS[key] = b"\x82" + cbor2.dumps(key)
+        # a definite-length array's encoding is its head followed by its items' encodings
+        out.append(_keccak(salts[positions[key]] + head + cbor2.dumps(value)).digest())
+    return out
+
+
+def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
+    """:func:`license_digest`, with the members that depend on the type only computed once per type."""
+    ltype = header.license_type
+    prefix = _TYPE_PREFIXES.get(ltype.code)
+    if prefix is None:
+        prefix = _TYPE_PREFIXES[ltype.code] = LICENSE_TYPEHASH + FORMAT_VERSION.to_bytes(32, "big") + ltype.type_id
+    commitments.sort()
+    valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
+    return _keccak(
+        prefix
+        + _keccak(str(header.license_id).encode("ascii")).digest()
+        + header.issuer_id
+        + header.valid_from.to_bytes(32, "big")
+        + valid_to.to_bytes(32, "big")
+        + _keccak(b"".join(commitments)).digest()
+    ).digest()
 
 
 # ------------------------------------------------------------------------------------------------
