@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -211,18 +212,13 @@ def commitments_of(
         wanted |= 1 << positions[key]
     salts: dict[int, bytes] = {}
     for node in nodes:
-        depth, level = node.depth, [(node.index, node.value)]
-        while depth < SALT_TREE_DEPTH:
-            depth += 1
-            span = SALT_TREE_DEPTH - depth
-            below = (1 << (1 << span)) - 1  # the leaves below a node at this depth
-            level = [
-                (child, _keccak(value + side).digest()[:16])
-                for index, value in level
-                for child, side in ((2 * index, b"\x00"), (2 * index + 1, b"\x01"))
-                if wanted >> (child << span) & below
-            ]
-        salts.update(level)
+        width = 1 << (SALT_TREE_DEPTH - node.depth)
+        steps, leaves = _derivation(node.depth, node.index, wanted >> (node.index * width) & ((1 << width) - 1))
+        derived = [node.value]
+        for parent, side in steps:
+            derived.append(_keccak(derived[parent] + side).digest()[:16])
+        for leaf, slot in leaves:
+            salts[leaf] = derived[slot]
     out = []
     for key, value in values.items():
         head = _ITEM_HEADS.get(key)
@@ -231,6 +227,29 @@ def commitments_of(
         # a definite-length array's encoding is its head followed by its items' encodings
         out.append(_keccak(salts[positions[key]] + head + cbor2.dumps(value)).digest())
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _derivation(
+    depth: int, index: int, wanted: int
+) -> tuple[tuple[tuple[int, bytes], ...], tuple[tuple[int, int], ...]]:
+    """How to derive the wanted leaves below the node (``depth``, ``index``): the children to
+    compute in order, each as (slot of its parent, side byte), the node itself in slot 0 and each
+    child in the next slot; then (leaf position, slot) of each wanted leaf. ``wanted`` has a bit
+    per leaf below the node, the first leaf lowest."""
+    steps: list[tuple[int, bytes]] = []
+    level = [(index, 0)]  # (index at this depth, slot)
+    for below in range(SALT_TREE_DEPTH - depth - 1, -1, -1):  # the leaves below a child: 1 << below
+        children = []
+        for at, slot in level:
+            for side in (0, 1):
+                child = 2 * at + side
+                first = (child << below) - (index << (SALT_TREE_DEPTH - depth))  # its first leaf under the node
+                if wanted >> first & ((1 << (1 << below)) - 1):
+                    steps.append((slot, bytes((side,))))
+                    children.append((child, len(steps)))
+        level = children
+    return tuple(steps), tuple(level)
 
 
 def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:

@@ -204,14 +204,16 @@ def decode_presentation(text: object) -> Presentation:
             raise _fail(f"version {text[:4]!r} is not supported; this verifier reads {PREFIX}")
         raise _fail(f"the text must start with {PREFIX}")
     body = text[len(PREFIX) :]
-    if not body or not set(body) <= _B45:
-        raise _fail("after LC1: only base45 characters (0-9, A-Z, space, $%*+-./:) are allowed")
-    if len(body) % 3 == 1:
-        raise _fail("the base45 text has an impossible length (truncated?)")
     try:
-        raw = b45decode(body)
+        raw = b45decode(body)  # checks the alphabet, the length and every group
     except ValueError:
-        raise _fail("the base45 text does not decode") from None
+        raw = b""
+    if not raw:  # say which of the checks failed, in this order
+        if not body or not set(body) <= _B45:
+            raise _fail("after LC1: only base45 characters (0-9, A-Z, space, $%*+-./:) are allowed")
+        if len(body) % 3 == 1:
+            raise _fail("the base45 text has an impossible length (truncated?)")
+        raise _fail("the base45 text does not decode")
     return decode_payload(_decompress(raw))
 
 
