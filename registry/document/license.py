@@ -253,14 +253,15 @@ def _derivation(
 
 
 def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
-    """:func:`license_digest`, with the members that depend on the type only computed once per type."""
+    """:func:`license_digest`, with the members that depend on the type only computed once per type
+    (``commitments`` is sorted in place)."""
     ltype = header.license_type
     prefix = _TYPE_PREFIXES.get(ltype.code)
     if prefix is None:
         prefix = _TYPE_PREFIXES[ltype.code] = LICENSE_TYPEHASH + FORMAT_VERSION.to_bytes(32, "big") + ltype.type_id
     commitments.sort()
     valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
-    return _keccak(
+    digest: bytes = _keccak(
         prefix
         + _keccak(str(header.license_id).encode("ascii")).digest()
         + header.issuer_id
@@ -268,6 +269,7 @@ def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
         + valid_to.to_bytes(32, "big")
         + _keccak(b"".join(commitments)).digest()
     ).digest()
+    return digest
 
 
 # ------------------------------------------------------------------------------------------------
