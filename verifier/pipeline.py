@@ -37,14 +37,16 @@ shown without its fields (a thief with a stolen key can sign anything and never 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
-from typing import Any
+from dataclasses import dataclass
 
+from registry.chain.records import Anchor, Issuer
 from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from registry.document.joint import decode_bundle
-from registry.document.licensetypes import from_day_number
+from registry.document.licensetypes import FieldKind, from_day_number, get_type_by_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
 from registry.document.suites import SignatureSuite
 from signer import domain_separator, recover_signer, verify_sm2_license
@@ -52,7 +54,7 @@ from verifier._logbudget import LogBudget
 from verifier._standing import standing
 from verifier.bundle import BundleResult, check_bundle, malformed_bundle
 from verifier.index import Freshness
-from verifier.results import CHINA_TZ, HEADLINES, DisclosedField, Outcome, Reason, VerificationResult
+from verifier.results import CHINA_TZ, HEADLINES, CoApproval, DisclosedField, Outcome, Reason, VerificationResult
 from verifier.state import ChainState
 
 # the answer's types are in verifier.results; they are imported from here too
@@ -135,44 +137,73 @@ class Verifier:
             return _malformed("the presentation could not be checked", checked_at, chain)
 
     def _verify(self, p: Presentation, checked_at: float, chain: Freshness) -> VerificationResult:
-        header = p.header
-        ltype = p.license_type
         digest = p.digest()
-        subject = None
-        wrong_suite = False  # one suite per key: an SM2 department's account signs no license itself
+        signer, subject, wrong_suite = self._signer(p, digest)
+        verdict = self._judge(p, digest, signer, wrong_suite=wrong_suite, checked_at=checked_at, chain=chain)
+        return self._answer(p, digest, verdict, signer=signer, subject=subject, checked_at=checked_at, chain=chain)
+
+    def _signer(self, p: Presentation, digest: bytes) -> tuple[str | None, str | None, bool]:
+        """(signer, its SM2 certificate's subject, whether a secp256k1 signature came from an SM2
+        account: one suite per key, an SM2 department's account signs no license itself)."""
         if p.suite is SignatureSuite.SM2:
-            signer, subject = self._sm2_signer(header.issuer_id, digest, p.signature)
-        else:
-            signer = recover_signer(self.domain, digest, p.signature)
-            wrong_suite = signer is not None and self.state.is_sm2_account(signer)
-        base: dict[str, Any] = {
-            "checked_at": checked_at,
-            "chain": chain,
-            "license_id": str(header.license_id),
-            "license_type": ltype.code,
-            "license_type_name": (ltype.zh, ltype.en),
-            "valid_from": from_day_number(header.valid_from),
-            "valid_to": None if header.valid_to is None else from_day_number(header.valid_to),
-            "issuer_uscc": uscc_from_issuer_id(header.issuer_id),
-            "digest": digest,
-            "signer": signer,
-            "suite": p.suite,
-            "certificate_subject": subject,
-        }
+            signer, subject = self._sm2_signer(p.header.issuer_id, digest, p.signature)
+            return signer, subject, False
+        signer = recover_signer(self.domain, digest, p.signature)
+        return signer, None, signer is not None and self.state.is_sm2_account(signer)
 
-        def result(outcome: Outcome, *reasons: Reason, **extra: Any) -> VerificationResult:
-            disclosed = self._disclosed(p) if outcome in _FIELDS_SHOWN else []
-            return VerificationResult(
-                status=outcome,
-                reasons=list(reasons),
-                disclosed=disclosed,
-                hidden_fields=len(p.hidden),
-                **{**base, **extra},
-            )
+    def _answer(
+        self,
+        p: Presentation,
+        digest: bytes,
+        verdict: _Verdict,
+        *,
+        signer: str | None,
+        subject: str | None,
+        checked_at: float,
+        chain: Freshness,
+    ) -> VerificationResult:
+        """The result of ``verdict`` on ``p``: the header, the disclosed fields when the chain vouches for them."""
+        header = p.header
+        ltype = header.license_type
+        outcome = verdict.outcome
+        return VerificationResult(
+            status=outcome,
+            reasons=[verdict.reason],
+            checked_at=checked_at,
+            chain=chain,
+            license_id=str(header.license_id),
+            license_type=ltype.code,
+            license_type_name=(ltype.zh, ltype.en),
+            valid_from=from_day_number(header.valid_from),
+            valid_to=None if header.valid_to is None else from_day_number(header.valid_to),
+            disclosed=_disclosed(p) if outcome in _FIELDS_SHOWN else [],
+            hidden_fields=len(p.hidden),
+            issuer=verdict.issuer,
+            issuer_uscc=uscc_from_issuer_id(header.issuer_id),
+            anchor=verdict.anchor,
+            digest=digest,
+            signer=signer,
+            replacement=verdict.replacement,
+            co_approval=verdict.co_approval,
+            suite=p.suite,
+            certificate_subject=subject,
+        )
 
+    def _judge(
+        self,
+        p: Presentation,
+        digest: bytes,
+        signer: str | None,
+        *,
+        wrong_suite: bool,
+        checked_at: float,
+        chain: Freshness,
+    ) -> _Verdict:
+        """The chain's verdict on a license with ``digest`` signed by ``signer``: the first failing step."""
+        header = p.header
         issuer = self.state.issuer(header.issuer_id)
         if issuer is None:
-            return result(
+            return _Verdict(
                 Outcome.UNKNOWN_ISSUER,
                 _reason(
                     "unknown_issuer",
@@ -182,7 +213,7 @@ class Verifier:
             )
         key = None if signer is None else self.state.key(signer)
         if wrong_suite and key is not None and key.issuer_id == header.issuer_id:
-            return result(
+            return _Verdict(
                 Outcome.TAMPERED,
                 _reason(
                     "suite_mismatch",
@@ -191,7 +222,7 @@ class Verifier:
                 ),
             )
         if key is None or key.issuer_id != header.issuer_id:
-            return result(
+            return _Verdict(
                 Outcome.TAMPERED,
                 _reason(
                     "signature_mismatch",
@@ -203,7 +234,7 @@ class Verifier:
         if anchor is None:
             # "now" is the later of the wall clock and the newest block's time (clocks may differ)
             if not key.contains(max(int(checked_at), chain.block_time)):
-                return result(
+                return _Verdict(
                     Outcome.KEY_NOT_VALID,
                     _reason(
                         "key_not_valid_now",
@@ -211,9 +242,9 @@ class Verifier:
                         "signed with a key that is not valid now (rotated, retired or declared compromised) "
                         "and never anchored on chain",
                     ),
-                    issuer=issuer,
+                    issuer,
                 )
-            return result(
+            return _Verdict(
                 Outcome.NOT_ANCHORED,
                 _reason(
                     "not_anchored",
@@ -222,36 +253,36 @@ class Verifier:
                     "signed with a current key of the issuer but not yet anchored on chain (it may have just "
                     "been issued); its content is not confirmed by the chain and is not shown: check again later",
                 ),
-                issuer=issuer,
+                issuer,
             )
         if not anchor.valid:
-            return result(
+            return _Verdict(
                 Outcome.NOT_ANCHORED,
                 _reason(
                     "invalid_batch",
                     "存证批次的摘要与其默克尔根不符，该批次无效",
                     "the anchored batch's published digests do not match its Merkle root; the batch is void",
                 ),
-                issuer=issuer,
-                anchor=anchor,
+                issuer,
+                anchor,
             )
         if anchor.key != signer:
-            return result(
+            return _Verdict(
                 Outcome.KEY_NOT_VALID,
                 _reason(
                     "anchor_key_differs",
                     "存证所用密钥与签名密钥不一致",
                     "the batch was anchored with a different key than the one that signed the license",
                 ),
-                issuer=issuer,
-                anchor=anchor,
+                issuer,
+                anchor,
             )
         if not key.contains(anchor.timestamp):
             compromised = key.valid_until <= anchor.timestamp
             when = dt.datetime.fromtimestamp(min(key.valid_until, _LAST_DISPLAYABLE), CHINA_TZ).strftime(
                 "%Y-%m-%d %H:%M"
             )
-            return result(
+            return _Verdict(
                 Outcome.KEY_NOT_VALID,
                 _reason(
                     "key_window",
@@ -263,18 +294,11 @@ class Verifier:
                     if compromised
                     else "the signing key was not yet valid when the license was anchored",
                 ),
-                issuer=issuer,
-                anchor=anchor,
+                issuer,
+                anchor,
             )
         found = standing(self.state, issuer, header, digest, anchor=anchor, checked_at=checked_at)
-        return result(
-            found.outcome,
-            found.reason,
-            issuer=issuer,
-            anchor=anchor,
-            co_approval=found.co_approval,
-            replacement=found.replacement,
-        )
+        return _Verdict(found.outcome, found.reason, issuer, anchor, found.co_approval, found.replacement)
 
     def _sm2_signer(self, issuer_id: bytes, digest: bytes, signature: bytes) -> tuple[str | None, str | None]:
         """(account, certificate subject) of the candidate SM2 key that made ``signature``, if any."""
@@ -284,13 +308,40 @@ class Verifier:
                 return binding.account, binding.subject
         return None, None
 
-    @staticmethod
-    def _disclosed(p: Presentation) -> list[DisclosedField]:
-        specs = p.license_type.by_key
-        out = []
-        for key, value in p.disclosed.items():
-            spec = specs[key]
-            out.append(
-                DisclosedField(key, spec.zh, spec.en, value, spec.display(value, "zh"), spec.display(value, "en"))
-            )
-        return out
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """The first failing step's outcome and reason, with what the chain said on the way."""
+
+    outcome: Outcome
+    reason: Reason
+    issuer: Issuer | None = None
+    anchor: Anchor | None = None
+    co_approval: CoApproval | None = None
+    replacement: bytes | None = None
+
+
+#: Kinds whose display is the canonical value itself (texts and identifiers), in both languages.
+_AS_IS = frozenset({FieldKind.TEXT, FieldKind.USCC, FieldKind.RIC})
+
+
+def _disclosed(p: Presentation) -> list[DisclosedField]:
+    """The disclosed fields with their labels and display forms (:meth:`FieldSpec.display`)."""
+    specs = p.license_type.by_key
+    number = p.license_type.number
+    out = []
+    for key, value in p.disclosed.items():
+        spec = specs[key]
+        if spec.kind in _AS_IS:
+            text = str(value)
+            out.append(DisclosedField(key, spec.zh, spec.en, value, text, text))
+        else:
+            out.append(_displayed(number, spec.number, value))
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _displayed(type_number: int, field_number: int, value: str | int) -> DisclosedField:
+    # dates, amounts, choices and regions recur across licenses; a DisclosedField is immutable
+    spec = get_type_by_number(type_number).by_number[field_number]
+    return DisclosedField(spec.key, spec.zh, spec.en, value, spec.display(value, "zh"), spec.display(value, "en"))

@@ -18,11 +18,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 import cbor2
+import sha3 as _sha3
 
 from registry.document.identifiers import FieldValueError, LicenseIdentifier
 from registry.document.licensetypes import LAST_DAY, MAX_FIELDS, LicenseType, day_number, get_type
@@ -37,10 +39,12 @@ __all__ = [
     "LicenseHeader",
     "SaltNode",
     "commitment",
+    "commitments_of",
     "cover_nodes",
     "derive_salts",
     "digest_from_fields_hash",
     "fields_hash",
+    "header_digest",
     "license_digest",
 ]
 
@@ -185,6 +189,87 @@ def digest_from_fields_hash(header: LicenseHeader, fields_hash: bytes) -> bytes:
         + (OPEN_END_DAY if header.valid_to is None else header.valid_to).to_bytes(32, "big")
         + fields_hash
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# The verifier's path: the same values as the definitions above (commitment, derive_salts,
+# license_digest), with nothing derived twice; tests/test_digest_fast.py compares them.
+# ------------------------------------------------------------------------------------------------
+
+_keccak = _sha3.keccak_256
+_ITEM_HEADS: dict[str, bytes] = {}  # field key -> CBOR of a 2-array's head and the key
+_TYPE_PREFIXES: dict[str, bytes] = {}  # type code -> the digest's constant leading members
+
+
+def commitments_of(
+    nodes: Iterable[SaltNode], values: Mapping[str, str | int], positions: Mapping[str, int]
+) -> list[bytes]:
+    """The commitments of ``values`` (key -> canonical value; ``positions``: key -> 0-based leaf),
+    salted from the tree ``nodes``: :func:`commitment` of each with its :func:`derive_salts` salt,
+    deriving only the tree nodes on the way to a wanted leaf."""
+    wanted = 0
+    for key in values:
+        wanted |= 1 << positions[key]
+    salts: dict[int, bytes] = {}
+    for node in nodes:
+        width = 1 << (SALT_TREE_DEPTH - node.depth)
+        steps, leaves = _derivation(node.depth, node.index, wanted >> (node.index * width) & ((1 << width) - 1))
+        derived = [node.value]
+        for parent, side in steps:
+            derived.append(_keccak(derived[parent] + side).digest()[:16])
+        for leaf, slot in leaves:
+            salts[leaf] = derived[slot]
+    out = []
+    for key, value in values.items():
+        head = _ITEM_HEADS.get(key)
+        if head is None:
+            head = _ITEM_HEADS[key] = b"\x82" + cbor2.dumps(key)
+        # a definite-length array's encoding is its head followed by its items' encodings
+        out.append(_keccak(salts[positions[key]] + head + cbor2.dumps(value)).digest())
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _derivation(
+    depth: int, index: int, wanted: int
+) -> tuple[tuple[tuple[int, bytes], ...], tuple[tuple[int, int], ...]]:
+    """How to derive the wanted leaves below the node (``depth``, ``index``): the children to
+    compute in order, each as (slot of its parent, side byte), the node itself in slot 0 and each
+    child in the next slot; then (leaf position, slot) of each wanted leaf. ``wanted`` has a bit
+    per leaf below the node, the first leaf lowest."""
+    steps: list[tuple[int, bytes]] = []
+    level = [(index, 0)]  # (index at this depth, slot)
+    for below in range(SALT_TREE_DEPTH - depth - 1, -1, -1):  # the leaves below a child: 1 << below
+        children = []
+        for at, slot in level:
+            for side in (0, 1):
+                child = 2 * at + side
+                first = (child << below) - (index << (SALT_TREE_DEPTH - depth))  # its first leaf under the node
+                if wanted >> first & ((1 << (1 << below)) - 1):
+                    steps.append((slot, bytes((side,))))
+                    children.append((child, len(steps)))
+        level = children
+    return tuple(steps), tuple(level)
+
+
+def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
+    """:func:`license_digest`, with the members that depend on the type only computed once per type
+    (``commitments`` is sorted in place)."""
+    ltype = header.license_type
+    prefix = _TYPE_PREFIXES.get(ltype.code)
+    if prefix is None:
+        prefix = _TYPE_PREFIXES[ltype.code] = LICENSE_TYPEHASH + FORMAT_VERSION.to_bytes(32, "big") + ltype.type_id
+    commitments.sort()
+    valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
+    digest: bytes = _keccak(
+        prefix
+        + _keccak(str(header.license_id).encode("ascii")).digest()
+        + header.issuer_id
+        + header.valid_from.to_bytes(32, "big")
+        + valid_to.to_bytes(32, "big")
+        + _keccak(b"".join(commitments)).digest()
+    ).digest()
+    return digest
 
 
 # ------------------------------------------------------------------------------------------------

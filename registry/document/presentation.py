@@ -25,6 +25,7 @@ with a message saying what was expected.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 import zlib
@@ -52,7 +53,9 @@ from registry.document.license import (
     LicenseHeader,
     SaltNode,
     commitment,
+    commitments_of,
     derive_salts,
+    header_digest,
     license_digest,
 )
 from registry.document.licensetypes import (
@@ -118,7 +121,15 @@ class Presentation:
         return self.header.license_type
 
     def digest(self) -> bytes:
-        """The license digest recomputed from what is presented."""
+        """The license digest recomputed from what is presented: :func:`license_digest` of the
+        disclosed fields' :func:`commitment` (salts from :func:`derive_salts`) and the hidden ones,
+        computed by the verifier's path (:func:`commitments_of`, :func:`header_digest`)."""
+        shown = commitments_of(self.nodes, self.disclosed, _POSITIONS[self.header.license_type.number])
+        shown.extend(self.hidden)
+        return header_digest(self.header, shown)
+
+    def reference_digest(self) -> bytes:
+        """:meth:`digest` by the definitions, step by step (the tests compare the two)."""
         salts = derive_salts(self.nodes)
         specs = self.license_type.by_key
         shown = [commitment(salts[specs[k].number - 1], k, v) for k, v in self.disclosed.items()]
@@ -193,14 +204,16 @@ def decode_presentation(text: object) -> Presentation:
             raise _fail(f"version {text[:4]!r} is not supported; this verifier reads {PREFIX}")
         raise _fail(f"the text must start with {PREFIX}")
     body = text[len(PREFIX) :]
-    if not body or not set(body) <= _B45:
-        raise _fail("after LC1: only base45 characters (0-9, A-Z, space, $%*+-./:) are allowed")
-    if len(body) % 3 == 1:
-        raise _fail("the base45 text has an impossible length (truncated?)")
     try:
-        raw = b45decode(body)
+        raw = b45decode(body)  # checks the alphabet, the length and every group
     except ValueError:
-        raise _fail("the base45 text does not decode") from None
+        raw = b""
+    if not raw:  # say which of the checks failed, in this order
+        if not body or not set(body) <= _B45:
+            raise _fail("after LC1: only base45 characters (0-9, A-Z, space, $%*+-./:) are allowed")
+        if len(body) % 3 == 1:
+            raise _fail("the base45 text has an impossible length (truncated?)")
+        raise _fail("the base45 text does not decode")
     return decode_payload(_decompress(raw))
 
 
@@ -229,7 +242,7 @@ def _read(r: StrictReader) -> Presentation:
     if fmt != FORMAT_VERSION:
         raise _fail(f"format version {fmt!r} is not supported; expected {FORMAT_VERSION}")
     ltype = get_type_by_number(r.uint("the license type number"))
-    issuer = unpack_uscc(r.byte_string("the issuer code"), field="issuer")
+    issuer = _issuer_code(r.byte_string("the issuer code"))
     serial = r.uint("the serial", 1, MAX_SERIAL)
     version = r.uint("the version", 1, MAX_VERSION)
     valid_from = r.uint("the first valid day", 0, LAST_DAY)
@@ -358,6 +371,16 @@ def _canonical_text(text: str, what: str, most: int) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _issuer_code(packed: bytes) -> str:
+    # validated with python-stdnum; a verifier sees the same few issuers' codes constantly
+    return unpack_uscc(packed, field="issuer")
+
+
+#: Leaf of each field in the salt tree (0-based), by license type number.
+_POSITIONS: dict[int, dict[str, int]] = {
+    t.number: {spec.key: spec.number - 1 for spec in t.fields} for t in CATALOG.values()
+}
 _FIELD_READERS: dict[int, dict[int, tuple[str, _ValueReader]]] = {
     t.number: {spec.number: (spec.key, _value_reader(spec)) for spec in t.fields} for t in CATALOG.values()
 }
