@@ -1,0 +1,372 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled twins of the verifier's hot path, built from this file when the project is installed.
+
+Each function here gives exactly what a pure-Python function gives, faster; the pure functions
+stay the definitions and the reference (tests/test_speedups.py compares the two with Hypothesis,
+errors included):
+
+- :func:`b45decode`: :func:`registry.document._base45.b45decode` (RFC 9285);
+- :func:`commitments_of`: :func:`registry.document.license.commitments_of` (salt derivation down
+  to the wanted leaves, then each field's commitment);
+- :func:`header_digest`: the digest of :func:`registry.document.license.header_digest` from the
+  header's members;
+- :func:`keccak256`: :func:`signer.keccak256`.
+
+Keccak-256 is pycryptodome's C implementation (``Crypto.Hash._keccak``, a plain shared library
+with a C interface that pycryptodome itself calls through cffi or ctypes), called here directly, so
+a hash of a few dozen bytes costs a permutation and no Python call. The library is found and
+checked against known answers when this module is imported; any failure raises ``ImportError``,
+and the callers then use the pure path.
+
+Everything here runs holding the interpreter lock and calls no Python code between resetting the
+one hashing state and reading its digest, so the state is never shared by two calls at once.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memset
+from posix.dlfcn cimport RTLD_LOCAL, RTLD_NOW, dlerror, dlopen, dlsym
+
+import importlib.util
+
+import cbor2
+
+ctypedef int (*_init_t)(void **state, size_t capacity_bytes, uint8_t rounds) noexcept nogil
+ctypedef int (*_absorb_t)(void *state, const uint8_t *data, size_t length) noexcept nogil
+ctypedef int (*_digest_t)(void *state, uint8_t *out, size_t length, uint8_t padding) noexcept nogil
+ctypedef int (*_reset_t)(void *state) noexcept nogil
+
+cdef _absorb_t _absorb = NULL
+cdef _digest_t _digest = NULL
+cdef _reset_t _reset = NULL
+cdef void *_state = NULL
+
+cdef enum:
+    _DEPTH = 4          # SALT_TREE_DEPTH: 16 leaves
+    _LEAVES = 16
+    _SALT = 16
+    _HASH = 32
+    _KECCAK_PAD = 0x01  # the original Keccak padding (Ethereum's keccak256), not SHA-3's 0x06
+
+
+cdef void *_symbol(void *handle, const char *name) except NULL:
+    cdef void *found = dlsym(handle, name)
+    if found == NULL:
+        raise ImportError(f"pycryptodome's Keccak library has no symbol {name.decode()}")
+    return found
+
+
+cdef int _load() except -1:
+    global _absorb, _digest, _reset, _state
+    spec = importlib.util.find_spec("Crypto.Hash._keccak")
+    if spec is None or spec.origin is None:
+        raise ImportError("pycryptodome's Keccak library (Crypto.Hash._keccak) is not installed")
+    path = spec.origin.encode()
+    cdef void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)
+    if handle == NULL:
+        raise ImportError(f"cannot load {spec.origin}: {(<bytes>dlerror()).decode(errors='replace')}")
+    cdef _init_t init = <_init_t>_symbol(handle, b"keccak_init")
+    _absorb = <_absorb_t>_symbol(handle, b"keccak_absorb")
+    _digest = <_digest_t>_symbol(handle, b"keccak_digest")
+    _reset = <_reset_t>_symbol(handle, b"keccak_reset")
+    if init(&_state, 2 * _HASH, 24) != 0:
+        raise ImportError("pycryptodome's keccak_init failed")
+    return 0
+
+
+cdef inline void _start() noexcept:
+    _reset(_state)
+
+
+cdef inline void _feed(const uint8_t *data, size_t length) noexcept:
+    _absorb(_state, data, length)
+
+
+cdef inline void _finish(uint8_t *out) noexcept:
+    _digest(_state, out, _HASH, _KECCAK_PAD)
+
+
+def keccak256(const uint8_t[::1] data not None) -> bytes:
+    """Keccak-256 of ``data`` (Ethereum's ``keccak256``)."""
+    cdef uint8_t out[_HASH]
+    _start()
+    if data.shape[0]:
+        _feed(&data[0], data.shape[0])
+    _finish(out)
+    return PyBytes_FromStringAndSize(<char *>out, _HASH)
+
+
+# ------------------------------------------------------------------------------------------------
+# base45 (RFC 9285)
+# ------------------------------------------------------------------------------------------------
+
+cdef signed char _B45[256]
+cdef const unsigned char *_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+memset(_B45, -1, sizeof(_B45))
+for _i in range(45):
+    _B45[_ALPHABET[_i]] = _i
+
+
+def b45decode(str text not None) -> bytes:
+    """Decode base45 text; raises ``ValueError`` on any invalid character, group or length
+    (checked in that order, as the reference does)."""
+    cdef Py_ssize_t n, i, full, tail, at
+    cdef const char *s = PyUnicode_AsUTF8AndSize(text, &n)
+    cdef const unsigned char *u = <const unsigned char *>s
+    if n != len(text):
+        raise ValueError("invalid base45 character")  # not ASCII
+    for i in range(n):
+        if _B45[u[i]] < 0:
+            raise ValueError("invalid base45 character")
+    full = n // 3
+    tail = n % 3
+    if tail == 1:
+        raise ValueError("invalid base45 length")
+    out = PyBytes_FromStringAndSize(NULL, 2 * full + (1 if tail == 2 else 0))
+    cdef uint8_t *o = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef uint32_t value
+    for i in range(full):
+        at = 3 * i
+        value = _B45[u[at]] + 45 * _B45[u[at + 1]] + 2025 * _B45[u[at + 2]]
+        if value > 0xFFFF:
+            raise ValueError("invalid base45 group")
+        o[2 * i] = value >> 8
+        o[2 * i + 1] = value & 0xFF
+    if tail == 2:
+        value = _B45[u[n - 2]] + 45 * _B45[u[n - 1]]
+        if value > 0xFF:
+            raise ValueError("invalid base45 group")
+        o[2 * full] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Commitments and the digest
+# ------------------------------------------------------------------------------------------------
+
+cdef Py_ssize_t _cbor_head(uint8_t *out, int major, uint64_t argument) noexcept:
+    """The canonical (shortest) head of a CBOR item; its length."""
+    cdef int top = major << 5
+    cdef int k
+    if argument < 24:
+        out[0] = top | <int>argument
+        return 1
+    if argument <= 0xFF:
+        out[0] = top | 24
+        out[1] = <uint8_t>argument
+        return 2
+    if argument <= 0xFFFF:
+        out[0] = top | 25
+        for k in range(2):
+            out[2 - k] = (argument >> (8 * k)) & 0xFF
+        return 3
+    if argument <= 0xFFFFFFFF:
+        out[0] = top | 26
+        for k in range(4):
+            out[4 - k] = (argument >> (8 * k)) & 0xFF
+        return 5
+    out[0] = top | 27
+    for k in range(8):
+        out[8 - k] = (argument >> (8 * k)) & 0xFF
+    return 9
+
+
+_MIN64 = -(2**63)
+_END64 = 2**63
+
+
+cdef inline bint _plain(object key, object value):
+    """Whether ``[key, value]`` is encoded here: a text key, a text or 64-bit integer value."""
+    if type(key) is not str:
+        return False
+    if type(value) is str:
+        return True
+    return type(value) is int and _MIN64 <= value < _END64
+
+
+cdef void _feed_value(object value) noexcept:
+    """Absorb ``cbor2.dumps(value)`` for a value :func:`_plain` admits (no Python code runs)."""
+    cdef uint8_t head[9]
+    cdef Py_ssize_t length
+    cdef const char *utf8
+    cdef int64_t small
+    if type(value) is str:
+        utf8 = PyUnicode_AsUTF8AndSize(value, &length)
+        _feed(head, _cbor_head(head, 3, length))
+        _feed(<const uint8_t *>utf8, length)
+        return
+    small = value
+    if small >= 0:
+        _feed(head, _cbor_head(head, 0, <uint64_t>small))
+    else:
+        _feed(head, _cbor_head(head, 1, <uint64_t>(-1 - small)))
+
+
+cdef void _child(const uint8_t *node, uint8_t side, uint8_t *out) noexcept:
+    cdef uint8_t buffer[_SALT + 1]
+    cdef uint8_t full[_HASH]
+    memcpy(buffer, node, _SALT)
+    buffer[_SALT] = side
+    _start()
+    _feed(buffer, _SALT + 1)
+    _finish(full)
+    memcpy(out, full, _SALT)
+
+
+cdef void _derive(
+    const uint8_t *value, int depth, int index, uint32_t wanted, uint8_t (*salts)[_SALT], uint32_t *have
+) noexcept:
+    """The salts of the wanted leaves (a bit per leaf, the first leaf lowest) below the node at
+    (``depth``, ``index``) whose secret is ``value``, deriving only the nodes on the way."""
+    cdef int width = 1 << (_DEPTH - depth)
+    cdef uint32_t below = ((1u << width) - 1) << (index * width)
+    cdef uint8_t child[_SALT]
+    cdef uint8_t side
+    if not (wanted & below):
+        return
+    if depth == _DEPTH:
+        memcpy(salts[index], value, _SALT)
+        have[0] |= 1u << index
+        return
+    for side in range(2):
+        _child(value, side, child)
+        _derive(child, depth + 1, 2 * index + side, wanted, salts, have)
+
+
+cdef bytes _commit(const uint8_t *salt, object key, object value):
+    """``keccak256(salt || cbor([key, value]))``."""
+    cdef uint8_t head[9]
+    cdef uint8_t out[_HASH]
+    cdef Py_ssize_t length
+    cdef const char *utf8
+    cdef bytes item
+    if not _plain(key, value):  # rare types: cbor2 encodes them (Python code) before hashing starts
+        item = cbor2.dumps([key, value])
+        _start()
+        _feed(salt, _SALT)
+        _feed(<const uint8_t *>PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item))
+        _finish(out)
+        return PyBytes_FromStringAndSize(<char *>out, _HASH)
+    utf8 = PyUnicode_AsUTF8AndSize(key, &length)
+    _start()
+    _feed(salt, _SALT)
+    head[0] = 0x82  # an array of two: the key, the value
+    _feed(head, 1)
+    _feed(head, _cbor_head(head, 3, length))
+    _feed(<const uint8_t *>utf8, length)
+    _feed_value(value)
+    _finish(out)
+    return PyBytes_FromStringAndSize(<char *>out, _HASH)
+
+
+def commitments_of(nodes, values, positions) -> list:
+    """The commitments of ``values`` (key -> canonical value; ``positions``: key -> 0-based leaf),
+    salted from the tree ``nodes`` (:class:`~registry.document.license.SaltNode`), in the order of
+    ``values``; raises ``KeyError`` for a value whose leaf no node covers."""
+    cdef uint8_t salts[_LEAVES][_SALT]
+    cdef uint32_t wanted = 0
+    cdef uint32_t have = 0
+    cdef int depth, index, leaf
+    cdef bytes secret
+    for key in values:
+        leaf = positions[key]
+        if not 0 <= leaf < _LEAVES:
+            raise ValueError(f"field position {leaf} is outside the salt tree")
+        wanted |= 1u << leaf
+    for node in nodes:
+        depth = node.depth
+        index = node.index
+        secret = node.value
+        if not 0 <= depth <= _DEPTH or not 0 <= index < (1 << depth) or len(secret) != _SALT:
+            raise ValueError("a salt node must have depth 0-4, an index in its level and 16 bytes")
+        _derive(<const uint8_t *>PyBytes_AS_STRING(secret), depth, index, wanted, salts, &have)
+    out = []
+    for key, value in values.items():
+        leaf = positions[key]
+        if not have & (1u << leaf):
+            raise KeyError(leaf)
+        out.append(_commit(salts[leaf], key, value))
+    return out
+
+
+cdef void _word(uint8_t *out, uint64_t value) noexcept:
+    """A uint256 word (32 bytes, big-endian) holding ``value``."""
+    cdef int k
+    memset(out, 0, 24)
+    for k in range(8):
+        out[31 - k] = (value >> (8 * k)) & 0xFF
+
+
+def header_digest(bytes prefix not None, str license_id not None, bytes issuer_id not None,
+                  uint64_t valid_from, uint64_t valid_to, list commitments not None) -> bytes:
+    """``keccak256(prefix || keccak256(license id) || issuer id || valid from || valid to ||
+    keccak256(commitments sorted))``: the license digest from its header's members (``prefix``:
+    the type hash, the format version and the type id, 96 bytes) and its commitments, which are
+    sorted in place."""
+    cdef uint8_t id_hash[_HASH]
+    cdef uint8_t fields[_HASH]
+    cdef uint8_t words[2 * _HASH]
+    cdef uint8_t out[_HASH]
+    cdef Py_ssize_t length
+    cdef const char *text = PyUnicode_AsUTF8AndSize(license_id, &length)
+    cdef bytes item
+    commitments.sort()
+    for item in commitments:  # checked before hashing starts
+        if PyBytes_GET_SIZE(item) != _HASH:
+            raise ValueError("a commitment must be 32 bytes")
+    _start()
+    _feed(<const uint8_t *>text, length)
+    _finish(id_hash)
+    _start()
+    for item in commitments:
+        _feed(<const uint8_t *>PyBytes_AS_STRING(item), _HASH)
+    _finish(fields)
+    _word(words, valid_from)
+    _word(words + _HASH, valid_to)
+    _start()
+    _feed(<const uint8_t *>PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix))
+    _feed(id_hash, _HASH)
+    _feed(<const uint8_t *>PyBytes_AS_STRING(issuer_id), PyBytes_GET_SIZE(issuer_id))
+    _feed(words, 2 * _HASH)
+    _feed(fields, _HASH)
+    _finish(out)
+    return PyBytes_FromStringAndSize(<char *>out, _HASH)
+
+
+
+
+# ------------------------------------------------------------------------------------------------
+# ISO 7064 MOD 37,36 (the license identifier's check character)
+# ------------------------------------------------------------------------------------------------
+
+cdef signed char _MOD36[256]
+cdef const char *_ALPHANUMERIC = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+memset(_MOD36, -1, sizeof(_MOD36))
+for _i in range(36):
+    _MOD36[<unsigned char>_ALPHANUMERIC[_i]] = _i
+
+
+def mod_37_36_check_digit(str body not None) -> str:
+    """The ISO 7064 MOD 37,36 check character of ``body`` (digits and upper-case letters), as
+    python-stdnum's ``mod_37_36.calc_check_digit`` computes it; ``ValueError`` for any other
+    character."""
+    cdef Py_ssize_t n, i
+    cdef const char *s = PyUnicode_AsUTF8AndSize(body, &n)
+    cdef int check = 18, digit
+    if n != len(body):
+        raise ValueError("the body holds a character outside 0-9 and A-Z")
+    for i in range(n):
+        digit = _MOD36[<unsigned char>s[i]]
+        if digit < 0:
+            raise ValueError("the body holds a character outside 0-9 and A-Z")
+        check = (((check or 36) * 2) % 37 + digit) % 36
+    digit = (1 - ((check or 36) * 2) % 37 + 36) % 36  # kept non-negative: C's % keeps the sign
+    return chr(_ALPHANUMERIC[digit])
+
+
+_load()
+if keccak256(b"") != bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470") or keccak256(
+    b"abc"
+) != bytes.fromhex("4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"):
+    raise ImportError("pycryptodome's Keccak library gives wrong Keccak-256 answers")
