@@ -23,7 +23,8 @@ _TIMES_2025 = [2025 * i for i in range(45)]
 
 
 def reference_b45decode(text: str) -> bytes:
-    """Decode base45 text (the pure-Python reference of the compiled :func:`b45decode`); raises ``ValueError`` on any invalid character, group or length."""
+    """Decode base45 text; raises ``ValueError`` on any invalid character, group or length (the
+    pure-Python reference of the compiled :func:`b45decode`)."""
     if not _VALID.issuperset(text):
         raise ValueError("invalid base45 character")
     full, tail = divmod(len(text), 3)

@@ -284,7 +284,7 @@ def _compiled_header_digest(header: LicenseHeader, commitments: list[bytes]) -> 
     """:func:`python_header_digest` by the compiled hot path."""
     assert _COMPILED is not None
     valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
-    return _COMPILED.header_digest(
+    digest: bytes = _COMPILED.header_digest(
         _type_prefix(header.license_type),
         str(header.license_id),
         header.issuer_id,
@@ -292,6 +292,7 @@ def _compiled_header_digest(header: LicenseHeader, commitments: list[bytes]) -> 
         valid_to,
         commitments,
     )
+    return digest
 
 
 _COMPILED = compiled_module()

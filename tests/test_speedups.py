@@ -1,0 +1,233 @@
+"""The compiled hot path (registry/document/_speedups.pyx) is built, runs, and gives exactly what
+the pure-Python reference gives: the same bytes for every input, the same error for every bad one.
+
+Compared on random data with Hypothesis: base45 decoding, Keccak-256, salt derivation and field
+commitments (against the pure verifier path and against the definitions), the digest, and the
+license identifier's check character (against python-stdnum). A run with the compiled path
+switched off (``ELICENSE_PURE_PYTHON=1``) gives the same verification results as one with it on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import base45
+import pytest
+from conftest import Issued
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stdnum.iso7064 import mod_37_36
+from test_digest_fast import licenses
+
+from registry.document import _accel, _base45
+from registry.document import license as license_module
+from registry.document.license import (
+    License,
+    SaltNode,
+    commitment,
+    cover_nodes,
+    derive_salts,
+    license_digest,
+    python_commitments_of,
+    python_header_digest,
+)
+from registry.document.presentation import present
+from signer import keccak256
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def compiled():
+    module = _accel.compiled_module()
+    assert module is not None, (
+        "the compiled hot path is not built: run scripts/setup (it installs the project, which compiles "
+        "registry/document/_speedups.pyx)"
+    )
+    return module
+
+
+def test_the_compiled_path_is_built_and_is_the_one_the_verifier_runs():
+    module = compiled()
+    assert _accel.COMPILED
+    assert license_module.commitments_of is module.commitments_of
+    assert _base45.b45decode is module.b45decode
+    assert _accel.path_name() == "compiled"
+
+
+def _outcome(function, argument):
+    try:
+        return ("ok", function(argument))
+    except ValueError as exc:
+        return ("error", str(exc))
+
+
+@SETTINGS
+@given(st.binary(max_size=600))
+def test_base45_decodes_what_the_reference_decodes(data: bytes):
+    text = base45.b45encode(data).decode()
+    assert compiled().b45decode(text) == _base45.reference_b45decode(text) == data
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.text(st.sampled_from(ALPHABET), max_size=40),  # groups over 0xFFFF, lengths of every residue
+        st.text(max_size=12),  # any character, non-ASCII included
+        st.text(st.sampled_from(ALPHABET + "abc\x00é中"), max_size=12),
+    )
+)
+def test_base45_refuses_what_the_reference_refuses_with_the_same_message(text: str):
+    assert _outcome(compiled().b45decode, text) == _outcome(_base45.reference_b45decode, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("GGW", "invalid base45 group"),  # 65535 + 1 over three characters
+        ("::", "invalid base45 group"),  # 2024 > 255 over two
+        ("ABCD", "invalid base45 length"),
+        ("AB c", "invalid base45 character"),
+        ("AB\u00c9", "invalid base45 character"),
+    ],
+)
+def test_base45_errors_say_what_was_wrong(text: str, message: str):
+    with pytest.raises(ValueError, match=message):
+        compiled().b45decode(text)
+
+
+@SETTINGS
+@given(st.binary(max_size=400))
+def test_keccak_equals_the_reference(data: bytes):
+    assert compiled().keccak256(data) == keccak256(data)
+
+
+@SETTINGS
+@given(lic=licenses(), data=st.data())
+def test_commitments_and_digest_equal_the_pure_path_and_the_definitions(lic: License, data: st.DataObject):
+    keys = list(lic.fields)
+    disclosed = data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
+    p = present(lic, bytes(64), disclosed)
+    positions = {s.key: s.number - 1 for s in lic.license_type.fields}
+    salts = derive_salts(p.nodes)
+    reference = [commitment(salts[positions[k]], k, v) for k, v in p.disclosed.items()]
+    assert compiled().commitments_of(p.nodes, p.disclosed, positions) == reference
+    assert python_commitments_of(p.nodes, p.disclosed, positions) == reference
+    everything = compiled().commitments_of([SaltNode(0, 0, lic.secret)], lic.fields, positions)
+    assert everything == list(lic.commitments.values())
+    assert license_module.header_digest(lic.header, list(everything)) == lic.digest
+    assert python_header_digest(lic.header, list(everything)) == license_digest(lic.header, everything)
+    assert p.digest() == p.reference_digest() == lic.digest
+
+
+@SETTINGS
+@given(
+    secret=st.binary(min_size=16, max_size=16),
+    chosen=st.sets(st.integers(0, 15), min_size=1),
+    value=st.one_of(
+        st.text(max_size=300),  # text heads of 1, 2 and 3 bytes
+        st.integers(-(2**70), 2**70),  # every integer head, and beyond 64 bits (cbor2's bignums)
+        st.sampled_from([0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1, 2**63, -(2**63), -1]),
+        st.booleans(),  # not a field value, but encoded exactly as cbor2 would
+        st.none(),
+    ),
+)
+def test_any_value_is_committed_as_cbor2_encodes_it(secret: bytes, chosen: set[int], value: object):
+    nodes = cover_nodes(secret, chosen, set(range(16)) - chosen)
+    keys = {f"k{position}": position for position in chosen}
+    values = dict.fromkeys(keys, value)
+    salts = derive_salts(nodes)
+    expected = [commitment(salts[keys[k]], k, value) for k in values]  # type: ignore[arg-type]
+    assert compiled().commitments_of(nodes, values, keys) == expected
+
+
+def test_a_leaf_no_node_covers_is_refused_as_the_pure_path_refuses_it():
+    secret = bytes(range(16))
+    nodes = cover_nodes(secret, {3}, set(range(16)) - {3})
+    for function in (compiled().commitments_of, python_commitments_of):
+        with pytest.raises(KeyError):
+            function(nodes, {"a": "x", "b": "y"}, {"a": 3, "b": 4})
+
+
+@pytest.mark.parametrize(
+    ("node", "positions"),
+    [
+        (SaltNode(5, 0, bytes(16)), {"a": 0}),  # deeper than the tree
+        (SaltNode(2, 4, bytes(16)), {"a": 0}),  # index outside its level
+        (SaltNode(0, 0, bytes(15)), {"a": 0}),  # a short secret
+        (SaltNode(0, 0, bytes(16)), {"a": 16}),  # a position outside the tree
+    ],
+)
+def test_impossible_nodes_and_positions_are_refused(node: SaltNode, positions: dict[str, int]):
+    with pytest.raises(ValueError, match="salt"):
+        compiled().commitments_of([node], {"a": "x"}, positions)
+
+
+@SETTINGS
+@given(st.text(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), max_size=60))
+def test_the_check_character_equals_python_stdnums(body: str):
+    assert compiled().mod_37_36_check_digit(body) == mod_37_36.calc_check_digit(body)
+
+
+@pytest.mark.parametrize("body", ["BL9111", "bl91", "BL 91", "BL-91", "BL91中"])
+def test_a_body_outside_the_alphabet_is_refused(body: str):
+    if body == "BL9111":
+        assert compiled().mod_37_36_check_digit(body) == mod_37_36.calc_check_digit(body)
+        return
+    with pytest.raises(ValueError, match="outside 0-9 and A-Z"):
+        compiled().mod_37_36_check_digit(body)
+    with pytest.raises(ValueError, match="substring not found"):  # python-stdnum: alphabet.index
+        mod_37_36.calc_check_digit(body)
+
+
+_DECODE_ALL = """
+import json, sys
+from registry.document import _accel
+from registry.document.presentation import MalformedPresentationError, decode_presentation
+out = {"compiled": _accel.COMPILED, "answers": []}
+for text in json.load(sys.stdin):
+    try:
+        out["answers"].append(decode_presentation(text).digest().hex())
+    except MalformedPresentationError as exc:
+        out["answers"].append("malformed: " + str(exc))
+print(json.dumps(out))
+"""
+
+
+def test_switched_off_the_pure_path_decodes_and_digests_the_same(issued: Issued):
+    """Real QR texts (every disclosure from none to all, each license of the fixture) and broken ones
+    (a character changed, cut short, outside the alphabet), decoded and digested by a process with
+    the compiled path off (``ELICENSE_PURE_PYTHON=1``) and by one with it on: the same answers."""
+    texts = []
+    for index, row in enumerate(issued.rows):
+        texts += [issued.text(index), issued.text(index, []), issued.text(index, list(row.fields))]
+    good = texts[0]
+    texts += [
+        good[:-7],
+        good[:5] + ("A" if good[5] != "A" else "B") + good[6:],
+        good + "a",
+        good[:4] + "GGW" + good[7:],
+    ]
+    answers = {}
+    for pure in ("1", "0"):
+        env = {**os.environ, "ELICENSE_PURE_PYTHON": pure, "PYTHONPATH": str(ROOT)}
+        run = subprocess.run(
+            [sys.executable, "-c", _DECODE_ALL],
+            input=json.dumps(texts),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        answers[pure] = json.loads(run.stdout)
+    assert answers["1"]["compiled"] is False
+    assert answers["0"]["compiled"] is True
+    assert answers["1"]["answers"] == answers["0"]["answers"]
+    digests = [a for a in answers["0"]["answers"] if not a.startswith("malformed")]
+    assert len(digests) >= 3 * len(issued.rows)
+    assert digests[0] == issued.rows[0].digest.hex()
