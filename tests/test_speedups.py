@@ -25,6 +25,9 @@ from test_digest_fast import licenses
 
 from registry.document import _accel, _base45
 from registry.document import license as license_module
+from registry.document import presentation as presentation_module
+from registry.document._cbor import CBORFormatError, StrictReader
+from registry.document.identifiers import FieldValueError
 from registry.document.license import (
     License,
     SaltNode,
@@ -35,7 +38,14 @@ from registry.document.license import (
     python_commitments_of,
     python_header_digest,
 )
-from registry.document.presentation import present
+from registry.document.presentation import (
+    MalformedPresentationError,
+    Presentation,
+    decode_payload,
+    decode_presentation,
+    present,
+)
+from registry.document.suites import SignatureSuite
 from signer import keccak256
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,3 +241,88 @@ def test_switched_off_the_pure_path_decodes_and_digests_the_same(issued: Issued)
     digests = [a for a in answers["0"]["answers"] if not a.startswith("malformed")]
     assert len(digests) >= 3 * len(issued.rows)
     assert digests[0] == issued.rows[0].digest.hex()
+
+
+def _strict(data: bytes) -> Presentation | str:
+    """The strict reader's answer: the presentation, or its error message."""
+    try:
+        return presentation_module._read(StrictReader(data))
+    except (CBORFormatError, FieldValueError, MalformedPresentationError) as exc:
+        return str(exc)
+
+
+@SETTINGS
+@given(lic=licenses(), data=st.data())
+def test_the_compiled_reader_reads_every_presentation_as_the_strict_reader_does(lic: License, data: st.DataObject):
+    keys = list(lic.fields)
+    disclosed = data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
+    suite = data.draw(st.sampled_from(list(SignatureSuite)))
+    payload = present(lic, data.draw(st.binary(min_size=64, max_size=64)), disclosed, suite=suite).to_cbor()
+    found = compiled().read_presentation(payload)
+    assert found is not None  # a well-formed payload is read here, not left to the strict reader
+    assert found == _strict(payload)
+    assert found.digest() == lic.digest
+
+
+@st.composite
+def mutated_payloads(draw: st.DrawFn) -> bytes:
+    lic = draw(licenses())
+    keys = list(lic.fields)
+    disclosed = draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
+    payload = bytearray(present(lic, bytes(range(64)), disclosed).to_cbor())
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(payload)))
+        how = draw(st.sampled_from(["set", "insert", "delete", "cut", "append"]))
+        byte = draw(st.sampled_from([0x00, 0x17, 0x18, 0x19, 0x1F, 0x40, 0x5F, 0x60, 0x7F, 0x80, 0xA0, 0xF6, 0xFF]))
+        if how == "set" and at < len(payload):
+            payload[at] = byte if draw(st.booleans()) else payload[at] ^ (1 << draw(st.integers(0, 7)))
+        elif how == "insert":
+            payload.insert(at, byte)
+        elif how == "delete" and at < len(payload):
+            del payload[at]
+        elif how == "cut":
+            del payload[at:]
+        else:
+            payload.append(byte)
+    return bytes(payload)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=st.one_of(mutated_payloads(), st.binary(max_size=200)))
+def test_the_compiled_reader_accepts_nothing_the_strict_reader_refuses(payload: bytes):
+    """Altered payloads (heads changed, bytes inserted, cut, flipped) and random bytes: the compiled
+    reader returns what the strict reader returns, or leaves the payload to it (None)."""
+    found = compiled().read_presentation(payload)
+    strict = _strict(payload)
+    if found is not None:
+        assert found == strict
+    assert decode_payload_answer(payload) == strict
+
+
+def decode_payload_answer(payload: bytes) -> Presentation | str:
+    """What ``decode_payload`` (compiled first, then strict) answers."""
+    try:
+        return decode_payload(payload)
+    except MalformedPresentationError as exc:
+        return str(exc)
+
+
+def test_unusual_payloads_are_left_to_the_strict_reader(issued: Issued):
+    """Each kind of defect the strict reader names: the compiled reader answers None, and the
+    message users see is the strict reader's."""
+    p = decode_presentation(issued.text(0))
+    good = p.to_cbor()
+    assert compiled().read_presentation(good) == p
+    defects = {
+        "a 13-element array": b"\x8d" + good[1:],
+        "format version 2": good[:1] + b"\x02" + good[2:],
+        "a type number in two bytes": good[:2] + b"\x18" + good[2:],
+        "trailing bytes": good + b"\x00",
+        "cut short": good[:-1],
+        "a tag": good[:1] + b"\xc1" + good[1:],
+    }
+    for name, payload in defects.items():
+        assert compiled().read_presentation(payload) is None, name
+        assert isinstance(_strict(payload), str), name
+        with pytest.raises(MalformedPresentationError):
+            decode_payload(payload)

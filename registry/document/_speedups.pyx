@@ -25,7 +25,7 @@ one hashing state and reading its digest, so the state is never shared by two ca
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 from posix.dlfcn cimport RTLD_LOCAL, RTLD_NOW, dlerror, dlopen, dlsym
 
 import importlib.util
@@ -363,6 +363,246 @@ def mod_37_36_check_digit(str body not None) -> str:
         check = (((check or 36) * 2) % 37 + digit) % 36
     digit = (1 - ((check or 36) * 2) % 37 + 36) % 36  # kept non-negative: C's % keeps the sign
     return chr(_ALPHANUMERIC[digit])
+
+
+
+
+# ------------------------------------------------------------------------------------------------
+# The presentation's payload: a fast reader that accepts only what the strict reader accepts
+# ------------------------------------------------------------------------------------------------
+#
+# read_presentation(data) reads the LC1 payload (registry/document/presentation.py: the format, and
+# _read, the strict reader, which is the reference) and returns the same Presentation the strict
+# reader returns, or None for anything unusual: then the strict reader decides, and its error says
+# what was wrong. So this reader needs no messages of its own, only to refuse at least what the
+# strict reader refuses (tests/test_speedups.py: on random and mutated payloads, None or equal).
+
+cdef enum:
+    KIND_TEXT = 0       # text string, then the field's check (canonical text)
+    KIND_BYTES = 1      # byte string, then the field's unpacking (a packed credit code)
+    KIND_UINT_THEN = 2  # unsigned integer in [low, high], then the field's unpacking
+    KIND_INTEGER = 3    # integer (either sign) in [low, high]: its own canonical value (dates)
+    KIND_UINT = 4       # unsigned integer in [low, high]: its own canonical value (amounts)
+    KIND_CHOICE = 5     # unsigned integer in [low, high] that is one of the codes
+
+cdef dict _SCHEMA = {}    # type number -> (LicenseType, number of fields, {field number: field})
+cdef object _CONFIG = None
+
+
+def configure(config, schema) -> None:
+    """Set what the reader builds and checks with (called once by presentation.py): ``config`` is
+    a tuple of the format's constants and classes, ``schema`` maps each type number to (type,
+    number of fields, {field number: (key, kind, low, high, check)})."""
+    global _CONFIG, _SCHEMA
+    _CONFIG = config
+    _SCHEMA = dict(schema)
+
+
+cdef struct _Cursor:
+    const uint8_t *data
+    Py_ssize_t pos
+    Py_ssize_t end
+
+
+cdef int _head(_Cursor *c, int major, uint64_t *out) noexcept:
+    """The argument of a head of ``major`` type in its shortest form; -1 for anything else."""
+    cdef uint8_t initial, info
+    cdef Py_ssize_t size, k
+    cdef uint64_t value = 0
+    if c.pos >= c.end:
+        return -1
+    initial = c.data[c.pos]
+    info = initial & 31
+    if (initial >> 5) != major or info > 27:
+        return -1
+    if info < 24:
+        c.pos += 1
+        out[0] = info
+        return 0
+    size = 1 << (info - 24)
+    if c.pos + 1 + size > c.end:
+        return -1
+    for k in range(size):
+        value = (value << 8) | c.data[c.pos + 1 + k]
+    if size == 1:
+        if value < 24:
+            return -1
+    elif value < (<uint64_t>1 << (4 * size)):
+        return -1
+    c.pos += 1 + size
+    out[0] = value
+    return 0
+
+
+cdef int _uint(_Cursor *c, uint64_t low, uint64_t high, uint64_t *out) noexcept:
+    if _head(c, 0, out) < 0 or out[0] < low or out[0] > high:
+        return -1
+    return 0
+
+
+cdef int _string(_Cursor *c, int major, const uint8_t **start, Py_ssize_t *length) noexcept:
+    cdef uint64_t n
+    if _head(c, major, &n) < 0 or n > <uint64_t>(c.end - c.pos):
+        return -1
+    start[0] = c.data + c.pos
+    length[0] = <Py_ssize_t>n
+    c.pos += <Py_ssize_t>n
+    return 0
+
+
+cdef object _field_value(_Cursor *c, tuple field):
+    """A field's canonical value, or None to leave the payload to the strict reader."""
+    cdef int kind = field[1]
+    cdef uint64_t value
+    cdef const uint8_t *start
+    cdef Py_ssize_t length
+    cdef int64_t low, high
+    if kind == KIND_TEXT:
+        if _string(c, 3, &start, &length) < 0:
+            return None
+        try:
+            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("utf-8")
+            return field[4](text)
+        except ValueError:  # not UTF-8 (UnicodeDecodeError), not canonical (FieldValueError)
+            return None
+    if kind == KIND_BYTES:
+        if _string(c, 2, &start, &length) < 0:
+            return None
+        try:
+            return field[4](PyBytes_FromStringAndSize(<const char *>start, length))
+        except ValueError:
+            return None
+    low = field[2]
+    high = field[3]
+    if kind == KIND_INTEGER and c.pos < c.end and (c.data[c.pos] >> 5) == 1:
+        if _head(c, 1, &value) < 0 or value > <uint64_t>(-low - 1):
+            return None
+        return -1 - <int64_t>value
+    if _head(c, 0, &value) < 0 or value < <uint64_t>max(low, 0) or (high >= 0 and value > <uint64_t>high):
+        return None
+    if kind == KIND_UINT_THEN:
+        try:
+            return field[4](<object>value)
+        except ValueError:
+            return None
+    if kind == KIND_CHOICE and <object>value not in field[4]:
+        return None
+    return <object>value
+
+
+def read_presentation(bytes data not None):
+    """The :class:`~registry.document.presentation.Presentation` in ``data`` (an LC1 payload), or
+    ``None`` when the strict reader should decide (anything but a well-formed canonical payload)."""
+    cdef _Cursor c
+    cdef uint64_t count, value, fields_count, number, previous, valid_from
+    cdef object valid_to
+    cdef const uint8_t *start
+    cdef Py_ssize_t length, offset, n_hidden, i
+    cdef uint32_t covered = 0, positions = 0, leaves
+    cdef int depth, index, width
+    if _CONFIG is None:
+        return None
+    (fmt, max_serial, max_version, last_day, issuer_code, header_class, id_class, node_class,
+     presentation_class, suite_of, default_suite) = _CONFIG
+    c.data = <const uint8_t *>PyBytes_AS_STRING(data)
+    c.pos = 0
+    c.end = PyBytes_GET_SIZE(data)
+    if _head(&c, 4, &count) < 0 or count < 11 or count > 12:
+        return None
+    if _head(&c, 0, &value) < 0 or value != <uint64_t>fmt:
+        return None
+    if _head(&c, 0, &value) < 0:
+        return None
+    entry = _SCHEMA.get(<object>value)
+    if entry is None:
+        return None
+    ltype, most, fields = entry
+    if _string(&c, 2, &start, &length) < 0:
+        return None
+    try:
+        issuer = issuer_code(PyBytes_FromStringAndSize(<const char *>start, length))
+    except ValueError:
+        return None
+    cdef uint64_t serial, version
+    if _uint(&c, 1, max_serial, &serial) < 0 or _uint(&c, 1, max_version, &version) < 0:
+        return None
+    if _uint(&c, 0, last_day, &valid_from) < 0:
+        return None
+    if c.pos < c.end and c.data[c.pos] == 0xF6:
+        c.pos += 1
+        valid_to = None
+    else:
+        if _uint(&c, 0, last_day, &value) < 0:
+            return None
+        valid_to = <object>value
+    try:
+        header = header_class(
+            license_type=ltype,
+            license_id=id_class(ltype.code, issuer, <object>serial, <object>version),
+            valid_from=<object>valid_from,
+            valid_to=valid_to,
+        )
+    except ValueError:
+        return None
+    # the disclosed fields: field numbers strictly ascending, each a field of the type
+    if _head(&c, 5, &fields_count) < 0 or fields_count > <uint64_t>most:
+        return None
+    values = {}
+    previous = 0
+    for i in range(<Py_ssize_t>fields_count):
+        if _head(&c, 0, &number) < 0 or number <= previous:
+            return None
+        field = fields.get(<object>number)
+        if field is None:
+            return None
+        previous = number
+        found = _field_value(&c, field)
+        if found is None:
+            return None
+        values[field[0]] = found
+        positions |= 1u << (number - 1)
+    # the salt nodes: 17-byte entries at possible, non-overlapping positions, covering every disclosed field
+    if _string(&c, 2, &start, &length) < 0 or length % 17 or length > 17 * _LEAVES:
+        return None
+    nodes = []
+    for offset in range(0, length, 17):
+        depth = start[offset] >> 4
+        index = start[offset] & 0x0F
+        if depth > _DEPTH or index >= (1 << depth):
+            return None
+        width = 1 << (_DEPTH - depth)
+        leaves = ((1u << width) - 1) << (index * width)
+        if leaves & covered:
+            return None
+        covered |= leaves
+        nodes.append(node_class(depth, index, PyBytes_FromStringAndSize(<const char *>start + offset + 1, 16)))
+    if positions & ~covered:
+        return None
+    # the hidden commitments: 32-byte entries, strictly ascending, with the disclosed at most the type's fields
+    if _string(&c, 2, &start, &length) < 0 or length % _HASH:
+        return None
+    n_hidden = length // _HASH
+    if n_hidden + <Py_ssize_t>fields_count > <Py_ssize_t>most:
+        return None
+    for i in range(1, n_hidden):
+        if memcmp(start + (i - 1) * _HASH, start + i * _HASH, _HASH) >= 0:
+            return None
+    hidden = tuple([PyBytes_FromStringAndSize(<const char *>start + i * _HASH, _HASH) for i in range(n_hidden)])
+    if _string(&c, 2, &start, &length) < 0 or length != 64:
+        return None
+    signature = PyBytes_FromStringAndSize(<const char *>start, 64)
+    suite = default_suite
+    if count == 12:
+        if _head(&c, 0, &value) < 0:
+            return None
+        suite = suite_of(<object>value)
+        if suite is None:
+            return None
+    if c.pos != c.end:
+        return None
+    return presentation_class(
+        header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=signature, suite=suite
+    )
 
 
 _load()
