@@ -385,17 +385,20 @@ cdef enum:
     KIND_UINT = 4       # unsigned integer in [low, high]: its own canonical value (amounts)
     KIND_CHOICE = 5     # unsigned integer in [low, high] that is one of the codes
 
-cdef dict _SCHEMA = {}    # type number -> (LicenseType, number of fields, {field number: field})
+cdef dict _SCHEMA = {}          # type number -> (LicenseType, number of fields, {field number: field})
+cdef dict _COMPACT_SCHEMA = {}  # the same for LC2, whose text is GB 18030 bytes
 cdef object _CONFIG = None
 
 
-def configure(config, schema) -> None:
-    """Set what the reader builds and checks with (called once by presentation.py): ``config`` is
+def configure(config, schema, compact_schema=None) -> None:
+    """Set what the readers build and check with (called once by presentation.py): ``config`` is
     a tuple of the format's constants and classes, ``schema`` maps each type number to (type,
-    number of fields, {field number: (key, kind, low, high, check)})."""
-    global _CONFIG, _SCHEMA
-    _CONFIG = config
+    number of fields, {field number: (key, kind, low, high, check)}) for LC1, ``compact_schema``
+    the same for LC2."""
+    global _CONFIG, _SCHEMA, _COMPACT_SCHEMA
+    _CONFIG = tuple(config)
     _SCHEMA = dict(schema)
+    _COMPACT_SCHEMA = dict(compact_schema or {})
 
 
 cdef struct _Cursor:
@@ -490,53 +493,32 @@ cdef object _field_value(_Cursor *c, tuple field):
     return <object>value
 
 
-def read_presentation(bytes data not None):
-    """The :class:`~registry.document.presentation.Presentation` in ``data`` (an LC1 payload), or
-    ``None`` when the strict reader should decide (anything but a well-formed canonical payload)."""
-    cdef _Cursor c
-    cdef uint64_t count, value, fields_count, number, previous, valid_from
-    cdef object valid_to
+cdef object _header(_Cursor *c, object ltype, tuple config):
+    """The header (the issuer's code, serial, version, validity days) that follows the type, or None."""
     cdef const uint8_t *start
-    cdef Py_ssize_t length, offset, n_hidden, i
-    cdef uint32_t covered = 0, positions = 0, leaves
-    cdef int depth, index, width
-    if _CONFIG is None:
-        return None
+    cdef Py_ssize_t length
+    cdef uint64_t serial, version, valid_from, value
     (fmt, max_serial, max_version, last_day, issuer_code, header_class, id_class, node_class,
-     presentation_class, suite_of, default_suite) = _CONFIG
-    c.data = <const uint8_t *>PyBytes_AS_STRING(data)
-    c.pos = 0
-    c.end = PyBytes_GET_SIZE(data)
-    if _head(&c, 4, &count) < 0 or count < 11 or count > 12:
-        return None
-    if _head(&c, 0, &value) < 0 or value != <uint64_t>fmt:
-        return None
-    if _head(&c, 0, &value) < 0:
-        return None
-    entry = _SCHEMA.get(<object>value)
-    if entry is None:
-        return None
-    ltype, most, fields = entry
-    if _string(&c, 2, &start, &length) < 0:
+     presentation_class, suite_of, default_suite) = config
+    if _string(c, 2, &start, &length) < 0:
         return None
     try:
         issuer = issuer_code(PyBytes_FromStringAndSize(<const char *>start, length))
     except ValueError:
         return None
-    cdef uint64_t serial, version
-    if _uint(&c, 1, max_serial, &serial) < 0 or _uint(&c, 1, max_version, &version) < 0:
+    if _uint(c, 1, max_serial, &serial) < 0 or _uint(c, 1, max_version, &version) < 0:
         return None
-    if _uint(&c, 0, last_day, &valid_from) < 0:
+    if _uint(c, 0, last_day, &valid_from) < 0:
         return None
     if c.pos < c.end and c.data[c.pos] == 0xF6:
         c.pos += 1
         valid_to = None
     else:
-        if _uint(&c, 0, last_day, &value) < 0:
+        if _uint(c, 0, last_day, &value) < 0:
             return None
         valid_to = <object>value
     try:
-        header = header_class(
+        return header_class(
             license_type=ltype,
             license_id=id_class(ltype.code, issuer, <object>serial, <object>version),
             valid_from=<object>valid_from,
@@ -544,30 +526,41 @@ def read_presentation(bytes data not None):
         )
     except ValueError:
         return None
-    # the disclosed fields: field numbers strictly ascending, each a field of the type
-    if _head(&c, 5, &fields_count) < 0 or fields_count > <uint64_t>most:
+
+
+cdef object _disclosed(_Cursor *c, dict fields, Py_ssize_t most, uint32_t *positions):
+    """The disclosed fields' map (field numbers strictly ascending, each a field of the type) as
+    {key: canonical value}, with a bit per position; or None."""
+    cdef uint64_t count, number, previous = 0
+    cdef Py_ssize_t i
+    if _head(c, 5, &count) < 0 or count > <uint64_t>most:
         return None
     values = {}
-    previous = 0
-    for i in range(<Py_ssize_t>fields_count):
-        if _head(&c, 0, &number) < 0 or number <= previous:
+    for i in range(<Py_ssize_t>count):
+        if _head(c, 0, &number) < 0 or number <= previous:
             return None
         field = fields.get(<object>number)
         if field is None:
             return None
         previous = number
-        found = _field_value(&c, field)
+        found = _field_value(c, field)
         if found is None:
             return None
         values[field[0]] = found
-        positions |= 1u << (number - 1)
-    # the salt nodes: 17-byte entries at possible, non-overlapping positions, covering every disclosed field
-    if _string(&c, 2, &start, &length) < 0 or length % 17 or length > 17 * _LEAVES:
-        return None
+        positions[0] |= 1u << (number - 1)
+    return values
+
+
+cdef object _nodes(const uint8_t *start, Py_ssize_t count, uint32_t positions, object node_class):
+    """The ``count`` salt nodes at ``start`` (possible, non-overlapping positions that cover every
+    disclosed field), or None."""
+    cdef uint32_t covered = 0, leaves
+    cdef int depth, index, width
+    cdef Py_ssize_t i
     nodes = []
-    for offset in range(0, length, 17):
-        depth = start[offset] >> 4
-        index = start[offset] & 0x0F
+    for i in range(count):
+        depth = start[17 * i] >> 4
+        index = start[17 * i] & 0x0F
         if depth > _DEPTH or index >= (1 << depth):
             return None
         width = 1 << (_DEPTH - depth)
@@ -575,34 +568,137 @@ def read_presentation(bytes data not None):
         if leaves & covered:
             return None
         covered |= leaves
-        nodes.append(node_class(depth, index, PyBytes_FromStringAndSize(<const char *>start + offset + 1, 16)))
+        nodes.append(node_class(depth, index, PyBytes_FromStringAndSize(<const char *>start + 17 * i + 1, 16)))
     if positions & ~covered:
         return None
-    # the hidden commitments: 32-byte entries, strictly ascending, with the disclosed at most the type's fields
+    return tuple(nodes)
+
+
+cdef object _hidden(const uint8_t *start, Py_ssize_t count):
+    """The ``count`` hidden commitments at ``start``, strictly ascending, or None."""
+    cdef Py_ssize_t i
+    for i in range(1, count):
+        if memcmp(start + (i - 1) * _HASH, start + i * _HASH, _HASH) >= 0:
+            return None
+    return tuple([PyBytes_FromStringAndSize(<const char *>start + i * _HASH, _HASH) for i in range(count)])
+
+
+cdef object _suite(_Cursor *c, object suite_of):
+    cdef uint64_t code
+    if _head(c, 0, &code) < 0:
+        return None
+    return suite_of(<object>code)
+
+
+def read_presentation(bytes data not None):
+    """The :class:`~registry.document.presentation.Presentation` in ``data`` (an LC1 payload), or
+    ``None`` when the strict reader should decide (anything but a well-formed canonical payload)."""
+    cdef _Cursor c
+    cdef uint64_t count, value
+    cdef const uint8_t *start
+    cdef Py_ssize_t length, n_hidden
+    cdef uint32_t positions = 0
+    if _CONFIG is None:
+        return None
+    config = <tuple>_CONFIG
+    c.data = <const uint8_t *>PyBytes_AS_STRING(data)
+    c.pos = 0
+    c.end = PyBytes_GET_SIZE(data)
+    if _head(&c, 4, &count) < 0 or count < 11 or count > 12:
+        return None
+    if _head(&c, 0, &value) < 0 or value != <uint64_t>config[0]:
+        return None
+    if _head(&c, 0, &value) < 0:
+        return None
+    entry = _SCHEMA.get(<object>value)
+    if entry is None:
+        return None
+    ltype, most, fields = entry
+    header = _header(&c, ltype, config)
+    if header is None:
+        return None
+    values = _disclosed(&c, fields, most, &positions)
+    if values is None:
+        return None
+    if _string(&c, 2, &start, &length) < 0 or length % 17 or length > 17 * _LEAVES:
+        return None
+    nodes = _nodes(start, length // 17, positions, config[7])
+    if nodes is None:
+        return None
     if _string(&c, 2, &start, &length) < 0 or length % _HASH:
         return None
     n_hidden = length // _HASH
-    if n_hidden + <Py_ssize_t>fields_count > <Py_ssize_t>most:
+    if n_hidden + len(values) > <Py_ssize_t>most:
         return None
-    for i in range(1, n_hidden):
-        if memcmp(start + (i - 1) * _HASH, start + i * _HASH, _HASH) >= 0:
-            return None
-    hidden = tuple([PyBytes_FromStringAndSize(<const char *>start + i * _HASH, _HASH) for i in range(n_hidden)])
+    hidden = _hidden(start, n_hidden)
+    if hidden is None:
+        return None
     if _string(&c, 2, &start, &length) < 0 or length != 64:
         return None
     signature = PyBytes_FromStringAndSize(<const char *>start, 64)
-    suite = default_suite
+    suite = config[10]
     if count == 12:
-        if _head(&c, 0, &value) < 0:
-            return None
-        suite = suite_of(<object>value)
+        suite = _suite(&c, config[9])
         if suite is None:
             return None
     if c.pos != c.end:
         return None
-    return presentation_class(
-        header=header, disclosed=values, nodes=tuple(nodes), hidden=hidden, signature=signature, suite=suite
-    )
+    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+
+
+def read_compact(int number, bytes struct not None, bytes tail not None):
+    """The presentation an LC2 body of type ``number`` carries, from its inflated CBOR array
+    ``struct`` and the bytes after the deflate stream ``tail``; or ``None`` when the strict
+    reader (``registry.document._compact.read_body``) should decide."""
+    cdef _Cursor c
+    cdef uint64_t count
+    cdef const uint8_t *t
+    cdef Py_ssize_t rest, n_nodes, hidden_length
+    cdef uint32_t positions = 0
+    if _CONFIG is None:
+        return None
+    config = <tuple>_CONFIG
+    entry = _COMPACT_SCHEMA.get(number)
+    if entry is None:
+        return None
+    ltype, most, fields = entry
+    c.data = <const uint8_t *>PyBytes_AS_STRING(struct)
+    c.pos = 0
+    c.end = PyBytes_GET_SIZE(struct)
+    if _head(&c, 4, &count) < 0 or count < 6 or count > 7:
+        return None
+    header = _header(&c, ltype, config)
+    if header is None:
+        return None
+    values = _disclosed(&c, fields, most, &positions)
+    if values is None:
+        return None
+    suite = config[10]
+    if count == 7:
+        suite = _suite(&c, config[9])
+        if suite is None:
+            return None
+    if c.pos != c.end:
+        return None
+    # after the stream: 17-byte salt nodes, 32-byte hidden commitments, the 64-byte signature
+    rest = PyBytes_GET_SIZE(tail) - 64
+    if rest < 0:
+        return None
+    n_nodes = (17 * rest) % 32
+    hidden_length = rest - 17 * n_nodes
+    if hidden_length < 0 or hidden_length % _HASH or n_nodes > _LEAVES:
+        return None
+    if hidden_length // _HASH + len(values) > <Py_ssize_t>most:
+        return None
+    t = <const uint8_t *>PyBytes_AS_STRING(tail)
+    nodes = _nodes(t, n_nodes, positions, config[7])
+    if nodes is None:
+        return None
+    hidden = _hidden(t + 17 * n_nodes, hidden_length // _HASH)
+    if hidden is None:
+        return None
+    signature = PyBytes_FromStringAndSize(<const char *>t + rest, 64)
+    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
 
 
 _load()
