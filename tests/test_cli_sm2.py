@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _sm2_samples import make_certificate
 from conftest import HardhatNode
 
+from devkit.certificates import self_signed_certificate
 from devkit.samples import SampleFactory
 from devkit.serving import serve_command
 from devkit.waiting import wait_until
@@ -157,7 +157,7 @@ def test_a_department_creates_its_sm2_key_and_its_authority_binds_it(home: Home,
     new_key = Sm2SigningKey.generate()
     pem = _write_pem(tmp_path / "new.pem", new_key, "pem pass phrase")
     cert = tmp_path / "new.cer"
-    cert.write_bytes(make_certificate(new_key, "北京市市场监督管理局电子签名"))
+    cert.write_bytes(self_signed_certificate(new_key, "北京市市场监督管理局电子签名"))
     imported = home.run(
         "keys", "import-sm2", "bj-samr-2", str(pem), "--certificate", str(cert), "--pem-password-env", "PEMPW",
         "--password-env", "PW", env={"PEMPW": "pem pass phrase"},
@@ -199,7 +199,7 @@ def test_mistakes_are_refused_in_plain_words_before_anything_is_sent(home: Home,
     # a certificate whose key differs, at import and at the proof
     stranger = Sm2SigningKey.generate()
     foreign = tmp_path / "foreign.cer"
-    foreign.write_bytes(make_certificate(stranger))
+    foreign.write_bytes(self_signed_certificate(stranger))
     pem = _write_pem(tmp_path / "k.pem", Sm2SigningKey.generate())
     assert "certifies another public key" in home.error(
         "keys", "import-sm2", "imported", str(pem), "--certificate", str(foreign), "--password-env", "PW"
@@ -235,7 +235,7 @@ def test_mistakes_are_refused_in_plain_words_before_anything_is_sent(home: Home,
     assert "does not verify" in home.error(*add, variant(account=json.loads(other.read_text())["account"]))
     # a certificate of another key slipped into the file
     assert "certifies another public key" in home.error(
-        *add, variant(certificate="0x" + make_certificate(stranger).hex())
+        *add, variant(certificate="0x" + self_signed_certificate(stranger).hex())
     )
     # a file for another department, for another deployment, not a binding file at all
     assert f"binds a key of department '{OTHER_USCC}', not of {USCC}" in home.error(
@@ -281,7 +281,7 @@ def test_an_sm2_department_issues_anchors_and_its_licenses_verify_with_the_suite
     name = "bj-samr-cert"
     key = Sm2SigningKey.generate()
     cert = tmp_path / "cert.cer"
-    cert.write_bytes(make_certificate(key, "海淀区市场监管电子签名"))
+    cert.write_bytes(self_signed_certificate(key, "海淀区市场监管电子签名"))
     pem = _write_pem(tmp_path / "cert.pem", key)
     home.run("keys", "import-sm2", name, str(pem), "--certificate", str(cert), "--password-env", "PW")
     binding = tmp_path / "binding.json"

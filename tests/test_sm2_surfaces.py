@@ -26,10 +26,11 @@ from api.main import create_app
 from api.models import VerificationResponse
 from api.services import Services
 from api.settings import Settings
+from devkit.certificates import self_signed_certificate
 from devkit.demo import DemoRun, run_demo
 from devkit.samples import SampleFactory
 from devkit.serving import listening_socket
-from devkit.sm2_demo import SM2_DEPARTMENT_NAME, SM2_DEPARTMENT_USCC, self_signed_certificate
+from devkit.sm2_demo import SM2_DEPARTMENT_NAME, SM2_DEPARTMENT_USCC
 from devkit.waiting import wait_until
 from registry import SignatureSuite, connect, dev_accounts
 from registry.chain.sm2 import Sm2KeyRegistration

@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-from _sm2_world import OTHER_USCC, Sm2World, make_certificate, make_world, registration
+from _sm2_world import OTHER_USCC, Sm2World, make_world, registration
 from eth_account import Account
 
+from devkit.certificates import self_signed_certificate
 from registry import SignatureSuite
 from registry.document.presentation import decode_presentation
 from registry.document.qr import qr_info
@@ -38,7 +39,7 @@ def _forged(text: str, **changes: object) -> str:
 
 def test_a_license_signed_with_sm2_is_valid_and_says_so(world: Sm2World):
     account, key = world.accounts[3], Sm2SigningKey.generate(b"haidian@bj.gov.cn")
-    world.bind(account, key, certificate=make_certificate(key, "北京市市场监督管理局电子印章"))
+    world.bind(account, key, certificate=self_signed_certificate(key, "北京市市场监督管理局电子印章"))
     department = world.sm2_department(account, key)
     row = world.issue(department)
     assert row.suite is SignatureSuite.SM2
@@ -220,7 +221,7 @@ def test_a_proof_made_for_another_account_or_issuer_is_ignored(world: Sm2World):
 
 def test_a_certificate_of_another_key_shows_no_subject(world: Sm2World):
     account, key = world.accounts[3], Sm2SigningKey.generate()
-    world.bind(account, key, certificate=make_certificate(Sm2SigningKey.generate(), "冒名印章"))
+    world.bind(account, key, certificate=self_signed_certificate(Sm2SigningKey.generate(), "冒名印章"))
     department = world.sm2_department(account, key)
     row = world.issue(department)
     verifier, _ = world.verifier()
@@ -337,7 +338,7 @@ def test_candidates_are_bounded_and_newest_first(world: Sm2World):
 
 def test_a_mirror_rebuilt_from_its_database_gives_the_same_answers(world: Sm2World, tmp_path: Path):
     good, good_key = world.accounts[3], Sm2SigningKey.generate()
-    world.bind(good, good_key, certificate=make_certificate(good_key))
+    world.bind(good, good_key, certificate=self_signed_certificate(good_key))
     bad, bad_key = world.accounts[4], Sm2SigningKey.generate()
     world.bind(bad, bad_key, proof=registration(world.client, world.issuer_id, good.address, good_key).proof)
     texts = []
