@@ -56,7 +56,16 @@ def service_home(
     keys = {holder: ApiKeys(store.engine).create(holder, label)[1] for holder, label in api_keys.items()}
     store.close()
     WebhookKey.generate().save(home / "keys" / "webhooks.json", WEBHOOK_KEY_PASSWORD, scrypt_n=2**14)
-    full_env = {
+    full_env = service_env(home, node, webhook_key_password=WEBHOOK_KEY_PASSWORD, extra=env)
+    return ServiceHome(setup, department, rows, keys, full_env, tmp)
+
+
+def service_env(
+    home: Path, node: HardhatNode, *, webhook_key_password: str, extra: Mapping[str, str] = {}
+) -> dict[str, str]:
+    """The environment of ``elicense serve`` over ``home`` (its webhook key HOME/keys/webhooks.json
+    opened with ``webhook_key_password``) following ``node``, with ``extra`` added or overriding."""
+    return {
         **os.environ,
         "ELICENSE_HOME": str(home),
         "ELICENSE_RPC_URL": node.url,
@@ -65,7 +74,6 @@ def service_home(
         "ELICENSE_WEBHOOK_INTERVAL": "0.2",
         "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the tests' receivers listen on loopback
         "ELICENSE_WEBHOOK_KEY": "webhooks",  # the secrets sealed at rest, opened again after each restart
-        "ELICENSE_WEBHOOK_KEY_PASSWORD": WEBHOOK_KEY_PASSWORD,
-        **env,
+        "ELICENSE_WEBHOOK_KEY_PASSWORD": webhook_key_password,
+        **extra,
     }
-    return ServiceHome(setup, department, rows, keys, full_env, tmp)
