@@ -17,6 +17,7 @@ from devkit.certificates import self_signed_certificate
 from registry import SignatureSuite
 from registry.document.presentation import decode_presentation
 from registry.document.qr import qr_info
+from registry.errors import ConfigurationError
 from registry.issuer.department import Department
 from signer import Sm2SigningKey
 from verifier._sm2keys import MAX_SM2_CANDIDATES
@@ -57,6 +58,36 @@ def test_a_license_signed_with_sm2_is_valid_and_says_so(world: Sm2World):
     assert data["suite"] == "sm2"
     assert data["certificate_subject"] == result.certificate_subject
     assert result.disclosed
+
+
+def test_the_anchoring_account_alone_anchors_and_changes_status_and_issues_nothing(world: Sm2World):
+    """What the worker, ``license anchor`` and the status commands open: the SM2 department's account
+    without its SM2 key. It anchors and suspends the SM2 licenses (which verify), and refuses to issue,
+    before a serial is reserved."""
+    account, key = world.accounts[3], Sm2SigningKey.generate()
+    world.bind(account, key)
+    signing = world.sm2_department(account, key)
+    row = world.issue(signing, anchor=False)
+    anchoring = Department(
+        issuer_uscc=world.setup.uscc, store=signing.store, signer=None, client=world.client, account=account
+    )
+    assert anchoring.address == account.address
+    (result,) = anchoring.anchor_pending()
+    assert result.count == 1
+    text = signing.presentation(row.license_id).to_text()
+    assert world.verifier()[0].verify(text).status is Outcome.VALID
+    anchoring.suspend([row.license_id], reason=2)
+    assert world.verifier()[0].verify(text).status is Outcome.SUSPENDED
+    for attempt in (
+        lambda: anchoring.issue(world.samples.business_license()),
+        lambda: anchoring.prepare(world.samples.business_license()),
+        lambda: anchoring.amend(row.license_id, {}),
+    ):
+        with pytest.raises(ConfigurationError, match="without its signing key"):
+            attempt()
+    assert world.issue(signing, anchor=False).serial == row.serial + 1  # the refusals reserved nothing
+    with pytest.raises(ConfigurationError, match="needs its account"):
+        Department(issuer_uscc=world.setup.uscc, store=signing.store, signer=None, client=world.client)
 
 
 def test_the_store_keeps_the_suite_so_a_rebuilt_qr_carries_it(world: Sm2World):
