@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import unicodedata
 
 import pytest
 from cryptography import x509
@@ -49,6 +50,30 @@ def test_a_self_signed_sm2_certificate():
     # it really is signed with SM2/SM3 by its key (default identifier, as GM/T 0015 has it)
     tbs, signature = tbs_and_signature(certificate)
     assert verify_sm2_signature(KEY.public_key, tbs, signature, DEFAULT_SM2_ID)
+
+
+@pytest.mark.parametrize(
+    ("common_name", "organisation", "shown"),
+    [
+        ("签章\u202e有效", "局\nVALID", "CN=签章\\E2\\80\\AE有效,O=局\\0AVALID,C=CN"),
+        (
+            "\x1b[2J\x1b[32mVALID\r",
+            "a\u2028b\u2066c\u200fd",
+            "CN=\\1B[2J\\1B[32mVALID\\0D,O=a\\E2\\80\\A8b\\E2\\81\\A6c\\E2\\80\\8Fd,C=CN",
+        ),
+        ("x\x00y\x7f", "\ue000私用", "CN=x\\00y\\7F,O=\\EE\\80\\80私用,C=CN"),
+    ],
+    ids=["override-and-newline", "terminal-escapes-and-isolates", "nul-del-private-use"],
+)
+def test_a_subject_is_given_with_its_control_and_direction_characters_escaped(common_name, organisation, shown):
+    """Any department registers any certificate: its subject comes out as RFC 4514 text whose control,
+    format and line-breaking characters are hex pairs (section 2.4), so it draws nothing wherever it
+    is shown, and an RFC 4514 parser reads it back to the very name in the certificate."""
+    certificate = self_signed_certificate(KEY, common_name, organisation)
+    subject = parse_sm2_certificate(certificate).subject
+    assert subject == shown
+    assert not any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in subject)
+    assert x509.Name.from_rfc4514_string(subject) == x509.load_der_x509_certificate(certificate).subject
 
 
 def test_pem_is_taken_too():

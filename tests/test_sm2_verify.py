@@ -6,6 +6,7 @@ database. Attacks first: a crafted QR, a rogue department, a thief with a stolen
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from pathlib import Path
 
@@ -58,6 +59,22 @@ def test_a_license_signed_with_sm2_is_valid_and_says_so(world: Sm2World):
     assert data["suite"] == "sm2"
     assert data["certificate_subject"] == result.certificate_subject
     assert result.disclosed
+
+
+def test_a_rogue_subject_reaches_the_json_results_escaped(world: Sm2World):
+    """A subject holding U+202E (right-to-left override) and a line break, bound with a valid proof:
+    the result and its JSON carry it as RFC 4514 hex pairs, never the characters themselves."""
+    account, key = world.accounts[4], Sm2SigningKey.generate()
+    world.bind(account, key, certificate=self_signed_certificate(key, "效有\u202e签章", "某局\nVALID 有效"))
+    department = world.sm2_department(account, key)
+    row = world.issue(department)
+    result = world.verifier()[0].verify(department.presentation(row.license_id).to_text())
+    assert result.status is Outcome.VALID, result.reasons
+    expected = "CN=效有\\E2\\80\\AE签章,O=某局\\0AVALID 有效,C=CN"
+    assert result.certificate_subject == expected
+    text = json.dumps(result.to_dict(), ensure_ascii=False)
+    assert "\u202e" not in text
+    assert json.loads(text)["certificate_subject"] == expected
 
 
 def test_the_anchoring_account_alone_anchors_and_changes_status_and_issues_nothing(world: Sm2World):

@@ -19,7 +19,6 @@ made for. No secret is in it.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,13 +55,6 @@ from signer import (
 BINDING_KIND = "elicense-sm2-binding"
 _MAX_BINDING_BYTES = 16 * 1024
 _MAX_CERTIFICATE_FILE = 8 * 1024
-
-
-def printable(text: str) -> str:
-    """``text`` (a certificate subject: any department can register any certificate) for a terminal:
-    control and format characters (line breaks, escape sequences, direction overrides) escaped, so
-    that it cannot draw lines or colours of its own."""
-    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
 def sm2_keystore_path(ctx: Context, name: str) -> Path:

@@ -22,7 +22,7 @@ from api.cli._context import (
     signing_account,
     uscc_option,
 )
-from api.cli._sm2 import make_department, open_department_keys, printable
+from api.cli._sm2 import make_department, open_department_keys
 from api.cli.joint import echo_bundle
 from api.cli.receipts import write_receipt
 from registry import Deployment
@@ -384,7 +384,7 @@ def _echo_license(result: VerificationResult, lang: str) -> None:
     if data["issuer"]:
         click.echo(f"  issuer    {data['issuer']['name'] or '-'} ({data['issuer']['uscc']})")
     if data["suite"]:
-        subject = f", certificate {printable(data['certificate_subject'])}" if data["certificate_subject"] else ""
+        subject = f", certificate {data['certificate_subject']}" if data["certificate_subject"] else ""
         click.echo(f"  signature {'国密 SM2' if data['suite'] == 'sm2' else 'secp256k1'}{subject}")
     if data["anchor"]:
         click.echo(f"  anchored  {data['anchor']['time_iso']} (block {data['anchor']['block_number']})")
