@@ -100,7 +100,9 @@ class VerificationResponse(BaseModel):
     certificate_subject: str | None = Field(
         default=None,
         description="The subject (RFC 4514) of the SM2 signing key's X.509 certificate registered with the key, "
-        "shown only when that certificate holds the very key bound on chain",
+        "shown only when that certificate holds the very key bound on chain. Control and format characters "
+        "(line breaks, escape sequences, direction overrides) and line separators are written as RFC 4514 hex "
+        "pairs of their UTF-8 bytes (U+202E as \\E2\\80\\AE): an RFC 4514 parser reads back the exact name",
     )
     replacement: str | None = None
     co_approval: dict[str, Any] | None = Field(

@@ -7,7 +7,6 @@ with secp256k1 (tampered: an account bound to an SM2 key signs only with it)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from stdnum.cn import uscc
 
+from devkit.certificates import self_signed_certificate
 from devkit.samples import SampleFactory
 from registry import RegistryClient, SignatureSuite
 from registry.chain.sm2 import Sm2KeyRegistration
@@ -25,7 +25,7 @@ from registry.issuer.store import IssuerStore
 from signer import LicenseSigner, Sm2LicenseSigner, Sm2SigningKey, sign_sm2_key_acceptance
 from verifier.pipeline import Outcome
 
-__all__ = ["SM2_DEPARTMENT_NAME", "SM2_DEPARTMENT_USCC", "Sm2Demo", "add_sm2_cases", "self_signed_certificate"]
+__all__ = ["SM2_DEPARTMENT_NAME", "SM2_DEPARTMENT_USCC", "Sm2Demo", "add_sm2_cases"]
 
 _CODE = "11110108MB0348127"  # division 110108 (海淀区), in 北京市
 SM2_DEPARTMENT_USCC = _CODE + uscc.calc_check_digit(_CODE)
@@ -42,66 +42,6 @@ class Sm2Demo:
     key: Sm2SigningKey
     certificate: bytes
     valid_case: str = "sm2_valid"
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    length = (
-        bytes((n,))
-        if n < 0x80
-        else bytes((0x80 | ((n.bit_length() + 7) // 8),)) + n.to_bytes((n.bit_length() + 7) // 8, "big")
-    )
-    return bytes((tag,)) + length + content
-
-
-def _oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    body = bytes((40 * parts[0] + parts[1],))
-    for part in parts[2:]:
-        chunk, rest = [part & 0x7F], part >> 7
-        while rest:
-            chunk.append(0x80 | (rest & 0x7F))
-            rest >>= 7
-        body += bytes(reversed(chunk))
-    return _der(0x06, body)
-
-
-def _integer(value: int) -> bytes:
-    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-
-
-def _seq(*items: bytes) -> bytes:
-    return _der(0x30, b"".join(items))
-
-
-def self_signed_certificate(key: Sm2SigningKey, common_name: str, organisation: str, *, today: dt.date) -> bytes:
-    """A self-signed X.509 certificate (DER, GM/T 0015 form: SM2 with SM3) of ``key``, valid two years
-    from ``today``: what a department's CA would hand it, for the demo (``key`` has the default ID)."""
-    algorithm = _seq(_oid("1.2.156.10197.1.501"))  # SM2 with SM3
-
-    def rdn(kind: str, value: bytes) -> bytes:
-        return _der(0x31, _seq(_oid(kind), value))
-
-    name = _seq(
-        rdn("2.5.4.6", _der(0x13, b"CN")),
-        rdn("2.5.4.10", _der(0x0C, organisation.encode())),
-        rdn("2.5.4.3", _der(0x0C, common_name.encode())),
-    )
-    start = dt.datetime.combine(today, dt.time(), dt.UTC)
-    validity = _seq(*(_der(0x17, (start + dt.timedelta(days=d)).strftime("%y%m%d%H%M%SZ").encode()) for d in (0, 730)))
-    spki = _seq(_seq(_oid("1.2.840.10045.2.1"), _oid("1.2.156.10197.1.301")), _der(0x03, b"\x00\x04" + key.public_key))
-    tbs = _seq(
-        _der(0xA0, _integer(2)),
-        _integer(int.from_bytes(key.public_key[:8], "big")),
-        algorithm,
-        name,
-        validity,
-        name,
-        spki,
-    )
-    signature = key.sign(tbs)
-    value = _seq(_integer(int.from_bytes(signature[:32], "big")), _integer(int.from_bytes(signature[32:], "big")))
-    return _seq(tbs, algorithm, _der(0x03, b"\x00" + value))
 
 
 def add_sm2_cases(

@@ -10,9 +10,10 @@
   joint signature; proofs of possession and the EIP-2537 forms the contracts take.
 - The SM2 suite (docs/signatures.md): :class:`Sm2SigningKey` (SM2 with SM3, GM/T 0003) and
   :class:`Sm2LicenseSigner` sign the EIP-712 encoded message of a license; :func:`verify_sm2_license`
-  checks one; the key binding's proof of possession (:func:`sign_sm2_key_acceptance`) and the
-  account's acceptance (:func:`sign_sm2_account_acceptance`); :func:`parse_sm2_certificate` reads an
-  X.509 certificate of an SM2 key.
+  checks one; :func:`check_sm2_public_key` and :func:`check_sm2_signature` check the wire forms; the
+  key binding's proof of possession (:func:`sign_sm2_key_acceptance`) and the account's acceptance
+  (:func:`sign_sm2_account_acceptance`); :func:`parse_sm2_certificate` reads an X.509 certificate of
+  an SM2 key.
 - Keystores: scrypt-encrypted key files (secp256k1 signing keys, co-signing keys, SM2 keys) and the
   passwords that open them.
 
@@ -62,8 +63,11 @@ from signer.keystore import (
 from signer.recipes import LicenseSigner, recover_signer, sign_key_acceptance
 from signer.sm2 import (
     DEFAULT_SM2_ID,
+    MAX_SM2_ID_BYTES,
     Sm2LicenseSigner,
     Sm2SigningKey,
+    check_sm2_public_key,
+    check_sm2_signature,
     sign_sm2_account_acceptance,
     sign_sm2_key_acceptance,
     sm2_key_acceptance_message,
@@ -77,6 +81,7 @@ __all__ = [
     "DEFAULT_SCRYPT_N",
     "DEFAULT_SM2_ID",
     "MAX_CERTIFICATE_BYTES",
+    "MAX_SM2_ID_BYTES",
     "SM2_KIND",
     "CoSigningKey",
     "ElicenseError",
@@ -92,6 +97,8 @@ __all__ = [
     "Sm2SigningKey",
     "WrongPasswordError",
     "aggregate_signatures",
+    "check_sm2_public_key",
+    "check_sm2_signature",
     "co_signing_key_id",
     "create_co_signing_keystore",
     "create_keystore",

@@ -1,11 +1,23 @@
-"""X.509 certificates of SM2 keys (GM/T 0015): the subject, for display, and the SM2 public key,
+r"""X.509 certificates of SM2 keys (GM/T 0015): the subject, for display, and the SM2 public key,
 to compare with the key bound on chain. The certificate is parsed by ``cryptography`` (strict DER);
 its SubjectPublicKeyInfo must be exactly ``id-ecPublicKey`` with the named curve sm2p256v1 and an
 uncompressed point. Nothing here checks who issued the certificate: a verifier shows the subject
-only when the certificate's key equals the bound key, which the department proved it holds."""
+only when the certificate's key equals the bound key, which the department proved it holds.
+
+Any department can register any certificate, so its subject is outside input for every reader. It is
+given as RFC 4514 text in which every character of Unicode category C (controls such as ESC, CR and
+LF; format characters such as the direction overrides U+202A-U+202E and U+2066-U+2069; surrogates,
+private use, unassigned) and every line or paragraph separator (U+2028, U+2029) is written the way
+RFC 4514 (section 2.4) lets any character be written: as the hex pairs of its UTF-8 bytes (U+202E is
+``\E2\80\AE``, LF ``\0A``). That is still RFC 4514 text, which any RFC 4514 parser reads back to the
+very name the certificate holds, yet nothing in it can draw on a terminal, reorder a page or forge a
+line of a log. This is the one place subjects are made: the verifier's results (JSON included), the
+command line and the counter page all show this text.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -99,4 +111,17 @@ def parse_sm2_certificate(data: bytes) -> Sm2Certificate:
         subject = certificate.subject.rfc4514_string()
     except ValueError as exc:
         raise SignerInputError(f"the certificate's subject cannot be read: {exc}") from None
-    return Sm2Certificate(der=der, subject=subject, public_key=public_key)
+    return Sm2Certificate(der=der, subject=_escaped(subject), public_key=public_key)
+
+
+def _escaped(text: str) -> str:
+    """RFC 4514 ``text`` with its control, format and other category C characters and its line and
+    paragraph separators written as RFC 4514 hex pairs of their UTF-8 bytes (the module's docstring)."""
+    return "".join("".join(f"\\{b:02X}" for b in c.encode("utf-8", "surrogatepass")) if _hidden(c) else c for c in text)
+
+
+def _hidden(c: str) -> bool:
+    return unicodedata.category(c) in _HIDDEN
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})

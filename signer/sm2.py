@@ -26,8 +26,11 @@ from signer.errors import SignerInputError
 
 __all__ = [
     "DEFAULT_SM2_ID",
+    "MAX_SM2_ID_BYTES",
     "Sm2LicenseSigner",
     "Sm2SigningKey",
+    "check_sm2_public_key",
+    "check_sm2_signature",
     "sign_sm2_account_acceptance",
     "sign_sm2_key_acceptance",
     "sm2_key_acceptance_message",
@@ -38,8 +41,31 @@ __all__ = [
 
 #: The default distinguishing identifier (GM/T 0009): ``b"1234567812345678"``.
 DEFAULT_SM2_ID = _sm2.DEFAULT_ID
+#: The longest distinguishing identifier taken (bytes), as the TrustRegistry contract takes it.
+MAX_SM2_ID_BYTES = _sm2.MAX_ID_BYTES
 _MAX_PEM_BYTES = 8 * 1024
 _MAX_MESSAGE_BYTES = 4096  # a certificate's TBSCertificate; licenses and bindings are 66
+
+
+def check_sm2_public_key(public_key: object) -> bytes:
+    """``public_key`` when it is an SM2 public key in wire form: 64 bytes ``X || Y``, each coordinate
+    below p, the point on the curve sm2p256v1; :class:`SignerInputError` saying which check failed
+    otherwise."""
+    _sm2.decode_public_key(public_key)
+    assert isinstance(public_key, bytes)
+    return public_key
+
+
+def check_sm2_signature(signature: object) -> bytes:
+    """``signature`` when it has an SM2 signature's wire form: 64 bytes ``r || s`` (not DER), both in
+    [1, n - 1]; :class:`SignerInputError` otherwise. Only the form: whether it verifies is
+    :func:`verify_sm2_signature`'s question."""
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        got = f"{len(signature)} bytes" if isinstance(signature, bytes) else type(signature).__name__
+        raise SignerInputError(f"an SM2 signature is 64 bytes r || s (not DER), got {got}")
+    if _sm2.decode_signature(signature) is None:
+        raise SignerInputError("an SM2 signature's r and s must lie in [1, n - 1]")
+    return signature
 
 
 class Sm2SigningKey:

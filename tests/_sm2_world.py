@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _sm2_samples import make_certificate
 from eth_account.signers.local import LocalAccount
 
 from devkit.samples import SampleFactory
@@ -138,4 +137,4 @@ def make_world(tmp: Path) -> Sm2World:
     return Sm2World(setup, tmp, accounts)
 
 
-__all__ = ["OTHER_USCC", "Sm2World", "make_certificate", "make_world", "registration"]
+__all__ = ["OTHER_USCC", "Sm2World", "make_world", "registration"]

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _sm2_samples import make_certificate
 from conftest import HardhatNode
 
+from devkit.certificates import self_signed_certificate
 from devkit.samples import SampleFactory
 from devkit.serving import serve_command
 from devkit.waiting import wait_until
 from registry import RegistryClient, connect, dev_accounts
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
-from signer import Sm2SigningKey, load_account, load_sm2_key, verify_sm2_key_acceptance
+from signer import Sm2SigningKey, create_sm2_keystore, load_account, load_sm2_key, verify_sm2_key_acceptance
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 USCC = "11110000MB0195560T"  # 北京市市场监督管理局 (division 110000)
@@ -157,7 +157,7 @@ def test_a_department_creates_its_sm2_key_and_its_authority_binds_it(home: Home,
     new_key = Sm2SigningKey.generate()
     pem = _write_pem(tmp_path / "new.pem", new_key, "pem pass phrase")
     cert = tmp_path / "new.cer"
-    cert.write_bytes(make_certificate(new_key, "北京市市场监督管理局电子签名"))
+    cert.write_bytes(self_signed_certificate(new_key, "北京市市场监督管理局电子签名"))
     imported = home.run(
         "keys", "import-sm2", "bj-samr-2", str(pem), "--certificate", str(cert), "--pem-password-env", "PEMPW",
         "--password-env", "PW", env={"PEMPW": "pem pass phrase"},
@@ -199,7 +199,7 @@ def test_mistakes_are_refused_in_plain_words_before_anything_is_sent(home: Home,
     # a certificate whose key differs, at import and at the proof
     stranger = Sm2SigningKey.generate()
     foreign = tmp_path / "foreign.cer"
-    foreign.write_bytes(make_certificate(stranger))
+    foreign.write_bytes(self_signed_certificate(stranger))
     pem = _write_pem(tmp_path / "k.pem", Sm2SigningKey.generate())
     assert "certifies another public key" in home.error(
         "keys", "import-sm2", "imported", str(pem), "--certificate", str(foreign), "--password-env", "PW"
@@ -235,7 +235,7 @@ def test_mistakes_are_refused_in_plain_words_before_anything_is_sent(home: Home,
     assert "does not verify" in home.error(*add, variant(account=json.loads(other.read_text())["account"]))
     # a certificate of another key slipped into the file
     assert "certifies another public key" in home.error(
-        *add, variant(certificate="0x" + make_certificate(stranger).hex())
+        *add, variant(certificate="0x" + self_signed_certificate(stranger).hex())
     )
     # a file for another department, for another deployment, not a binding file at all
     assert f"binds a key of department '{OTHER_USCC}', not of {USCC}" in home.error(
@@ -281,7 +281,7 @@ def test_an_sm2_department_issues_anchors_and_its_licenses_verify_with_the_suite
     name = "bj-samr-cert"
     key = Sm2SigningKey.generate()
     cert = tmp_path / "cert.cer"
-    cert.write_bytes(make_certificate(key, "海淀区市场监管电子签名"))
+    cert.write_bytes(self_signed_certificate(key, "海淀区市场监管电子签名"))
     pem = _write_pem(tmp_path / "cert.pem", key)
     home.run("keys", "import-sm2", name, str(pem), "--certificate", str(cert), "--password-env", "PW")
     binding = tmp_path / "binding.json"
@@ -379,6 +379,40 @@ def test_the_service_signs_for_an_sm2_department_configured_like_any_other(home:
         assert data["certificate_subject"] == "CN=海淀区市场监管电子签名,O=北京市市场监督管理局,C=CN"
     finally:
         served.stop()
+
+
+def test_the_worker_and_the_status_commands_open_the_account_alone(home: Home, tmp_path: Path):
+    """The worker, ``license anchor`` and the status commands sign no license: they open the SM2
+    department's account keystore only, so they run without the SM2 key's password (here its
+    keystore is sealed under another one), while issuing still needs it. (Runs after the issuing
+    test, which bound bj-samr-cert.)"""
+    keys = home.path / "keys"
+    (keys / "anchor-only.json").write_bytes((keys / "bj-samr-cert.json").read_bytes())
+    key, certificate = load_sm2_key(keys / "bj-samr-cert.sm2.json", PASSWORD)
+    create_sm2_keystore(
+        keys / "anchor-only.sm2.json",
+        "the SM2 key's own password",
+        key=key,
+        distinguishing_id=key.distinguishing_id,
+        certificate=None if certificate is None else certificate.der,
+        scrypt_n=2**14,
+    )
+    requests = _requests_file(tmp_path / "bl.json")
+    signing = ("--uscc", THIRD_USCC, "--keystore", "bj-samr-cert", "--password-env", "PW")
+    issued = json.loads(home.run("license", "issue", "--file", str(requests), "--json", *signing).stdout)
+    only = ("--uscc", THIRD_USCC, "--keystore", "anchor-only", "--password-env", "PW")
+    # issuing opens the SM2 key, which this password does not open
+    assert "the password does not open" in home.error("license", "issue", "--file", str(requests), *only)
+    worker = home.run("worker", "--department", f"{THIRD_USCC}=anchor-only:PW", "--once")
+    assert "2 licenses anchored in 1 batches" in worker.stdout
+    home.run("license", "suspend", issued[0]["license_id"], "--reason", "2", *only)
+    states = [
+        json.loads(
+            home.run("verify", "--text", home.run("qr", i["license_id"]).stdout.strip(), "--json", code=None).stdout
+        )["status"]
+        for i in issued
+    ]
+    assert states == ["suspended", "valid"]
 
 
 def _http(method: str, url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:

@@ -12,27 +12,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from devkit.samples import make_ric, make_uscc
+from registry.document import license as doc
+from registry.document import licensetypes as types
 from registry.document.identifiers import FieldValueError, LicenseIdentifier
-from registry.document.license import (
-    SALT_TREE_DEPTH,
-    License,
-    LicenseHeader,
-    SaltNode,
-    commitment,
-    commitments_of,
-    derive_salts,
-    header_digest,
-    license_digest,
-)
-from registry.document.licensetypes import (
-    CATALOG,
-    FIRST_DAY,
-    LAST_DAY,
-    MAX_MONEY,
-    FieldKind,
-    FieldSpec,
-    from_day_number,
-)
+from registry.document.license import License, LicenseHeader, SaltNode
+from registry.document.licensetypes import FieldKind, FieldSpec
 from registry.document.presentation import decode_presentation, present
 from registry.document.suites import SignatureSuite
 from signer import keccak256
@@ -40,7 +24,7 @@ from verifier.pipeline import _disclosed
 from verifier.results import DisclosedField
 
 ISSUER = "11110000MB0195560T"
-TYPES = sorted(CATALOG)
+TYPES = sorted(types.CATALOG)
 REGIONS = (110000, 110108, 310000, 310115, 440300, 440305, 510100)
 # printable text, including characters whose UTF-8 takes 2, 3 and 4 bytes
 TEXT = st.text(
@@ -64,12 +48,14 @@ def field_values(draw: st.DrawFn, spec: FieldSpec) -> str | int:
     if kind is FieldKind.USCC:
         return make_uscc(rng, region=draw(st.sampled_from(REGIONS)))
     if kind is FieldKind.RIC:
-        born = from_day_number(draw(st.integers(-20_000, 19_000)))
+        born = types.from_day_number(draw(st.integers(-20_000, 19_000)))
         return make_ric(rng, region=draw(st.sampled_from(REGIONS)), born=born)
     if kind is FieldKind.DATE:
-        return draw(st.one_of(st.integers(FIRST_DAY, LAST_DAY), st.integers(-70_000, 70_000), st.integers(-30, 30)))
+        return draw(
+            st.one_of(st.integers(types.FIRST_DAY, types.LAST_DAY), st.integers(-70_000, 70_000), st.integers(-30, 30))
+        )
     if kind is FieldKind.MONEY:
-        return draw(st.one_of(st.integers(0, MAX_MONEY), st.sampled_from([0, 23, 24, 255, 256, 65535, 65536])))
+        return draw(st.one_of(st.integers(0, types.MAX_MONEY), st.sampled_from([0, 23, 24, 255, 256, 65535, 65536])))
     if kind is FieldKind.ENUM:
         return draw(st.sampled_from([c.code for c in spec.choices]))
     return draw(st.sampled_from(REGIONS))
@@ -77,13 +63,13 @@ def field_values(draw: st.DrawFn, spec: FieldSpec) -> str | int:
 
 @st.composite
 def licenses(draw: st.DrawFn) -> License:
-    ltype = CATALOG[draw(st.sampled_from(TYPES))]
+    ltype = types.CATALOG[draw(st.sampled_from(TYPES))]
     fields = {}
     for spec in ltype.fields:
         if spec.required or draw(st.booleans()):
             fields[spec.key] = draw(field_values(spec))
-    valid_from = draw(st.integers(0, LAST_DAY - 1))
-    valid_to = draw(st.one_of(st.none(), st.integers(valid_from, LAST_DAY)))
+    valid_from = draw(st.integers(0, types.LAST_DAY - 1))
+    valid_to = draw(st.one_of(st.none(), st.integers(valid_from, types.LAST_DAY)))
     header = LicenseHeader(
         license_type=ltype,
         license_id=LicenseIdentifier(ltype.code, ISSUER, draw(st.integers(1, 10**8 - 1)), draw(st.integers(1, 99))),
@@ -93,12 +79,6 @@ def licenses(draw: st.DrawFn) -> License:
     return License(header=header, fields=fields, secret=draw(st.binary(min_size=16, max_size=16)))
 
 
-def _reference_commitments(nodes: list[SaltNode], lic: License, keys: list[str]) -> list[bytes]:
-    salts = derive_salts(nodes)
-    specs = lic.license_type.by_key
-    return [commitment(salts[specs[k].number - 1], k, lic.fields[k]) for k in keys]
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(lic=licenses(), data=st.data())
 def test_fast_commitments_and_digest_equal_the_definitions(lic: License, data: st.DataObject):
@@ -106,12 +86,13 @@ def test_fast_commitments_and_digest_equal_the_definitions(lic: License, data: s
     disclosed = data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
     p = present(lic, bytes(64), disclosed, suite=data.draw(st.sampled_from(list(SignatureSuite))))
     positions = {s.key: s.number - 1 for s in lic.license_type.fields}
-    shown = list(p.disclosed)
-    assert commitments_of(p.nodes, p.disclosed, positions) == _reference_commitments(list(p.nodes), lic, shown)
+    # the license's commitments are the definition's (commitment, with the salts of derive_salts)
+    assert doc.commitments_of(p.nodes, p.disclosed, positions) == [lic.commitments[k] for k in p.disclosed]
     # the whole tree from the secret: every field's commitment, as the issuer computes them
-    everything = commitments_of([SaltNode(0, 0, lic.secret)], lic.fields, positions)
+    everything = doc.commitments_of([SaltNode(0, 0, lic.secret)], lic.fields, positions)
     assert everything == list(lic.commitments.values())
-    assert header_digest(lic.header, list(everything)) == license_digest(lic.header, everything) == lic.digest
+    assert doc.header_digest(lic.header, everything) == lic.digest  # License.digest is license_digest's
+    # the presentation's own two paths: the disclosure's salts (derive_salts from its nodes) and the fast one
     assert p.digest() == p.reference_digest() == lic.digest
     again = decode_presentation(p.to_text())
     assert again.digest() == again.reference_digest() == lic.digest
@@ -133,15 +114,15 @@ def test_disclosed_fields_equal_their_definition_and_the_cache_keeps_no_other_fi
 def test_a_node_below_the_root_derives_only_its_own_leaves():
     """A disclosure's nodes sit at any depth; each derives the salts of the leaves below it."""
     secret = bytes(range(16))
-    full = derive_salts([SaltNode(0, 0, secret)])
-    for depth in range(SALT_TREE_DEPTH + 1):
+    full = doc.derive_salts([SaltNode(0, 0, secret)])
+    for depth in range(doc.SALT_TREE_DEPTH + 1):
         for index in range(1 << depth):
             node = next(iter(_node_at(secret, depth, index)))
             leaves = node.leaves()
             values = {f"f{leaf}": leaf for leaf in leaves}
             positions = {f"f{leaf}": leaf for leaf in leaves}
-            got = commitments_of([node], values, positions)
-            assert got == [commitment(full[leaf], f"f{leaf}", leaf) for leaf in leaves]
+            got = doc.commitments_of([node], values, positions)
+            assert got == [doc.commitment(full[leaf], f"f{leaf}", leaf) for leaf in leaves]
 
 
 def _node_at(secret: bytes, depth: int, index: int) -> list[SaltNode]:

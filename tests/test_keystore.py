@@ -6,9 +6,9 @@ import json
 import stat
 
 import pytest
-from _sm2_samples import make_certificate
 from eth_account import Account
 
+from devkit.certificates import self_signed_certificate
 from signer import (
     SM2_KIND,
     KeystoreError,
@@ -109,7 +109,7 @@ def test_password_sources(tmp_path, monkeypatch):
 
 def test_sm2_keystore_round_trip_with_certificate(tmp_path):
     key = Sm2SigningKey.generate("北京市海淀区市场监督管理局".encode())
-    certificate = make_certificate(key)
+    certificate = self_signed_certificate(key)
     path = tmp_path / "keys" / "sm2.json"
     assert create_sm2_keystore(path, PASSWORD, key=key, certificate=certificate, scrypt_n=FAST) is key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -159,7 +159,7 @@ def test_sm2_keystore_refusals(tmp_path):
     path = tmp_path / "sm2.json"
     with pytest.raises(KeystoreError, match="another public key"):
         create_sm2_keystore(
-            path, PASSWORD, key=key, certificate=make_certificate(Sm2SigningKey.generate()), scrypt_n=FAST
+            path, PASSWORD, key=key, certificate=self_signed_certificate(Sm2SigningKey.generate()), scrypt_n=FAST
         )
     with pytest.raises(KeystoreError, match="cannot be stored"):
         create_sm2_keystore(path, PASSWORD, key=key, certificate=b"not a certificate", scrypt_n=FAST)

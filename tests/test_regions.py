@@ -5,12 +5,12 @@ department subscribes to it there, and its webhook arrives when 北京市 revoke
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 import requests
+from _service_home import service_env
 
 from api.security import ApiKeys
 from api.subscription_secrets import WebhookKey
@@ -37,19 +37,12 @@ def _region_service(tmp_path: Path, name: str, service_id: str, node: HardhatNod
     (home / "deployment.json").write_bytes(deployment.read_bytes())
     VerifierIdentity.generate(service_id).save(home / "receipt.json", PASSWORD, scrypt_n=2**14)
     WebhookKey.generate().save(home / "keys" / "webhooks.json", PASSWORD, scrypt_n=2**14)
-    env = {
-        **os.environ,
-        "ELICENSE_HOME": str(home),
-        "ELICENSE_RPC_URL": node.url,
-        "ELICENSE_CONFIRMATIONS": "1",
-        "ELICENSE_SYNC_INTERVAL": "0.2",
-        "ELICENSE_WEBHOOK_INTERVAL": "0.2",
-        "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
-        "ELICENSE_RECEIPT_KEY": str(home / "receipt.json"),
-        "ELICENSE_RECEIPT_KEY_PASSWORD": PASSWORD,
-        "ELICENSE_WEBHOOK_KEY": "webhooks",  # seals the subscriptions' secrets
-        "ELICENSE_WEBHOOK_KEY_PASSWORD": PASSWORD,
-    }
+    env = service_env(
+        home,
+        node,
+        webhook_key_password=PASSWORD,
+        extra={"ELICENSE_RECEIPT_KEY": str(home / "receipt.json"), "ELICENSE_RECEIPT_KEY_PASSWORD": PASSWORD},
+    )
     return serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=home, env=env)
 
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 
 import pytest
 from gmssl import sm2 as gm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signer import DEFAULT_SM2_ID, SignerInputError, Sm2SigningKey, _sm2, verify_sm2_signature
+from signer import (
+    DEFAULT_SM2_ID,
+    SignerInputError,
+    Sm2SigningKey,
+    _sm2,
+    check_sm2_public_key,
+    check_sm2_signature,
+    verify_sm2_signature,
+)
 
 KEYS = [Sm2SigningKey.generate(), Sm2SigningKey.generate("税务局".encode()), Sm2SigningKey.generate(b"x" * 64)]
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -116,6 +125,18 @@ def test_out_of_range_r_or_s_is_refused(r, s):
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     assert _sm2.decode_signature(signature) is None
     assert not verify_sm2_signature(key.public_key, b"m", signature)
+    with pytest.raises(SignerInputError, match=r"\[1, n - 1\]"):
+        check_sm2_signature(signature)
+
+
+def test_the_public_wire_form_checks_pass_what_a_key_makes():
+    key = KEYS[0]
+    signature = key.sign(b"m")
+    assert check_sm2_public_key(key.public_key) == key.public_key
+    assert check_sm2_signature(signature) == signature
+    for wrong in (signature[:63], signature + b"\x00", bytearray(signature), "0x" + signature.hex()):
+        with pytest.raises(SignerInputError, match=re.escape("64 bytes r || s")):
+            check_sm2_signature(wrong)
 
 
 @pytest.mark.parametrize("length", [0, 63, 65, 128])
@@ -145,6 +166,8 @@ def test_non_bytes_signature_fails_and_non_bytes_message_is_refused():
 def test_malformed_or_off_curve_public_keys_are_refused(public_key, error):
     with pytest.raises(SignerInputError, match=error):
         verify_sm2_signature(public_key, b"m", KEYS[0].sign(b"m"))
+    with pytest.raises(SignerInputError, match=error):
+        check_sm2_public_key(public_key)
 
 
 @pytest.mark.parametrize("identifier", [b"", b"x" * 65, "1234567812345678", None])

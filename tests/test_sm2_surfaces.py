@@ -26,10 +26,11 @@ from api.main import create_app
 from api.models import VerificationResponse
 from api.services import Services
 from api.settings import Settings
+from devkit.certificates import self_signed_certificate
 from devkit.demo import DemoRun, run_demo
 from devkit.samples import SampleFactory
 from devkit.serving import listening_socket
-from devkit.sm2_demo import SM2_DEPARTMENT_NAME, SM2_DEPARTMENT_USCC, self_signed_certificate
+from devkit.sm2_demo import SM2_DEPARTMENT_NAME, SM2_DEPARTMENT_USCC
 from devkit.waiting import wait_until
 from registry import SignatureSuite, connect, dev_accounts
 from registry.chain.sm2 import Sm2KeyRegistration
@@ -207,8 +208,8 @@ def test_the_counter_page_shows_the_sm2_suite_and_the_subject(demo, tmp_path):
 @needs_chromium
 def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, capsys, tmp_path):
     """Any department may register any certificate with its SM2 key: a subject with escape sequences,
-    line breaks and a direction override is shown escaped by the command line (the JSON answers and
-    the counter page, which sets text, never interpret it)."""
+    line breaks and a direction override comes out of the verifier escaped (RFC 4514 hex pairs), and
+    so the command line and the counter page show it."""
     run, _, _ = demo
     client = run.client
     w3 = client.w3
@@ -243,17 +244,18 @@ def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, ca
     )
     assert result.status is Outcome.VALID
     assert result.certificate_subject is not None
-    assert "\x1b" in result.certificate_subject  # the data as registered
+    assert "\x1b" not in result.certificate_subject  # escaped where the subject is read
+    assert "\\1B[2J\\1B[32mVALID\\E2\\80\\AE" in result.certificate_subject
     _echo_license(result, "en")
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert "\u202e" not in out
     assert "\r" not in out
-    assert "\\u001b[2J\\u001b[32mVALID\\u202e" in out
+    assert "\\1B[2J\\1B[32mVALID\\E2\\80\\AE" in out
     lines = out.splitlines()
     assert sum(line.startswith("VALID") for line in lines) == 1  # the headline, and no line drawn by the subject
     (signature,) = [line for line in lines if "signature" in line]
-    assert "\\u000d\\u000aVALID  有效" in signature
+    assert "\\0D\\0AVALID  有效" in signature
     # and on the counter page
     image = tmp_path / "rogue.png"
     image.write_bytes(render_png(department.presentation(row.license_id).to_text()))
@@ -264,4 +266,4 @@ def test_a_rogue_certificate_subject_cannot_draw_on_the_clerks_terminal(demo, ca
         (subject,) = [text for text in shown if "VALID" in text]
         assert "\x1b" not in subject
         assert "\u202e" not in subject
-        assert "\\u001b[2J\\u001b[32mVALID\\u202e" in subject
+        assert "\\1B[2J\\1B[32mVALID\\E2\\80\\AE" in subject

@@ -6,16 +6,19 @@ database. Attacks first: a crafted QR, a rogue department, a thief with a stolen
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from pathlib import Path
 
 import pytest
-from _sm2_world import OTHER_USCC, Sm2World, make_certificate, make_world, registration
+from _sm2_world import OTHER_USCC, Sm2World, make_world, registration
 from eth_account import Account
 
+from devkit.certificates import self_signed_certificate
 from registry import SignatureSuite
 from registry.document.presentation import decode_presentation
 from registry.document.qr import qr_info
+from registry.errors import ConfigurationError
 from registry.issuer.department import Department
 from signer import Sm2SigningKey
 from verifier._sm2keys import MAX_SM2_CANDIDATES
@@ -38,7 +41,7 @@ def _forged(text: str, **changes: object) -> str:
 
 def test_a_license_signed_with_sm2_is_valid_and_says_so(world: Sm2World):
     account, key = world.accounts[3], Sm2SigningKey.generate(b"haidian@bj.gov.cn")
-    world.bind(account, key, certificate=make_certificate(key, "北京市市场监督管理局电子印章"))
+    world.bind(account, key, certificate=self_signed_certificate(key, "北京市市场监督管理局电子印章"))
     department = world.sm2_department(account, key)
     row = world.issue(department)
     assert row.suite is SignatureSuite.SM2
@@ -56,6 +59,52 @@ def test_a_license_signed_with_sm2_is_valid_and_says_so(world: Sm2World):
     assert data["suite"] == "sm2"
     assert data["certificate_subject"] == result.certificate_subject
     assert result.disclosed
+
+
+def test_a_rogue_subject_reaches_the_json_results_escaped(world: Sm2World):
+    """A subject holding U+202E (right-to-left override) and a line break, bound with a valid proof:
+    the result and its JSON carry it as RFC 4514 hex pairs, never the characters themselves."""
+    account, key = world.accounts[4], Sm2SigningKey.generate()
+    world.bind(account, key, certificate=self_signed_certificate(key, "效有\u202e签章", "某局\nVALID 有效"))
+    department = world.sm2_department(account, key)
+    row = world.issue(department)
+    result = world.verifier()[0].verify(department.presentation(row.license_id).to_text())
+    assert result.status is Outcome.VALID, result.reasons
+    expected = "CN=效有\\E2\\80\\AE签章,O=某局\\0AVALID 有效,C=CN"
+    assert result.certificate_subject == expected
+    text = json.dumps(result.to_dict(), ensure_ascii=False)
+    assert "\u202e" not in text
+    assert json.loads(text)["certificate_subject"] == expected
+
+
+def test_the_anchoring_account_alone_anchors_and_changes_status_and_issues_nothing(world: Sm2World):
+    """What the worker, ``license anchor`` and the status commands open: the SM2 department's account
+    without its SM2 key. It anchors and suspends the SM2 licenses (which verify), and refuses to issue,
+    before a serial is reserved."""
+    account, key = world.accounts[3], Sm2SigningKey.generate()
+    world.bind(account, key)
+    signing = world.sm2_department(account, key)
+    row = world.issue(signing, anchor=False)
+    anchoring = Department(
+        issuer_uscc=world.setup.uscc, store=signing.store, signer=None, client=world.client, account=account
+    )
+    assert anchoring.address == account.address
+    (result,) = anchoring.anchor_pending()
+    assert result.count == 1
+    text = signing.presentation(row.license_id).to_text()
+    assert world.verifier()[0].verify(text).status is Outcome.VALID
+    anchoring.suspend([row.license_id], reason=2)
+    assert world.verifier()[0].verify(text).status is Outcome.SUSPENDED
+    for attempt in (
+        lambda: anchoring.issue(world.samples.business_license()),
+        lambda: anchoring.prepare(world.samples.business_license()),
+        lambda: anchoring.amend(row.license_id, {}),
+    ):
+        with pytest.raises(ConfigurationError, match="without its signing key"):
+            attempt()
+    assert world.issue(signing, anchor=False).serial == row.serial + 1  # the refusals reserved nothing
+    with pytest.raises(ConfigurationError, match="needs its account"):
+        Department(issuer_uscc=world.setup.uscc, store=signing.store, signer=None, client=world.client)
 
 
 def test_the_store_keeps_the_suite_so_a_rebuilt_qr_carries_it(world: Sm2World):
@@ -220,7 +269,7 @@ def test_a_proof_made_for_another_account_or_issuer_is_ignored(world: Sm2World):
 
 def test_a_certificate_of_another_key_shows_no_subject(world: Sm2World):
     account, key = world.accounts[3], Sm2SigningKey.generate()
-    world.bind(account, key, certificate=make_certificate(Sm2SigningKey.generate(), "冒名印章"))
+    world.bind(account, key, certificate=self_signed_certificate(Sm2SigningKey.generate(), "冒名印章"))
     department = world.sm2_department(account, key)
     row = world.issue(department)
     verifier, _ = world.verifier()
@@ -337,7 +386,7 @@ def test_candidates_are_bounded_and_newest_first(world: Sm2World):
 
 def test_a_mirror_rebuilt_from_its_database_gives_the_same_answers(world: Sm2World, tmp_path: Path):
     good, good_key = world.accounts[3], Sm2SigningKey.generate()
-    world.bind(good, good_key, certificate=make_certificate(good_key))
+    world.bind(good, good_key, certificate=self_signed_certificate(good_key))
     bad, bad_key = world.accounts[4], Sm2SigningKey.generate()
     world.bind(bad, bad_key, proof=registration(world.client, world.issuer_id, good.address, good_key).proof)
     texts = []

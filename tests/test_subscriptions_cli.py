@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,21 +18,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from _service_home import ELICENSE, service_home
 from click.testing import CliRunner
 
 from api.cli import cli
-from api.security import ApiKeys
 from api.subscription_secrets import WebhookKey
 from devkit.nodes import HardhatNode
-from devkit.samples import SampleFactory
-from devkit.serving import ServedProcess, serve_command
+from devkit.serving import ServedProcess
 from devkit.waiting import wait_until
-from devkit.world import DepartmentSetup, deploy_department
-from registry import connect
+from devkit.world import DepartmentSetup
 from registry.issuer.department import Department
-from registry.issuer.store import IssuerStore, LicenseRow
+from registry.issuer.store import LicenseRow
 
-ELICENSE = Path(sys.executable).parent / "elicense"
 RELYING = "91310000MA1FL8LQ34"
 OTHER = "11110000MB0195560T"  # 北京市市场监督管理局
 
@@ -74,34 +70,22 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(hardhat_node: HardhatNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    tmp = tmp_path_factory.mktemp("cli")
-    setup = deploy_department(connect(hardhat_node.url))
-    home = tmp / "home"
-    home.mkdir(mode=0o700)
-    setup.client.deployment.save(home / "deployment.json")
-    department = setup.department(IssuerStore.at(tmp / "issuer.db"))
-    rows = department.issue_many([SampleFactory(51).business_license() for _ in range(3)])
-    department.anchor_pending()
-    store = IssuerStore.at(home / "store.db")
-    _, key = ApiKeys(store.engine).create(RELYING, "cli")
-    _, other = ApiKeys(store.engine).create(OTHER, "other")
-    store.close()
-    WebhookKey.generate().save(home / "keys" / "webhooks.json", "a webhook key password", scrypt_n=2**14)
-    env = {
-        **os.environ,
-        "ELICENSE_HOME": str(home),
-        "ELICENSE_RPC_URL": hardhat_node.url,
-        "ELICENSE_CONFIRMATIONS": "1",
-        "ELICENSE_SYNC_INTERVAL": "0.2",
-        "ELICENSE_WEBHOOK_INTERVAL": "0.2",
-        "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",
-        "ELICENSE_WEBHOOK_KEY": "webhooks",
-        "ELICENSE_WEBHOOK_KEY_PASSWORD": "a webhook key password",
-    }
-    service = serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=tmp, env=env)
+    home = service_home(
+        hardhat_node, tmp_path_factory.mktemp("cli"), seed=51, api_keys={RELYING: "cli", OTHER: "other"}
+    )
+    service = home.serve()
     receiver = RawReceiver()
     try:
-        yield Served(setup, department, rows, service, key, other, receiver, env)
+        yield Served(
+            home.setup,
+            home.department,
+            home.rows,
+            service,
+            home.api_keys[RELYING],
+            home.api_keys[OTHER],
+            receiver,
+            home.env,
+        )
     finally:
         service.stop()
         receiver.server.shutdown()

@@ -7,22 +7,19 @@ dropped."""
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 import requests
+from _service_home import service_home
 
 from api.outbox import Producer
-from api.security import ApiKeys
 from api.subscription_secrets import WebhookKey
 from api.subscriptions import SubscriptionBook
 from devkit.devchain import mine, revert, snapshot
 from devkit.nodes import HardhatNode
 from devkit.samples import SampleFactory
-from devkit.serving import ServedProcess, serve_command
 from devkit.waiting import wait_until
 from devkit.webhook_receiver import Received, WebhookReceiver
 from devkit.world import deploy_department
@@ -30,7 +27,6 @@ from registry import connect
 from registry.issuer.store import IssuerStore
 from verifier.mirror import Mirror
 
-ELICENSE = Path(sys.executable).parent / "elicense"
 RELYING = "91310000MA1FL8LQ34"  # 上海: relies on 北京's licenses
 
 
@@ -46,34 +42,18 @@ def _first_of_each(received: list[Received]) -> list[Received]:
 
 @pytest.mark.timeout(600)
 def test_webhooks_survive_a_killed_service(tmp_path: Path, hardhat_node: HardhatNode):
-    setup = deploy_department(connect(hardhat_node.url))
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    setup.client.deployment.save(home / "deployment.json")
-    department = setup.department(IssuerStore.at(tmp_path / "issuer.db"))
-    rows = department.issue_many([SampleFactory(31).business_license() for _ in range(3)])
-    department.anchor_pending()
-    service_store = IssuerStore.at(home / "store.db")
-    _, key = ApiKeys(service_store.engine).create(RELYING, "shanghai")
-    service_store.close()
-    WebhookKey.generate().save(home / "keys" / "webhooks.json", "a webhook key password", scrypt_n=2**14)
-    env = {
-        **os.environ,
-        "ELICENSE_HOME": str(home),
-        "ELICENSE_RPC_URL": hardhat_node.url,
-        "ELICENSE_CONFIRMATIONS": "1",
-        "ELICENSE_SYNC_INTERVAL": "0.2",
-        "ELICENSE_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver listens on loopback
-        "ELICENSE_WEBHOOK_INTERVAL": "0.2",
-        "ELICENSE_WEBHOOK_RETRY_BASE": "0.2",
-        "ELICENSE_WEBHOOK_MAX_BACKOFF": "1",
-        "ELICENSE_WEBHOOK_MAX_ATTEMPTS": "100",  # enough for the restarts below at most 1 s apart
-        "ELICENSE_WEBHOOK_KEY": "webhooks",  # the secrets sealed at rest, opened again after each restart
-        "ELICENSE_WEBHOOK_KEY_PASSWORD": "a webhook key password",
-    }
-
-    def serve() -> ServedProcess:
-        return serve_command(lambda port: [str(ELICENSE), "serve", "--port", str(port)], log_dir=tmp_path, env=env)
+    home = service_home(
+        hardhat_node,
+        tmp_path,
+        seed=31,
+        api_keys={RELYING: "shanghai"},
+        env={
+            "ELICENSE_WEBHOOK_RETRY_BASE": "0.2",
+            "ELICENSE_WEBHOOK_MAX_BACKOFF": "1",
+            "ELICENSE_WEBHOOK_MAX_ATTEMPTS": "100",  # enough for the restarts below at most 1 s apart
+        },
+    )
+    setup, department, rows, key, serve = home.setup, home.department, home.rows, home.api_keys[RELYING], home.serve
 
     receiver = WebhookReceiver().start()
     served = serve()

@@ -19,7 +19,6 @@ made for. No secret is in it.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,13 +55,6 @@ from signer import (
 BINDING_KIND = "elicense-sm2-binding"
 _MAX_BINDING_BYTES = 16 * 1024
 _MAX_CERTIFICATE_FILE = 8 * 1024
-
-
-def printable(text: str) -> str:
-    """``text`` (a certificate subject: any department can register any certificate) for a terminal:
-    control and format characters (line breaks, escape sequences, direction overrides) escaped, so
-    that it cannot draw lines or colours of its own."""
-    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
 def sm2_keystore_path(ctx: Context, name: str) -> Path:
@@ -295,13 +287,17 @@ def sm2_sibling(account_keystore: Path) -> Path:
     return account_keystore.with_name(account_keystore.name.removesuffix(".json") + ".sm2.json")
 
 
-def open_department_keys(path: Path, source: PasswordSource) -> tuple[LocalAccount, Sm2SigningKey | None]:
-    """The account of keystore ``path`` and, when ``NAME.sm2.json`` lies beside it, the SM2 key its
-    licenses are signed with (one password opens both)."""
+def open_department_keys(
+    path: Path, source: PasswordSource, *, signs: bool
+) -> tuple[LocalAccount, Sm2SigningKey | None]:
+    """The account of keystore ``path`` and, for a command that ``signs`` licenses, the SM2 key they
+    are signed with when ``NAME.sm2.json`` lies beside it (one password opens both). A command that
+    only anchors or changes status opens the account alone: the SM2 key stays sealed."""
     sibling = sm2_sibling(path)
-    password = source.read(purpose=str(path) + (f" and {sibling}" if sibling.exists() else ""))
+    sm2 = signs and sibling.exists()
+    password = source.read(purpose=str(path) + (f" and {sibling}" if sm2 else ""))
     account = load_account(path, password)
-    return account, load_sm2_key(sibling, password)[0] if sibling.exists() else None
+    return account, load_sm2_key(sibling, password)[0] if sm2 else None
 
 
 def make_department(

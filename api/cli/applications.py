@@ -75,7 +75,7 @@ def apply_command(
         where="command line",
     )
     qr_texts = [*texts, *(_image_text(p) for p in images)]
-    department = _department(ctx, uscc, opts, chain=True)
+    department = _department(ctx, uscc, opts, chain=True, signs=True)
     client = ctx.client()
     state = ChainClientState(client)
     state.sync()

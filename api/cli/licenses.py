@@ -22,7 +22,7 @@ from api.cli._context import (
     signing_account,
     uscc_option,
 )
-from api.cli._sm2 import make_department, open_department_keys, printable
+from api.cli._sm2 import make_department, open_department_keys
 from api.cli.joint import echo_bundle
 from api.cli.receipts import write_receipt
 from registry import Deployment
@@ -46,14 +46,15 @@ def license() -> None:
     """Issue, anchor and manage licenses (issuing departments)."""
 
 
-def _department(ctx: Context, /, uscc: str, opts: dict[str, Any], *, chain: bool) -> Department:
+def _department(ctx: Context, /, uscc: str, opts: dict[str, Any], *, chain: bool, signs: bool) -> Department:
     """The department --uscc signing with --keystore NAME (SM2 when NAME.sm2.json lies beside it) or
-    a development account."""
+    a development account; a command that only anchors or changes status (not ``signs``) opens the
+    account alone."""
     keystore, sm2_key = opts.get("keystore"), None
     if keystore is not None and opts.get("dev_account") is None:
         source = password_source(opts.pop("password_env", None), opts.pop("password_file", None))
         opts.pop("keystore"), opts.pop("dev_account", None)
-        account, sm2_key = open_department_keys(ctx.keystore_path(keystore), source)
+        account, sm2_key = open_department_keys(ctx.keystore_path(keystore), source, signs=signs)
     else:
         account = signing_account(ctx, opts)
     if chain or ctx.rpc_url is not None:
@@ -64,8 +65,11 @@ def _department(ctx: Context, /, uscc: str, opts: dict[str, Any], *, chain: bool
         if not ctx.deployment_path.exists():
             fail(f"no deployment at {ctx.deployment_path}: licenses are signed for a deployment; deploy first")
         deployment = Deployment.load(ctx.deployment_path)
+    store = ctx.store()
+    if not signs:  # the account anchors and changes status; nothing is signed
+        return Department(issuer_uscc=uscc, store=store, signer=None, client=client, account=account)
     return make_department(
-        uscc=uscc, account=account, sm2_key=sm2_key, store=ctx.store(), deployment=deployment, client=client
+        uscc=uscc, account=account, sm2_key=sm2_key, store=store, deployment=deployment, client=client
     )
 
 
@@ -142,7 +146,7 @@ def license_issue(
                 where="command line",
             )
         ]
-    department = _department(ctx, uscc, opts, chain=False)
+    department = _department(ctx, uscc, opts, chain=False, signs=True)
     if len(requests) > 1 and not as_json:
         with click.progressbar(length=len(requests), label="issuing", file=sys.stderr) as bar:
             rows = department.issue_many(requests, progress=bar.update)
@@ -164,7 +168,7 @@ def license_issue(
 @click.pass_obj
 def license_anchor(ctx: Context, /, uscc: str, batch_size: int, **opts: Any) -> None:
     """Anchor every pending license signed by this key, in Merkle batches."""
-    department = _department(ctx, uscc, opts, chain=True)
+    department = _department(ctx, uscc, opts, chain=True, signs=False)
     results = department.anchor_pending(batch_size=batch_size)
     for r in results:
         click.echo(
@@ -182,7 +186,7 @@ def _status_command(name: str, doc: str) -> None:
     @signer_options
     @click.pass_obj
     def command(ctx: Context, /, uscc: str, license_ids: tuple[str, ...], reason: int, **opts: Any) -> None:
-        department = _department(ctx, uscc, opts, chain=True)
+        department = _department(ctx, uscc, opts, chain=True, signs=False)
         tx = getattr(department, name)(list(license_ids), reason=reason)
         done = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}[name]
         echo_tx(f"{len(license_ids)} license(s) {done}", tx)
@@ -212,7 +216,7 @@ def license_amend(
     **opts: Any,
 ) -> None:
     """Issue the next version of a license with changes and supersede the old one on chain."""
-    department = _department(ctx, uscc, opts, chain=True)
+    department = _department(ctx, uscc, opts, chain=True, signs=True)
     end: Any = "unchanged" if valid_to is None else dt.date.fromisoformat(valid_to)
     new, tx = department.amend(license_id, _fields(field_pairs), valid_to=end, reason=reason)
     echo_tx(f"{license_id} superseded by {new.license_id} (anchor the new version with `license anchor`)", tx)
@@ -380,7 +384,7 @@ def _echo_license(result: VerificationResult, lang: str) -> None:
     if data["issuer"]:
         click.echo(f"  issuer    {data['issuer']['name'] or '-'} ({data['issuer']['uscc']})")
     if data["suite"]:
-        subject = f", certificate {printable(data['certificate_subject'])}" if data["certificate_subject"] else ""
+        subject = f", certificate {data['certificate_subject']}" if data["certificate_subject"] else ""
         click.echo(f"  signature {'国密 SM2' if data['suite'] == 'sm2' else 'secp256k1'}{subject}")
     if data["anchor"]:
         click.echo(f"  anchored  {data['anchor']['time_iso']} (block {data['anchor']['block_number']})")

@@ -23,15 +23,15 @@ if TYPE_CHECKING:
     from verifier.mirror import Mirror
 
 
-def _parse_department(ctx: Context, spec: str) -> tuple[str, LocalAccount, Sm2SigningKey | None]:
-    """``USCC=KEYSTORE[:PASSWORD_ENV]`` -> (credit code, account, the SM2 key when KEYSTORE's
-    ``NAME.sm2.json`` lies beside it: the department signs with SM2)."""
+def _parse_department(ctx: Context, spec: str, *, signs: bool) -> tuple[str, LocalAccount, Sm2SigningKey | None]:
+    """``USCC=KEYSTORE[:PASSWORD_ENV]`` -> (credit code, account, and when the department ``signs``,
+    the SM2 key when KEYSTORE's ``NAME.sm2.json`` lies beside it: the department signs with SM2)."""
     if "=" not in spec:
         fail(f"--department {spec!r} must look like USCC=KEYSTORE or USCC=KEYSTORE:PASSWORD_ENV")
     uscc, rest = spec.split("=", 1)
     keystore, _, env_name = rest.partition(":")
     source = PasswordSource(env=env_name or None, prompt=sys.stdin.isatty())
-    account, sm2_key = open_department_keys(ctx.keystore_path(keystore), source)
+    account, sm2_key = open_department_keys(ctx.keystore_path(keystore), source, signs=signs)
     return validate_uscc(uscc, field="--department"), account, sm2_key
 
 
@@ -118,7 +118,7 @@ def serve(
         store = ctx.store()
         departments = {}
         for spec in department_specs:
-            uscc, account, sm2_key = _parse_department(ctx, spec)
+            uscc, account, sm2_key = _parse_department(ctx, spec, signs=True)  # the issuer API signs
             departments[uscc] = make_department(
                 uscc=uscc, account=account, sm2_key=sm2_key, store=store, deployment=deployment, client=client
             )
@@ -198,7 +198,8 @@ def worker(
 
     from registry.issuer.worker import AnchorWorker
 
-    accounts = [_parse_department(ctx, spec)[1] for spec in department_specs]
+    # the worker anchors with the accounts and signs no license: an SM2 department's SM2 key stays sealed
+    accounts = [_parse_department(ctx, spec, signs=False)[1] for spec in department_specs]
     base = ctx.client()
     chain = RegistryClient(base.w3, base.deployment, confirmations=confirmations, check_chain=False)
     anchor_worker = AnchorWorker(ctx.store(), chain, accounts, batch_size=batch_size, max_age=max_age)

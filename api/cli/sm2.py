@@ -31,7 +31,6 @@ from api.cli._sm2 import (
     binding_document,
     distinguishing_id,
     load_sm2_pair,
-    printable,
     read_binding,
     read_certificate,
     sm2_keystore_path,
@@ -97,7 +96,7 @@ def keys_import_sm2(
     click.echo(f"{name} {address} {account_path}")
     click.echo(f"{name} sm2 0x{key.public_key.hex()} {sm2_path}")
     if parsed is not None:
-        click.echo(f"certificate: {printable(parsed.subject)}")
+        click.echo(f"certificate: {parsed.subject}")  # escaped by the parser
 
 
 @keys.command("sm2-proof")
@@ -208,7 +207,7 @@ def issuer_rotate_sm2_key(ctx: Context, /, uscc: str, old: str, binding_file: Pa
 
 def _short(binding: Any) -> str:
     text = f"0x{binding.registration.public_key.hex()[:16]}..."
-    return f"{text} ({printable(binding.subject)})" if binding.subject else text
+    return f"{text} ({binding.subject})" if binding.subject else text
 
 
 COMMANDS = ()

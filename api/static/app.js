@@ -98,9 +98,9 @@
     if (data.issuer && data.issuer.name) row(details, t("issuer"), data.issuer.name);
     if (data.issuer && data.issuer.region_name) row(details, t("region"), data.issuer.region_name);
     if (data.suite === "sm2" || data.suite === "secp256k1") row(details, t("suite"), t(data.suite)).dataset.suite = data.suite;
-    // any department may register any certificate: control and format characters are shown escaped
-    const visible = (text) => text.replace(/\p{C}/gu, (c) => "\\u" + c.codePointAt(0).toString(16).padStart(4, "0"));
-    if (data.certificate_subject) row(details, t("certificate"), visible(data.certificate_subject));
+    // any department may register any certificate: the service sends its subject with control, format
+    // and line-breaking characters escaped (RFC 4514 hex pairs), and it is set as text, never as markup
+    if (data.certificate_subject) row(details, t("certificate"), data.certificate_subject);
     if (data.anchor) row(details, t("anchored"), data.anchor.time_iso.replace("T", " ").slice(0, 19));
     if (data.valid_from) row(details, t("validity"), data.valid_from + " — " + (data.valid_to || t("open")));
     if (bundle) bundleDetails(details, data);

@@ -19,15 +19,17 @@ from registry.chain._contracts import ContractCalls
 from registry.chain.records import OPEN_END
 from registry.chain.transport import TxResult
 from registry.errors import ConfigurationError
-from signer import (
+from signer import (  # the curve's constants and wire-form checks live in the signer, once
     DEFAULT_SM2_ID,
     MAX_CERTIFICATE_BYTES,
+    MAX_SM2_ID_BYTES,
     SignerInputError,
+    check_sm2_public_key,
+    check_sm2_signature,
     keccak256,
     sign_sm2_account_acceptance,
     sm2_key_acceptance_message,
 )
-from signer import _sm2 as curve  # the curve's constants and wire-form checks live there, once
 
 __all__ = [
     "DEFAULT_SM2_ID",
@@ -37,7 +39,6 @@ __all__ = [
     "Sm2KeyRegistration",
 ]
 
-MAX_SM2_ID_BYTES = curve.MAX_ID_BYTES
 MAX_SM2_CERTIFICATE_BYTES = MAX_CERTIFICATE_BYTES
 
 
@@ -74,11 +75,13 @@ class Sm2KeyRegistration:
                 f"got {len(self.certificate)}"
             )
         try:
-            curve.decode_public_key(self.public_key)
+            check_sm2_public_key(self.public_key)
         except SignerInputError as exc:
             raise ConfigurationError(str(exc)) from None
-        if curve.decode_signature(self.proof) is None:
-            raise ConfigurationError("the SM2 proof's r and s must lie in [1, n - 1]")
+        try:
+            check_sm2_signature(self.proof)
+        except SignerInputError:
+            raise ConfigurationError("the SM2 proof's r and s must lie in [1, n - 1]") from None
 
     @property
     def key_hash(self) -> bytes:

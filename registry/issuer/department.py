@@ -13,6 +13,10 @@ anchoring and status changes, the chain client. It signs in one of two suites
                  suite=SignatureSuite.SM2, client=client, account=account)
 
 Each stored license records its suite, so a presentation rebuilt from the store carries it.
+
+A department that only anchors and changes status (the anchoring worker, ``license anchor``,
+``suspend``, ``reinstate``, ``revoke``) needs no signing key: built with ``signer=None`` and its
+``account``, it refuses to issue. So an SM2 department's SM2 key is opened only where it signs.
 """
 
 from __future__ import annotations
@@ -120,14 +124,15 @@ class Department:
         *,
         issuer_uscc: str,
         store: IssuerStore,
-        signer: Signer | LicenseSigning,
+        signer: Signer | LicenseSigning | None,
         client: RegistryClient | None = None,
         account: LocalAccount | None = None,
         suite: SignatureSuite = SignatureSuite.SECP256K1,
         address: str | None = None,
     ) -> None:
         """``address`` names the anchoring account of an SM2 department that issues without the
-        chain (no ``account``); otherwise it is the account's (SM2) or the signer's (secp256k1)."""
+        chain (no ``account``); otherwise it is the account's (SM2) or the signer's (secp256k1).
+        ``signer=None``: the department anchors and changes status with ``account`` and issues nothing."""
         self.issuer_uscc = validate_uscc(issuer_uscc, field="issuer")
         self.issuer_id = issuer_id_from_uscc(self.issuer_uscc)
         self.store = store
@@ -140,6 +145,14 @@ class Department:
     def _signing_address(self, address: str | None) -> str:
         """The account the licenses are filed under and anchored by."""
         account = None if self.account is None else self.account.address
+        if self.signer is None:
+            if account is None:
+                raise ConfigurationError(
+                    "a department without a signing key only anchors and changes status: it needs its account"
+                )
+            if address is not None and address != account:
+                raise ConfigurationError("address and account name different anchoring accounts")
+            return account
         if self.suite is SignatureSuite.SECP256K1:
             own = getattr(self.signer, "address", None)
             if not isinstance(own, str):
@@ -167,6 +180,7 @@ class Department:
     ) -> list[LicenseRow]:
         """Validate, commit, sign and store; all of a chunk of ``ISSUE_CHUNK`` or none of it. Every
         request is validated before any serial is reserved or anything is written."""
+        self._signing()
         prepared: list[tuple[LicenseType, IssueRequest]] = []
         for index, request in enumerate(requests):
             ltype = get_type(request.license_type)
@@ -201,11 +215,21 @@ class Department:
         """Validate, commit and sign one license with the next serial, without storing it: the
         caller stores it (``IssuerStore.add_licenses``, or in its transaction ``conn``, where the
         serial is reserved too, with what it records alongside, as applications do)."""
+        self._signing()
         ltype = get_type(request.license_type)
         ltype.canonical_fields(request.fields)
         if request.valid_to is not None and request.valid_to < request.valid_from:
             raise FieldValueError("valid_to", "is before valid_from", "a last valid day on or after the first")
         return self._make(ltype, request, self.store.allocate_serials(self.issuer_uscc, ltype.code, 1, conn=conn))
+
+    def _signing(self) -> Signer | LicenseSigning:
+        """The signer, or :class:`ConfigurationError` for a department built without one."""
+        if self.signer is None:
+            raise ConfigurationError(
+                f"department {self.issuer_uscc} was opened without its signing key (to anchor and change "
+                "status only); open it with its signer to issue"
+            )
+        return self.signer
 
     def _make(self, ltype: LicenseType, request: IssueRequest, serial: int, version: int = 1) -> LicenseRow:
         license_id = LicenseIdentifier(ltype.code, self.issuer_uscc, serial, version)
@@ -228,7 +252,7 @@ class Department:
             valid_to=lic.header.valid_to,
             fields=dict(lic.fields),
             secret=lic.secret,
-            signature=self.signer.sign_license(lic.digest),
+            signature=self._signing().sign_license(lic.digest),
             signer=self.address,
             created_at=int(time.time()),
             suite=self.suite,
@@ -313,6 +337,7 @@ class Department:
         reason: int = 0,
     ) -> tuple[LicenseRow, TxResult]:
         """Issue version n+1 with ``changes`` applied and supersede version n on chain."""
+        self._signing()
         client, account = self._chain()
         old = self.get(license_id)
         if old.status in ("revoked", "superseded"):
