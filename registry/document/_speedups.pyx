@@ -18,8 +18,10 @@ a hash of a few dozen bytes costs a permutation and no Python call. The library 
 checked against known answers when this module is imported; any failure raises ``ImportError``,
 and the callers then use the pure path.
 
-Everything here runs holding the interpreter lock and calls no Python code between resetting the
-one hashing state and reading its digest, so the state is never shared by two calls at once.
+Everything here runs holding the interpreter lock, and between resetting the one hashing state and
+reading its digest it neither calls Python code nor allocates (an allocation can start the garbage
+collector, whose finalizers are Python code, during which another thread could run), so the state
+is never shared by two calls at once.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -185,24 +187,6 @@ cdef inline bint _plain(object key, object value):
     return type(value) is int and _MIN64 <= value < _END64
 
 
-cdef void _feed_value(object value) noexcept:
-    """Absorb ``cbor2.dumps(value)`` for a value :func:`_plain` admits (no Python code runs)."""
-    cdef uint8_t head[9]
-    cdef Py_ssize_t length
-    cdef const char *utf8
-    cdef int64_t small
-    if type(value) is str:
-        utf8 = PyUnicode_AsUTF8AndSize(value, &length)
-        _feed(head, _cbor_head(head, 3, length))
-        _feed(<const uint8_t *>utf8, length)
-        return
-    small = value
-    if small >= 0:
-        _feed(head, _cbor_head(head, 0, <uint64_t>small))
-    else:
-        _feed(head, _cbor_head(head, 1, <uint64_t>(-1 - small)))
-
-
 cdef void _child(const uint8_t *node, uint8_t side, uint8_t *out) noexcept:
     cdef uint8_t buffer[_SALT + 1]
     cdef uint8_t full[_HASH]
@@ -235,11 +219,16 @@ cdef void _derive(
 
 
 cdef bytes _commit(const uint8_t *salt, object key, object value):
-    """``keccak256(salt || cbor([key, value]))``."""
-    cdef uint8_t head[9]
+    """``keccak256(salt || cbor([key, value]))``. Every Python object is read before the hashing
+    state is touched: between ``_start`` and ``_finish`` nothing allocates, so no other thread can
+    run (and reset the state) in between."""
+    cdef uint8_t key_head[10]
+    cdef uint8_t value_head[9]
     cdef uint8_t out[_HASH]
-    cdef Py_ssize_t length
-    cdef const char *utf8
+    cdef Py_ssize_t key_length, key_head_length, value_length = 0, value_head_length
+    cdef const char *key_utf8
+    cdef const char *value_utf8 = NULL
+    cdef int64_t small
     cdef bytes item
     if not _plain(key, value):  # rare types: cbor2 encodes them (Python code) before hashing starts
         item = cbor2.dumps([key, value])
@@ -248,14 +237,25 @@ cdef bytes _commit(const uint8_t *salt, object key, object value):
         _feed(<const uint8_t *>PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item))
         _finish(out)
         return PyBytes_FromStringAndSize(<char *>out, _HASH)
-    utf8 = PyUnicode_AsUTF8AndSize(key, &length)
+    key_utf8 = PyUnicode_AsUTF8AndSize(key, &key_length)
+    key_head[0] = 0x82  # an array of two: the key, the value
+    key_head_length = 1 + _cbor_head(key_head + 1, 3, key_length)
+    if type(value) is str:
+        value_utf8 = PyUnicode_AsUTF8AndSize(value, &value_length)
+        value_head_length = _cbor_head(value_head, 3, value_length)
+    else:
+        small = value
+        if small >= 0:
+            value_head_length = _cbor_head(value_head, 0, <uint64_t>small)
+        else:
+            value_head_length = _cbor_head(value_head, 1, <uint64_t>(-1 - small))
     _start()
     _feed(salt, _SALT)
-    head[0] = 0x82  # an array of two: the key, the value
-    _feed(head, 1)
-    _feed(head, _cbor_head(head, 3, length))
-    _feed(<const uint8_t *>utf8, length)
-    _feed_value(value)
+    _feed(key_head, key_head_length)
+    _feed(<const uint8_t *>key_utf8, key_length)
+    _feed(value_head, value_head_length)
+    if value_utf8 != NULL:
+        _feed(<const uint8_t *>value_utf8, value_length)
     _finish(out)
     return PyBytes_FromStringAndSize(<char *>out, _HASH)
 
