@@ -54,6 +54,7 @@ __all__ = [
     "decode_body",
     "encode_body",
     "pack_text",
+    "read_body",
     "read_struct",
     "split_tail",
     "unpack_text",
@@ -136,6 +137,13 @@ def decode_body(
             f"the license type (and dictionary) number {number} is not known; expected one of {_known_numbers()}"
         )
     struct, tail = inflate_raw(raw[1:], CompactFormatError, limit, dictionary(number))
+    return read_body(number, struct, tail, readers)
+
+
+def read_body(
+    number: int, struct: bytes, tail: bytes, readers: dict[int, FieldReaders]
+) -> tuple[LicenseHeader, dict[str, str | int], tuple[SaltNode, ...], tuple[bytes, ...], bytes, SignatureSuite]:
+    """:func:`decode_body` after the inflate: the CBOR array ``struct`` and the ``tail`` of type ``number``."""
     ltype = get_type_by_number(number)
     header, values, positions, suite = read_struct(StrictReader(struct), ltype, readers[number])
     nodes, hidden, signature = split_tail(tail, ltype, positions, len(values))
