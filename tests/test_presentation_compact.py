@@ -131,6 +131,22 @@ def test_the_business_license_fits_version_12_by_default_and_17_in_full():
     assert qr_info(full.to_text()).version <= 17
 
 
+def test_text_longer_in_gb18030_than_the_decoders_bound_is_carried_as_lc1():
+    """CJK extension A takes four bytes in GB 18030 (three in UTF-8): 1,100 of them pass LC1's
+    bound of 4,096 inflated bytes and not LC2's, so the issuer makes the LC1 form, which reads back."""
+    lic = LICENSES[0]
+    fields = {**lic.fields, "business_scope": "\u3400" * 1100}
+    wide = License(lic.header, fields, lic.secret)
+    p = present(wide, bytes(64), list(fields))
+    text = p.to_text()
+    assert text.startswith("LC1:")
+    assert decode_presentation(text) == p
+    narrow = present(
+        License(lic.header, {**fields, "business_scope": "中" * 1100}, lic.secret), bytes(64), list(fields)
+    )
+    assert narrow.to_text().startswith("LC2:")  # the same length in GBK characters fits
+
+
 def test_to_text_refuses_an_unknown_form():
     with pytest.raises(MalformedPresentationError, match="LC2 or LC1"):
         present(LICENSES[0], bytes(64)).to_text(form="LC3")  # type: ignore[arg-type]

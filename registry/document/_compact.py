@@ -97,9 +97,13 @@ def encode_body(  # noqa: PLR0917 - the parts of a presentation, in the order it
     hidden: Iterable[bytes],
     signature: bytes,
     suite_code: int | None,
-) -> bytes:
+    *,
+    limit: int,
+) -> bytes | None:
     """The bytes base45 carries after ``LC2:``: the type number, the deflated CBOR array, the
-    salt nodes, the hidden commitments and the signature."""
+    salt nodes, the hidden commitments and the signature; ``None`` when the CBOR array would be
+    longer than ``limit``, the most a decoder inflates (text in GB 18030 takes four bytes for a
+    character outside GBK where UTF-8 takes three: such a presentation is carried as ``LC1:``)."""
     ltype = header.license_type
     specs = ltype.by_key
     struct: list[object] = [
@@ -115,8 +119,11 @@ def encode_body(  # noqa: PLR0917 - the parts of a presentation, in the order it
     ]
     if suite_code is not None:
         struct.append(suite_code)
+    data = cbor2.dumps(struct)
+    if len(data) > limit:
+        return None
     tail = b"".join(bytes((n.depth << 4 | n.index,)) + n.value for n in nodes) + b"".join(hidden) + signature
-    return bytes((ltype.number,)) + deflate_raw(cbor2.dumps(struct), dictionary(ltype.number)) + tail
+    return bytes((ltype.number,)) + deflate_raw(data, dictionary(ltype.number)) + tail
 
 
 @functools.cache

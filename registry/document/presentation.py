@@ -6,9 +6,8 @@ The ``LC1:`` CBOR item is an array of eleven elements, twelve for a license sign
 first valid day, last valid day or null, {field number: packed value}, salt tree nodes (17 bytes
 each: depth << 4 | index, then 16 bytes), hidden fields' commitments (32 bytes each, ascending),
 signature (64 bytes: EIP-2098 compact for secp256k1, r || s for SM2), suite code (only for SM2: 1)].
-Packed values: text as text, credit codes as 12 bytes, identity numbers as integers, dates as day
-numbers since 1970-01-01, money, enumerations and regions as integers; map keys ascend; so each
-presentation has one encoding (docs/licenses.md draws both forms).
+Packed: text as text, credit codes as 12 bytes, identity numbers, day numbers since 1970-01-01,
+money, enumerations and regions as integers; map keys ascend: one encoding (docs/licenses.md).
 
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
 shape and every value are checked, in that order, before any hashing or signature work, by a
@@ -151,12 +150,14 @@ class Presentation:
         return cbor2.dumps(item)
 
     def to_text(self, *, form: Literal["LC2", "LC1"] = "LC2") -> str:
-        """The QR text: ``LC2:`` (the default, the smaller) or ``LC1:`` (what earlier issuers made)."""
+        """The QR text: ``LC2:`` (the default, smaller; ``LC1:`` if its GB 18030 text passes the decoder's
+        bound) or ``LC1:`` (what earlier issuers made)."""
         if form not in ("LC2", "LC1"):
             raise MalformedPresentationError(f"the QR form must be LC2 or LC1, got {form!r}")
-        if form == "LC1":
+        parts = self.header, self.disclosed, self.nodes, self.hidden, self.signature, self.suite.code
+        body = encode_body(*parts, limit=MAX_DECOMPRESSED) if form == "LC2" else None
+        if body is None:
             return PREFIX + bytes(base45.b45encode(zlib.compress(self.to_cbor(), 9))).decode("ascii")
-        body = encode_body(self.header, self.disclosed, self.nodes, self.hidden, self.signature, self.suite.code)
         return COMPACT_PREFIX + bytes(base45.b45encode(body)).decode("ascii")
 
 
@@ -193,8 +194,7 @@ def _decompress(data: bytes) -> bytes:
 
 
 def decode_presentation(text: object) -> Presentation:
-    """Parse QR text (``LC2:`` or ``LC1:``) into a :class:`Presentation`, strictly (no signature
-    work is done here)."""
+    """Parse QR text (``LC2:`` or ``LC1:``) into a :class:`Presentation`, strictly (no signature work)."""
     if not isinstance(text, str):
         raise _fail("a presentation is text starting with LC2: or LC1:")
     if len(text) > MAX_TEXT_LENGTH:
