@@ -60,29 +60,15 @@ _CBOR_BYTES = bytes.fromhex(
     " fa fb ff"
 )
 # Whole items to insert: value-sharing tags, a MIME tag, floats, indefinite lengths, big heads.
-_CBOR_SNIPPETS = [
-    b"\xd8\x1c",
-    b"\xd8\x1d\x00",
-    b"\xd8\x24\x60",
-    b"\xc1\x1a\x7f\xff\xff\xff",
-    b"\xf9\x3c\x00",
-    b"\xfb\x3f\xf0\x00\x00\x00\x00\x00\x00",
-    b"\x5f\x41\x00\xff",
-    b"\x9f\xff",
-    b"\x1a\xff\xff\xff\xfe",
-    b"\x1b\xff\xff\xff\xff\xff\xff\xff\xff",
-    b"\x3a\x00\x0a\xf2\x41",
-    b"\x19\x01\x00",
-]
+_SNIPPETS_HEX = "d81c d81d00 d82460 c11a7fffffff f93c00 fb3ff0000000000000 5f4100ff 9fff 1afffffffe "
+_CBOR_SNIPPETS = [bytes.fromhex(h) for h in (_SNIPPETS_HEX + "1bffffffffffffffff 3a000af241 190100").split(" ")]
 _PREFIX = "LC1:"
 _COMPACT = "LC2:"
 _KEEP_SLOWEST = 20
 
 
 def _payload(text: str) -> tuple[str, bytes, bytes] | None:
-    """(prefix, payload, rest) inside a QR text, when base45 and (bounded) inflation let it out:
-    ``LC1:``: the CBOR and nothing; ``LC2:``: the type byte and the inflated CBOR, then the bytes
-    after the deflate stream."""
+    """(prefix, payload, rest) of a QR text: LC1's CBOR; LC2's type byte and CBOR, then the tail."""
     from registry.document._base45 import b45decode
     from registry.document._dictionary import dictionary
 
