@@ -16,16 +16,25 @@ from conftest import Issued
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc
+from test_strict_decoder import ANY_ITEM, SAMPLES, _reference_from_item, _shared
 
 from devkit.joint import seven_requests
 from devkit.samples import SampleFactory
-from registry.document._compact import unpack_text
+from registry.document._cbor import CBORFormatError
+from registry.document._compact import CompactFormatError, read_body, unpack_text
 from registry.document._dictionary import DICTIONARIES_SHA256, all_dictionaries, dictionary
 from registry.document._inflate import deflate_raw
 from registry.document.identifiers import FieldValueError, LicenseIdentifier
 from registry.document.license import License
-from registry.document.licensetypes import CATALOG, get_type
-from registry.document.presentation import MAX_DECOMPRESSED, MalformedPresentationError, decode_presentation, present
+from registry.document.licensetypes import CATALOG, FieldKind, get_type, get_type_by_number
+from registry.document.presentation import (
+    _COMPACT_READERS,
+    MAX_DECOMPRESSED,
+    MalformedPresentationError,
+    Presentation,
+    decode_presentation,
+    present,
+)
 from registry.document.qr import qr_info
 from registry.document.suites import SignatureSuite
 from verifier.pipeline import Outcome
@@ -286,3 +295,104 @@ def test_changed_values_never_verify(issued: Issued, data):
             struct[index] = 0  # an open end made a day
     status = issued.verifier.verify(_compact(number, struct, tail)).status
     assert status in (Outcome.TAMPERED, Outcome.MALFORMED), status
+
+
+# -- the strict reader against a reference, as tests/test_strict_decoder.py does for LC1 ------------
+
+
+def lc2_reference(number: int, struct: bytes, tail: bytes) -> Presentation | None:
+    """The LC2 body read the lenient way: cbor2, the canonical re-encoding must give the same
+    bytes, GB 18030 text decoded and encoded back, the tail split by trying every node count;
+    then the LC1 reference decoder's checks on the LC1 item this makes. ``None`` when refused."""
+    try:
+        item = cbor2.loads(struct)
+        if _shared(item) or cbor2.dumps(item) != struct:
+            return None
+    except Exception:  # noqa: BLE001 - any decoder failure is a refusal
+        return None
+    if number not in {t.number for t in CATALOG.values()} or not isinstance(item, list) or len(item) not in (6, 7):
+        return None
+    ltype = get_type_by_number(number)
+    fields = item[5]
+    if not isinstance(fields, dict):
+        return None
+    for key, value in list(fields.items()):
+        spec = ltype.by_number.get(key) if isinstance(key, int) and not isinstance(key, bool) else None
+        if spec is not None and spec.kind is FieldKind.TEXT:
+            try:
+                text = value.decode("gb18030") if isinstance(value, bytes) else None
+            except UnicodeDecodeError:
+                return None
+            if text is None or text.encode("gb18030") != value:
+                return None
+            fields[key] = text
+    splits = [n for n in range(17) if len(tail) - 64 - 17 * n >= 0 and (len(tail) - 64 - 17 * n) % 32 == 0]
+    if len(splits) != 1:
+        return None
+    nodes_end = 17 * splits[0]
+    lc1 = [1, number, *item[:5], fields, tail[:nodes_end], tail[nodes_end:-64], tail[-64:], *item[6:]]
+    try:
+        return _reference_from_item(lc1)
+    except (MalformedPresentationError, FieldValueError):
+        return None
+
+
+def check_lc2_against_reference(number: int, struct: bytes, tail: bytes) -> None:
+    try:
+        strict: Presentation | None = Presentation(*read_body(number, struct, tail, _COMPACT_READERS))
+    except (CompactFormatError, CBORFormatError, FieldValueError):
+        strict = None
+    reference = lc2_reference(number, struct, tail)
+    assert strict == reference
+    if strict is not None:  # accepted bytes are exactly what the encoder makes
+        assert _parts(strict.to_text()) == (number, cbor2.loads(struct), tail)
+        assert cbor2.dumps(_parts(strict.to_text())[1]) == struct
+
+
+_LC2_PARTS = [_parts(p.to_text()) for p in SAMPLES]
+
+
+@st.composite
+def lc2_mutations(draw: st.DrawFn) -> tuple[int, bytes, bytes]:
+    number, item, tail = draw(st.sampled_from(_LC2_PARTS))
+    struct = bytearray(cbor2.dumps(item))
+    how = draw(st.integers(0, 4))
+    if how == 0:  # a byte of the CBOR array
+        pos = draw(st.integers(0, len(struct) - 1))
+        struct[pos] = draw(st.integers(0, 255))
+    elif how == 1:  # an element or a field value replaced by any item
+        item = list(item)
+        if draw(st.booleans()) and item[5]:
+            item[5] = {**item[5], draw(st.sampled_from(sorted(item[5]))): draw(ANY_ITEM)}
+        else:
+            item[draw(st.integers(0, len(item) - 1))] = draw(ANY_ITEM)
+        struct = bytearray(cbor2.dumps(item, canonical=draw(st.booleans())))
+    elif how == 2:  # bytes inserted or removed in the array
+        pos = draw(st.integers(0, len(struct) - 1))
+        if draw(st.booleans()):
+            struct[pos:pos] = draw(st.binary(min_size=1, max_size=4))
+        else:
+            del struct[pos : pos + draw(st.integers(1, 4))]
+    elif how == 3:  # the tail's bytes or length
+        tail = bytearray(tail)
+        pos = draw(st.integers(0, len(tail) - 1))
+        if draw(st.booleans()):
+            tail[pos] = draw(st.integers(0, 255))
+        else:
+            del tail[pos : pos + draw(st.integers(1, 40))]
+        tail = bytes(tail)
+    else:  # another type (and dictionary) number
+        number = draw(st.integers(0, 12))
+    return number, bytes(struct), tail
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=lc2_mutations())
+def test_lc2_reader_accepts_only_what_the_reference_accepts(case: tuple[int, bytes, bytes]):
+    check_lc2_against_reference(*case)
+
+
+def test_every_sample_matches_the_reference():
+    for number, item, tail in _LC2_PARTS:
+        check_lc2_against_reference(number, cbor2.dumps(item), tail)
+        assert lc2_reference(number, cbor2.dumps(item), tail) is not None
