@@ -15,19 +15,30 @@ import random
 import zlib
 from dataclasses import dataclass
 
+import base45
 import cbor2
 from stdnum.cn import uscc
 
 from devkit.joint import seven_requests
 from devkit.samples import SampleFactory
 from registry.document._dictionary import dictionary
-from registry.document.identifiers import LicenseIdentifier
+from registry.document._inflate import deflate_raw
+from registry.document.identifiers import LicenseIdentifier, pack_uscc
 from registry.document.license import License
 from registry.document.licensetypes import FieldKind, get_type
 from registry.document.presentation import Presentation, present
 from registry.document.qr import qr_info
 
-__all__ = ["RESTAURANT_SCOPE", "SizeRow", "budget", "random_scope", "sample_licenses", "size_rows", "with_scope"]
+__all__ = [
+    "RESTAURANT_SCOPE",
+    "SizeRow",
+    "budget",
+    "random_scope",
+    "sample_licenses",
+    "size_rows",
+    "steps",
+    "with_scope",
+]
 
 _ISSUER = "11110000MB0195560"
 
@@ -103,7 +114,7 @@ def size_rows(licenses: list[License]) -> list[SizeRow]:
         cases += [(lic, "default", None), (lic, "full", list(lic.fields))]
         if lic.license_type.code == "BL" and "business_scope" in lic.fields and len(cases) == 2:
             scope = str(lic.fields["business_scope"])
-            cases.append((with_scope(lic, RESTAURANT_SCOPE), "full, a restaurant's scope", list(lic.fields)))
+            cases.append((with_scope(lic, RESTAURANT_SCOPE), "full, restaurant scope", list(lic.fields)))
             cases.append((with_scope(lic, random_scope(len(scope))), "full, random scope", list(lic.fields)))
     rows = []
     for lic, name, disclosed in cases:
@@ -152,4 +163,37 @@ def budget(p: Presentation) -> list[tuple[str, int | None, int | None]]:
         ("signature", 64, 64),
         ("bytes in all", None, body),
         ("characters: LC2: and base45 (3 per 2 bytes)", None, chars),
+    ]
+
+
+def _chars(body: bytes) -> int:
+    return 4 + len(bytes(base45.b45encode(body)))
+
+
+def steps(p: Presentation) -> list[tuple[str, int]]:
+    """The candidates for a smaller QR, applied one after another to ``p``: characters after each
+    (the last is ``LC2:`` itself)."""
+    ltype = p.license_type
+    specs = ltype.by_key
+    h = p.header
+
+    def struct(text: str | None) -> bytes:
+        fields = {
+            specs[k].number: str(v).encode(text) if text and specs[k].kind is FieldKind.TEXT else specs[k].pack(v)
+            for k, v in p.disclosed.items()
+        }
+        item: list[object] = [pack_uscc(h.issuer_uscc), h.license_id.serial, h.license_id.version, h.valid_from]
+        item += [h.valid_to, fields, *([p.suite.code] if p.suite.code is not None else [])]
+        return cbor2.dumps(item)
+
+    tail = b"".join(bytes((n.depth << 4 | n.index,)) + n.value for n in p.nodes) + b"".join(p.hidden) + p.signature
+    return [
+        ("LC1: zlib of the CBOR array", len(p.to_text(form="LC1"))),
+        ("raw deflate (no zlib header and checksum)", _chars(deflate_raw(p.to_cbor(), b""))),
+        ("type byte first, random bytes after the stream", _chars(b"\x01" + deflate_raw(struct(None), b"") + tail)),
+        ("text in GB 18030", _chars(b"\x01" + deflate_raw(struct("gb18030"), b"") + tail)),
+        (
+            "the type's preset dictionary (LC2:)",
+            _chars(b"\x01" + deflate_raw(struct("gb18030"), dictionary(ltype.number)) + tail),
+        ),
     ]

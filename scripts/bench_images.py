@@ -28,7 +28,7 @@ from typing import Any
 
 from PIL import Image
 
-from devkit.qr_sizes import budget, sample_licenses, size_rows
+from devkit.qr_sizes import budget, sample_licenses, size_rows, steps
 from devkit.samples import png_declaring
 
 
@@ -92,6 +92,13 @@ def measure(path: str) -> dict[str, Any]:
     }
 
 
+def qr_version(chars: int) -> int:
+    """The QR version at level M of an alphanumeric text of ``chars`` characters."""
+    from registry.document.qr import qr_info  # noqa: PLC0415
+
+    return qr_info("A" * chars).version
+
+
 def sizes(as_json: bool) -> int:
     """The QR sizes table and the business license's byte budget."""
     from registry.document.qr import render_png  # noqa: PLC0415 - only this mode renders
@@ -112,7 +119,13 @@ def sizes(as_json: bool) -> int:
             f"{r.type_code:4} {r.disclosure:28} {r.lc1_chars:>9} {r.lc1_version:>7}   {r.lc2_chars:>9} "
             f"{r.lc2_version:>7}   {saved:5.0%}"
         )
-    for r in rows[:4]:
+    print("\nthe candidates, one after another: characters (QR version at level M) of the business license")
+    columns = [(f"{r.disclosure}", steps(r.presentation)) for r in rows[:4]]
+    print(f"  {'':48}" + "".join(f"{name[:22]:>24}" for name, _ in columns))
+    for i, (step, _) in enumerate(columns[0][1]):
+        cells = "".join(f"{f'{taken[i][1]} ({qr_version(taken[i][1])})':>24}" for _, taken in columns)
+        print(f"  {step:48}{cells}")
+    for r in rows[:2]:
         print(f"\nwhere the bytes go: {r.type_code}, {r.disclosure} disclosure (LC2)")
         print(f"  {'part':70} {'raw':>5} {'carried':>7}")
         for part, raw, carried in budget(r.presentation):
