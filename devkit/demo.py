@@ -200,6 +200,8 @@ def run_demo(
         samr.presentation(bl.license_id, disclose=list(bl.fields)).to_text(),
         "the same license with every field disclosed",
     )
+    lc1_text = samr.presentation(bl.license_id).to_text(form="LC1")
+    add("valid_lc1", Outcome.VALID, lc1_text, "the same license in the earlier QR form (LC1:), still read")
     add("tampered", Outcome.TAMPERED, _tamper(valid_text), "the company name changed in the QR code")
     add("malformed", Outcome.MALFORMED, valid_text[: len(valid_text) // 2], "a QR text cut in half")
 
@@ -342,6 +344,13 @@ def run_demo(
                 f"{c.headline()} / {c.note} [{mark}]"
             )
         echo("")
+        by_name = {c.name: c for c in cases}
+        full, old = by_name["valid_full_disclosure"], by_name["valid_lc1"]
+        echo(
+            f"business license QR at level M: {len(valid_text)} characters, version {by_name['valid'].qr_version} "
+            f"(every field: {len(full.text)}, version {full.qr_version}); "
+            f"in the earlier form LC1: {len(old.text)}, version {old.qr_version}"
+        )
         for c in cases:
             if c.name == sm2.valid_case:
                 echo(

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Worst-case images for the QR image reader: time and peak memory of ``read_qr_image``, each
 image in a fresh process (peak resident memory over the process's own baseline, from VmHWM).
+With ``--sizes``: the QR codes themselves, for the default and the full disclosure of a sample
+license of each type, characters and QR version at level M in the earlier form (``LC1:``) and the
+current one (``LC2:``), then where the bytes of the business license's ``LC2:`` texts go; each
+code is rendered and read back by the image reader.
 
     python scripts/bench_images.py [--json]
+    python scripts/bench_images.py --sizes [--json]
 
 Cases: a small PNG declaring 40 megapixels, a PNG at the pixel cap, progressive JPEGs (67 MP and
 at their 12.6 MP cap, 4:4:4), baseline JPEG photos (12, 40 and 80 MP; one 40 MP of noise, 10 MB).
@@ -23,6 +28,7 @@ from typing import Any
 
 from PIL import Image
 
+from devkit.qr_sizes import budget, sample_licenses, size_rows, steps
 from devkit.samples import png_declaring
 
 
@@ -86,14 +92,58 @@ def measure(path: str) -> dict[str, Any]:
     }
 
 
+def qr_version(chars: int) -> int:
+    """The QR version at level M of an alphanumeric text of ``chars`` characters."""
+    from registry.document.qr import qr_info  # noqa: PLC0415
+
+    return qr_info("A" * chars).version
+
+
+def sizes(as_json: bool) -> int:
+    """The QR sizes table and the business license's byte budget."""
+    from registry.document.qr import render_png  # noqa: PLC0415 - only this mode renders
+    from verifier.qr import read_qr_image  # noqa: PLC0415
+
+    rows = size_rows(sample_licenses())
+    for row in rows:  # every code reads back from its image, in both forms
+        for text in (row.presentation.to_text(), row.presentation.to_text(form="LC1")):
+            if read_qr_image(render_png(text)) != text:
+                raise SystemExit(f"{row.type_code} {row.disclosure}: the QR image does not read back")
+    if as_json:
+        print(json.dumps([{k: v for k, v in vars(r).items() if k != "presentation"} for r in rows]))
+        return 0
+    print(f"{'type':4} {'disclosure':28} {'LC1 chars':>9} {'version':>7}   {'LC2 chars':>9} {'version':>7}   saved")
+    for r in rows:
+        saved = 1 - r.lc2_chars / r.lc1_chars
+        print(
+            f"{r.type_code:4} {r.disclosure:28} {r.lc1_chars:>9} {r.lc1_version:>7}   {r.lc2_chars:>9} "
+            f"{r.lc2_version:>7}   {saved:5.0%}"
+        )
+    print("\nthe candidates, one after another: characters (QR version at level M) of the business license")
+    columns = [(f"{r.disclosure}", steps(r.presentation)) for r in rows[:4]]
+    print(f"  {'':48}" + "".join(f"{name[:22]:>24}" for name, _ in columns))
+    for i, (step, _) in enumerate(columns[0][1]):
+        cells = "".join(f"{f'{taken[i][1]} ({qr_version(taken[i][1])})':>24}" for _, taken in columns)
+        print(f"  {step:48}{cells}")
+    for r in rows[:2]:
+        print(f"\nwhere the bytes go: {r.type_code}, {r.disclosure} disclosure (LC2)")
+        print(f"  {'part':70} {'raw':>5} {'carried':>7}")
+        for part, raw, carried in budget(r.presentation):
+            print(f"  {part:70} {'' if raw is None else raw:>5} {'' if carried is None else carried:>7}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sizes", action="store_true", help="QR sizes of each license type, LC1 against LC2")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return 0
+    if args.sizes:
+        return sizes(args.json)
     report = {}
     for name, make in CASES.items():
         with tempfile.NamedTemporaryFile(suffix=".img") as fh:

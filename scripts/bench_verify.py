@@ -10,7 +10,7 @@ The floor is measured in the same run: libsecp256k1's public-key recovery (coinc
 signatures over their EIP-712 hashes, computed beforehand, which is the one step no verification
 can skip; the ratio verification/floor is printed (the target is at most 2). Then the breakdown:
 each stage of the pipeline run on its own over the same inputs with the pipeline's own functions
-(decode: base45, zlib, CBOR; the digest with its commitments; recovering the signer; the chain
+(decode: base45, inflate, CBOR; the digest with its commitments; recovering the signer; the chain
 state's lookups and the decision; building the result), in microseconds per verification, and
 their sum beside the whole.
 
@@ -22,7 +22,9 @@ verifier finds the signer among the candidate keys and checks the SM2/SM3 signat
 times the bare SM2 verification of the same signatures (``signer.verify_sm2_license``, the floor)
 and prints the ratio of the two (the secp256k1 recovery floor is printed too, for reference).
 
-    python scripts/bench_verify.py [--licenses 20000] [--rounds 3] [--suite secp256k1|sm2] [--json]
+``--form LC1`` times the texts in the earlier QR form (``LC2`` by default).
+
+    python scripts/bench_verify.py [--licenses 20000] [--rounds 3] [--suite secp256k1|sm2] [--form LC2|LC1] [--json]
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ from registry import CATALOG, SignatureSuite, connect, dev_accounts
 from registry.chain.sm2 import Sm2KeyRegistration
 from registry.document._accel import path_name
 from registry.document._base45 import b45decode
-from registry.document._inflate import inflate
+from registry.document._compact import read_body
+from registry.document._dictionary import dictionary
+from registry.document._inflate import inflate, inflate_raw
 from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.presentation import (
+    _COMPACT_READERS,
     MAX_DECOMPRESSED,
     PREFIX,
     MalformedPresentationError,
@@ -145,10 +150,20 @@ def breakdown(verifier: Verifier, texts: list[str], rounds: int) -> dict[str, fl
     now = time.time()
     chain = verifier.state.freshness()
     raws = [b45decode(t[len(PREFIX) :]) for t in texts]
-    payloads = [inflate(raw, MalformedPresentationError, MAX_DECOMPRESSED) for raw in raws]
+    lc1 = texts[0].startswith(PREFIX)
+
+    def unzip(raw: bytes) -> Any:
+        if lc1:
+            return inflate(raw, MalformedPresentationError, MAX_DECOMPRESSED)
+        return (raw[0], *inflate_raw(raw[1:], MalformedPresentationError, MAX_DECOMPRESSED, dictionary(raw[0])))
+
+    def read(payload: Any) -> Presentation:
+        return decode_payload(payload) if lc1 else Presentation(*read_body(*payload, _COMPACT_READERS))
+
+    payloads = [unzip(raw) for raw in raws]
 
     def decoded() -> list[Presentation]:
-        return [decode_payload(data) for data in payloads]
+        return [read(data) for data in payloads]
 
     def with_digest() -> list[tuple[Presentation, bytes]]:
         return [(p, p.digest()) for p in decoded()]
@@ -169,8 +184,8 @@ def breakdown(verifier: Verifier, texts: list[str], rounds: int) -> dict[str, fl
 
     stages = {
         "base45": _best(rounds, lambda: texts, lambda t: b45decode(t[len(PREFIX) :])),
-        "zlib": _best(rounds, lambda: raws, lambda raw: inflate(raw, MalformedPresentationError, MAX_DECOMPRESSED)),
-        "CBOR (strict reader, checks)": _best(rounds, lambda: payloads, decode_payload),
+        "zlib" if lc1 else "inflate (raw, dictionary)": _best(rounds, lambda: raws, unzip),
+        "CBOR (strict reader, checks)": _best(rounds, lambda: payloads, read),
         "digest and commitments": _best(rounds, decoded, lambda p: p.digest()),
         "signer (recovery / SM2 verify)": _best(rounds, with_digest, lambda pd: verifier._signer(*pd)),
         "chain state lookups, decision": _best(rounds, with_signer, judge),
@@ -218,6 +233,7 @@ def main() -> int:
     parser.add_argument("--licenses", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over all texts; the best is reported")
     parser.add_argument("--suite", choices=[s.value for s in SignatureSuite], default="secp256k1")
+    parser.add_argument("--form", choices=["LC2", "LC1"], default="LC2", help="the QR texts' form (default LC2)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     suite = SignatureSuite(args.suite)
@@ -236,7 +252,7 @@ def main() -> int:
         requests = [samples.business_license() if i % 10 < 8 else samples.food_permit() for i in range(args.licenses)]
         rows = department.issue_many(requests)
         department.anchor_pending(batch_size=1000)
-        texts = [department.presentation(r.license_id).to_text() for r in rows]
+        texts = [department.presentation(r.license_id).to_text(form=args.form) for r in rows]
         state = ChainClientState(bench.client)
         state.sync()
         d = bench.client.deployment

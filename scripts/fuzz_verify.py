@@ -3,16 +3,18 @@
 
 Sets up an in-process chain with one registered department (the benchmarks' set-up), issues and
 anchors a few licenses of every type, revokes one and suspends another, and seeds the fuzzer with
-their QR texts (default, full and selective disclosure). Each input is UTF-8 QR text; it goes
-through ``decode_presentation`` and ``Verifier.verify`` (and the result's JSON form). A custom
-mutator alternates between mutating the text as it is and mutating the CBOR payload inside it
-(then compressing and base45-encoding it again), so mutations reach past base45 and zlib into the
-schema. Counted and printed at the end:
+their QR texts in both forms, ``LC2:`` and ``LC1:`` (default, full and selective disclosure). Each
+input is UTF-8 QR text; it goes through ``decode_presentation`` and ``Verifier.verify`` (and the
+result's JSON form). A custom mutator alternates between mutating the text as it is and mutating
+the payload inside it (``LC1:``: the CBOR; ``LC2:``: the inflated CBOR, the bytes after the
+deflate stream or the type byte), then compressing and base45-encoding it again, so mutations
+reach past base45, zlib and the preset dictionary into the schema. Counted and printed at the end:
 
 - executions;
 - crashes: any exception escaping ``Verifier.verify`` or ``to_dict``, or escaping
   ``decode_presentation`` other than ``MalformedPresentationError`` (saved under the work folder);
-- false valid: a ``valid`` result whose CBOR payload is not byte-equal to a seed's;
+- false valid: a ``valid`` result whose presentation (its ``LC1:`` CBOR, whichever form carried it)
+  is not byte-equal to a seed's;
 - the slowest input's decide time (decode plus verify, under coverage instrumentation).
 
 New-coverage inputs go to the work folder's corpus; at the end the corpus is reduced to at most
@@ -58,44 +60,50 @@ _CBOR_BYTES = bytes.fromhex(
     " fa fb ff"
 )
 # Whole items to insert: value-sharing tags, a MIME tag, floats, indefinite lengths, big heads.
-_CBOR_SNIPPETS = [
-    b"\xd8\x1c",
-    b"\xd8\x1d\x00",
-    b"\xd8\x24\x60",
-    b"\xc1\x1a\x7f\xff\xff\xff",
-    b"\xf9\x3c\x00",
-    b"\xfb\x3f\xf0\x00\x00\x00\x00\x00\x00",
-    b"\x5f\x41\x00\xff",
-    b"\x9f\xff",
-    b"\x1a\xff\xff\xff\xfe",
-    b"\x1b\xff\xff\xff\xff\xff\xff\xff\xff",
-    b"\x3a\x00\x0a\xf2\x41",
-    b"\x19\x01\x00",
-]
+_SNIPPETS_HEX = "d81c d81d00 d82460 c11a7fffffff f93c00 fb3ff0000000000000 5f4100ff 9fff 1afffffffe "
+_CBOR_SNIPPETS = [bytes.fromhex(h) for h in (_SNIPPETS_HEX + "1bffffffffffffffff 3a000af241 190100").split(" ")]
 _PREFIX = "LC1:"
+_COMPACT = "LC2:"
 _KEEP_SLOWEST = 20
 
 
-def _payload(text: str) -> bytes | None:
-    """The CBOR payload inside a QR text, when base45 and zlib (bounded) let it out."""
+def _payload(text: str) -> tuple[str, bytes, bytes] | None:
+    """(prefix, payload, rest) of a QR text: LC1's CBOR; LC2's type byte and CBOR, then the tail."""
     from registry.document._base45 import b45decode
+    from registry.document._dictionary import dictionary
 
-    if not text.startswith(_PREFIX):
+    prefix = text[:4]
+    if prefix not in (_PREFIX, _COMPACT):
         return None
     try:
-        raw = b45decode(text[len(_PREFIX) :])
-        inflater = zlib.decompressobj()
-        out = inflater.decompress(raw, 8192)
+        raw = b45decode(text[4:])
+        if prefix == _PREFIX:
+            inflater = zlib.decompressobj()
+            out = inflater.decompress(raw, 8192)
+            rest = b""
+        else:
+            zdict = dictionary(raw[0]) if raw else b""
+            inflater = zlib.decompressobj(-15, zdict=zdict) if zdict else zlib.decompressobj(-15)
+            out = raw[:1] + inflater.decompress(raw[1:], 8192)
+            rest = inflater.unused_data
     except (ValueError, zlib.error):
         return None
-    return out if inflater.eof else None
+    return (prefix, out, rest) if inflater.eof else None
 
 
-def _encode(payload: bytes, level: int = 9) -> bytes:
+def _encode(prefix: str, payload: bytes, rest: bytes, level: int = 9) -> bytes:
     import base45
 
-    encoded: bytes = base45.b45encode(zlib.compress(payload, level))
-    return (_PREFIX + encoded.decode("ascii")).encode("ascii")
+    from registry.document._dictionary import dictionary
+
+    if prefix == _PREFIX:
+        body = zlib.compress(payload, level)
+    else:
+        zdict = dictionary(payload[0]) if payload else b""
+        deflater = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, *([zdict] if zdict else []))
+        body = payload[:1] + deflater.compress(payload[1:]) + deflater.flush() + rest
+    encoded: bytes = base45.b45encode(body)
+    return (prefix + encoded.decode("ascii")).encode("ascii")
 
 
 class Fuzz:
@@ -108,8 +116,8 @@ class Fuzz:
         self.decode = decode_presentation
         self.malformed = MalformedPresentationError
         self.valid = Outcome.VALID
-        self.seed_payloads = {p for p in map(_payload, seeds) if p is not None}
-        self.seed_list = sorted(self.seed_payloads)
+        self.seed_payloads = {decode_presentation(t).to_cbor() for t in seeds}
+        self.seed_list = sorted({p[1] for p in map(_payload, seeds) if p is not None})
         self.now = time.time()
         self.executions = 0
         self.crashes = 0
@@ -130,8 +138,9 @@ class Fuzz:
         text = data.decode("utf-8", "replace")
         start = time.perf_counter()
         crashed = None
+        presentation = None
         try:
-            self.decode(text)
+            presentation = self.decode(text)
         except self.malformed:
             pass
         except Exception as exc:  # noqa: BLE001 - counting every escape is the point
@@ -154,7 +163,7 @@ class Fuzz:
             self._save("crash", text, repr(crashed))
         if status is self.valid:
             self.valid_seen += 1
-            if _payload(text) not in self.seed_payloads:
+            if presentation is None or presentation.to_cbor() not in self.seed_payloads:
                 self.false_valid += 1
                 self._save("false-valid", text, "")
         now = time.monotonic()
@@ -179,9 +188,18 @@ class Fuzz:
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:
         rng = random.Random(seed)
         if rng.random() < 0.6:
-            payload = _payload(data.decode("utf-8", "replace"))
-            if payload is not None:
-                out = _encode(self._mutate_cbor(payload, rng), rng.choice((1, 6, 9)))
+            found = _payload(data.decode("utf-8", "replace"))
+            if found is not None:
+                prefix, payload, rest = found
+                if prefix == _COMPACT and rest and rng.random() < 0.3:  # the salts, commitments, signature
+                    rest = self._mutate_cbor(rest, rng)
+                elif prefix == _COMPACT and payload and rng.random() < 0.05:  # the type (dictionary) byte
+                    payload = bytes((rng.randrange(256),)) + payload[1:]
+                elif prefix == _COMPACT:
+                    payload = payload[:1] + self._mutate_cbor(payload[1:], rng)
+                else:
+                    payload = self._mutate_cbor(payload, rng)
+                out = _encode(prefix, payload, rest, rng.choice((1, 6, 9)))
                 if len(out) <= max_size:
                     return out
         return bytes(atheris.Mutate(data, max_size))
@@ -315,7 +333,8 @@ def build_world(tmp: Path) -> tuple[Any, list[str]]:
     for row in rows:
         keys = sorted(row.fields)
         for disclose in (None, keys, [], keys[::2], keys[:1]):
-            seeds.append(department.presentation(row.license_id, disclose).to_text())
+            for form in ("LC2", "LC1"):
+                seeds.append(department.presentation(row.license_id, disclose).to_text(form=form))
     return verifier, seeds
 
 

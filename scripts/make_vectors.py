@@ -294,7 +294,8 @@ def build() -> dict[str, Any]:
                 "eip712Hash": "0x" + eip712_hash(domain, lic.digest).hex(),
                 "signature": "0x" + signature.hex(),
                 "signer": signer_account.address,
-                "qr": present(lic, signature).to_text(),
+                "qr": present(lic, signature).to_text(form="LC1"),
+                "qrLC2": present(lic, signature).to_text(),
             }
         )
         digests.append(lic.digest)
@@ -302,9 +303,9 @@ def build() -> dict[str, Any]:
     return {
         "description": "License test vectors written by scripts/make_vectors.py: inputs -> canonical values -> "
         "salts -> commitments -> digest (EIP-712 struct hash) -> EIP-712 hash -> signature -> signer, "
-        "one batch with proofs, and each license's QR text; invalidVectors: invalid signatures of the first "
-        "license, each with the outcome a verifier must reach (expect: signer_mismatch and the recovered address, "
-        "or unrecoverable).",
+        "one batch with proofs, and each license's QR text (qr: LC1, qrLC2: LC2, one presentation); "
+        "invalidVectors: invalid signatures of the first license, each with the outcome a verifier must reach "
+        "(expect: signer_mismatch and the recovered address, or unrecoverable).",
         "chainId": CHAIN_ID,
         "deployerKey": "0x" + bytes(deployer.key).hex(),
         "signerKey": "0x" + bytes(signer_account.key).hex(),

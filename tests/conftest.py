@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import sqlalchemy
@@ -145,8 +146,8 @@ class Issued:
     verifier: Verifier
     authority: LocalAccount
 
-    def text(self, index: int = 0, disclose: list[str] | None = None) -> str:
-        return self.department.presentation(self.rows[index].license_id, disclose).to_text()
+    def text(self, index: int = 0, disclose: list[str] | None = None, *, form: Literal["LC2", "LC1"] = "LC2") -> str:
+        return self.department.presentation(self.rows[index].license_id, disclose).to_text(form=form)
 
 
 def verifier_of(mirror: Mirror) -> Verifier:

@@ -99,7 +99,7 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
 
     png = tmp_path / "qr.png"
     text = run("qr", license_id, "--out", str(png)).stdout.strip()
-    assert text.startswith("LC1:")
+    assert text.startswith("LC2:")  # the compact form issuers make
     verified = run("verify", "--image", str(png), "--json")
     data = json.loads(verified.stdout)
     assert data["status"] == "valid"

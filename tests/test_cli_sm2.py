@@ -301,7 +301,7 @@ def test_an_sm2_department_issues_anchors_and_its_licenses_verify_with_the_suite
     shown = json.loads(home.run("license", "show", issued[0]["license_id"], "--json").stdout)
     assert (shown["suite"], shown["signer"]) == ("sm2", address)
     text = home.run("qr", issued[0]["license_id"]).stdout.strip()
-    assert text.startswith("LC1:")
+    assert text.startswith("LC2:")  # the SM2 suite code in the compact form
     data = json.loads(home.run("verify", "--text", text, "--json").stdout)
     assert (data["status"], data["suite"], data["signer"]) == ("valid", "sm2", address)
     assert data["certificate_subject"] == "CN=海淀区市场监管电子签名,O=北京市市场监督管理局,C=CN"

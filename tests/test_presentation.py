@@ -82,10 +82,10 @@ def test_image_errors():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (None, "text starting with LC1:"),
-        ("", "must start with LC1:"),
-        ("HC1:ABC", "must start with LC1:"),
-        ("LC2:ABC", "version 'LC2:' is not supported"),
+        (None, "text starting with LC2: or LC1:"),
+        ("", "must start with LC2: or LC1:"),
+        ("HC1:ABC", "must start with LC2: or LC1:"),
+        ("LC3:ABC", "version 'LC3:' is not supported; this verifier reads LC2: and LC1:"),
         ("LC1:", "only base45 characters"),
         ("LC1:abc", "only base45 characters"),
         ("LC1:ABCD", "impossible length"),
@@ -110,7 +110,7 @@ def test_strict_decoding(text, message):
 
 
 def _tamper_item(issued: Issued, change) -> str:
-    item = cbor2.loads(zlib.decompress(base45.b45decode(issued.text(1)[4:])))
+    item = cbor2.loads(zlib.decompress(base45.b45decode(issued.text(1, form="LC1")[4:])))
     change(item)
     return _text(item)
 
@@ -142,7 +142,7 @@ def test_malformed_content_is_refused_before_signature_work(issued: Issued, chan
 
 
 def test_non_canonical_cbor_is_refused(issued: Issued):
-    raw = zlib.decompress(base45.b45decode(issued.text(1)[4:]))
+    raw = zlib.decompress(base45.b45decode(issued.text(1, form="LC1")[4:]))
     # re-encode the format version 1 as a two-byte integer: same value, other bytes
     assert raw[:2] == b"\x8b\x01"
     text = "LC1:" + base45.b45encode(zlib.compress(b"\x8b\x18\x01" + raw[2:], 9)).decode()
@@ -156,7 +156,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(data=st.data())
 def test_any_changed_character_is_tampered_or_malformed(issued: Issued, data):
-    text = issued.text(data.draw(st.integers(0, 2)))
+    text = issued.text(data.draw(st.integers(0, 2)), form=data.draw(st.sampled_from(["LC2", "LC1"])))
     position = data.draw(st.integers(0, len(text) - 1))
     replacement = data.draw(st.sampled_from(ALPHABET + "abc\u00e9\u4e2d"))
     if replacement == text[position]:
@@ -174,7 +174,7 @@ def test_any_changed_character_is_tampered_or_malformed(issued: Issued, data):
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(data=st.data())
 def test_truncated_extended_or_garbage_never_valid(issued: Issued, data):
-    text = issued.text(0)
+    text = issued.text(0, form=data.draw(st.sampled_from(["LC2", "LC1"])))
     kind = data.draw(st.sampled_from(["truncate", "extend", "garbage"]))
     if kind == "truncate":
         candidate = text[: data.draw(st.integers(0, len(text) - 1))]
@@ -191,7 +191,7 @@ def test_truncated_extended_or_garbage_never_valid(issued: Issued, data):
 @given(data=st.data())
 def test_changed_cbor_values_never_verify(issued: Issued, data):
     """Change any decoded element (not only characters): still never valid."""
-    item = cbor2.loads(zlib.decompress(base45.b45decode(issued.text(2)[4:])))
+    item = cbor2.loads(zlib.decompress(base45.b45decode(issued.text(2, form="LC1")[4:])))
     index = data.draw(st.sampled_from([1, 3, 4, 5, 6, 7, 8, 9, 10]))
     value = item[index]
     if isinstance(value, bytes) and value:

@@ -70,8 +70,10 @@ def _text(item: Any, *, value_sharing: bool = False) -> str:
 
 
 def overflowing(valid_text: str) -> str:
-    """A license read from ``valid_text`` with its first valid day set to the format's largest."""
-    item = cbor2.loads(zlib.decompress(b45decode(valid_text[len(PREFIX) :])))
+    """A license read from ``valid_text`` (either form) with its first valid day set to the format's
+    largest, as LC1."""
+    lc1 = decode_presentation(valid_text).to_text(form="LC1")
+    item = cbor2.loads(zlib.decompress(b45decode(lc1[len(PREFIX) :])))
     item[5] = 2**32 - 2
     return _text(item)
 

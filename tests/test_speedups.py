@@ -16,17 +16,20 @@ import sys
 from pathlib import Path
 
 import base45
+import cbor2
 import pytest
 from conftest import Issued
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum.iso7064 import mod_37_36
 from test_digest_fast import licenses
+from test_presentation_compact import _LC2_PARTS, lc2_mutations
 
 from registry.document import _accel, _base45
 from registry.document import license as license_module
 from registry.document import presentation as presentation_module
 from registry.document._cbor import CBORFormatError, StrictReader
+from registry.document._compact import CompactFormatError, read_body, split_body
 from registry.document.identifiers import FieldValueError
 from registry.document.license import (
     License,
@@ -326,3 +329,65 @@ def test_unusual_payloads_are_left_to_the_strict_reader(issued: Issued):
         assert isinstance(_strict(payload), str), name
         with pytest.raises(MalformedPresentationError):
             decode_payload(payload)
+
+
+def _strict_compact(number: int, struct: bytes, tail: bytes) -> Presentation | str:
+    """The strict LC2 reader's answer: the presentation, or its error message."""
+    try:
+        return Presentation(*read_body(number, struct, tail, presentation_module._COMPACT_READERS))
+    except (CompactFormatError, CBORFormatError, FieldValueError) as exc:
+        return str(exc)
+
+
+@SETTINGS
+@given(lic=licenses(), data=st.data())
+def test_the_compiled_reader_reads_every_lc2_body_as_the_strict_reader_does(lic: License, data: st.DataObject):
+    keys = list(lic.fields)
+    disclosed = data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
+    suite = data.draw(st.sampled_from(list(SignatureSuite)))
+    text = present(lic, data.draw(st.binary(min_size=64, max_size=64)), disclosed, suite=suite).to_text()
+    if not text.startswith("LC2:"):  # text whose GB 18030 form is too long is carried as LC1
+        return
+    number, struct, tail = split_body(base45.b45decode(text[4:]), presentation_module.MAX_DECOMPRESSED)
+    found = compiled().read_compact(number, struct, tail)
+    assert found is not None
+    assert found == _strict_compact(number, struct, tail) == decode_presentation(text)
+    assert found.digest() == lic.digest
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=lc2_mutations())
+def test_the_compiled_lc2_reader_accepts_nothing_the_strict_reader_refuses(case: tuple[int, bytes, bytes]):
+    """The altered LC2 bodies of tests/test_presentation_compact.py (array bytes, elements, field
+    values, the tail, the type number): the same presentation as the strict reader, or None."""
+    found = compiled().read_compact(*case)
+    if found is not None:
+        assert found == _strict_compact(*case)
+
+
+def test_every_lc2_sample_is_read_by_the_compiled_reader():
+    for number, item, tail in _LC2_PARTS:
+        struct = cbor2.dumps(item)
+        assert compiled().read_compact(number, struct, tail) == _strict_compact(number, struct, tail)
+        assert compiled().read_compact(number, struct, tail) is not None
+
+
+def test_unusual_lc2_bodies_are_left_to_the_strict_reader():
+    number, item, tail = _LC2_PARTS[0]
+    struct = cbor2.dumps(item)
+    defects = {
+        "a trailing byte after the array": (number, struct + b"\x00", tail),
+        "a 5-element array": (number, b"\x85" + struct[1:], tail),
+        "a type without a dictionary": (200, struct, tail),
+        "a tail one byte short": (number, struct, tail[:-1]),
+        "a tail with one more byte": (number, struct, tail + b"\x00"),
+        "text as a CBOR text string": (number, cbor2.dumps([*item[:5], _as_text(item[5])]), tail),
+    }
+    for name, case in defects.items():
+        assert compiled().read_compact(*case) is None, name
+        assert isinstance(_strict_compact(*case), str), name
+
+
+def _as_text(fields: dict[int, object]) -> dict[int, object]:
+    """The fields with every GB 18030 byte string as a CBOR text string (as LC1 carries text)."""
+    return {k: v.decode("gb18030") if isinstance(v, bytes) and len(v) != 12 else v for k, v in fields.items()}

@@ -54,9 +54,14 @@ def test_vector(vector):
     signature = signer.sign_license(lic.digest)  # RFC 6979: deterministic
     assert signature == h(vector["signature"])
     assert recover_signer(domain, lic.digest, signature) == vector["signer"]
-    text = present(lic, signature).to_text()
-    assert text == vector["qr"]
-    assert decode_presentation(text).digest() == lic.digest
+    # the LC1 text written before LC2 existed still reads as the same presentation, and LC2 carries it
+    old, new = present(lic, signature).to_text(form="LC1"), present(lic, signature).to_text()
+    assert (old, new) == (vector["qr"], vector["qrLC2"])
+    assert old.startswith("LC1:")
+    assert new.startswith("LC2:")
+    assert len(new) < len(old)
+    assert decode_presentation(old) == decode_presentation(new) == present(lic, signature)
+    assert decode_presentation(new).digest() == lic.digest
 
 
 INVALID = DATA["invalidVectors"]

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable
 
 from registry.document._cbor import StrictReader
+from registry.document._compact import unpack_text
 from registry.document.identifiers import FieldValueError, unpack_uscc
 from registry.document.licensetypes import FIRST_DAY, LAST_DAY, MAX_MONEY, FieldKind, FieldSpec, check_text
 
@@ -74,13 +75,16 @@ def issuer_code(packed: bytes) -> str:
     return unpack_uscc(packed, field="issuer")
 
 
-def compiled_field(spec: FieldSpec) -> tuple[str, int, int, int, object]:
+def compiled_field(spec: FieldSpec, *, compact: bool = False) -> tuple[str, int, int, int, object]:
     """How the compiled reader reads one field: (key, kind, low, high, check), the same decisions
-    as :func:`value_reader` (the kinds are those of ``_speedups.pyx``)."""
+    as :func:`value_reader` (the kinds are those of ``_speedups.pyx``); ``compact``: as ``LC2:``
+    carries it, text as GB 18030 bytes (:func:`registry.document._compact.unpack_text`)."""
     what = f"{spec.key} ({spec.zh})"
     kind = spec.kind
     if kind is FieldKind.TEXT:
         most = spec.max_length
+        if compact:
+            return spec.key, 1, 0, 0, lambda raw: canonical_text(unpack_text(raw, what), what, most)
         return spec.key, 0, 0, 0, lambda text: canonical_text(text, what, most)
     if kind is FieldKind.USCC:
         return spec.key, 1, 0, 0, spec.unpack

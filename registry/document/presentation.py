@@ -1,26 +1,18 @@
-"""Presentations and their QR text: ``LC1:`` + base45(zlib(CBOR)).
+"""Presentations and their QR text: ``LC2:`` (the default and the smaller, read by
+:mod:`registry.document._compact`) or ``LC1:`` + base45(zlib(CBOR)), which verifiers keep reading.
 
-The CBOR item is an array of eleven elements, twelve for a license signed with SM2::
-
-    [format version, license type number, issuer's credit code (12 bytes, packed),
-     serial, version, first valid day, last valid day or null,
-     {field number: packed value, ...},           # disclosed fields
-     salt tree nodes (17 bytes each, concatenated: depth << 4 | index, then 16 bytes),
-     commitments of hidden fields (32 bytes each, concatenated, ascending),
-     signature (64 bytes: EIP-2098 compact for secp256k1, r || s for SM2),
-     suite code (only for SM2: 1; see :mod:`registry.document.suites`)]
-
-Packed values: text as text, credit codes as 12 bytes, identity numbers as integers, dates as day
-numbers since 1970-01-01 (negative before), money, enumerations and regions as integers; the map's
-keys ascend, as the encoder writes them. A secp256k1 presentation has no suite element (every
-earlier presentation is one, unchanged); an SM2 one ends with the code 1, and any other code, or a
-13th element, is malformed, so each presentation has one encoding.
+The ``LC1:`` CBOR item is an array of eleven elements, twelve for a license signed with SM2:
+[format version, license type number, issuer's credit code (12 bytes, packed), serial, version,
+first valid day, last valid day or null, {field number: packed value}, salt tree nodes (17 bytes
+each: depth << 4 | index, then 16 bytes), hidden fields' commitments (32 bytes each, ascending),
+signature (64 bytes: EIP-2098 compact for secp256k1, r || s for SM2), suite code (only for SM2: 1)].
+Packed: text as text, credit codes as 12 bytes, identity numbers, day numbers since 1970-01-01,
+money, enumerations and regions as integers; map keys ascend: one encoding (docs/licenses.md).
 
 Decoding is strict and bounded: the text length, the alphabet, the decompressed size, the CBOR
-shape and every value are checked, in that order, before any hashing or signature work. The
-payload is read by a schema-directed reader (:mod:`registry.document._cbor`) in one pass, never decoded
-into a general structure nor re-encoded. Any problem raises :class:`MalformedPresentationError`
-with a message saying what was expected.
+shape and every value are checked, in that order, before any hashing or signature work, by a
+schema-directed reader (:mod:`registry.document._cbor`) in one pass, never decoded into a general
+structure nor re-encoded. Any problem raises :class:`MalformedPresentationError`.
 """
 
 from __future__ import annotations
@@ -29,6 +21,7 @@ import itertools
 import zlib
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Literal
 
 import base45
 import cbor2
@@ -36,7 +29,21 @@ import cbor2
 from registry.document._accel import compiled_module
 from registry.document._base45 import b45decode
 from registry.document._cbor import CBORFormatError, StrictReader
-from registry.document._fields import ValueReader, compiled_field, issuer_code, value_reader
+from registry.document._compact import (
+    COMPACT_PREFIX,
+    CompactFormatError,
+    compact_readers,
+    encode_body,
+    read_body,
+    split_body,
+)
+from registry.document._fields import (
+    ValueReader,
+    canonical_text,
+    compiled_field,
+    issuer_code,
+    value_reader,
+)
 from registry.document._inflate import inflate
 from registry.document.identifiers import (
     MAX_SERIAL,
@@ -147,10 +154,16 @@ class Presentation:
             item.append(self.suite.code)
         return cbor2.dumps(item)
 
-    def to_text(self) -> str:
-        """The QR text."""
-        encoded: bytes = base45.b45encode(zlib.compress(self.to_cbor(), 9))
-        return PREFIX + encoded.decode("ascii")
+    def to_text(self, *, form: Literal["LC2", "LC1"] = "LC2") -> str:
+        """The QR text: ``LC2:`` (the default, smaller; ``LC1:`` if its GB 18030 text passes the decoder's
+        bound) or ``LC1:`` (what earlier issuers made)."""
+        if form not in ("LC2", "LC1"):
+            raise MalformedPresentationError(f"the QR form must be LC2 or LC1, got {form!r}")
+        parts = self.header, self.disclosed, self.nodes, self.hidden, self.signature, self.suite.code
+        body = encode_body(*parts, limit=MAX_DECOMPRESSED) if form == "LC2" else None
+        if body is None:
+            return PREFIX + bytes(base45.b45encode(zlib.compress(self.to_cbor(), 9))).decode("ascii")
+        return COMPACT_PREFIX + bytes(base45.b45encode(body)).decode("ascii")
 
 
 def present(
@@ -186,27 +199,43 @@ def _decompress(data: bytes) -> bytes:
 
 
 def decode_presentation(text: object) -> Presentation:
-    """Parse QR text into a :class:`Presentation`, strictly (no signature work is done here)."""
+    """Parse QR text (``LC2:`` or ``LC1:``) into a :class:`Presentation`, strictly (no signature work)."""
     if not isinstance(text, str):
-        raise _fail("a presentation is text starting with LC1:")
+        raise _fail("a presentation is text starting with LC2: or LC1:")
     if len(text) > MAX_TEXT_LENGTH:
         raise _fail(f"the text has {len(text)} characters; at most {MAX_TEXT_LENGTH} are accepted")
-    if not text.startswith(PREFIX):
+    prefix = text[:4]
+    if prefix not in (PREFIX, COMPACT_PREFIX):
         if text[:2] == "LC" and text[3:4] == ":":
-            raise _fail(f"version {text[:4]!r} is not supported; this verifier reads {PREFIX}")
-        raise _fail(f"the text must start with {PREFIX}")
-    body = text[len(PREFIX) :]
+            raise _fail(f"version {prefix!r} is not supported; this verifier reads {COMPACT_PREFIX} and {PREFIX}")
+        raise _fail(f"the text must start with {COMPACT_PREFIX} or {PREFIX}")
+    body = text[4:]
     try:
         raw = b45decode(body)  # checks the alphabet, the length and every group
     except ValueError:
         raw = b""
     if not raw:  # say which of the checks failed, in this order
         if not body or not set(body) <= _B45:
-            raise _fail("after LC1: only base45 characters (0-9, A-Z, space, $%*+-./:) are allowed")
+            raise _fail(f"after {prefix} only base45 characters (0-9, A-Z, space, $%*+-./:) are allowed")
         if len(body) % 3 == 1:
             raise _fail("the base45 text has an impossible length (truncated?)")
         raise _fail("the base45 text does not decode")
+    if prefix == COMPACT_PREFIX:
+        return _decode_compact(raw)
     return decode_payload(_decompress(raw))
+
+
+def _decode_compact(raw: bytes) -> Presentation:
+    """The presentation an ``LC2:`` body carries (:mod:`registry.document._compact`)."""
+    try:
+        number, struct, tail = split_body(raw, MAX_DECOMPRESSED)
+        if _FAST is not None:
+            found: Presentation | None = _FAST.read_compact(number, struct, tail)  # None: the strict reader decides
+            if found is not None:
+                return found
+        return Presentation(*read_body(number, struct, tail, _COMPACT_READERS))
+    except (CompactFormatError, CBORFormatError, FieldValueError) as exc:
+        raise _fail(str(exc)) from None
 
 
 def decode_payload(data: bytes) -> Presentation:
@@ -326,9 +355,13 @@ _FIELD_READERS: dict[int, dict[int, tuple[str, ValueReader]]] = {
     t.number: {spec.number: (spec.key, value_reader(spec)) for spec in t.fields} for t in CATALOG.values()
 }
 
+#: The same readers for ``LC2:``, where text is GB 18030 bytes.
+_COMPACT_READERS = compact_readers(value_reader, canonical_text)
+
 
 def _compiled_reader() -> ModuleType | None:
-    """The compiled payload reader (``_speedups.read_presentation``), configured with this format."""
+    """The compiled readers (``_speedups.read_presentation`` for LC1, ``read_compact`` for LC2),
+    configured with this format."""
     module = compiled_module()
     if module is None:
         return None
@@ -348,6 +381,10 @@ def _compiled_reader() -> ModuleType | None:
         ),
         {
             t.number: (t, len(t.fields), {spec.number: compiled_field(spec) for spec in t.fields})
+            for t in CATALOG.values()
+        },
+        {
+            t.number: (t, len(t.fields), {spec.number: compiled_field(spec, compact=True) for spec in t.fields})
             for t in CATALOG.values()
         },
     )
