@@ -83,6 +83,7 @@ __all__ = [
     "decode_payload",
     "decode_presentation",
     "present",
+    "read_compact",
 ]
 
 PREFIX = "LC1:"
@@ -228,14 +229,19 @@ def decode_presentation(text: object) -> Presentation:
 def _decode_compact(raw: bytes) -> Presentation:
     """The presentation an ``LC2:`` body carries (:mod:`registry.document._compact`)."""
     try:
-        number, struct, tail = split_body(raw, MAX_DECOMPRESSED)
-        if _FAST is not None:
-            found: Presentation | None = _FAST.read_compact(number, struct, tail)  # None: the strict reader decides
-            if found is not None:
-                return found
-        return Presentation(*read_body(number, struct, tail, _COMPACT_READERS))
+        return read_compact(*split_body(raw, MAX_DECOMPRESSED))
     except (CompactFormatError, CBORFormatError, FieldValueError) as exc:
         raise _fail(str(exc)) from None
+
+
+def read_compact(number: int, struct: bytes, tail: bytes) -> Presentation:
+    """The presentation of an ``LC2:`` body's parts (:func:`~registry.document._compact.split_body`):
+    the compiled reader's when it reads them, else the strict reader's, which raises saying why."""
+    if _FAST is not None:
+        found: Presentation | None = _FAST.read_compact(number, struct, tail)  # None: the strict reader decides
+        if found is not None:
+            return found
+    return Presentation(*read_body(number, struct, tail, _COMPACT_READERS))
 
 
 def decode_payload(data: bytes) -> Presentation:
