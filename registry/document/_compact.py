@@ -56,6 +56,7 @@ __all__ = [
     "pack_text",
     "read_body",
     "read_struct",
+    "split_body",
     "split_tail",
     "unpack_text",
 ]
@@ -138,13 +139,20 @@ def decode_body(
     body, its CBOR array inflated with at most ``limit`` bytes of output and read with ``readers``
     (by type number, then field number). Raises :class:`CompactFormatError`, ``CBORFormatError``
     or ``FieldValueError`` saying what was expected."""
+    return read_body(*split_body(raw, limit), readers)
+
+
+def split_body(raw: bytes, limit: int) -> tuple[int, bytes, bytes]:
+    """(type number, inflated CBOR array, the bytes after the deflate stream) of an ``LC2:`` body:
+    the type (and dictionary) number checked, the stream inflated with at most ``limit`` bytes of
+    output. Raises :class:`CompactFormatError` saying what was expected."""
     number = raw[0]
     if number not in _known_numbers():
         raise CompactFormatError(
             f"the license type (and dictionary) number {number} is not known; expected one of {_known_numbers()}"
         )
     struct, tail = inflate_raw(raw[1:], CompactFormatError, limit, dictionary(number))
-    return read_body(number, struct, tail, readers)
+    return number, struct, tail
 
 
 def read_body(

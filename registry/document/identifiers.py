@@ -13,6 +13,7 @@ and the expected form.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -21,6 +22,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 from stdnum.iso7064 import mod_37_36
 
+from registry.document._accel import compiled_module
 from registry.errors import RegistryError
 
 __all__ = [
@@ -186,6 +188,14 @@ def unpack_ric(packed: object, *, field: str = "resident identity number", valid
     return validate_ric(number, field=field) if validate else number
 
 
+def _chosen_check_character() -> Callable[[str], str]:
+    module = compiled_module()  # its twin of python-stdnum's calculation (tests/test_speedups.py)
+    return mod_37_36.calc_check_digit if module is None else module.mod_37_36_check_digit
+
+
+_check_character = _chosen_check_character()
+
+
 @dataclass(frozen=True)
 class LicenseIdentifier:
     """An e-license identifier: ``TT`` + issuer USCC (18) + serial (8 digits) + version (2 digits)
@@ -215,7 +225,8 @@ class LicenseIdentifier:
 
     @cached_property
     def text(self) -> str:
-        return self.body + mod_37_36.calc_check_digit(self.body)
+        body = self.body
+        return body + _check_character(body)
 
     def __str__(self) -> str:
         return self.text

@@ -26,6 +26,7 @@ from functools import cached_property
 import cbor2
 import sha3 as _sha3
 
+from registry.document._accel import compiled_module
 from registry.document.identifiers import FieldValueError, LicenseIdentifier
 from registry.document.licensetypes import LAST_DAY, MAX_FIELDS, LicenseType, day_number, get_type
 from signer import keccak256
@@ -46,6 +47,8 @@ __all__ = [
     "fields_hash",
     "header_digest",
     "license_digest",
+    "python_commitments_of",
+    "python_header_digest",
 ]
 
 FORMAT_VERSION = 1
@@ -201,7 +204,7 @@ _ITEM_HEADS: dict[str, bytes] = {}  # field key -> CBOR of a 2-array's head and 
 _TYPE_PREFIXES: dict[str, bytes] = {}  # type code -> the digest's constant leading members
 
 
-def commitments_of(
+def python_commitments_of(
     nodes: Iterable[SaltNode], values: Mapping[str, str | int], positions: Mapping[str, int]
 ) -> list[bytes]:
     """The commitments of ``values`` (key -> canonical value; ``positions``: key -> 0-based leaf),
@@ -252,13 +255,18 @@ def _derivation(
     return tuple(steps), tuple(level)
 
 
-def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
-    """:func:`license_digest`, with the members that depend on the type only computed once per type
-    (``commitments`` is sorted in place)."""
-    ltype = header.license_type
+def _type_prefix(ltype: LicenseType) -> bytes:
+    """The digest's leading members that depend on the type only (type hash, format, type id)."""
     prefix = _TYPE_PREFIXES.get(ltype.code)
     if prefix is None:
         prefix = _TYPE_PREFIXES[ltype.code] = LICENSE_TYPEHASH + FORMAT_VERSION.to_bytes(32, "big") + ltype.type_id
+    return prefix
+
+
+def python_header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
+    """:func:`license_digest`, with the members that depend on the type only computed once per type
+    (``commitments`` is sorted in place)."""
+    prefix = _type_prefix(header.license_type)
     commitments.sort()
     valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
     digest: bytes = _keccak(
@@ -270,6 +278,28 @@ def header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
         + _keccak(b"".join(commitments)).digest()
     ).digest()
     return digest
+
+
+def _compiled_header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
+    """:func:`python_header_digest` by the compiled hot path."""
+    assert _COMPILED is not None
+    valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
+    digest: bytes = _COMPILED.header_digest(
+        _type_prefix(header.license_type),
+        str(header.license_id),
+        header.issuer_id,
+        header.valid_from,
+        valid_to,
+        commitments,
+    )
+    return digest
+
+
+_COMPILED = compiled_module()
+#: The verifier's path: the compiled twins (:mod:`registry.document._speedups`) when built, else
+#: :func:`python_commitments_of` and :func:`python_header_digest`; the same values either way.
+commitments_of = python_commitments_of if _COMPILED is None else _COMPILED.commitments_of
+header_digest = python_header_digest if _COMPILED is None else _compiled_header_digest
 
 
 # ------------------------------------------------------------------------------------------------

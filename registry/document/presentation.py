@@ -17,20 +17,33 @@ structure nor re-encoded. Any problem raises :class:`MalformedPresentationError`
 
 from __future__ import annotations
 
-import functools
 import itertools
-import unicodedata
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Literal
 
 import base45
 import cbor2
 
+from registry.document._accel import compiled_module
 from registry.document._base45 import b45decode
 from registry.document._cbor import CBORFormatError, StrictReader
-from registry.document._compact import COMPACT_PREFIX, CompactFormatError, compact_readers, decode_body, encode_body
+from registry.document._compact import (
+    COMPACT_PREFIX,
+    CompactFormatError,
+    compact_readers,
+    encode_body,
+    read_body,
+    split_body,
+)
+from registry.document._fields import (
+    ValueReader,
+    canonical_text,
+    compiled_field,
+    issuer_code,
+    value_reader,
+)
 from registry.document._inflate import inflate
 from registry.document.identifiers import (
     MAX_SERIAL,
@@ -38,7 +51,6 @@ from registry.document.identifiers import (
     FieldValueError,
     LicenseIdentifier,
     pack_uscc,
-    unpack_uscc,
 )
 from registry.document.license import (
     FORMAT_VERSION,
@@ -54,14 +66,9 @@ from registry.document.license import (
 )
 from registry.document.licensetypes import (
     CATALOG,
-    FIRST_DAY,
     LAST_DAY,
     MAX_FIELDS,
-    MAX_MONEY,
-    FieldKind,
-    FieldSpec,
     LicenseType,
-    check_text,
     get_type_by_number,
 )
 from registry.document.suites import KNOWN_CODES, SignatureSuite
@@ -76,6 +83,7 @@ __all__ = [
     "decode_payload",
     "decode_presentation",
     "present",
+    "read_compact",
 ]
 
 PREFIX = "LC1:"
@@ -87,8 +95,6 @@ _B45 = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 _NODE = 17
 _DIGEST = 32
 _SIGNATURE = 64
-_MAX_RIC = 10**17 - 1  # a resident identity number packs its 17 digits before the check character
-_MAX_CODE = 999_999  # enumeration codes and six-digit region codes
 _SHAPE = "an array of 11 elements (12 for an SM2 signature, the suite code last)"
 
 
@@ -223,9 +229,19 @@ def decode_presentation(text: object) -> Presentation:
 def _decode_compact(raw: bytes) -> Presentation:
     """The presentation an ``LC2:`` body carries (:mod:`registry.document._compact`)."""
     try:
-        return Presentation(*decode_body(raw, MAX_DECOMPRESSED, _COMPACT_READERS))
+        return read_compact(*split_body(raw, MAX_DECOMPRESSED))
     except (CompactFormatError, CBORFormatError, FieldValueError) as exc:
         raise _fail(str(exc)) from None
+
+
+def read_compact(number: int, struct: bytes, tail: bytes) -> Presentation:
+    """The presentation of an ``LC2:`` body's parts (:func:`~registry.document._compact.split_body`):
+    the compiled reader's when it reads them, else the strict reader's, which raises saying why."""
+    if _FAST is not None:
+        found: Presentation | None = _FAST.read_compact(number, struct, tail)  # None: the strict reader decides
+        if found is not None:
+            return found
+    return Presentation(*read_body(number, struct, tail, _COMPACT_READERS))
 
 
 def decode_payload(data: bytes) -> Presentation:
@@ -236,6 +252,12 @@ def decode_payload(data: bytes) -> Presentation:
     heads, map keys ascending) and range checked where it is read. Nothing foreign is decoded into
     a general structure or re-encoded, so any input is decided in time linear in its length.
     """
+    if _FAST is not None:
+        found: Presentation | None = _FAST.read_presentation(
+            data
+        )  # None: not plainly well-formed; the strict reader says why
+        if found is not None:
+            return found
     try:
         return _read(StrictReader(data))
     except CBORFormatError as exc:
@@ -253,7 +275,7 @@ def _read(r: StrictReader) -> Presentation:
     if fmt != FORMAT_VERSION:
         raise _fail(f"format version {fmt!r} is not supported; expected {FORMAT_VERSION}")
     ltype = get_type_by_number(r.uint("the license type number"))
-    issuer = _issuer_code(r.byte_string("the issuer code"))
+    issuer = issuer_code(r.byte_string("the issuer code"))
     serial = r.uint("the serial", 1, MAX_SERIAL)
     version = r.uint("the version", 1, MAX_VERSION)
     valid_from = r.uint("the first valid day", 0, LAST_DAY)
@@ -331,70 +353,48 @@ def _read_fields(r: StrictReader, ltype: LicenseType) -> tuple[dict[str, str | i
     return values, positions
 
 
-_ValueReader = Callable[[StrictReader], str | int]
-
-
-def _value_reader(spec: FieldSpec) -> _ValueReader:
-    """How one field's packed value (see :meth:`FieldSpec.pack`) is read: the CBOR type of its
-    kind, the kind's range, then the checks :meth:`FieldSpec.unpack` makes (the same decisions:
-    tests/test_strict_decoder.py compares them), giving the canonical value."""
-    what = f"{spec.key} ({spec.zh})"
-    unpack = spec.unpack
-    kind = spec.kind
-    if kind is FieldKind.TEXT:
-        most = spec.max_length
-        return lambda r: _canonical_text(r.text_string(what, "text"), what, most)
-    if kind is FieldKind.USCC:
-        return lambda r: unpack(r.byte_string(what, "a packed unified social credit code (12 bytes)"))
-    if kind is FieldKind.RIC:
-        return lambda r: unpack(r.uint(what, 0, _MAX_RIC))
-    if kind is FieldKind.REGION:
-        return lambda r: unpack(r.uint(what, 0, _MAX_CODE))
-    # Dates, amounts and enumeration codes: an integer in the kind's range is its own canonical
-    # value (exactly what unpack returns for it); an enumeration code must also be one of the
-    # choices, and unpack says which they are when it is not.
-    if kind is FieldKind.DATE:
-        return lambda r: r.integer(what, FIRST_DAY, LAST_DAY)
-    if kind is FieldKind.MONEY:
-        return lambda r: r.uint(what, 0, MAX_MONEY)
-    codes = frozenset(c.code for c in spec.choices)
-
-    def read_code(r: StrictReader) -> str | int:
-        code = r.uint(what, 0, _MAX_CODE)
-        return code if code in codes else unpack(code)
-
-    return read_code
-
-
-def _canonical_text(text: str, what: str, most: int) -> str:
-    """``text`` when it is a text field's canonical value, as :meth:`FieldSpec.unpack` decides:
-    non-empty, at most ``most`` characters, printable (so the only whitespace it can hold is the
-    ordinary space), no surrounding spaces, in NFC.
-
-    Checked without normalising: NFC of a long run of combining marks out of canonical order costs
-    time quadratic in its length (milliseconds for 2,000 marks), while the NFC quick check refuses
-    such text at once, so every step here is linear and the slowest (quick check "maybe", then a
-    full comparison) costs about 0.1 us per character.
-    """
-    check_text(text, what, most)
-    if text.strip() != text or not unicodedata.is_normalized("NFC", text):
-        raise FieldValueError(what, "is not in canonical form", "NFC text without surrounding spaces")
-    return text
-
-
-@functools.lru_cache(maxsize=4096)
-def _issuer_code(packed: bytes) -> str:
-    # validated with python-stdnum; a verifier sees the same few issuers' codes constantly
-    return unpack_uscc(packed, field="issuer")
-
-
 #: Leaf of each field in the salt tree (0-based), by license type number.
 _POSITIONS: dict[int, dict[str, int]] = {
     t.number: {spec.key: spec.number - 1 for spec in t.fields} for t in CATALOG.values()
 }
-_FIELD_READERS: dict[int, dict[int, tuple[str, _ValueReader]]] = {
-    t.number: {spec.number: (spec.key, _value_reader(spec)) for spec in t.fields} for t in CATALOG.values()
+_FIELD_READERS: dict[int, dict[int, tuple[str, ValueReader]]] = {
+    t.number: {spec.number: (spec.key, value_reader(spec)) for spec in t.fields} for t in CATALOG.values()
 }
 
 #: The same readers for ``LC2:``, where text is GB 18030 bytes.
-_COMPACT_READERS = compact_readers(_value_reader, _canonical_text)
+_COMPACT_READERS = compact_readers(value_reader, canonical_text)
+
+
+def _compiled_reader() -> ModuleType | None:
+    """The compiled readers (``_speedups.read_presentation`` for LC1, ``read_compact`` for LC2),
+    configured with this format."""
+    module = compiled_module()
+    if module is None:
+        return None
+    module.configure(
+        (
+            FORMAT_VERSION,
+            MAX_SERIAL,
+            MAX_VERSION,
+            LAST_DAY,
+            issuer_code,
+            LicenseHeader,
+            LicenseIdentifier,
+            SaltNode,
+            Presentation,
+            SignatureSuite.from_code,
+            SignatureSuite.SECP256K1,
+        ),
+        {
+            t.number: (t, len(t.fields), {spec.number: compiled_field(spec) for spec in t.fields})
+            for t in CATALOG.values()
+        },
+        {
+            t.number: (t, len(t.fields), {spec.number: compiled_field(spec, compact=True) for spec in t.fields})
+            for t in CATALOG.values()
+        },
+    )
+    return module
+
+
+_FAST = _compiled_reader()

@@ -1,0 +1,708 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled twins of the verifier's hot path, built from this file when the project is installed.
+
+Each function here gives exactly what a pure-Python function gives, faster; the pure functions
+stay the definitions and the reference (tests/test_speedups.py compares the two with Hypothesis,
+errors included):
+
+- :func:`b45decode`: :func:`registry.document._base45.b45decode` (RFC 9285);
+- :func:`commitments_of`: :func:`registry.document.license.commitments_of` (salt derivation down
+  to the wanted leaves, then each field's commitment);
+- :func:`header_digest`: the digest of :func:`registry.document.license.header_digest` from the
+  header's members;
+- :func:`keccak256`: :func:`signer.keccak256`.
+
+Keccak-256 is pycryptodome's C implementation (``Crypto.Hash._keccak``, a plain shared library
+with a C interface that pycryptodome itself calls through cffi or ctypes), called here directly, so
+a hash of a few dozen bytes costs a permutation and no Python call. The library is found and
+checked against known answers when this module is imported; any failure raises ``ImportError``,
+and the callers then use the pure path.
+
+Everything here runs holding the interpreter lock, and between resetting the one hashing state and
+reading its digest it neither calls Python code nor allocates (an allocation can start the garbage
+collector, whose finalizers are Python code, during which another thread could run), so the state
+is never shared by two calls at once.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy, memset
+from posix.dlfcn cimport RTLD_LOCAL, RTLD_NOW, dlerror, dlopen, dlsym
+
+import importlib.util
+
+import cbor2
+
+ctypedef int (*_init_t)(void **state, size_t capacity_bytes, uint8_t rounds) noexcept nogil
+ctypedef int (*_absorb_t)(void *state, const uint8_t *data, size_t length) noexcept nogil
+ctypedef int (*_digest_t)(void *state, uint8_t *out, size_t length, uint8_t padding) noexcept nogil
+ctypedef int (*_reset_t)(void *state) noexcept nogil
+
+cdef _absorb_t _absorb = NULL
+cdef _digest_t _digest = NULL
+cdef _reset_t _reset = NULL
+cdef void *_state = NULL
+
+cdef enum:
+    _DEPTH = 4          # SALT_TREE_DEPTH: 16 leaves
+    _LEAVES = 16
+    _SALT = 16
+    _HASH = 32
+    _KECCAK_PAD = 0x01  # the original Keccak padding (Ethereum's keccak256), not SHA-3's 0x06
+
+
+cdef void *_symbol(void *handle, const char *name) except NULL:
+    cdef void *found = dlsym(handle, name)
+    if found == NULL:
+        raise ImportError(f"pycryptodome's Keccak library has no symbol {name.decode()}")
+    return found
+
+
+cdef int _load() except -1:
+    global _absorb, _digest, _reset, _state
+    spec = importlib.util.find_spec("Crypto.Hash._keccak")
+    if spec is None or spec.origin is None:
+        raise ImportError("pycryptodome's Keccak library (Crypto.Hash._keccak) is not installed")
+    path = spec.origin.encode()
+    cdef void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)
+    if handle == NULL:
+        raise ImportError(f"cannot load {spec.origin}: {(<bytes>dlerror()).decode(errors='replace')}")
+    cdef _init_t init = <_init_t>_symbol(handle, b"keccak_init")
+    _absorb = <_absorb_t>_symbol(handle, b"keccak_absorb")
+    _digest = <_digest_t>_symbol(handle, b"keccak_digest")
+    _reset = <_reset_t>_symbol(handle, b"keccak_reset")
+    if init(&_state, 2 * _HASH, 24) != 0:
+        raise ImportError("pycryptodome's keccak_init failed")
+    return 0
+
+
+cdef inline void _start() noexcept:
+    _reset(_state)
+
+
+cdef inline void _feed(const uint8_t *data, size_t length) noexcept:
+    _absorb(_state, data, length)
+
+
+cdef inline void _finish(uint8_t *out) noexcept:
+    _digest(_state, out, _HASH, _KECCAK_PAD)
+
+
+def keccak256(const uint8_t[::1] data not None) -> bytes:
+    """Keccak-256 of ``data`` (Ethereum's ``keccak256``)."""
+    cdef uint8_t out[_HASH]
+    _start()
+    if data.shape[0]:
+        _feed(&data[0], data.shape[0])
+    _finish(out)
+    return PyBytes_FromStringAndSize(<char *>out, _HASH)
+
+
+# ------------------------------------------------------------------------------------------------
+# base45 (RFC 9285)
+# ------------------------------------------------------------------------------------------------
+
+cdef signed char _B45[256]
+cdef const unsigned char *_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+memset(_B45, -1, sizeof(_B45))
+for _i in range(45):
+    _B45[_ALPHABET[_i]] = _i
+
+
+def b45decode(str text not None) -> bytes:
+    """Decode base45 text; raises ``ValueError`` on any invalid character, group or length
+    (checked in that order, as the reference does)."""
+    cdef Py_ssize_t n, i, full, tail, at
+    cdef const char *s = PyUnicode_AsUTF8AndSize(text, &n)
+    cdef const unsigned char *u = <const unsigned char *>s
+    if n != len(text):
+        raise ValueError("invalid base45 character")  # not ASCII
+    for i in range(n):
+        if _B45[u[i]] < 0:
+            raise ValueError("invalid base45 character")
+    full = n // 3
+    tail = n % 3
+    if tail == 1:
+        raise ValueError("invalid base45 length")
+    out = PyBytes_FromStringAndSize(NULL, 2 * full + (1 if tail == 2 else 0))
+    cdef uint8_t *o = <uint8_t *>PyBytes_AS_STRING(out)
+    cdef uint32_t value
+    for i in range(full):
+        at = 3 * i
+        value = _B45[u[at]] + 45 * _B45[u[at + 1]] + 2025 * _B45[u[at + 2]]
+        if value > 0xFFFF:
+            raise ValueError("invalid base45 group")
+        o[2 * i] = value >> 8
+        o[2 * i + 1] = value & 0xFF
+    if tail == 2:
+        value = _B45[u[n - 2]] + 45 * _B45[u[n - 1]]
+        if value > 0xFF:
+            raise ValueError("invalid base45 group")
+        o[2 * full] = value
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Commitments and the digest
+# ------------------------------------------------------------------------------------------------
+
+cdef Py_ssize_t _cbor_head(uint8_t *out, int major, uint64_t argument) noexcept:
+    """The canonical (shortest) head of a CBOR item; its length."""
+    cdef int top = major << 5
+    cdef int k
+    if argument < 24:
+        out[0] = top | <int>argument
+        return 1
+    if argument <= 0xFF:
+        out[0] = top | 24
+        out[1] = <uint8_t>argument
+        return 2
+    if argument <= 0xFFFF:
+        out[0] = top | 25
+        for k in range(2):
+            out[2 - k] = (argument >> (8 * k)) & 0xFF
+        return 3
+    if argument <= 0xFFFFFFFF:
+        out[0] = top | 26
+        for k in range(4):
+            out[4 - k] = (argument >> (8 * k)) & 0xFF
+        return 5
+    out[0] = top | 27
+    for k in range(8):
+        out[8 - k] = (argument >> (8 * k)) & 0xFF
+    return 9
+
+
+_MIN64 = -(2**63)
+_END64 = 2**63
+
+
+cdef inline bint _plain(object key, object value):
+    """Whether ``[key, value]`` is encoded here: a text key, a text or 64-bit integer value."""
+    if type(key) is not str:
+        return False
+    if type(value) is str:
+        return True
+    return type(value) is int and _MIN64 <= value < _END64
+
+
+cdef void _child(const uint8_t *node, uint8_t side, uint8_t *out) noexcept:
+    cdef uint8_t buffer[_SALT + 1]
+    cdef uint8_t full[_HASH]
+    memcpy(buffer, node, _SALT)
+    buffer[_SALT] = side
+    _start()
+    _feed(buffer, _SALT + 1)
+    _finish(full)
+    memcpy(out, full, _SALT)
+
+
+cdef void _derive(
+    const uint8_t *value, int depth, int index, uint32_t wanted, uint8_t (*salts)[_SALT], uint32_t *have
+) noexcept:
+    """The salts of the wanted leaves (a bit per leaf, the first leaf lowest) below the node at
+    (``depth``, ``index``) whose secret is ``value``, deriving only the nodes on the way."""
+    cdef int width = 1 << (_DEPTH - depth)
+    cdef uint32_t below = ((1u << width) - 1) << (index * width)
+    cdef uint8_t child[_SALT]
+    cdef uint8_t side
+    if not (wanted & below):
+        return
+    if depth == _DEPTH:
+        memcpy(salts[index], value, _SALT)
+        have[0] |= 1u << index
+        return
+    for side in range(2):
+        _child(value, side, child)
+        _derive(child, depth + 1, 2 * index + side, wanted, salts, have)
+
+
+cdef bytes _commit(const uint8_t *salt, object key, object value):
+    """``keccak256(salt || cbor([key, value]))``. Every Python object is read before the hashing
+    state is touched: between ``_start`` and ``_finish`` nothing allocates, so no other thread can
+    run (and reset the state) in between."""
+    cdef uint8_t key_head[10]
+    cdef uint8_t value_head[9]
+    cdef uint8_t out[_HASH]
+    cdef Py_ssize_t key_length, key_head_length, value_length = 0, value_head_length
+    cdef const char *key_utf8
+    cdef const char *value_utf8 = NULL
+    cdef int64_t small
+    cdef bytes item
+    if not _plain(key, value):  # rare types: cbor2 encodes them (Python code) before hashing starts
+        item = cbor2.dumps([key, value])
+        _start()
+        _feed(salt, _SALT)
+        _feed(<const uint8_t *>PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item))
+        _finish(out)
+        return PyBytes_FromStringAndSize(<char *>out, _HASH)
+    key_utf8 = PyUnicode_AsUTF8AndSize(key, &key_length)
+    key_head[0] = 0x82  # an array of two: the key, the value
+    key_head_length = 1 + _cbor_head(key_head + 1, 3, key_length)
+    if type(value) is str:
+        value_utf8 = PyUnicode_AsUTF8AndSize(value, &value_length)
+        value_head_length = _cbor_head(value_head, 3, value_length)
+    else:
+        small = value
+        if small >= 0:
+            value_head_length = _cbor_head(value_head, 0, <uint64_t>small)
+        else:
+            value_head_length = _cbor_head(value_head, 1, <uint64_t>(-1 - small))
+    _start()
+    _feed(salt, _SALT)
+    _feed(key_head, key_head_length)
+    _feed(<const uint8_t *>key_utf8, key_length)
+    _feed(value_head, value_head_length)
+    if value_utf8 != NULL:
+        _feed(<const uint8_t *>value_utf8, value_length)
+    _finish(out)
+    return PyBytes_FromStringAndSize(<char *>out, _HASH)
+
+
+def commitments_of(nodes, values, positions) -> list:
+    """The commitments of ``values`` (key -> canonical value; ``positions``: key -> 0-based leaf),
+    salted from the tree ``nodes`` (:class:`~registry.document.license.SaltNode`), in the order of
+    ``values``; raises ``KeyError`` for a value whose leaf no node covers."""
+    cdef uint8_t salts[_LEAVES][_SALT]
+    cdef uint32_t wanted = 0
+    cdef uint32_t have = 0
+    cdef int depth, index, leaf
+    cdef bytes secret
+    for key in values:
+        leaf = positions[key]
+        if not 0 <= leaf < _LEAVES:
+            raise ValueError(f"field position {leaf} is outside the salt tree")
+        wanted |= 1u << leaf
+    for node in nodes:
+        depth = node.depth
+        index = node.index
+        secret = node.value
+        if not 0 <= depth <= _DEPTH or not 0 <= index < (1 << depth) or len(secret) != _SALT:
+            raise ValueError("a salt node must have depth 0-4, an index in its level and 16 bytes")
+        _derive(<const uint8_t *>PyBytes_AS_STRING(secret), depth, index, wanted, salts, &have)
+    out = []
+    for key, value in values.items():
+        leaf = positions[key]
+        if not have & (1u << leaf):
+            raise KeyError(leaf)
+        out.append(_commit(salts[leaf], key, value))
+    return out
+
+
+cdef void _word(uint8_t *out, uint64_t value) noexcept:
+    """A uint256 word (32 bytes, big-endian) holding ``value``."""
+    cdef int k
+    memset(out, 0, 24)
+    for k in range(8):
+        out[31 - k] = (value >> (8 * k)) & 0xFF
+
+
+def header_digest(bytes prefix not None, str license_id not None, bytes issuer_id not None,
+                  uint64_t valid_from, uint64_t valid_to, list commitments not None) -> bytes:
+    """``keccak256(prefix || keccak256(license id) || issuer id || valid from || valid to ||
+    keccak256(commitments sorted))``: the license digest from its header's members (``prefix``:
+    the type hash, the format version and the type id, 96 bytes) and its commitments, which are
+    sorted in place."""
+    cdef uint8_t id_hash[_HASH]
+    cdef uint8_t fields[_HASH]
+    cdef uint8_t words[2 * _HASH]
+    cdef uint8_t out[_HASH]
+    cdef Py_ssize_t length
+    cdef const char *text = PyUnicode_AsUTF8AndSize(license_id, &length)
+    cdef bytes item
+    commitments.sort()
+    for item in commitments:  # checked before hashing starts
+        if PyBytes_GET_SIZE(item) != _HASH:
+            raise ValueError("a commitment must be 32 bytes")
+    _start()
+    _feed(<const uint8_t *>text, length)
+    _finish(id_hash)
+    _start()
+    for item in commitments:
+        _feed(<const uint8_t *>PyBytes_AS_STRING(item), _HASH)
+    _finish(fields)
+    _word(words, valid_from)
+    _word(words + _HASH, valid_to)
+    _start()
+    _feed(<const uint8_t *>PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix))
+    _feed(id_hash, _HASH)
+    _feed(<const uint8_t *>PyBytes_AS_STRING(issuer_id), PyBytes_GET_SIZE(issuer_id))
+    _feed(words, 2 * _HASH)
+    _feed(fields, _HASH)
+    _finish(out)
+    return PyBytes_FromStringAndSize(<char *>out, _HASH)
+
+
+
+
+# ------------------------------------------------------------------------------------------------
+# ISO 7064 MOD 37,36 (the license identifier's check character)
+# ------------------------------------------------------------------------------------------------
+
+cdef signed char _MOD36[256]
+cdef const char *_ALPHANUMERIC = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+memset(_MOD36, -1, sizeof(_MOD36))
+for _i in range(36):
+    _MOD36[<unsigned char>_ALPHANUMERIC[_i]] = _i
+
+
+def mod_37_36_check_digit(str body not None) -> str:
+    """The ISO 7064 MOD 37,36 check character of ``body`` (digits and upper-case letters), as
+    python-stdnum's ``mod_37_36.calc_check_digit`` computes it; ``ValueError`` for any other
+    character."""
+    cdef Py_ssize_t n, i
+    cdef const char *s = PyUnicode_AsUTF8AndSize(body, &n)
+    cdef int check = 18, digit
+    if n != len(body):
+        raise ValueError("the body holds a character outside 0-9 and A-Z")
+    for i in range(n):
+        digit = _MOD36[<unsigned char>s[i]]
+        if digit < 0:
+            raise ValueError("the body holds a character outside 0-9 and A-Z")
+        check = (((check or 36) * 2) % 37 + digit) % 36
+    digit = (1 - ((check or 36) * 2) % 37 + 36) % 36  # kept non-negative: C's % keeps the sign
+    return chr(_ALPHANUMERIC[digit])
+
+
+
+
+# ------------------------------------------------------------------------------------------------
+# The presentation's payload: a fast reader that accepts only what the strict reader accepts
+# ------------------------------------------------------------------------------------------------
+#
+# read_presentation(data) reads the LC1 payload (registry/document/presentation.py: the format, and
+# _read, the strict reader, which is the reference) and returns the same Presentation the strict
+# reader returns, or None for anything unusual: then the strict reader decides, and its error says
+# what was wrong. So this reader needs no messages of its own, only to refuse at least what the
+# strict reader refuses (tests/test_speedups.py: on random and mutated payloads, None or equal).
+
+cdef enum:
+    KIND_TEXT = 0       # text string, then the field's check (canonical text)
+    KIND_BYTES = 1      # byte string, then the field's unpacking (a packed credit code)
+    KIND_UINT_THEN = 2  # unsigned integer in [low, high], then the field's unpacking
+    KIND_INTEGER = 3    # integer (either sign) in [low, high]: its own canonical value (dates)
+    KIND_UINT = 4       # unsigned integer in [low, high]: its own canonical value (amounts)
+    KIND_CHOICE = 5     # unsigned integer in [low, high] that is one of the codes
+
+cdef dict _SCHEMA = {}          # type number -> (LicenseType, number of fields, {field number: field})
+cdef dict _COMPACT_SCHEMA = {}  # the same for LC2, whose text is GB 18030 bytes
+cdef object _CONFIG = None
+
+
+def configure(config, schema, compact_schema=None) -> None:
+    """Set what the readers build and check with (called once by presentation.py): ``config`` is
+    a tuple of the format's constants and classes, ``schema`` maps each type number to (type,
+    number of fields, {field number: (key, kind, low, high, check)}) for LC1, ``compact_schema``
+    the same for LC2."""
+    global _CONFIG, _SCHEMA, _COMPACT_SCHEMA
+    _CONFIG = tuple(config)
+    _SCHEMA = dict(schema)
+    _COMPACT_SCHEMA = dict(compact_schema or {})
+
+
+cdef struct _Cursor:
+    const uint8_t *data
+    Py_ssize_t pos
+    Py_ssize_t end
+
+
+cdef int _head(_Cursor *c, int major, uint64_t *out) noexcept:
+    """The argument of a head of ``major`` type in its shortest form; -1 for anything else."""
+    cdef uint8_t initial, info
+    cdef Py_ssize_t size, k
+    cdef uint64_t value = 0
+    if c.pos >= c.end:
+        return -1
+    initial = c.data[c.pos]
+    info = initial & 31
+    if (initial >> 5) != major or info > 27:
+        return -1
+    if info < 24:
+        c.pos += 1
+        out[0] = info
+        return 0
+    size = 1 << (info - 24)
+    if c.pos + 1 + size > c.end:
+        return -1
+    for k in range(size):
+        value = (value << 8) | c.data[c.pos + 1 + k]
+    if size == 1:
+        if value < 24:
+            return -1
+    elif value < (<uint64_t>1 << (4 * size)):
+        return -1
+    c.pos += 1 + size
+    out[0] = value
+    return 0
+
+
+cdef int _uint(_Cursor *c, uint64_t low, uint64_t high, uint64_t *out) noexcept:
+    if _head(c, 0, out) < 0 or out[0] < low or out[0] > high:
+        return -1
+    return 0
+
+
+cdef int _string(_Cursor *c, int major, const uint8_t **start, Py_ssize_t *length) noexcept:
+    cdef uint64_t n
+    if _head(c, major, &n) < 0 or n > <uint64_t>(c.end - c.pos):
+        return -1
+    start[0] = c.data + c.pos
+    length[0] = <Py_ssize_t>n
+    c.pos += <Py_ssize_t>n
+    return 0
+
+
+cdef object _field_value(_Cursor *c, tuple field):
+    """A field's canonical value, or None to leave the payload to the strict reader."""
+    cdef int kind = field[1]
+    cdef uint64_t value
+    cdef const uint8_t *start
+    cdef Py_ssize_t length
+    cdef int64_t low, high
+    if kind == KIND_TEXT:
+        if _string(c, 3, &start, &length) < 0:
+            return None
+        try:
+            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("utf-8")
+            return field[4](text)
+        except ValueError:  # not UTF-8 (UnicodeDecodeError), not canonical (FieldValueError)
+            return None
+    if kind == KIND_BYTES:
+        if _string(c, 2, &start, &length) < 0:
+            return None
+        try:
+            return field[4](PyBytes_FromStringAndSize(<const char *>start, length))
+        except ValueError:
+            return None
+    low = field[2]
+    high = field[3]
+    if kind == KIND_INTEGER and c.pos < c.end and (c.data[c.pos] >> 5) == 1:
+        if _head(c, 1, &value) < 0 or value > <uint64_t>(-low - 1):
+            return None
+        return -1 - <int64_t>value
+    if _head(c, 0, &value) < 0 or value < <uint64_t>max(low, 0) or (high >= 0 and value > <uint64_t>high):
+        return None
+    if kind == KIND_UINT_THEN:
+        try:
+            return field[4](<object>value)
+        except ValueError:
+            return None
+    if kind == KIND_CHOICE and <object>value not in field[4]:
+        return None
+    return <object>value
+
+
+cdef object _header(_Cursor *c, object ltype, tuple config):
+    """The header (the issuer's code, serial, version, validity days) that follows the type, or None."""
+    cdef const uint8_t *start
+    cdef Py_ssize_t length
+    cdef uint64_t serial, version, valid_from, value
+    (fmt, max_serial, max_version, last_day, issuer_code, header_class, id_class, node_class,
+     presentation_class, suite_of, default_suite) = config
+    if _string(c, 2, &start, &length) < 0:
+        return None
+    try:
+        issuer = issuer_code(PyBytes_FromStringAndSize(<const char *>start, length))
+    except ValueError:
+        return None
+    if _uint(c, 1, max_serial, &serial) < 0 or _uint(c, 1, max_version, &version) < 0:
+        return None
+    if _uint(c, 0, last_day, &valid_from) < 0:
+        return None
+    if c.pos < c.end and c.data[c.pos] == 0xF6:
+        c.pos += 1
+        valid_to = None
+    else:
+        if _uint(c, 0, last_day, &value) < 0:
+            return None
+        valid_to = <object>value
+    try:
+        return header_class(
+            license_type=ltype,
+            license_id=id_class(ltype.code, issuer, <object>serial, <object>version),
+            valid_from=<object>valid_from,
+            valid_to=valid_to,
+        )
+    except ValueError:
+        return None
+
+
+cdef object _disclosed(_Cursor *c, dict fields, Py_ssize_t most, uint32_t *positions):
+    """The disclosed fields' map (field numbers strictly ascending, each a field of the type) as
+    {key: canonical value}, with a bit per position; or None."""
+    cdef uint64_t count, number, previous = 0
+    cdef Py_ssize_t i
+    if _head(c, 5, &count) < 0 or count > <uint64_t>most:
+        return None
+    values = {}
+    for i in range(<Py_ssize_t>count):
+        if _head(c, 0, &number) < 0 or number <= previous:
+            return None
+        field = fields.get(<object>number)
+        if field is None:
+            return None
+        previous = number
+        found = _field_value(c, field)
+        if found is None:
+            return None
+        values[field[0]] = found
+        positions[0] |= 1u << (number - 1)
+    return values
+
+
+cdef object _nodes(const uint8_t *start, Py_ssize_t count, uint32_t positions, object node_class):
+    """The ``count`` salt nodes at ``start`` (possible, non-overlapping positions that cover every
+    disclosed field), or None."""
+    cdef uint32_t covered = 0, leaves
+    cdef int depth, index, width
+    cdef Py_ssize_t i
+    nodes = []
+    for i in range(count):
+        depth = start[17 * i] >> 4
+        index = start[17 * i] & 0x0F
+        if depth > _DEPTH or index >= (1 << depth):
+            return None
+        width = 1 << (_DEPTH - depth)
+        leaves = ((1u << width) - 1) << (index * width)
+        if leaves & covered:
+            return None
+        covered |= leaves
+        nodes.append(node_class(depth, index, PyBytes_FromStringAndSize(<const char *>start + 17 * i + 1, 16)))
+    if positions & ~covered:
+        return None
+    return tuple(nodes)
+
+
+cdef object _hidden(const uint8_t *start, Py_ssize_t count):
+    """The ``count`` hidden commitments at ``start``, strictly ascending, or None."""
+    cdef Py_ssize_t i
+    for i in range(1, count):
+        if memcmp(start + (i - 1) * _HASH, start + i * _HASH, _HASH) >= 0:
+            return None
+    return tuple([PyBytes_FromStringAndSize(<const char *>start + i * _HASH, _HASH) for i in range(count)])
+
+
+cdef object _suite(_Cursor *c, object suite_of):
+    cdef uint64_t code
+    if _head(c, 0, &code) < 0:
+        return None
+    return suite_of(<object>code)
+
+
+def read_presentation(bytes data not None):
+    """The :class:`~registry.document.presentation.Presentation` in ``data`` (an LC1 payload), or
+    ``None`` when the strict reader should decide (anything but a well-formed canonical payload)."""
+    cdef _Cursor c
+    cdef uint64_t count, value
+    cdef const uint8_t *start
+    cdef Py_ssize_t length, n_hidden
+    cdef uint32_t positions = 0
+    if _CONFIG is None:
+        return None
+    config = <tuple>_CONFIG
+    c.data = <const uint8_t *>PyBytes_AS_STRING(data)
+    c.pos = 0
+    c.end = PyBytes_GET_SIZE(data)
+    if _head(&c, 4, &count) < 0 or count < 11 or count > 12:
+        return None
+    if _head(&c, 0, &value) < 0 or value != <uint64_t>config[0]:
+        return None
+    if _head(&c, 0, &value) < 0:
+        return None
+    entry = _SCHEMA.get(<object>value)
+    if entry is None:
+        return None
+    ltype, most, fields = entry
+    header = _header(&c, ltype, config)
+    if header is None:
+        return None
+    values = _disclosed(&c, fields, most, &positions)
+    if values is None:
+        return None
+    if _string(&c, 2, &start, &length) < 0 or length % 17 or length > 17 * _LEAVES:
+        return None
+    nodes = _nodes(start, length // 17, positions, config[7])
+    if nodes is None:
+        return None
+    if _string(&c, 2, &start, &length) < 0 or length % _HASH:
+        return None
+    n_hidden = length // _HASH
+    if n_hidden + len(values) > <Py_ssize_t>most:
+        return None
+    hidden = _hidden(start, n_hidden)
+    if hidden is None:
+        return None
+    if _string(&c, 2, &start, &length) < 0 or length != 64:
+        return None
+    signature = PyBytes_FromStringAndSize(<const char *>start, 64)
+    suite = config[10]
+    if count == 12:
+        suite = _suite(&c, config[9])
+        if suite is None:
+            return None
+    if c.pos != c.end:
+        return None
+    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+
+
+def read_compact(int number, bytes struct not None, bytes tail not None):
+    """The presentation an LC2 body of type ``number`` carries, from its inflated CBOR array
+    ``struct`` and the bytes after the deflate stream ``tail``; or ``None`` when the strict
+    reader (``registry.document._compact.read_body``) should decide."""
+    cdef _Cursor c
+    cdef uint64_t count
+    cdef const uint8_t *t
+    cdef Py_ssize_t rest, n_nodes, hidden_length
+    cdef uint32_t positions = 0
+    if _CONFIG is None:
+        return None
+    config = <tuple>_CONFIG
+    entry = _COMPACT_SCHEMA.get(number)
+    if entry is None:
+        return None
+    ltype, most, fields = entry
+    c.data = <const uint8_t *>PyBytes_AS_STRING(struct)
+    c.pos = 0
+    c.end = PyBytes_GET_SIZE(struct)
+    if _head(&c, 4, &count) < 0 or count < 6 or count > 7:
+        return None
+    header = _header(&c, ltype, config)
+    if header is None:
+        return None
+    values = _disclosed(&c, fields, most, &positions)
+    if values is None:
+        return None
+    suite = config[10]
+    if count == 7:
+        suite = _suite(&c, config[9])
+        if suite is None:
+            return None
+    if c.pos != c.end:
+        return None
+    # after the stream: 17-byte salt nodes, 32-byte hidden commitments, the 64-byte signature
+    rest = PyBytes_GET_SIZE(tail) - 64
+    if rest < 0:
+        return None
+    n_nodes = (17 * rest) % 32
+    hidden_length = rest - 17 * n_nodes
+    if hidden_length < 0 or hidden_length % _HASH or n_nodes > _LEAVES:
+        return None
+    if hidden_length // _HASH + len(values) > <Py_ssize_t>most:
+        return None
+    t = <const uint8_t *>PyBytes_AS_STRING(tail)
+    nodes = _nodes(t, n_nodes, positions, config[7])
+    if nodes is None:
+        return None
+    hidden = _hidden(t + 17 * n_nodes, hidden_length // _HASH)
+    if hidden is None:
+        return None
+    signature = PyBytes_FromStringAndSize(<const char *>t + rest, 64)
+    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+
+
+_load()
+if keccak256(b"") != bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470") or keccak256(
+    b"abc"
+) != bytes.fromhex("4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"):
+    raise ImportError("pycryptodome's Keccak library gives wrong Keccak-256 answers")
