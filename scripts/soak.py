@@ -110,8 +110,9 @@ def summarise(
 ) -> dict[str, Any]:
     latencies = sorted(latency for _, latency in samples)
     windows: dict[int, list[float]] = {}
+    last = max(0, -int(-args.seconds // args.window) - 1)  # the last window (a late request counts in it)
     for offset, latency in samples:
-        windows.setdefault(max(0, int(offset // args.window)), []).append(latency)
+        windows.setdefault(min(last, max(0, int(offset // args.window))), []).append(latency)
     per_window = [round(percentile(sorted(windows[w]), 0.99) * 1000, 2) for w in sorted(windows)]
     warmup = min(args.warmup, args.seconds / 3)
     report: dict[str, Any] = {
