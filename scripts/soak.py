@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import subprocess
@@ -80,6 +81,16 @@ async def soak(target: Target, texts: list[str], args: argparse.Namespace) -> di
     """Run the load with the memory sampler beside it; the report (see :func:`summarise`)."""
     samples: list[tuple[float, float]] = []
     memory: list[tuple[float, int]] = []
+    pauses: list[float] = []  # this process's own collections: a pause here delays every reply read
+    started: list[float] = []
+
+    def collector(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(collector)
     sampler = None
     if target.pid is not None:
         sampler = asyncio.create_task(_sample_memory(target.pid, args.sample_every, memory))
@@ -94,10 +105,12 @@ async def soak(target: Target, texts: list[str], args: argparse.Namespace) -> di
             samples=samples,
         )
     finally:
+        gc.callbacks.remove(collector)
         if sampler is not None:
             sampler.cancel()
     if target.pid is not None:
         memory.append((memory[-1][0] + args.sample_every if memory else 0.0, rss_bytes(target.pid)))
+    load["client_gc_max_ms"] = round(max(pauses, default=0.0) * 1000, 2)
     return summarise(target, load, samples, memory, args)
 
 
@@ -133,6 +146,7 @@ def summarise(
         "window_seconds": args.window,
         "per_window_p99_ms": per_window,
         "send_lag_p99_ms": load["send_lag_p99_ms"],
+        "client_gc_max_ms": load.get("client_gc_max_ms", 0.0),
         "memory": None,
     }
     if memory:
@@ -169,7 +183,7 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"errors: {r['errors']}{kinds}")
     print(
         f"latency: p50 {lat['p50']} ms, p99 {lat['p99']} ms, p99.9 {lat['p99.9']} ms, max {lat['max']} ms "
-        f"(client send lag p99 {r['send_lag_p99_ms']} ms)"
+        f"(this client: send lag p99 {r['send_lag_p99_ms']} ms, longest own collection {r['client_gc_max_ms']} ms)"
     )
     print(f"p99 per {r['window_seconds']:g} s (ms): " + " ".join(f"{p:g}" for p in r["per_window_p99_ms"]))
     m = r["memory"]
