@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.engine import Engine
 
 from api.errors import SealedSecretError
@@ -155,38 +155,19 @@ class Deliverer:
         self._dispatching = threading.Lock()
         self._inflight: dict[int, str] = {}  # delivery row id -> subscription id
         self._pool: ThreadPoolExecutor | None = None
+        self._due_query = _due_query(self.policy.batch)
 
     def due(self, *, skip: Collection[int] = (), busy: Collection[str] = ()) -> list[Any]:
         """Pending deliveries whose time has come and that have no earlier pending one of the same
         subscription and license, oldest first, with their subscription's URL and sealed secret;
         without the deliveries ``skip`` and the subscriptions ``busy``."""
-        earlier = deliveries.alias("earlier")
-        blocked = exists().where(
-            and_(
-                earlier.c.subscription_id == deliveries.c.subscription_id,
-                earlier.c.digest == deliveries.c.digest,
-                earlier.c.state == "pending",
-                earlier.c.id < deliveries.c.id,
-            )
-        )
-        query = (
-            select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret_box)
-            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-            .where(
-                (deliveries.c.state == "pending")
-                & (deliveries.c.next_attempt_at <= self.clock())
-                & subscriptions.c.active.is_(True)
-                & ~blocked
-            )
-            .order_by(deliveries.c.id)
-            .limit(self.policy.batch)
-        )
+        query = self._due_query
         if skip:
             query = query.where(deliveries.c.id.not_in(list(skip)))
         if busy:
             query = query.where(deliveries.c.subscription_id.not_in(list(busy)))
         with self.engine.connect() as conn:
-            return list(conn.execute(query).all())
+            return list(conn.execute(query, {"now": self.clock()}).all())
 
     def dispatch(self, *, skip: Collection[int] = ()) -> dict[int, Future[bool]]:
         """Start every due delivery there is a free sender for (at most ``concurrency`` at once, at
@@ -312,3 +293,30 @@ class Deliverer:
             return True
 
         return wait
+
+
+def _due_query(limit: int) -> Select[Any]:
+    """Pending deliveries due at the bind parameter ``now`` with no earlier pending one of the same
+    subscription and license, oldest first (built once: the service polls it every second, and a
+    statement built afresh each time is garbage the collector has to find)."""
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(
+        and_(
+            earlier.c.subscription_id == deliveries.c.subscription_id,
+            earlier.c.digest == deliveries.c.digest,
+            earlier.c.state == "pending",
+            earlier.c.id < deliveries.c.id,
+        )
+    )
+    return (
+        select(deliveries, subscriptions.c.callback_url, subscriptions.c.secret_box)
+        .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+        .where(
+            (deliveries.c.state == "pending")
+            & (deliveries.c.next_attempt_at <= bindparam("now"))
+            & subscriptions.c.active.is_(True)
+            & ~blocked
+        )
+        .order_by(deliveries.c.id)
+        .limit(limit)
+    )

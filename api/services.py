@@ -19,6 +19,7 @@ import gc
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -53,6 +54,17 @@ from verifier.receipts import VerifierIdentity
 __all__ = ["Metrics", "Services"]
 
 log = logging.getLogger("elicense.service")
+
+#: The collector's thresholds once the long-lived heap is frozen. The youngest generation stays
+#: small: each of its collections then takes well under a millisecond, where a threshold of 50,000
+#: let the background loops' cyclic garbage (SQL statements, the embedded chain's objects) pile up
+#: and be collected at once, in 60 to 320 ms, in whichever thread (often the event loop's) hit it.
+GC_THRESHOLDS = (1000, 10, 10)
+#: How long a thread runs before another one waiting for the interpreter may take it (CPython's
+#: default is 5 ms). Background threads (mirror sync, anchoring, webhooks, the embedded chain) run
+#: Python code; with 5 ms every hand-over from one of them to the event loop could cost a request up
+#: to 5 ms, several times per request.
+SWITCH_INTERVAL = 0.001
 
 
 class Services:
@@ -157,7 +169,8 @@ class Services:
         # so full collections (tens of milliseconds over a large heap) do not stall requests.
         gc.collect()
         gc.freeze()
-        gc.set_threshold(50_000, 50, 100)
+        gc.set_threshold(*GC_THRESHOLDS)
+        sys.setswitchinterval(SWITCH_INTERVAL)
 
     def stop(self) -> None:
         self._stop.set()
@@ -184,12 +197,24 @@ class Services:
         worker = self.anchor_worker
         assert worker is not None
 
+        # The head block's hash after the last pass that found nothing to do: while no license is
+        # pending and the chain has not moved, a pass has nothing to anchor and no anchor to find
+        # lost, yet would read every recent batch's anchor from the chain (on the embedded chain,
+        # tens of milliseconds of EVM work per department holding the interpreter every interval).
+        idle_at: list[bytes | None] = [None]
+
         def anchor() -> None:
+            pending, _ = worker.lag()
+            with self.chain_lock:
+                head = bytes(worker.client.w3.eth.get_block("latest")["hash"])
+            if pending == 0 and head == idle_at[0]:
+                return
             try:
                 with self.chain_lock:
                     results = worker.run_once()
                 for r in results:
                     self.metrics.anchored.labels("worker").inc(r.count)
+                idle_at[0] = head if pending == 0 and not results else None
             finally:
                 pending, age = worker.lag()
                 self.metrics.anchor_lag.set(pending)

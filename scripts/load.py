@@ -100,7 +100,8 @@ class _Connection:
         return int(status_line.split()[1]), payload
 
 
-def _percentile(ordered: list[float], fraction: float) -> float:
+def percentile(ordered: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile of an ascending list (nearest rank below)."""
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
@@ -113,8 +114,11 @@ async def single(
     poisson: bool = False,
     connections: int = 256,
     seed: int = 1,
+    samples: list[tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
-    """Open-loop single verifications; latency counted from each request's scheduled time."""
+    """Open-loop single verifications; latency counted from each request's scheduled time. With
+    ``samples``, each request's (scheduled offset from the start, latency) in seconds is appended
+    to it, for reports over time windows (``scripts/soak.py``)."""
     target = httpx.URL(url)
     host, port = target.host, target.port or 80
     bodies = [json.dumps({"qr": t}).encode() for t in texts]
@@ -140,18 +144,24 @@ async def single(
     def error(kind: str) -> None:
         errors[kind] = errors.get(kind, 0) + 1
 
+    def done(scheduled: float) -> None:
+        latency = time.perf_counter() - scheduled
+        latencies.append(latency)
+        if samples is not None:
+            samples.append((scheduled - start, latency))
+
     async def one(i: int, scheduled: float) -> None:
         lags.append(time.perf_counter() - scheduled)
         conn = await pool.get()
         try:
             status, payload = await conn.post_json("/v1/verify", bodies[i % len(bodies)])
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-            latencies.append(time.perf_counter() - scheduled)
+            done(scheduled)
             error(type(exc).__name__)
             conn.writer.close()
             pool.put_nowait(await _Connection.open(host, port))
             return
-        latencies.append(time.perf_counter() - scheduled)
+        done(scheduled)
         pool.put_nowait(conn)
         if status != 200:
             error(f"HTTP {status}")
@@ -181,12 +191,12 @@ async def single(
         "requests": total,
         "target_rps": rate,
         "achieved_rps": round(total / elapsed, 1),
-        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
-        "p90_ms": round(_percentile(latencies, 0.90) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(latencies, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "max_ms": round(latencies[-1] * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
-        "send_lag_p99_ms": round(_percentile(lags, 0.99) * 1000, 2),
+        "send_lag_p99_ms": round(percentile(lags, 0.99) * 1000, 2),
         "connections": connections,
         "errors": sum(errors.values()),
         "error_kinds": errors,
@@ -216,7 +226,7 @@ def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, float]
     }
 
 
-def _run(coroutine: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+def run_event_loop(coroutine: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
     """Run on uvloop when installed (it halves the generator's own cost per request)."""
     try:
         import uvloop  # noqa: PLC0415 - optional
@@ -245,7 +255,7 @@ def main() -> int:
     texts = valid_only(args.url, load_texts(args.store or args.home / "demo" / "store.db", 100_000))
     report = {
         "distinct_licenses": len(texts),
-        "single": _run(
+        "single": run_event_loop(
             single(args.url, texts, args.rate, args.seconds, poisson=args.poisson, connections=args.connections)
         ),
         "batch": batch(args.url, texts, args.batch, args.batches) if args.batches else None,

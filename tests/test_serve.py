@@ -37,7 +37,7 @@ def test_demo_mode_prints_the_counter_url_and_a_qr_text(tmp_path):
     )
     output = served.stop()
     assert f"Counter page:   {served.url}/" in output
-    text = re.search(r"QR text to try: (LC1:.*)", output)
+    text = re.search(r"QR text to try: (LC[12]:.*)", output)
     assert text is not None
     assert re.search(r"API key of \w{18} \(shown once\): elk_", output)
 
