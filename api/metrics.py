@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from api.workers import SharedCounters, WorkerLatency
 from registry.document.identifiers import uscc_from_issuer_id
 from verifier.mirror import Mirror
 
@@ -73,6 +74,24 @@ class Metrics:
             ["issuer"],
             registry=r,
         )
+
+    def watch_workers(self, counters: SharedCounters) -> None:
+        """Add the verification workers' counts (:mod:`api.workers`): their verifications to
+        ``elicense_verifications`` at each scrape, their latencies as ``elicense_worker_request_seconds``."""
+        self._workers = counters
+        self._workers_seen: dict[str, float] = {}
+        self.registry.register(WorkerLatency(counters))
+
+    def absorb_workers(self) -> None:
+        """Add what the workers verified since the last scrape to ``elicense_verifications``."""
+        counters = getattr(self, "_workers", None)
+        if counters is None:
+            return
+        for status, total in counters.statuses().items():
+            delta = total - self._workers_seen.get(status, 0.0)
+            if delta > 0:
+                self.verifications.labels(status).inc(delta)
+                self._workers_seen[status] = total
 
     def webhook_attempted(self, delivered: bool) -> None:
         """Count one delivery attempt (the deliverer's ``on_result``)."""

@@ -40,6 +40,7 @@ from api.security import ApiKeys, Idempotency
 from api.settings import Settings
 from api.subscription_secrets import WebhookKey, load_webhook_key
 from api.subscriptions import SubscriptionBook
+from api.workers import VerifyWorkers
 from registry import Deployment, RegistryClient
 from registry.issuer.department import Department
 from registry.issuer.joint import JointDesk
@@ -136,6 +137,7 @@ class Services:
         )
         self.metrics.watch_outbox(self.producer.backlog)
         self._delivering: threading.Thread | None = None
+        self.verify_workers: VerifyWorkers | None = None  # set by `elicense serve` (api.workers)
         if settings.rpc_url:
             redact_library_logs(self.secrets())
 
@@ -244,6 +246,8 @@ class Services:
             with self.chain_lock:
                 report = self.mirror.sync(self.client)
             self.verifier.state = self.mirror.index
+            if self.verify_workers is not None:
+                self.verify_workers.mirror_moved()
             self.produce_deliveries()
             if report.reorg_depth:
                 log.warning("mirror repaired a reorganisation %d blocks deep", report.reorg_depth)
@@ -278,6 +282,11 @@ class Services:
 
     def _update_gauges(self) -> None:
         self.metrics.refresh_mirror(self.mirror)
+
+    def attach_workers(self, workers: VerifyWorkers) -> None:
+        """Serve beside verification workers: tell them of each sync, show their counts."""
+        self.verify_workers = workers
+        self.metrics.watch_workers(workers.counters)
 
     # -- verification ------------------------------------------------------------------------------
 

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=10_000, ge=1, le=100_000)
+    verify_workers: int | None = Field(
+        default=None,
+        ge=0,
+        le=64,
+        description="processes answering verifications on the port beside the primary (unset: one per core; "
+        "0: one process serves everything)",
+    )
     batch_workers: int = Field(default=0, ge=0, le=64, description="processes for batch verification (0: cores)")
     batch_concurrency: int = Field(default=0, ge=0, le=256, description="batches verified at once (0: 2 per core)")
     image_workers: int = Field(default=0, ge=0, le=64, description="images decoded at once (0: one per core)")

@@ -22,6 +22,7 @@ from api.cli._context import Context, build_services, fail
 if TYPE_CHECKING:
     from api.services import Services
     from api.settings import Settings
+    from api.workers import VerifyWorkers
     from devkit.demo import DemoRun
 
 #: The receipt signing identities of the demo's two services (made for each run, never written).
@@ -199,22 +200,31 @@ class Companion:
         self.thread.join(timeout)
 
 
-def run_servers(app: Any, sock: socket.socket, companions: list[Companion]) -> None:
+def run_servers(
+    app: Any, sock: socket.socket, companions: list[Companion], *, workers: VerifyWorkers | None = None
+) -> None:
     """Serve ``app`` on ``sock`` in this thread (uvicorn, stopped by SIGINT or SIGTERM) beside the
-    started companions, which stop, cleanly, before the main server returns."""
+    started companions, which stop, cleanly, before the main server returns. With ``workers``,
+    they are started once the app has started (its mirror synced) and stopped first."""
     import asyncio
 
     import uvicorn
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if workers is not None and not self.should_exit:
+                await asyncio.to_thread(workers.start)
+
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             try:
+                if workers is not None:
+                    await asyncio.to_thread(workers.stop)
                 await asyncio.gather(*(asyncio.to_thread(c.stop) for c in companions))
             finally:
                 await super().shutdown(sockets=sockets)
 
-    server_class = Server if companions else uvicorn.Server
-    server_class(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
 
 
 COMMANDS = (demo,)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +23,8 @@ from registry.document.identifiers import validate_uscc
 from signer import PasswordSource, Sm2SigningKey
 
 if TYPE_CHECKING:
+    from api.services import Services
+    from api.workers import VerifyWorkers
     from verifier.mirror import Mirror
 
 
@@ -64,6 +69,13 @@ def _parse_department(ctx: Context, spec: str, *, signs: bool) -> tuple[str, Loc
     type=click.IntRange(0, 65535),
     help="Demo mode: the port of 上海市's service (default: --port + 1; a free one with --port 0).",
 )
+@click.option(
+    "--verify-workers",
+    type=click.IntRange(0, 64),
+    help="Processes answering verifications on the port, each with its own copy of the mirror; the "
+    "rest runs in one primary process (default: ELICENSE_VERIFY_WORKERS, else one per core; 0: one "
+    "process serves everything).",
+)
 @click.pass_obj
 def serve(
     ctx: Context,
@@ -75,6 +87,7 @@ def serve(
     worker: bool,
     second_region: bool | None,
     second_region_port: int | None,
+    verify_workers: int | None,
 ) -> None:
     """Run the HTTP service and the counter page.
 
@@ -142,8 +155,58 @@ def serve(
         assert second_sock is not None
         companions.append(Companion("上海市", create_app(second), second_sock))
         companions[0].start()
-    click.echo(f"Listening on http://{host}:{port}")
-    run_servers(app, sock, companions)
+    count = settings.verify_workers if verify_workers is None else verify_workers
+    count = os.cpu_count() or 1 if count is None else count
+    if count == 0:
+        click.echo(f"Listening on http://{host}:{port}")
+        run_servers(app, sock, companions)
+        return
+    with _private_sockets(count) as (primary, peers):
+        workers = _verify_workers(services, sock, primary, peers)
+        click.echo(f"Listening on http://{host}:{port} ({count} verification workers)")
+        run_servers(app, primary, companions, workers=workers)
+
+
+@contextlib.contextmanager
+def _private_sockets(count: int) -> Iterator[tuple[socket.socket, list[socket.socket]]]:
+    """Unix sockets in a new private folder (0700), removed after: the primary's, where the
+    verification workers pass on what they do not answer, and one per worker, for batch parts."""
+    folder = Path(tempfile.mkdtemp(prefix="elicense-"))
+    names = ["primary.sock", *(f"worker-{i}.sock" for i in range(count))]
+    socks: list[socket.socket] = []
+    try:
+        for name in names:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            socks.append(sock)
+            sock.bind(str(folder / name))
+            sock.listen(1024)
+        yield socks[0], socks[1:]
+    finally:
+        for sock in socks:
+            sock.close()
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def _verify_workers(
+    services: Services, sock: socket.socket, primary: socket.socket, peers: list[socket.socket]
+) -> VerifyWorkers:
+    from api.workers import VerifyWorkers, WorkerConfig
+
+    mirror = services.mirror
+    config = WorkerConfig(
+        settings=services.settings.model_dump(),
+        deployment=services.deployment.to_dict(),
+        mirror_url=mirror.url,
+        confirmations=mirror.confirmations,
+        max_anchors_per_issuer=mirror.max_anchors_per_issuer,
+        primary_socket=str(primary.getsockname()),
+        peer_sockets=tuple(str(p.getsockname()) for p in peers),
+    )
+    workers = VerifyWorkers(config, sock, peers)
+    services.attach_workers(workers)
+    return workers
 
 
 def _listen(host: str, port: int, *, what: str = "", hint: str = "") -> socket.socket:

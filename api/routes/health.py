@@ -57,4 +57,5 @@ def readyz(services: ServicesDep) -> JSONResponse:
 )
 def metrics(services: ServicesDep) -> Response:
     services.metrics.refresh_mirror(services.mirror)
+    services.metrics.absorb_workers()
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

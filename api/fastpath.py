@@ -1,0 +1,367 @@
+"""A verification worker process (see :mod:`api.workers`): answers ``POST /v1/verify`` and
+``POST /v1/verify/batch`` from its own copy of the mirror's index, and passes every other request,
+unchanged, to the primary process.
+
+The fast path takes only a request the primary would answer the same way without its other
+parts: a JSON object with ``qr`` (a string of at most ``MAX_QR_TEXT`` characters) or ``qrs`` (1
+to ``max_batch`` strings), no other member but ``"receipt": false``, while the mirror is fresh or
+the stale policy only warns. The answer is built by the same functions as the primary's
+(:func:`api.batch.verify_safely`, :func:`api.batch.with_freshness`), so it is the same bytes.
+Anything else (a receipt, a body the validation refuses, a stale mirror under the ``refuse``
+policy, every other route) is answered by the primary, body and headers as they came.
+
+A single verification runs on this process's event loop: a bounded decode and one signature
+check, about a tenth of a millisecond, in a process that does nothing else (the chain, the
+mirror's sync, anchoring and webhooks run in the primary). Batches run in a thread, a bounded
+number at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+import orjson
+import uvicorn
+
+from api.admission import Gate
+from api.batch import INLINE_GROUP, stale_reason, verify_safely, with_freshness
+from api.errors import ServiceError, problem_body
+from api.main import BodyLimit, Message, Receive, Scope, Send
+from api.models import MAX_QR_TEXT
+from api.services import GC_THRESHOLDS, SWITCH_INTERVAL
+from api.settings import Settings
+from api.workers import FAST_ROUTES, SharedCounters, WorkerConfig
+from registry import Deployment
+from verifier.mirror import Mirror
+from verifier.pipeline import Verifier
+
+__all__ = ["FastPath", "run_worker"]
+
+log = logging.getLogger("elicense.service")
+
+#: Seconds between looks at the primary's sync generation (a change makes the worker refresh).
+POLL_INTERVAL = 0.02
+#: Headers that belong to one connection, not to the request or response passed on.
+HOP_BY_HOP = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade")
+)
+#: Batches of this many texts or more are split between the workers.
+FAN_OUT = 2000
+#: The header marking a batch as a part sent by another worker.
+PART_HEADER = "x-elicense-batch-part"
+
+
+class _Busy:
+    """The ``refused`` counter of a worker's batch gate (kept as a log line: the primary counts its own)."""
+
+    def labels(self, what: str) -> _Busy:
+        log.info("verification worker: %s refused while busy", what)
+        return self
+
+    def inc(self, _n: float = 1) -> None:
+        return None
+
+
+class FastPath:
+    """The worker's ASGI application."""
+
+    def __init__(
+        self, settings: Settings, mirror: Mirror, config: WorkerConfig, counters: SharedCounters, slot: int
+    ) -> None:
+        self.settings = settings
+        self.mirror = mirror
+        self.verifier = Verifier(
+            mirror.index, chain_id=mirror.deployment.chain_id, license_registry=mirror.deployment.license_registry
+        )
+        self.counters = counters
+        self.slot = slot
+        self.primary_socket = config.primary_socket
+        self.peer_sockets = config.peer_sockets
+        self._peers: dict[int, httpx.AsyncClient] = {}
+        self._primary: httpx.AsyncClient | None = None
+        self._gate: Gate | None = None
+        self._lock = threading.Lock()
+
+    # -- the mirror --------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read what the primary synced into the mirror database since the last look."""
+        with self._lock:
+            self.mirror.refresh()
+            self.verifier.state = self.mirror.index
+
+    def is_stale(self) -> tuple[bool, float]:
+        fresh = self.mirror.freshness()
+        if fresh.block_number == 0:
+            return True, float("inf")
+        age = fresh.age()
+        return age > self.settings.stale_after, age
+
+    # -- ASGI --------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        body = await _read_body(receive)
+        route = FAST_ROUTES.index(scope["path"]) if scope["method"] == "POST" and scope["path"] in FAST_ROUTES else -1
+        answered = False
+        if route >= 0 and _json_body(scope):
+            try:
+                answered = await self._fast(route, body, send, part=_is_part(scope))
+            except ServiceError as exc:
+                await _problem(send, exc)
+                answered = True
+        if answered:
+            self.counters.observe(self.slot, route, time.perf_counter() - started)
+        else:
+            await self._forward(scope, body, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                transport = httpx.AsyncHTTPTransport(uds=self.primary_socket)
+                self._primary = httpx.AsyncClient(
+                    transport=transport, base_url="http://primary", timeout=httpx.Timeout(600.0, connect=10.0)
+                )
+                slots = self.settings.batch_concurrency or 2
+                for peer, path in enumerate(self.peer_sockets):
+                    if peer != self.slot:
+                        self._peers[peer] = httpx.AsyncClient(
+                            transport=httpx.AsyncHTTPTransport(uds=path), base_url="http://peer", timeout=600.0
+                        )
+                self._gate = Gate("batches", slots, 2 * slots, self.settings.busy_wait, _Busy())  # type: ignore[arg-type]
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for client in (self._primary, *self._peers.values()):
+                    if client is not None:
+                        await client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _fast(self, route: int, body: bytes, send: Send, *, part: bool = False) -> bool:
+        """Answer the request here when the fast path takes it (see the module); False otherwise."""
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(data, dict) or data.get("receipt", False) is not False:
+            return False
+        stale, age = self.is_stale()
+        if stale and self.settings.stale_policy == "refuse":
+            return False
+        reason = stale_reason(stale, age)
+        if route == 0:
+            text = data.get("qr")
+            if data.keys() - {"qr", "receipt"} or not isinstance(text, str) or len(text) > MAX_QR_TEXT:
+                return False
+            result = verify_safely(self.verifier, text, time.time())
+            self.counters.count_status(self.slot, result["status"])
+            await _respond(send, 200, orjson.dumps(with_freshness(result, reason)))
+            return True
+        texts = data.get("qrs")
+        if data.keys() - {"qrs", "receipt"} or not isinstance(texts, list) or not texts:
+            return False
+        if len(texts) > self.settings.max_batch or not all(isinstance(t, str) for t in texts):
+            return False  # the primary refuses it, with its own words
+        assert self._gate is not None
+        async with self._gate.enter():
+            if part or len(texts) < FAN_OUT or not self._peers:
+                groups = await asyncio.get_running_loop().run_in_executor(None, self._verify_many, texts, reason)
+            else:
+                groups = await self._fan_out(texts, reason)
+        head = b'{"count":%d,"results":[' % len(texts)
+        await _respond(send, 200, head + b",".join(groups) + b"]}")
+        return True
+
+    async def _fan_out(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
+        """Verify a large batch on every worker at once: one part here, one sent to each other
+        worker's private socket (a part a peer does not answer, busy or restarting, is verified
+        here); the parts' results joined in order."""
+        loop = asyncio.get_running_loop()
+        workers = len(self.peer_sockets)
+        size = -(-len(texts) // workers)
+        parts = [texts[i : i + size] for i in range(0, len(texts), size)]
+        owners = [self.slot, *(p for p in self._peers)][: len(parts)]
+
+        async def verify(owner: int, part: list[str]) -> list[bytes]:
+            if owner != self.slot:
+                try:
+                    response = await self._peers[owner].post(
+                        "/v1/verify/batch", content=orjson.dumps({"qrs": part}), headers={PART_HEADER: "1"}
+                    )
+                    head = b'{"count":%d,"results":[' % len(part)
+                    if response.status_code == 200 and response.content.startswith(head):
+                        return [response.content[len(head) : -2]]
+                    log.info("worker %d answered a batch part with %d; verified here", owner, response.status_code)
+                except httpx.HTTPError as exc:
+                    log.info("worker %d did not answer a batch part (%s); verified here", owner, type(exc).__name__)
+            return await loop.run_in_executor(None, self._verify_many, part, reason)
+
+        results = await asyncio.gather(*(verify(o, p) for o, p in zip(owners, parts, strict=True)))
+        return [group for groups in results for group in groups if group]
+
+    def _verify_many(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
+        now = time.time()
+        groups = []
+        for start in range(0, len(texts), INLINE_GROUP):
+            items = []
+            for text in texts[start : start + INLINE_GROUP]:
+                result = verify_safely(self.verifier, text, now)
+                self.counters.count_status(self.slot, result["status"])
+                items.append(orjson.dumps(with_freshness(result, reason)))
+            groups.append(b",".join(items))
+        return groups
+
+    async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
+        """Pass the request to the primary and its answer back, streamed."""
+        assert self._primary is not None
+        target = scope.get("raw_path") or scope["path"].encode()
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        headers = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP and k != b"content-length"]
+        request = self._primary.build_request(scope["method"], target.decode("latin-1"), headers=headers, content=body)
+        try:
+            response = await self._primary.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            log.warning("the primary process did not answer a %s request (%s)", scope["method"], type(exc).__name__)
+            await _respond(
+                send,
+                502,
+                orjson.dumps(problem_body(502, "Bad Gateway", "the service's primary process did not answer; retry")),
+                content_type=b"application/problem+json",
+            )
+            return
+        try:
+            out = [(k, v) for k, v in response.headers.raw if k.lower() not in HOP_BY_HOP]
+            await send({"type": "http.response.start", "status": response.status_code, "headers": out})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()
+
+
+def _is_part(scope: Scope) -> bool:
+    """Whether the batch is a part another worker sent (verified here, never split again)."""
+    return any(name == PART_HEADER.encode() for name, _ in scope["headers"])
+
+
+def _json_body(scope: Scope) -> bool:
+    """Whether the body is read as JSON by the primary too: no content type, or a JSON one."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media = bytes(value).split(b";", 1)[0].strip().lower()
+            main, _, sub = media.partition(b"/")
+            return bool(main == b"application" and (sub == b"json" or sub.endswith(b"+json")))
+    return True
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts = []
+    while True:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+async def _respond(send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json") -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _problem(send: Send, exc: ServiceError) -> None:
+    body = orjson.dumps(problem_body(exc.http_status, exc.title, exc.detail, kind=exc.kind, **exc.extra))
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _follow(app: FastPath, generation: Any, seen: Any, stop: threading.Event) -> None:
+    """Refresh the index whenever the primary's generation moves (and every sync interval anyway),
+    then say which generation was read; stop the worker when the primary is gone."""
+    parent = os.getppid()
+    last = time.monotonic()
+    while not stop.wait(POLL_INTERVAL):
+        if os.getppid() != parent:  # the primary died without stopping us: leave the port
+            log.warning("verification worker %d: the primary process is gone; stopping", app.slot)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        current = generation.value
+        if current == seen[app.slot] and time.monotonic() - last < app.settings.sync_interval:
+            continue
+        last = time.monotonic()
+        try:
+            app.refresh()
+            seen[app.slot] = current
+        except Exception:  # answered from the index it has; tried again next time
+            log.warning("verification worker could not read the mirror", exc_info=True)
+
+
+def run_worker(
+    config: WorkerConfig,
+    sock: socket.socket,
+    peer: socket.socket,
+    *,
+    slot: int,
+    counters: Any,
+    generation: Any,
+    seen: Any,
+    ready: Any,
+) -> None:
+    """The worker process's main: load the mirror, serve ``sock`` (the service's port) and
+    ``peer`` (its private socket, for the other workers' batch parts) until SIGTERM."""
+    logging.basicConfig(level=logging.WARNING, format=f"%(levelname)s verify-{slot} %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the primary stops the workers (a terminal's ^C reaches all)
+    settings = Settings.model_validate(config.settings)
+    deployment = Deployment.from_dict(config.deployment)
+    seen[slot] = generation.value  # the load below reads at least what that generation synced
+    mirror = Mirror(
+        config.mirror_url,
+        deployment,
+        confirmations=config.confirmations,
+        max_anchors_per_issuer=config.max_anchors_per_issuer,
+    )
+    app = FastPath(settings, mirror, config, SharedCounters(len(ready), counters), slot)
+    stop = threading.Event()
+    follower = threading.Thread(target=_follow, args=(app, generation, seen, stop), name="mirror-refresh", daemon=True)
+    follower.start()
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            ready[slot] = 1
+
+    limited = BodyLimit(app, settings.max_body_bytes)
+    config_ = uvicorn.Config(limited, log_level="warning", access_log=False, lifespan="on")
+    try:
+        Server(config_).run(sockets=[sock, peer])
+    finally:
+        stop.set()
+        mirror.close()
+    os._exit(0)
