@@ -19,6 +19,7 @@ number at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -27,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -305,6 +307,7 @@ def _follow(app: FastPath, generation: Any, seen: Any, stop: threading.Event) ->
     while not stop.wait(POLL_INTERVAL):
         if os.getppid() != parent:  # the primary died without stopping us: leave the port
             log.warning("verification worker %d: the primary process is gone; stopping", app.slot)
+            _remove_private_sockets(app)
             os.kill(os.getpid(), signal.SIGTERM)
             return
         current = generation.value
@@ -316,6 +319,16 @@ def _follow(app: FastPath, generation: Any, seen: Any, stop: threading.Event) ->
             seen[app.slot] = current
         except Exception:  # answered from the index it has; tried again next time
             log.warning("verification worker could not read the mirror", exc_info=True)
+
+
+def _remove_private_sockets(app: FastPath) -> None:
+    """Remove the private sockets and their folder, which the primary, gone, cannot (any worker
+    may: the first one there does it)."""
+    paths = [Path(app.primary_socket), *(Path(p) for p in app.peer_sockets)]
+    for path in paths:
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        paths[0].parent.rmdir()
 
 
 def run_worker(

@@ -4,8 +4,9 @@ process's memory watched.
 
 Drives ``POST /v1/verify`` with the open-loop generator of ``scripts/load.py`` (Poisson arrivals,
 latency counted from each request's scheduled time, keep-alive connections opened beforehand) at
-``--rate`` for ``--seconds``, samples the serving process's resident memory every
-``--sample-every`` seconds (psutil when installed, else ``/proc/PID/status``), and prints:
+``--rate`` for ``--seconds``, samples the serving processes' resident memory (the process
+``--pid`` and its children: the verification workers) every ``--sample-every`` seconds, from
+``/proc``, and prints:
 requests, errors, p50 / p99 / p99.9 / max latency, the p99 of each minute, the memory after the
 warm-up and at the end with its growth, and a PASS/FAIL line against the targets (0 errors, p99
 under ``--p99-ms``, memory growth after the warm-up under ``--max-growth`` percent). Exit status 0
@@ -57,17 +58,38 @@ class Target:
     mode: str
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the service's verification workers among them)."""
+    tree, at = [pid], 0
+    while at < len(tree):
+        for task in Path(f"/proc/{tree[at]}/task").glob("*"):
+            try:
+                tree += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        at += 1
+    return tree
+
+
+def _vm_rss(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise OSError(f"/proc/{pid}/status has no VmRSS line")
+
+
 def rss_bytes(pid: int) -> int:
-    """The resident memory of process ``pid`` in bytes."""
-    try:
-        import psutil  # noqa: PLC0415 - optional
-    except ImportError:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise OSError(f"/proc/{pid}/status has no VmRSS line") from None
-    return int(psutil.Process(pid).memory_info().rss)
+    """The resident memory of process ``pid`` and its descendants (the serving processes: the
+    primary and its verification workers), in bytes."""
+    total = 0
+    for member in _process_tree(pid):
+        try:
+            total += _vm_rss(member)
+        except OSError:
+            if member == pid:
+                raise
+    return total
 
 
 async def _sample_memory(pid: int, every: float, into: list[tuple[float, int]]) -> None:
@@ -154,6 +176,7 @@ def summarise(
         end = memory[-1][1]
         report["memory"] = {
             "pid": target.pid,
+            "processes": len(_process_tree(target.pid)) if target.pid is not None else 0,
             "warmup_seconds": round(warmup, 1),
             "rss_after_warmup_mb": round(warm / MB, 1),
             "rss_end_mb": round(end / MB, 1),
@@ -191,7 +214,7 @@ def print_report(r: dict[str, Any]) -> None:
         print("memory: not measured (give --pid of the serving process)")
     else:
         print(
-            f"memory (RSS of pid {m['pid']}): {m['rss_after_warmup_mb']} MB after the warm-up "
+            f"memory (RSS of pid {m['pid']} and its children, {m['processes']} processes): {m['rss_after_warmup_mb']} MB after the warm-up "
             f"({m['warmup_seconds']:g} s), {m['rss_end_mb']} MB at the end: {m['growth_percent']:+}%"
         )
     verdict = r["verdict"]

@@ -37,6 +37,10 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 #: Development accounts a command may sign with (--dev-account N).
 DEV_ACCOUNTS = 10
 
+#: The fewest licenses the demo issues: its bulk rotates over twenty slots, so every department
+#: issues some of each of its types (its cases pick among them).
+DEMO_MIN_LICENSES = 20
+
 
 @dataclass
 class Context:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from api.cli._context import Context, build_services, fail
+from api.cli._context import DEMO_MIN_LICENSES, Context, build_services, fail
 
 if TYPE_CHECKING:
     from api.services import Services
@@ -32,7 +33,13 @@ SECOND_REGION = "上海市 (310000)"
 
 
 @click.command()
-@click.option("--licenses", default=1000, show_default=True, help="How many licenses to issue.")
+@click.option(
+    "--licenses",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(DEMO_MIN_LICENSES, 1_000_000),
+    help="How many licenses to issue (at least 20: every department issues some of each of its types).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the cases as JSON.")
 @click.pass_obj
 def demo(ctx: Context, /, licenses: int, as_json: bool) -> None:
@@ -201,11 +208,18 @@ class Companion:
 
 
 def run_servers(
-    app: Any, sock: socket.socket, companions: list[Companion], *, workers: VerifyWorkers | None = None
+    app: Any,
+    sock: socket.socket,
+    companions: list[Companion],
+    *,
+    workers: VerifyWorkers | None = None,
+    cleanup: Callable[[], None] | None = None,
 ) -> None:
     """Serve ``app`` on ``sock`` in this thread (uvicorn, stopped by SIGINT or SIGTERM) beside the
     started companions, which stop, cleanly, before the main server returns. With ``workers``,
-    they are started once the app has started (its mirror synced) and stopped first."""
+    they are started once the app has started (its mirror synced) and stopped first. ``cleanup``
+    runs last in the shutdown (after SIGTERM, uvicorn ends the process by the signal itself once
+    it returns, so nothing after this call runs)."""
     import asyncio
 
     import uvicorn
@@ -223,6 +237,8 @@ def run_servers(
                 await asyncio.gather(*(asyncio.to_thread(c.stop) for c in companions))
             finally:
                 await super().shutdown(sockets=sockets)
+                if cleanup is not None:
+                    cleanup()
 
     Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
 

@@ -8,14 +8,14 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from eth_account.signers.local import LocalAccount
 
-from api.cli._context import Context, build_services, fail, uscc_option
+from api.cli._context import DEMO_MIN_LICENSES, Context, build_services, fail, uscc_option
 from api.cli._sm2 import make_department, open_department_keys
 from api.redaction import display_url
 from registry import RegistryClient
@@ -56,7 +56,13 @@ def _parse_department(ctx: Context, spec: str, *, signs: bool) -> tuple[str, Loc
     help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat); it signs with SM2 "
     "when KEYSTORE's NAME.sm2.json lies beside it.",
 )
-@click.option("--licenses", default=1000, show_default=True, help="Demo mode: licenses to issue.")
+@click.option(
+    "--licenses",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(DEMO_MIN_LICENSES, 1_000_000),
+    help="Demo mode: licenses to issue (at least 20: every department issues some of each of its types).",
+)
 @click.option("--worker/--no-worker", default=True, show_default=True, help="Run the anchoring worker inside.")
 @click.option(
     "--second-region/--no-second-region",
@@ -161,32 +167,38 @@ def serve(
         click.echo(f"Listening on http://{host}:{port}")
         run_servers(app, sock, companions)
         return
-    with _private_sockets(count) as (primary, peers):
+    with _private_sockets(count) as (primary, peers, remove):
         workers = _verify_workers(services, sock, primary, peers)
         click.echo(f"Listening on http://{host}:{port} ({count} verification workers)")
-        run_servers(app, primary, companions, workers=workers)
+        run_servers(app, primary, companions, workers=workers, cleanup=remove)
 
 
 @contextlib.contextmanager
-def _private_sockets(count: int) -> Iterator[tuple[socket.socket, list[socket.socket]]]:
-    """Unix sockets in a new private folder (0700), removed after: the primary's, where the
-    verification workers pass on what they do not answer, and one per worker, for batch parts."""
+def _private_sockets(count: int) -> Iterator[tuple[socket.socket, list[socket.socket], Callable[[], None]]]:
+    """Unix sockets in a new private folder (0700): the primary's, where the verification workers
+    pass on what they do not answer, and one per worker, for batch parts; with the function that
+    removes them (called by the shutdown, and on the way out in any case)."""
     folder = Path(tempfile.mkdtemp(prefix="elicense-"))
     names = ["primary.sock", *(f"worker-{i}.sock" for i in range(count))]
     socks: list[socket.socket] = []
+
+    def remove() -> None:
+        for sock in socks:
+            sock.close()
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            folder.rmdir()
+
     try:
         for name in names:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             socks.append(sock)
             sock.bind(str(folder / name))
             sock.listen(1024)
-        yield socks[0], socks[1:]
+        yield socks[0], socks[1:], remove
     finally:
-        for sock in socks:
-            sock.close()
-        for name in names:
-            (folder / name).unlink(missing_ok=True)
-        folder.rmdir()
+        remove()
 
 
 def _verify_workers(
