@@ -22,7 +22,7 @@ class ApplicationModel(IssueRequestModel):
     prerequisites: list[QrText] = Field(
         default_factory=list,
         max_length=MAX_PREREQUISITE_TEXTS,
-        description="QR texts (LC1:...) of the licenses the applicant already holds",
+        description="QR texts (LC2:... or LC1:...) of the licenses the applicant already holds",
     )
 
 

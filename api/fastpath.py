@@ -371,7 +371,7 @@ def run_worker(
             ready[slot] = 1
 
     limited = BodyLimit(app, settings.max_body_bytes)
-    config_ = uvicorn.Config(limited, log_level="warning", access_log=False, lifespan="on")
+    config_ = uvicorn.Config(limited, log_level="warning", access_log=False, lifespan="on", proxy_headers=False)
     try:
         Server(config_).run(sockets=[sock, peer])
     finally:

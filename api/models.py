@@ -34,13 +34,14 @@ class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"qr": QR_EXAMPLE}]})
     qr: str = Field(
         max_length=MAX_QR_TEXT,
-        description="The QR code's text: a license's (LC1:) or a joint application's bundle (联办码, LB1:)",
+        description="The QR code's text: a license's (LC2:, or the earlier LC1:) or a joint application's bundle "
+        "(联办码, LB1:)",
     )
     receipt: StrictBool = Field(default=False, description="Also return a receipt of the answer signed by the service")
 
 
 class VerifyBatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"qrs": [QR_EXAMPLE, "LC1:..."]}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"qrs": [QR_EXAMPLE, "LC2:..."]}]})
     qrs: list[str] = Field(
         min_length=1,
         description="QR texts, at most 10,000 (configurable); the request body's size limit bounds them. "
@@ -76,7 +77,7 @@ LicenseStatus = Literal[
 class VerificationResponse(BaseModel):
     """A license's verification result (see docs/licenses.md for the outcomes)."""
 
-    kind: Literal["license"] = Field(description="What the QR text was: a license (LC1:)")
+    kind: Literal["license"] = Field(description="What the QR text was: a license (LC2: or LC1:)")
     status: LicenseStatus
     headline: dict[str, str]
     reasons: list[Reason]

@@ -22,22 +22,36 @@ worker that dies is started again; its port stays open meanwhile (the others ans
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import socket
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
-from typing import Any, get_args
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
 
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from api.models import BundleVerificationResponse, LicenseStatus
 
-__all__ = ["FAST_ROUTES", "LATENCY_BUCKETS", "STATUSES", "SharedCounters", "VerifyWorkers", "WorkerConfig"]
+if TYPE_CHECKING:
+    from api.services import Services
+
+__all__ = [
+    "FAST_ROUTES",
+    "LATENCY_BUCKETS",
+    "STATUSES",
+    "SharedCounters",
+    "VerifyWorkers",
+    "WorkerConfig",
+    "private_sockets",
+]
 
 log = logging.getLogger("elicense.service")
 
@@ -162,6 +176,26 @@ class VerifyWorkers:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
+    @classmethod
+    def serving(
+        cls, services: Services, sock: socket.socket, primary: socket.socket, peers: list[socket.socket]
+    ) -> VerifyWorkers:
+        """Workers on ``sock`` for ``services`` (attached to them), passing on to ``primary``,
+        each with its socket of ``peers`` (see :func:`private_sockets`)."""
+        mirror = services.mirror
+        config = WorkerConfig(
+            settings=services.settings.model_dump(),
+            deployment=services.deployment.to_dict(),
+            mirror_url=mirror.url,
+            confirmations=mirror.confirmations,
+            max_anchors_per_issuer=mirror.max_anchors_per_issuer,
+            primary_socket=str(primary.getsockname()),
+            peer_sockets=tuple(str(p.getsockname()) for p in peers),
+        )
+        workers = cls(config, sock, peers)
+        services.attach_workers(workers)
+        return workers
+
     def start(self, timeout: float = 120.0) -> None:
         """Start the workers and wait until each one serves (its mirror loaded)."""
         for slot in range(self.count):
@@ -246,3 +280,31 @@ class VerifyWorkers:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
+
+
+@contextlib.contextmanager
+def private_sockets(count: int) -> Iterator[tuple[socket.socket, list[socket.socket], Callable[[], None]]]:
+    """Unix sockets in a new private folder (0700): the primary's, where the verification workers
+    pass on what they do not answer, and one per worker, for batch parts; with the function that
+    removes them (called by the shutdown, and on the way out in any case)."""
+    folder = Path(tempfile.mkdtemp(prefix="elicense-"))
+    names = ["primary.sock", *(f"worker-{i}.sock" for i in range(count))]
+    socks: list[socket.socket] = []
+
+    def remove() -> None:
+        for sock in socks:
+            sock.close()
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            folder.rmdir()
+
+    try:
+        for name in names:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            socks.append(sock)
+            sock.bind(str(folder / name))
+            sock.listen(1024)
+        yield socks[0], socks[1:], remove
+    finally:
+        remove()

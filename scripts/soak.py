@@ -214,7 +214,8 @@ def print_report(r: dict[str, Any]) -> None:
         print("memory: not measured (give --pid of the serving process)")
     else:
         print(
-            f"memory (RSS of pid {m['pid']} and its children, {m['processes']} processes): {m['rss_after_warmup_mb']} MB after the warm-up "
+            f"memory (RSS of pid {m['pid']} and its children, {m['processes']} processes): "
+            f"{m['rss_after_warmup_mb']} MB after the warm-up "
             f"({m['warmup_seconds']:g} s), {m['rss_end_mb']} MB at the end: {m['growth_percent']:+}%"
         )
     verdict = r["verdict"]

@@ -38,7 +38,9 @@ def _image_text(path: Path) -> str:
 @click.option("--field", "field_pairs", multiple=True, help="A field value, key=value (repeat).")
 @click.option("--valid-from", help="First valid day, YYYY-MM-DD (default today).")
 @click.option("--valid-to", help="Last valid day, YYYY-MM-DD (default open-ended).")
-@click.option("--prerequisite-text", "texts", multiple=True, help="QR text (LC1:...) of a license held (repeat).")
+@click.option(
+    "--prerequisite-text", "texts", multiple=True, help="QR text (LC2:... or LC1:...) of a license held (repeat)."
+)
 @click.option(
     "--prerequisite-image",
     "images",

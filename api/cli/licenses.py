@@ -312,7 +312,7 @@ def qr_command(ctx: Context, /, license_id: str, out: Path | None, disclose: str
 
 
 @click.command()
-@click.option("--text", help="The QR text (LC1:... of a license, LB1:... of a joint bundle).")
+@click.option("--text", help="The QR text (LC2:/LC1:... of a license, LB1:... of a joint bundle).")
 @click.option(
     "--image", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A photo or scan of the QR code."
 )

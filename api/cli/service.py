@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +20,6 @@ from registry.document.identifiers import validate_uscc
 from signer import PasswordSource, Sm2SigningKey
 
 if TYPE_CHECKING:
-    from api.services import Services
-    from api.workers import VerifyWorkers
     from verifier.mirror import Mirror
 
 
@@ -105,6 +100,7 @@ def serve(
     from api.cli.demo import Companion, demo_regions, run_servers
     from api.main import create_app
     from api.settings import Settings
+    from api.workers import VerifyWorkers, private_sockets
     from verifier.mirror import Mirror
 
     settings = Settings(home=ctx.home, rpc_url=ctx.rpc_url, db=ctx.db_url)
@@ -167,58 +163,10 @@ def serve(
         click.echo(f"Listening on http://{host}:{port}")
         run_servers(app, sock, companions)
         return
-    with _private_sockets(count) as (primary, peers, remove):
-        workers = _verify_workers(services, sock, primary, peers)
+    with private_sockets(count) as (primary, peers, remove):
+        workers = VerifyWorkers.serving(services, sock, primary, peers)
         click.echo(f"Listening on http://{host}:{port} ({count} verification workers)")
         run_servers(app, primary, companions, workers=workers, cleanup=remove)
-
-
-@contextlib.contextmanager
-def _private_sockets(count: int) -> Iterator[tuple[socket.socket, list[socket.socket], Callable[[], None]]]:
-    """Unix sockets in a new private folder (0700): the primary's, where the verification workers
-    pass on what they do not answer, and one per worker, for batch parts; with the function that
-    removes them (called by the shutdown, and on the way out in any case)."""
-    folder = Path(tempfile.mkdtemp(prefix="elicense-"))
-    names = ["primary.sock", *(f"worker-{i}.sock" for i in range(count))]
-    socks: list[socket.socket] = []
-
-    def remove() -> None:
-        for sock in socks:
-            sock.close()
-        for name in names:
-            (folder / name).unlink(missing_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            folder.rmdir()
-
-    try:
-        for name in names:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            socks.append(sock)
-            sock.bind(str(folder / name))
-            sock.listen(1024)
-        yield socks[0], socks[1:], remove
-    finally:
-        remove()
-
-
-def _verify_workers(
-    services: Services, sock: socket.socket, primary: socket.socket, peers: list[socket.socket]
-) -> VerifyWorkers:
-    from api.workers import VerifyWorkers, WorkerConfig
-
-    mirror = services.mirror
-    config = WorkerConfig(
-        settings=services.settings.model_dump(),
-        deployment=services.deployment.to_dict(),
-        mirror_url=mirror.url,
-        confirmations=mirror.confirmations,
-        max_anchors_per_issuer=mirror.max_anchors_per_issuer,
-        primary_socket=str(primary.getsockname()),
-        peer_sockets=tuple(str(p.getsockname()) for p in peers),
-    )
-    workers = VerifyWorkers(config, sock, peers)
-    services.attach_workers(workers)
-    return workers
 
 
 def _listen(host: str, port: int, *, what: str = "", hint: str = "") -> socket.socket:

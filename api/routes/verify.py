@@ -41,8 +41,8 @@ def _json(data: object) -> Response:
 
 @router.post("", response_model=VerifyResult, summary="Verify one QR text", responses=responses(503))
 async def verify(body: VerifyRequest, services: ServicesDep) -> Response:
-    """Verify the text of a license's QR code (``LC1:...``) or of a joint application's bundle
-    (联办码, ``LB1:...``) against the chain mirror; ``kind`` says which was read. A license's
+    """Verify the text of a license's QR code (``LC2:...``, or the earlier ``LC1:...``) or of a
+    joint application's bundle (联办码, ``LB1:...``) against the chain mirror; ``kind`` says which was read. A license's
     ``status`` is one of the outcomes of docs/licenses.md, a bundle's one of docs/joint.md (each
     member with its own), with reasons in Chinese and English;
     ``stale`` is true when the chain mirror is older than the service's limit (treat the result
