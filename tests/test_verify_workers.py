@@ -30,12 +30,13 @@ ELICENSE = Path(sys.executable).parent / "elicense"
 BODY_LIMIT = 2 * 1024 * 1024
 
 
-def _serve(home: Path, log_dir: Path, *, licenses: int = 30, workers: int = 2) -> ServedProcess:
+def _serve(home: Path, log_dir: Path, *, licenses: int = 30, workers: int = 2, **settings: str) -> ServedProcess:
     env = {
         **os.environ,
         "ELICENSE_RPC_URL": "",
         "ELICENSE_MAX_BODY_BYTES": str(BODY_LIMIT),
         "ELICENSE_ANCHOR_INTERVAL": "0.5",
+        **{f"ELICENSE_{k.upper()}": v for k, v in settings.items()},
     }
     command = [str(ELICENSE), "--home", str(home), "serve", "--port", "0", "--licenses", str(licenses)]
     command += ["--no-second-region", "--verify-workers", str(workers)]
@@ -235,8 +236,17 @@ def test_a_killed_worker_is_replaced_while_the_port_keeps_answering(served):
 
 @pytest.mark.parametrize("how", ["stopped", "killed"])
 def test_no_worker_is_left_on_the_port_when_the_primary_stops_or_dies(tmp_path, how):
-    process = _serve(tmp_path / "home", tmp_path, licenses=20)
+    # the second one refuses to verify on a stale mirror: the workers pass that on to the primary
+    refuse = {"stale_after": "0.001", "stale_policy": "refuse"} if how == "killed" else {}
+    process = _serve(tmp_path / "home", tmp_path, licenses=20, **refuse)
     pid = process.process.pid
+    if refuse:
+        text = _cases(tmp_path / "home")["valid"]["text"]
+        for route, body in (("/v1/verify", {"qr": text}), ("/v1/verify/batch", {"qrs": [text] * 2500})):
+            refused = httpx.post(process.url + route, json=body, timeout=30)
+            assert refused.status_code == 503
+            assert refused.headers["retry-after"] == "2"
+            assert "verification is refused until it catches up" in refused.json()["detail"]
     workers = _workers_of(pid)
     assert len(workers) == 2
     folders = {Path(p).parent for p in _unix_sockets(pid)}
@@ -305,3 +315,22 @@ def test_serve_refuses_a_worker_count_out_of_range(tmp_path):
     assert result.returncode == 2
     assert "--verify-workers" in result.stderr
     assert "0<=x<=64" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "in_memory"),
+    [
+        ("sqlite://", True),
+        ("sqlite:///:memory:", True),
+        ("sqlite:///file:mirror?mode=memory&cache=shared&uri=true", True),
+        ("sqlite:////var/lib/elicense/mirror.db", False),
+        ("sqlite:///mirror.db", False),
+        ("postgresql+psycopg://elicense@db/mirror", False),
+    ],
+)
+def test_an_in_memory_mirror_is_served_by_one_process(url, in_memory):
+    """Workers read the primary's mirror database: one only the primary's process holds cannot be
+    shared, and `serve` then runs as one process (and says so)."""
+    from api.cli.service import _in_memory  # noqa: PLC0415 - the rule serve applies
+
+    assert _in_memory(url) is in_memory

@@ -159,6 +159,9 @@ def serve(
         companions[0].start()
     count = settings.verify_workers if verify_workers is None else verify_workers
     count = os.cpu_count() or 1 if count is None else count
+    if count and _in_memory(services.mirror.url):
+        click.echo("the mirror is an in-memory database, which other processes cannot read: one process serves")
+        count = 0
     if count == 0:
         click.echo(f"Listening on http://{host}:{port}")
         run_servers(app, sock, companions)
@@ -167,6 +170,12 @@ def serve(
         workers = VerifyWorkers.serving(services, sock, primary, peers)
         click.echo(f"Listening on http://{host}:{port} ({count} verification workers)")
         run_servers(app, primary, companions, workers=workers, cleanup=remove)
+
+
+def _in_memory(url: str) -> bool:
+    """Whether a database URL names an in-memory SQLite database (one process's own)."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    return url.startswith("sqlite") and (rest in ("", "/", "/:memory:") or "mode=memory" in rest)
 
 
 def _listen(host: str, port: int, *, what: str = "", hint: str = "") -> socket.socket:
