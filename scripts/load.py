@@ -10,7 +10,10 @@ written by ``elicense serve`` in demo mode), then:
    ``--poisson`` sent at exponentially distributed intervals (Poisson arrivals, as independent
    clients make them), over ``--connections`` keep-alive connections opened beforehand (a request
    whose turn comes while all are busy waits for one, and that wait counts in its latency);
-2. **batch**: ``POST /v1/verify/batch`` with ``--batch`` texts per request, ``--batches`` times,
+2. **saturation** (with ``--saturate SECONDS``): closed loop, ``--saturate-connections`` clients
+   each sending the next request as soon as the previous one is answered: requests answered per
+   second at saturation, with p50/p99;
+3. **batch**: ``POST /v1/verify/batch`` with ``--batch`` texts per request, ``--batches`` times,
    reporting licenses verified per second (``--batches 0`` skips it).
 
 The generator reports its own lateness (``send_lag``: from a request's scheduled time to the moment
@@ -19,6 +22,7 @@ its task ran): when that grows, the client, not the server, is the bottleneck.
     elicense serve &                       # demo mode, http://127.0.0.1:8000
     python scripts/load.py --home home [--url http://127.0.0.1:8000] [--rate 500] [--json]
     python scripts/load.py --home home --poisson --rate 1000 --seconds 30 --batches 0
+    python scripts/load.py --home home --rate 100 --seconds 5 --saturate 20 --batches 0
 """
 
 from __future__ import annotations
@@ -203,6 +207,47 @@ async def single(
     }
 
 
+async def saturate(url: str, texts: list[str], seconds: float, connections: int) -> dict[str, Any]:
+    """Closed loop: ``connections`` clients each send the next single verification as soon as the
+    previous one is answered, for ``seconds``; the rate answered is the service's saturation
+    throughput (the generator shares the machine: its own cost is in the figure)."""
+    target = httpx.URL(url)
+    host, port = target.host, target.port or 80
+    bodies = [json.dumps({"qr": t}).encode() for t in texts]
+    conns = [await _Connection.open(host, port) for _ in range(connections)]
+    for i in range(50):  # warm up
+        await conns[0].post_json("/v1/verify", bodies[i % len(bodies)])
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter()
+    end = start + seconds
+
+    async def client(n: int, conn: _Connection) -> None:
+        nonlocal errors
+        i = n
+        while (sent := time.perf_counter()) < end:
+            status, payload = await conn.post_json("/v1/verify", bodies[i % len(bodies)])
+            latencies.append(time.perf_counter() - sent)
+            if status != 200 or b'"status":"valid"' not in payload:
+                errors += 1
+            i += connections
+
+    await asyncio.gather(*(client(n, c) for n, c in enumerate(conns)))
+    elapsed = time.perf_counter() - start
+    for conn in conns:
+        conn.writer.close()
+    latencies.sort()
+    return {
+        "connections": connections,
+        "seconds": round(elapsed, 1),
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "errors": errors,
+    }
+
+
 def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, float]:
     payload = [texts[i % len(texts)] for i in range(size)]
     with httpx.Client(base_url=url, timeout=300) as client:
@@ -246,17 +291,28 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=256, help="keep-alive connections for single requests")
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=5, help="0: no batch phase")
+    parser.add_argument(
+        "--saturate", type=float, default=0, help="seconds of a closed-loop phase after the first (0: none)"
+    )
+    parser.add_argument("--saturate-connections", type=int, default=64, help="its clients, one connection each")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not 1 <= args.rate <= 20_000 or not 1 <= args.seconds <= 3600 or not 1 <= args.batch <= 100_000:
         parser.error("--rate 1..20000, --seconds 1..3600, --batch 1..100000")
     if not 0 <= args.batches <= 1000 or not 1 <= args.connections <= 4096:
         parser.error("--batches 0..1000, --connections 1..4096")
+    if not 0 <= args.saturate <= 3600 or not 1 <= args.saturate_connections <= 1024:
+        parser.error("--saturate 0..3600, --saturate-connections 1..1024")
     texts = valid_only(args.url, load_texts(args.store or args.home / "demo" / "store.db", 100_000))
-    report = {
+    report: dict[str, Any] = {
         "distinct_licenses": len(texts),
         "single": run_event_loop(
             single(args.url, texts, args.rate, args.seconds, poisson=args.poisson, connections=args.connections)
+        ),
+        "saturation": (
+            run_event_loop(saturate(args.url, texts, args.saturate, args.saturate_connections))
+            if args.saturate
+            else None
         ),
         "batch": batch(args.url, texts, args.batch, args.batches) if args.batches else None,
     }
@@ -271,6 +327,11 @@ def main() -> int:
             f"{s['errors']} errors {s['error_kinds'] or ''}(client send lag p99 {s['send_lag_p99_ms']} ms, "
             f"{s['connections']} connections)"
         )
+        if (sat := report["saturation"]) is not None:
+            print(
+                f"saturation ({sat['connections']} clients, closed loop, {sat['seconds']} s): {sat['rps']:,} "
+                f"requests/s, p50 {sat['p50_ms']} ms, p99 {sat['p99_ms']} ms, {sat['errors']} errors"
+            )
         if b is None:
             return 0
         size, best = b["batch_size"], b["best_licenses_per_second"]
