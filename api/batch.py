@@ -31,7 +31,15 @@ from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
 from verifier.state import Freshness
 
-__all__ = ["INLINE_GROUP", "WORKER_PART", "WorkerPool", "stale_reason", "verify_safely", "with_freshness"]
+__all__ = [
+    "INLINE_GROUP",
+    "WORKER_PART",
+    "WorkerPool",
+    "stale_reason",
+    "staleness",
+    "verify_safely",
+    "with_freshness",
+]
 
 log = logging.getLogger("elicense.service")
 _LOG_BUDGET = LogBudget(log)
@@ -55,6 +63,15 @@ WORKER_PART = 1000
 INLINE_GROUP = 200
 #: Niceness of the batch worker processes: bulk work yields the cores to the event loop.
 WORKER_NICE = 10
+
+
+def staleness(fresh: Freshness, stale_after: float) -> tuple[bool, float]:
+    """Whether a mirror as ``fresh`` is older than ``stale_after`` seconds, and its age (infinite
+    before its first sync)."""
+    if fresh.block_number == 0:
+        return True, math.inf
+    age = fresh.age()
+    return age > stale_after, age
 
 
 def stale_reason(stale: bool, age: float) -> dict[str, str] | None:

@@ -36,7 +36,7 @@ import orjson
 import uvicorn
 
 from api.admission import Gate
-from api.batch import INLINE_GROUP, stale_reason, verify_safely, with_freshness
+from api.batch import INLINE_GROUP, stale_reason, staleness, verify_safely, with_freshness
 from api.errors import ServiceError, problem_body
 from api.main import BodyLimit, Message, Receive, Scope, Send
 from api.models import MAX_QR_TEXT
@@ -53,9 +53,10 @@ log = logging.getLogger("elicense.service")
 
 #: Seconds between looks at the primary's sync generation (a change makes the worker refresh).
 POLL_INTERVAL = 0.02
-#: Headers that belong to one connection, not to the request or response passed on.
+#: Headers that belong to one connection, not to the request or response passed on (and
+#: ``Expect``: the body has been read already).
 HOP_BY_HOP = frozenset(
-    (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade")
+    (b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade", b"expect")
 )
 #: Batches of this many texts or more are split between the workers.
 FAN_OUT = 2000
@@ -103,11 +104,7 @@ class FastPath:
             self.verifier.state = self.mirror.index
 
     def is_stale(self) -> tuple[bool, float]:
-        fresh = self.mirror.freshness()
-        if fresh.block_number == 0:
-            return True, float("inf")
-        age = fresh.age()
-        return age > self.settings.stale_after, age
+        return staleness(self.mirror.freshness(), self.settings.stale_after)
 
     # -- ASGI --------------------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import os
 import sys
 import threading
@@ -29,7 +28,7 @@ from typing import Any
 import orjson
 
 from api.admission import Gate
-from api.batch import INLINE_GROUP, WorkerPool, stale_reason, verify_safely, with_freshness
+from api.batch import INLINE_GROUP, WorkerPool, stale_reason, staleness, verify_safely, with_freshness
 from api.cosigning import co_signing_specs, load_co_signing_keys
 from api.deliverer import Deliverer, DeliveryPolicy, http_post, http_post_allowing_private
 from api.metrics import Metrics
@@ -293,11 +292,7 @@ class Services:
     def is_stale(self) -> tuple[bool, float]:
         """Whether the mirror is older than ``stale_after``, and its age (infinite before the
         first sync)."""
-        fresh = self.mirror.freshness()
-        if fresh.block_number == 0:
-            return True, math.inf
-        age = fresh.age()
-        return age > self.settings.stale_after, age
+        return staleness(self.mirror.freshness(), self.settings.stale_after)
 
     def verify(self, text: object) -> dict[str, Any]:
         """Verify one QR text: the JSON-ready result, with ``stale`` and the reason when stale."""
