@@ -10,7 +10,10 @@ errors included):
   to the wanted leaves, then each field's commitment);
 - :func:`header_digest`: the digest of :func:`registry.document.license.header_digest` from the
   header's members;
-- :func:`keccak256`: :func:`signer.keccak256`.
+- :func:`keccak256`: :func:`signer.keccak256`;
+- :func:`frozen`: a frozen dataclass's constructor (``cls(*values)``), for classes without ``__post_init__``;
+- :func:`read_presentation` and :func:`read_compact`: the strict LC1 and LC2 readers, for
+  well-formed payloads (anything unusual is left to the strict reader, which says what is wrong).
 
 Keccak-256 is pycryptodome's C implementation (``Crypto.Hash._keccak``, a plain shared library
 with a C interface that pycryptodome itself calls through cffi or ctypes), called here directly, so
@@ -25,12 +28,21 @@ is never shared by two calls at once.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.object cimport PyObject_GenericSetAttr
+from cpython.unicode cimport (
+    Py_UNICODE_ISSPACE,
+    PyUnicode_AsUTF8AndSize,
+    PyUnicode_DecodeASCII,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_READ_CHAR,
+)
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy, memset
 from posix.dlfcn cimport RTLD_LOCAL, RTLD_NOW, dlerror, dlopen, dlsym
 
+import dataclasses
 import importlib.util
+import unicodedata
 
 import cbor2
 
@@ -368,6 +380,44 @@ def mod_37_36_check_digit(str body not None) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
+# Instances of frozen dataclasses
+# ------------------------------------------------------------------------------------------------
+
+cdef dict _FIELD_NAMES = {}  # class -> its fields' names in declaration order (classes of this code only)
+
+
+cdef tuple _names_of(type cls):
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        params = getattr(cls, "__dataclass_params__", None)
+        if params is None or not params.frozen or hasattr(cls, "__post_init__"):
+            raise TypeError(f"{cls.__name__} is not a frozen dataclass without __post_init__")
+        fields = dataclasses.fields(cls)
+        if not all(f.init for f in fields):
+            raise TypeError(f"{cls.__name__} has fields its __init__ does not take")
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    return <tuple>names
+
+
+cdef object _frozen(type cls, tuple values):
+    cdef tuple names = _names_of(cls)
+    cdef Py_ssize_t i
+    if len(values) != len(names):
+        raise TypeError(f"{cls.__name__} takes {len(names)} values, got {len(values)}")
+    instance = cls.__new__(cls)
+    for i in range(len(names)):
+        PyObject_GenericSetAttr(instance, names[i], values[i])
+    return instance
+
+
+def frozen(type cls, *values):
+    """``cls(*values)`` for a frozen dataclass ``cls`` without ``__post_init__``, every field given
+    in declaration order: the instance its generated ``__init__`` makes (which sets each field
+    with ``object.__setattr__``), without a Python call per field."""
+    return _frozen(cls, values)
+
+
+# ------------------------------------------------------------------------------------------------
 # The presentation's payload: a fast reader that accepts only what the strict reader accepts
 # ------------------------------------------------------------------------------------------------
 #
@@ -378,12 +428,13 @@ def mod_37_36_check_digit(str body not None) -> str:
 # strict reader refuses (tests/test_speedups.py: on random and mutated payloads, None or equal).
 
 cdef enum:
-    KIND_TEXT = 0       # text string, then the field's check (canonical text)
-    KIND_BYTES = 1      # byte string, then the field's unpacking (a packed credit code)
+    KIND_TEXT = 0       # text string (UTF-8): canonical text of at most ``high`` characters
+    KIND_GB18030 = 1    # byte string: GB 18030 text in its one encoding, canonical, at most ``high`` characters
     KIND_UINT_THEN = 2  # unsigned integer in [low, high], then the field's unpacking
     KIND_INTEGER = 3    # integer (either sign) in [low, high]: its own canonical value (dates)
     KIND_UINT = 4       # unsigned integer in [low, high]: its own canonical value (amounts)
     KIND_CHOICE = 5     # unsigned integer in [low, high] that is one of the codes
+    KIND_USCC = 6       # byte string: a packed unified social credit code (12 bytes), its form only
 
 cdef dict _SCHEMA = {}          # type number -> (LicenseType, number of fields, {field number: field})
 cdef dict _COMPACT_SCHEMA = {}  # the same for LC2, whose text is GB 18030 bytes
@@ -453,6 +504,63 @@ cdef int _string(_Cursor *c, int major, const uint8_t **start, Py_ssize_t *lengt
     return 0
 
 
+cdef object _is_normalized = unicodedata.is_normalized
+cdef const char *_USCC_ALPHABET = b"0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
+
+
+cdef bint _canonical(str text, Py_ssize_t most) except -1:
+    """Whether ``text`` is a text field's canonical value, as ``registry.document._fields.canonical_text``
+    decides: non-empty, at most ``most`` characters, printable, no surrounding spaces, in NFC."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    if n == 0 or n > most or not text.isprintable():
+        return False
+    # str.strip() removes exactly the characters Py_UNICODE_ISSPACE holds at either end
+    if Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, 0)) or Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, n - 1)):
+        return False
+    return _is_normalized("NFC", text)
+
+
+cdef object _text(const uint8_t *start, Py_ssize_t length, bint gb18030, Py_ssize_t most):
+    """The canonical text of UTF-8 (LC1) or GB 18030 (LC2, its one encoding: the bytes the text
+    encodes back to, as ``registry.document._compact.unpack_text`` requires) bytes, or None."""
+    try:
+        if gb18030:
+            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("gb18030")
+            again = (<str>text).encode("gb18030")
+            if PyBytes_GET_SIZE(again) != length or memcmp(PyBytes_AS_STRING(again), start, length):
+                return None
+        else:
+            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("utf-8")
+    except ValueError:  # not UTF-8 or GB 18030 (UnicodeDecodeError)
+        return None
+    return text if _canonical(text, most) else None
+
+
+cdef object _uscc(const uint8_t *start, Py_ssize_t length):
+    """The 18 characters a packed unified social credit code stands for (12 bytes, big-endian, a
+    base-31 number below 31**18), its form only, as ``registry.document.identifiers.unpack_uscc``
+    gives them without validation; or None."""
+    cdef uint32_t limbs[3]
+    cdef char code[18]
+    cdef uint64_t current, remainder
+    cdef int position, k
+    if length != 12:
+        return None
+    for k in range(3):
+        limbs[k] = ((<uint32_t>start[4 * k] << 24) | (<uint32_t>start[4 * k + 1] << 16)
+                    | (<uint32_t>start[4 * k + 2] << 8) | <uint32_t>start[4 * k + 3])
+    for position in range(17, -1, -1):  # the last digit first: the number's remainders modulo 31
+        remainder = 0
+        for k in range(3):
+            current = (remainder << 32) | limbs[k]
+            limbs[k] = <uint32_t>(current // 31)
+            remainder = current % 31
+        code[position] = _USCC_ALPHABET[remainder]
+    if limbs[0] or limbs[1] or limbs[2]:  # 31**18 or more
+        return None
+    return PyUnicode_DecodeASCII(code, 18, NULL)
+
+
 cdef object _field_value(_Cursor *c, tuple field):
     """A field's canonical value, or None to leave the payload to the strict reader."""
     cdef int kind = field[1]
@@ -460,21 +568,14 @@ cdef object _field_value(_Cursor *c, tuple field):
     cdef const uint8_t *start
     cdef Py_ssize_t length
     cdef int64_t low, high
-    if kind == KIND_TEXT:
-        if _string(c, 3, &start, &length) < 0:
+    if kind == KIND_TEXT or kind == KIND_GB18030:
+        if _string(c, 3 if kind == KIND_TEXT else 2, &start, &length) < 0:
             return None
-        try:
-            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("utf-8")
-            return field[4](text)
-        except ValueError:  # not UTF-8 (UnicodeDecodeError), not canonical (FieldValueError)
-            return None
-    if kind == KIND_BYTES:
+        return _text(start, length, kind == KIND_GB18030, field[3])
+    if kind == KIND_USCC:
         if _string(c, 2, &start, &length) < 0:
             return None
-        try:
-            return field[4](PyBytes_FromStringAndSize(<const char *>start, length))
-        except ValueError:
-            return None
+        return _uscc(start, length)
     low = field[2]
     high = field[3]
     if kind == KIND_INTEGER and c.pos < c.end and (c.data[c.pos] >> 5) == 1:
@@ -568,7 +669,7 @@ cdef object _nodes(const uint8_t *start, Py_ssize_t count, uint32_t positions, o
         if leaves & covered:
             return None
         covered |= leaves
-        nodes.append(node_class(depth, index, PyBytes_FromStringAndSize(<const char *>start + 17 * i + 1, 16)))
+        nodes.append(_frozen(<type>node_class, (depth, index, PyBytes_FromStringAndSize(<const char *>start + 17 * i + 1, 16))))
     if positions & ~covered:
         return None
     return tuple(nodes)
@@ -643,7 +744,7 @@ def read_presentation(bytes data not None):
             return None
     if c.pos != c.end:
         return None
-    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+    return _frozen(<type>config[8], (header, values, nodes, hidden, signature, suite))
 
 
 def read_compact(int number, bytes struct not None, bytes tail not None):
@@ -698,7 +799,7 @@ def read_compact(int number, bytes struct not None, bytes tail not None):
     if hidden is None:
         return None
     signature = PyBytes_FromStringAndSize(<const char *>t + rest, 64)
-    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+    return _frozen(<type>config[8], (header, values, nodes, hidden, signature, suite))
 
 
 _load()

@@ -81,7 +81,12 @@ LAST_DAY = day_number(dt.date.max)
 
 
 def from_day_number(value: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=value)
+    if FIRST_DAY <= value <= LAST_DAY:  # every valid day number: by its ordinal, without a timedelta
+        return dt.date.fromordinal(_EPOCH_ORDINAL + value)
+    return EPOCH + dt.timedelta(days=value)  # raises OverflowError, as it always did
+
+
+_EPOCH_ORDINAL = EPOCH.toordinal()
 
 
 class FieldKind(enum.Enum):
