@@ -5,6 +5,7 @@ validity window against today's date. The verification pipeline and the bundle c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer, Status
@@ -95,12 +96,14 @@ def standing(
         return Standing(
             Outcome.EXPIRED, Reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"), co_approval
         )
-    return Standing(
-        Outcome.VALID,
-        Reason(
-            "valid",
-            f"由{issuer.name}签发，已上链存证，状态正常，在有效期内",
-            f"issued by {issuer.name}, anchored on chain, in force and within its validity period",
-        ),
-        co_approval,
+    return Standing(Outcome.VALID, _valid(issuer.name), co_approval)
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid(issuer_name: str) -> Reason:
+    # the same few issuers' names (registered on chain) over and over; a Reason is immutable
+    return Reason(
+        "valid",
+        f"由{issuer_name}签发，已上链存证，状态正常，在有效期内",
+        f"issued by {issuer_name}, anchored on chain, in force and within its validity period",
     )

@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer
 from registry.document._accel import frozen
-from registry.document.identifiers import uscc_from_issuer_id
 from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from registry.document.joint import decode_bundle
 from registry.document.licensetypes import FieldKind, LicenseType, from_day_number, get_type_by_number
@@ -181,7 +180,7 @@ class Verifier:
             _disclosed(p) if outcome in _FIELDS_SHOWN else [],
             len(p.hidden),  # hidden_fields
             verdict.issuer,
-            uscc_from_issuer_id(header.issuer_id),
+            header.issuer_uscc,  # issuer_uscc: the canonical code its issuer id holds (LicenseIdentifier checks)
             verdict.anchor,
             digest,
             signer,

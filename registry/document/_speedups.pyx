@@ -359,24 +359,28 @@ for _i in range(36):
     _MOD36[<unsigned char>_ALPHANUMERIC[_i]] = _i
 
 
+cdef int _check_character(const char *body, Py_ssize_t n) noexcept:
+    """The ISO 7064 MOD 37,36 check character of ``body``, or -1 for a character outside 0-9 and A-Z."""
+    cdef Py_ssize_t i
+    cdef int check = 18, digit
+    for i in range(n):
+        digit = _MOD36[<unsigned char>body[i]]
+        if digit < 0:
+            return -1
+        check = (((check or 36) * 2) % 37 + digit) % 36
+    return _ALPHANUMERIC[(1 - ((check or 36) * 2) % 37 + 36) % 36]  # kept non-negative: C's % keeps the sign
+
+
 def mod_37_36_check_digit(str body not None) -> str:
     """The ISO 7064 MOD 37,36 check character of ``body`` (digits and upper-case letters), as
     python-stdnum's ``mod_37_36.calc_check_digit`` computes it; ``ValueError`` for any other
     character."""
-    cdef Py_ssize_t n, i
+    cdef Py_ssize_t n
     cdef const char *s = PyUnicode_AsUTF8AndSize(body, &n)
-    cdef int check = 18, digit
-    if n != len(body):
+    cdef int check = _check_character(s, n)
+    if n != len(body) or check < 0:
         raise ValueError("the body holds a character outside 0-9 and A-Z")
-    for i in range(n):
-        digit = _MOD36[<unsigned char>s[i]]
-        if digit < 0:
-            raise ValueError("the body holds a character outside 0-9 and A-Z")
-        check = (((check or 36) * 2) % 37 + digit) % 36
-    digit = (1 - ((check or 36) * 2) % 37 + 36) % 36  # kept non-negative: C's % keeps the sign
-    return chr(_ALPHANUMERIC[digit])
-
-
+    return chr(check)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -399,15 +403,21 @@ cdef tuple _names_of(type cls):
     return <tuple>names
 
 
-cdef object _frozen(type cls, tuple values):
-    cdef tuple names = _names_of(cls)
+cdef object _set(type cls, tuple names, tuple values):
+    """An instance of ``cls`` with each of ``names`` set to its value as ``object.__setattr__`` sets
+    it (what a frozen dataclass's ``__init__`` does), no ``__init__`` run."""
     cdef Py_ssize_t i
-    if len(values) != len(names):
-        raise TypeError(f"{cls.__name__} takes {len(names)} values, got {len(values)}")
     instance = cls.__new__(cls)
     for i in range(len(names)):
         PyObject_GenericSetAttr(instance, names[i], values[i])
     return instance
+
+
+cdef object _frozen(type cls, tuple values):
+    cdef tuple names = _names_of(cls)
+    if len(values) != len(names):
+        raise TypeError(f"{cls.__name__} takes {len(names)} values, got {len(values)}")
+    return _set(cls, names, values)
 
 
 def frozen(type cls, *values):
@@ -441,12 +451,25 @@ cdef dict _COMPACT_SCHEMA = {}  # the same for LC2, whose text is GB 18030 bytes
 cdef object _CONFIG = None
 
 
+_ID_FIELDS = ("type_code", "issuer_uscc", "serial", "version", "text", "issuer_id")
+_HEADER_FIELDS = ("license_type", "license_id", "valid_from", "valid_to")
+
+
 def configure(config, schema, compact_schema=None) -> None:
     """Set what the readers build and check with (called once by presentation.py): ``config`` is
     a tuple of the format's constants and classes, ``schema`` maps each type number to (type,
     number of fields, {field number: (key, kind, low, high, check)}) for LC1, ``compact_schema``
-    the same for LC2."""
+    the same for LC2.
+
+    The readers make the license identifier and header themselves (``_identifier``, ``_header``),
+    after the checks their ``__post_init__`` makes; this code knows their fields and the
+    identifier's layout (8-digit serial, 2-digit version), so it refuses classes that differ."""
     global _CONFIG, _SCHEMA, _COMPACT_SCHEMA
+    header_class, id_class = config[5], config[6]
+    if tuple(f.name for f in dataclasses.fields(id_class)) != _ID_FIELDS or config[1:3] != (10**8 - 1, 99):
+        raise TypeError("the license identifier is not the one this reader makes")
+    if tuple(f.name for f in dataclasses.fields(header_class)) != _HEADER_FIELDS:
+        raise TypeError("the license header is not the one this reader makes")
     _CONFIG = tuple(config)
     _SCHEMA = dict(schema)
     _COMPACT_SCHEMA = dict(compact_schema or {})
@@ -618,15 +641,48 @@ cdef object _header(_Cursor *c, object ltype, tuple config):
         if _uint(c, 0, last_day, &value) < 0:
             return None
         valid_to = <object>value
-    try:
-        return header_class(
-            license_type=ltype,
-            license_id=id_class(ltype.code, issuer, <object>serial, <object>version),
-            valid_from=<object>valid_from,
-            valid_to=valid_to,
-        )
-    except ValueError:
+    if valid_to is not None and value < valid_from:
         return None
+    license_id = _identifier(id_class, ltype.code, issuer, serial, version)
+    if license_id is None:
+        return None
+    # LicenseHeader.__post_init__'s checks hold: the identifier's type is the type, both days are
+    # in range (read so) and the last is not before the first
+    return _set(header_class, _HEADER_FIELDS, (ltype, license_id, <object>valid_from, valid_to))
+
+
+cdef uint64_t[8] _POWERS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000]
+
+
+cdef object _identifier(type id_class, str type_code, str issuer, uint64_t serial, uint64_t version):
+    """The ``LicenseIdentifier`` of a type code, an issuer's code (canonical: ``issuer_code``
+    validated it), a serial and a version (in range: read so), with the text and issuer id its
+    ``__post_init__`` derives; None when the type code is not two upper-case letters (its check)."""
+    cdef char body[32]
+    cdef char issuer_id[32]
+    cdef Py_ssize_t code_length, issuer_length
+    cdef const char *code = PyUnicode_AsUTF8AndSize(type_code, &code_length)
+    cdef const char *uscc = PyUnicode_AsUTF8AndSize(issuer, &issuer_length)
+    cdef int check, k
+    if code_length != 2 or not (c'A' <= code[0] <= c'Z' and c'A' <= code[1] <= c'Z'):
+        return None
+    if issuer_length != 18:
+        return None
+    memcpy(body, code, 2)
+    memcpy(body + 2, uscc, 18)
+    for k in range(8):  # the serial in 8 digits (it is below 10**8), then the version in 2 (below 100)
+        body[27 - k] = <char>(c'0' + (serial // _POWERS[k]) % 10)
+    for k in range(2):
+        body[29 - k] = <char>(c'0' + (version // _POWERS[k]) % 10)
+    check = _check_character(body, 30)
+    if check < 0:
+        return None
+    body[30] = <char>check
+    memset(issuer_id, 0, 32)
+    memcpy(issuer_id, uscc, 18)  # issuer_id_from_uscc: the code in ASCII, zero-padded to 32 bytes
+    text = PyUnicode_DecodeASCII(body, 31, NULL)
+    return _set(id_class, _ID_FIELDS, (type_code, issuer, <object>serial, <object>version, text,
+                                       PyBytes_FromStringAndSize(issuer_id, 32)))
 
 
 cdef object _disclosed(_Cursor *c, dict fields, Py_ssize_t most, uint32_t *positions):
