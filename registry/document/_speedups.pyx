@@ -31,6 +31,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.object cimport PyObject_GenericSetAttr
 from cpython.unicode cimport (
     Py_UNICODE_ISSPACE,
+    PyUnicode_4BYTE_KIND,
+    PyUnicode_FromKindAndData,
     PyUnicode_AsUTF8AndSize,
     PyUnicode_DecodeASCII,
     PyUnicode_GET_LENGTH,
@@ -543,9 +545,66 @@ cdef bint _canonical(str text, Py_ssize_t most) except -1:
     return _is_normalized("NFC", text)
 
 
+# GB 18030 text of one- and two-byte codes, decoded here: the character of each two-byte code
+# whose character Python's codec encodes back to that code (its one encoding), else 0; built from
+# the codec itself when first needed. Anything else (four-byte codes, other bytes) is left to it.
+cdef Py_UCS4 _GB_PAIRS[126 * 192]  # (first byte - 0x81) * 192 + (second byte - 0x40)
+cdef bint _gb_pairs_ready = False
+
+
+cdef int _build_gb_pairs() except -1:
+    global _gb_pairs_ready
+    cdef int first, second
+    for first in range(0x81, 0xFF):
+        for second in range(0x40, 0x100):
+            pair = bytes((first, second))
+            try:
+                character = pair.decode("gb18030")
+            except UnicodeDecodeError:
+                continue
+            if len(character) == 1 and character.encode("gb18030") == pair:
+                _GB_PAIRS[(first - 0x81) * 192 + second - 0x40] = ord(character)
+    _gb_pairs_ready = True
+    return 0
+
+
+cdef object _gb18030_short(const uint8_t *start, Py_ssize_t length):
+    """The text of GB 18030 bytes that hold only one-byte (ASCII) and two-byte codes, each the one
+    encoding of its character: what ``bytes.decode("gb18030")`` gives and encodes back to the same
+    bytes; None for anything else (the codec then decides)."""
+    cdef Py_UCS4 characters[4096]
+    cdef Py_ssize_t i = 0, n = 0
+    cdef uint8_t first, second
+    cdef Py_UCS4 character
+    if length > 4096:
+        return None
+    if not _gb_pairs_ready:
+        _build_gb_pairs()
+    while i < length:
+        first = start[i]
+        if first < 0x80:
+            characters[n] = first
+            i += 1
+        else:
+            if first == 0x80 or first == 0xFF or i + 1 >= length or start[i + 1] < 0x40:
+                return None
+            second = start[i + 1]
+            character = _GB_PAIRS[(first - 0x81) * 192 + second - 0x40]
+            if character == 0:
+                return None
+            characters[n] = character
+            i += 2
+        n += 1
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, characters, n)
+
+
 cdef object _text(const uint8_t *start, Py_ssize_t length, bint gb18030, Py_ssize_t most):
     """The canonical text of UTF-8 (LC1) or GB 18030 (LC2, its one encoding: the bytes the text
     encodes back to, as ``registry.document._compact.unpack_text`` requires) bytes, or None."""
+    if gb18030:
+        text = _gb18030_short(start, length)
+        if text is not None:
+            return text if _canonical(text, most) else None
     try:
         if gb18030:
             text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("gb18030")
