@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer, Status
+from registry.document._accel import frozen
 from registry.document.license import LicenseHeader
 from registry.document.licensetypes import from_day_number
 from registry.document.schema import LicenseType
@@ -73,7 +74,7 @@ def chain_standing(state: ChainState, issuer: Issuer, ltype: LicenseType, digest
             Reason("suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"),
             co_approval,
         )
-    return Standing(Outcome.VALID, _ON_CHAIN, co_approval)
+    return frozen(Standing, Outcome.VALID, _ON_CHAIN, co_approval, None, None)  # every field, in order
 
 
 def standing(
@@ -96,7 +97,7 @@ def standing(
         return Standing(
             Outcome.EXPIRED, Reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"), co_approval
         )
-    return Standing(Outcome.VALID, _valid(issuer.name), co_approval)
+    return frozen(Standing, Outcome.VALID, _valid(issuer.name), co_approval, None, None)
 
 
 @functools.lru_cache(maxsize=1024)

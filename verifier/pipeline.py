@@ -299,7 +299,7 @@ class Verifier:
                 anchor,
             )
         found = standing(self.state, issuer, header, digest, anchor=anchor, checked_at=checked_at)
-        return _Verdict(found.outcome, found.reason, issuer, anchor, found.co_approval, found.replacement)
+        return frozen(_Verdict, found.outcome, found.reason, issuer, anchor, found.co_approval, found.replacement)
 
     def _sm2_signer(self, issuer_id: bytes, digest: bytes, signature: bytes) -> tuple[str | None, str | None]:
         """(account, certificate subject) of the candidate SM2 key that made ``signature``, if any."""
