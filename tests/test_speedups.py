@@ -9,8 +9,10 @@ switched off (``ELICENSE_PURE_PYTHON=1``) gives the same verification results as
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -25,12 +27,13 @@ from stdnum.iso7064 import mod_37_36
 from test_digest_fast import licenses
 from test_presentation_compact import _LC2_PARTS, lc2_mutations
 
+from devkit.samples import make_uscc
 from registry.document import _accel, _base45
 from registry.document import license as license_module
 from registry.document import presentation as presentation_module
 from registry.document._cbor import CBORFormatError, StrictReader
 from registry.document._compact import CompactFormatError, read_body, split_body
-from registry.document.identifiers import FieldValueError
+from registry.document.identifiers import FieldValueError, pack_uscc
 from registry.document.license import (
     License,
     SaltNode,
@@ -41,6 +44,7 @@ from registry.document.license import (
     python_commitments_of,
     python_header_digest,
 )
+from registry.document.licensetypes import FieldKind, get_type_by_number
 from registry.document.presentation import (
     MalformedPresentationError,
     Presentation,
@@ -50,6 +54,7 @@ from registry.document.presentation import (
 )
 from registry.document.suites import SignatureSuite
 from signer import keccak256
+from verifier.results import DisclosedField
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -391,3 +396,134 @@ def test_unusual_lc2_bodies_are_left_to_the_strict_reader():
 def _as_text(fields: dict[int, object]) -> dict[int, object]:
     """The fields with every GB 18030 byte string as a CBOR text string (as LC1 carries text)."""
     return {k: v.decode("gb18030") if isinstance(v, bytes) and len(v) != 12 else v for k, v in fields.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# What the compiled readers decide themselves (text, credit codes, the identifier and the header)
+# and the instances they and the verifier build (frozen)
+# ------------------------------------------------------------------------------------------------
+
+
+def _same_identifier(found: Presentation, strict: Presentation) -> None:
+    """The derived members too (they are not compared by ``==``): the text and the issuer id."""
+    assert vars(found.header.license_id) == vars(strict.header.license_id)
+    assert found.header.license_id.text == str(strict.header.license_id)
+
+
+@SETTINGS
+@given(
+    issuer=st.integers(0, 2**32).map(lambda seed: make_uscc(random.Random(seed), region=310115)),
+    serial=st.sampled_from([1, 9, 10, 12345678, 10**8 - 1]) | st.integers(1, 10**8 - 1),
+    version=st.integers(1, 99),
+    days=st.tuples(st.integers(0, 3_000_000), st.integers(0, 3_000_000) | st.none()),
+    sample=st.sampled_from(range(len(_LC2_PARTS))),
+)
+def test_the_compiled_readers_make_the_identifier_and_header_the_constructors_make(
+    issuer: str, serial: int, version: int, days: tuple[int, int | None], sample: int
+):
+    """Any issuer, serial, version and days (the last possibly before the first, which the header
+    refuses): the compiled LC2 and LC1 readers give the strict readers' presentation, identifier
+    text and issuer id included, or leave the bytes to them."""
+    number, item, tail = _LC2_PARTS[sample]
+    struct = cbor2.dumps([pack_uscc(issuer), serial, version, *days, *item[5:]])
+    strict = _strict_compact(number, struct, tail)
+    found = compiled().read_compact(number, struct, tail)
+    assert (found is None) == isinstance(strict, str)
+    if found is not None:
+        assert found == strict
+        _same_identifier(found, strict)
+        payload = strict.to_cbor()
+        assert compiled().read_presentation(payload) == _strict(payload)
+        _same_identifier(compiled().read_presentation(payload), _strict(payload))
+
+
+def _with_field(sample: int, kind: FieldKind, value: object) -> tuple[int, bytes, bytes] | None:
+    """An LC2 sample whose first field of ``kind`` holds ``value`` (None: its type has none)."""
+    number, item, tail = _LC2_PARTS[sample]
+    spec = next((s for s in get_type_by_number(number).fields if s.kind is kind), None)
+    if spec is None:
+        return None
+    return number, cbor2.dumps([*item[:5], {**item[5], spec.number: value}, *item[6:]]), tail
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    packed=st.binary(min_size=11, max_size=13)
+    | st.integers(0, 2**96 - 1).map(lambda n: n.to_bytes(12, "big"))
+    | st.integers(31**18 - 3, 31**18 + 3).map(lambda n: n.to_bytes(12, "big")),
+    sample=st.sampled_from(range(len(_LC2_PARTS))),
+)
+def test_credit_codes_are_unpacked_as_the_reference_unpacks_them(packed: bytes, sample: int):
+    case = _with_field(sample, FieldKind.USCC, packed)
+    if case is None:
+        return
+    strict = _strict_compact(*case)
+    found = compiled().read_compact(*case)
+    assert (found is None) == isinstance(strict, str)
+    assert found is None or found == strict
+
+
+_TEXTS = st.text(
+    st.characters(codec="utf-8", categories=["L", "M", "N", "P", "S", "Z", "C"], exclude_characters="\x00"),
+    max_size=40,
+) | st.sampled_from(["", " a", "a ", "a\u3000", "e\u0301", "\u00e9", "\u1100\u1161", "x" * 101, "中" * 100, "\ufeffa"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(value=_TEXTS | st.binary(max_size=40), sample=st.sampled_from(range(len(_LC2_PARTS))))
+def test_text_is_held_to_the_canonical_form_as_the_reference_holds_it(value: str | bytes, sample: int):
+    """Text fields (LC2: GB 18030 bytes, as text or random bytes; LC1: the text): the compiled
+    readers accept exactly what the strict readers accept, and read it the same."""
+    if isinstance(value, str):
+        try:
+            value = value.encode("gb18030")
+        except UnicodeEncodeError:
+            return
+    case = _with_field(sample, FieldKind.TEXT, value)
+    assert case is not None
+    strict = _strict_compact(*case)
+    found = compiled().read_compact(*case)
+    assert (found is None) == isinstance(strict, str)
+    assert found is None or found == strict
+    if isinstance(strict, Presentation):  # the same text in LC1 (UTF-8 text strings)
+        payload = strict.to_cbor()
+        assert compiled().read_presentation(payload) == _strict(payload)
+
+
+def test_frozen_makes_what_the_constructors_make(issued: Issued):
+    p = decode_presentation(issued.text(0))
+    field_ = DisclosedField("name", "名称", "Name", "甲公司", "甲公司", "甲公司")
+    result = issued.verifier.verify(issued.text(0))
+    assert result.disclosed
+    node = p.nodes[0]
+    for instance in (p, node, field_, result):
+        cls = type(instance)
+        values = [getattr(instance, f.name) for f in dataclasses.fields(cls)]
+        for make in (compiled().frozen, _accel.python_frozen):
+            made = make(cls, *values)
+            assert type(made) is cls
+            assert made == cls(*values) == instance
+            assert [getattr(made, f.name) for f in dataclasses.fields(cls)] == values
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(made, dataclasses.fields(cls)[0].name, None)
+    with pytest.raises(TypeError, match="not a frozen dataclass without __post_init__"):
+        compiled().frozen(type(p.header), *dataclasses.astuple(p.header))
+    with pytest.raises(TypeError, match="takes 6 values, got 5"):
+        compiled().frozen(DisclosedField, "a", "b", "c", "d", "e")
+
+
+def test_every_two_byte_gb18030_code_is_read_as_the_codec_reads_it():
+    """The compiled LC2 reader decodes one- and two-byte GB 18030 codes itself (a table built from
+    Python's codec): every two-byte sequence, alone and between other characters, is read exactly
+    as the strict reader (the codec, then its round trip) reads it, or left to it."""
+    read = 0
+    for first in range(0x80, 0x100):
+        for second in range(0x30, 0x100):
+            for value in (bytes((first, second)), b"A" + bytes((first, second)) + "中".encode("gb18030")):
+                case = _with_field(0, FieldKind.TEXT, value)
+                assert case is not None
+                strict = _strict_compact(*case)
+                found = compiled().read_compact(*case)
+                assert found is None or found == strict, value
+                read += found is not None
+    assert read > 2 * 21000  # nearly every two-byte code is some character's one encoding

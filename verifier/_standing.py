@@ -5,9 +5,11 @@ validity window against today's date. The verification pipeline and the bundle c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer, Status
+from registry.document._accel import frozen
 from registry.document.license import LicenseHeader
 from registry.document.licensetypes import from_day_number
 from registry.document.schema import LicenseType
@@ -72,7 +74,7 @@ def chain_standing(state: ChainState, issuer: Issuer, ltype: LicenseType, digest
             Reason("suspended", f"已被暂停（原因代码 {status.reason}）", f"suspended (reason {status.reason})"),
             co_approval,
         )
-    return Standing(Outcome.VALID, _ON_CHAIN, co_approval)
+    return frozen(Standing, Outcome.VALID, _ON_CHAIN, co_approval, None, None)  # every field, in order
 
 
 def standing(
@@ -95,12 +97,14 @@ def standing(
         return Standing(
             Outcome.EXPIRED, Reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"), co_approval
         )
-    return Standing(
-        Outcome.VALID,
-        Reason(
-            "valid",
-            f"由{issuer.name}签发，已上链存证，状态正常，在有效期内",
-            f"issued by {issuer.name}, anchored on chain, in force and within its validity period",
-        ),
-        co_approval,
+    return frozen(Standing, Outcome.VALID, _valid(issuer.name), co_approval, None, None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid(issuer_name: str) -> Reason:
+    # the same few issuers' names (registered on chain) over and over; a Reason is immutable
+    return Reason(
+        "valid",
+        f"由{issuer_name}签发，已上链存证，状态正常，在有效期内",
+        f"issued by {issuer_name}, anchored on chain, in force and within its validity period",
     )

@@ -64,6 +64,7 @@ from registry.chain.records import (
     TypePermission,
     co_signing_key_ref,
 )
+from registry.document._accel import frozen
 from registry.errors import ConfigurationError
 from signer import MerkleTree
 from verifier._history import PermissionGrant, StatusChange, record_status_changes
@@ -229,7 +230,7 @@ class EventIndex:
         return effective
 
     def freshness(self) -> Freshness:
-        return Freshness(self.block_number, self.block_time, self.synced_at, self.block_hash)
+        return frozen(Freshness, self.block_number, self.block_time, self.synced_at, self.block_hash)
 
     def co_signing_key(self, key_id: bytes) -> KeyWindow | None:
         return self.key(co_signing_key_ref(key_id))

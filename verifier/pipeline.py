@@ -43,10 +43,10 @@ import time
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer
-from registry.document.identifiers import uscc_from_issuer_id
+from registry.document._accel import frozen
 from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from registry.document.joint import decode_bundle
-from registry.document.licensetypes import FieldKind, from_day_number, get_type_by_number
+from registry.document.licensetypes import FieldKind, LicenseType, from_day_number, get_type_by_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
 from registry.document.suites import SignatureSuite
 from signer import domain_separator, recover_signer, verify_sm2_license
@@ -166,27 +166,28 @@ class Verifier:
         header = p.header
         ltype = header.license_type
         outcome = verdict.outcome
-        return VerificationResult(
-            status=outcome,
-            reasons=[verdict.reason],
-            checked_at=checked_at,
-            chain=chain,
-            license_id=str(header.license_id),
-            license_type=ltype.code,
-            license_type_name=(ltype.zh, ltype.en),
-            valid_from=from_day_number(header.valid_from),
-            valid_to=None if header.valid_to is None else from_day_number(header.valid_to),
-            disclosed=_disclosed(p) if outcome in _FIELDS_SHOWN else [],
-            hidden_fields=len(p.hidden),
-            issuer=verdict.issuer,
-            issuer_uscc=uscc_from_issuer_id(header.issuer_id),
-            anchor=verdict.anchor,
-            digest=digest,
-            signer=signer,
-            replacement=verdict.replacement,
-            co_approval=verdict.co_approval,
-            suite=p.suite,
-            certificate_subject=subject,
+        return frozen(  # every field of VerificationResult, in its order
+            VerificationResult,
+            outcome,  # status
+            [verdict.reason],  # reasons
+            checked_at,
+            chain,
+            str(header.license_id),
+            ltype.code,  # license_type
+            (ltype.zh, ltype.en),  # license_type_name
+            from_day_number(header.valid_from),
+            None if header.valid_to is None else from_day_number(header.valid_to),
+            _disclosed(p) if outcome in _FIELDS_SHOWN else [],
+            len(p.hidden),  # hidden_fields
+            verdict.issuer,
+            header.issuer_uscc,  # issuer_uscc: the canonical code its issuer id holds (LicenseIdentifier checks)
+            verdict.anchor,
+            digest,
+            signer,
+            verdict.replacement,
+            verdict.co_approval,
+            p.suite,
+            subject,  # certificate_subject
         )
 
     def _judge(
@@ -298,7 +299,7 @@ class Verifier:
                 anchor,
             )
         found = standing(self.state, issuer, header, digest, anchor=anchor, checked_at=checked_at)
-        return _Verdict(found.outcome, found.reason, issuer, anchor, found.co_approval, found.replacement)
+        return frozen(_Verdict, found.outcome, found.reason, issuer, anchor, found.co_approval, found.replacement)
 
     def _sm2_signer(self, issuer_id: bytes, digest: bytes, signature: bytes) -> tuple[str | None, str | None]:
         """(account, certificate subject) of the candidate SM2 key that made ``signature``, if any."""
@@ -327,17 +328,29 @@ _AS_IS = frozenset({FieldKind.TEXT, FieldKind.USCC, FieldKind.RIC})
 
 def _disclosed(p: Presentation) -> list[DisclosedField]:
     """The disclosed fields with their labels and display forms (:meth:`FieldSpec.display`)."""
-    specs = p.license_type.by_key
-    number = p.license_type.number
+    number, labels = _labels(p.license_type)
     out = []
     for key, value in p.disclosed.items():
-        spec = specs[key]
-        if spec.kind in _AS_IS:
-            text = str(value)
-            out.append(DisclosedField(key, spec.zh, spec.en, value, text, text))
+        zh, en, field_number = labels[key]
+        if field_number:
+            out.append(_displayed(number, field_number, value))
         else:
-            out.append(_displayed(number, spec.number, value))
+            text = str(value)
+            out.append(frozen(DisclosedField, key, zh, en, value, text, text))
     return out
+
+
+def _labels(ltype: LicenseType) -> tuple[int, dict[str, tuple[str, str, int]]]:
+    """The type's number and, by field key, the field's labels and, unless the value is its own
+    display (:data:`_AS_IS`), its number; made once per catalogue type."""
+    found = _LABELS.get(ltype.number)
+    if found is None or found[0] is not ltype:
+        labels = {s.key: (s.zh, s.en, 0 if s.kind in _AS_IS else s.number) for s in ltype.fields}
+        found = _LABELS[ltype.number] = (ltype, labels)
+    return ltype.number, found[1]
+
+
+_LABELS: dict[int, tuple[LicenseType, dict[str, tuple[str, str, int]]]] = {}  # one entry per type number
 
 
 @functools.lru_cache(maxsize=8192)

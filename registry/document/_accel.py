@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
 
-__all__ = ["COMPILED", "compiled_module", "path_name"]
+__all__ = ["COMPILED", "compiled_module", "frozen", "path_name"]
 
 log = logging.getLogger("elicense.speedups")
 
@@ -41,3 +42,22 @@ def compiled_module() -> ModuleType | None:
 def path_name() -> str:
     """``compiled`` or ``pure Python``, for start-up logs and benchmark output."""
     return "compiled" if COMPILED else "pure Python (the compiled hot path is not built or is disabled)"
+
+
+_T = TypeVar("_T")
+
+
+def python_frozen(cls: type[_T], *values: object) -> _T:
+    """``cls(*values)``: the reference of the compiled ``frozen``."""
+    return cls(*values)
+
+
+if TYPE_CHECKING:
+
+    def frozen(cls: type[_T], *values: object) -> _T:
+        """An instance of the frozen dataclass ``cls`` (no ``__post_init__``) with every field given,
+        in declaration order: ``cls(*values)``; compiled, without a Python call per field."""
+        return python_frozen(cls, *values)
+
+else:
+    frozen = python_frozen if _MODULE is None else _MODULE.frozen

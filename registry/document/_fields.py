@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Callable
 
 from registry.document._cbor import StrictReader
-from registry.document._compact import unpack_text
 from registry.document.identifiers import FieldValueError, unpack_uscc
 from registry.document.licensetypes import FIRST_DAY, LAST_DAY, MAX_MONEY, FieldKind, FieldSpec, check_text
 
@@ -78,16 +77,14 @@ def issuer_code(packed: bytes) -> str:
 def compiled_field(spec: FieldSpec, *, compact: bool = False) -> tuple[str, int, int, int, object]:
     """How the compiled reader reads one field: (key, kind, low, high, check), the same decisions
     as :func:`value_reader` (the kinds are those of ``_speedups.pyx``); ``compact``: as ``LC2:``
-    carries it, text as GB 18030 bytes (:func:`registry.document._compact.unpack_text`)."""
-    what = f"{spec.key} ({spec.zh})"
+    carries it, text as GB 18030 bytes (:func:`registry.document._compact.unpack_text`). Text
+    (:func:`canonical_text`, at most ``high`` characters) and credit codes (:meth:`FieldSpec.unpack`:
+    the 18 characters of the packed base-31 number, form only) are decided in the compiled code."""
     kind = spec.kind
     if kind is FieldKind.TEXT:
-        most = spec.max_length
-        if compact:
-            return spec.key, 1, 0, 0, lambda raw: canonical_text(unpack_text(raw, what), what, most)
-        return spec.key, 0, 0, 0, lambda text: canonical_text(text, what, most)
+        return spec.key, 1 if compact else 0, 0, spec.max_length, None
     if kind is FieldKind.USCC:
-        return spec.key, 1, 0, 0, spec.unpack
+        return spec.key, 6, 0, 0, None
     if kind is FieldKind.RIC:
         return spec.key, 2, 0, _MAX_RIC, spec.unpack
     if kind is FieldKind.REGION:

@@ -1,4 +1,5 @@
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from registry.document.license import SaltNode
 from registry.document.presentation import Presentation
@@ -12,7 +13,14 @@ def header_digest(
     prefix: bytes, license_id: str, issuer_id: bytes, valid_from: int, valid_to: int, commitments: list[bytes]
 ) -> bytes: ...
 def mod_37_36_check_digit(body: str) -> str: ...
+
+_T = TypeVar("_T")
+
+def frozen(cls: type[_T], *values: object) -> _T: ...
 def configure(
-    config: tuple[object, ...], schema: dict[int, tuple[object, int, dict[int, tuple[object, ...]]]]
+    config: tuple[object, ...],
+    schema: dict[int, tuple[object, int, dict[int, tuple[object, ...]]]],
+    compact_schema: dict[int, tuple[object, int, dict[int, tuple[object, ...]]]] | None = None,
 ) -> None: ...
 def read_presentation(data: bytes) -> Presentation | None: ...
+def read_compact(number: int, struct: bytes, tail: bytes) -> Presentation | None: ...

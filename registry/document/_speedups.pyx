@@ -10,7 +10,10 @@ errors included):
   to the wanted leaves, then each field's commitment);
 - :func:`header_digest`: the digest of :func:`registry.document.license.header_digest` from the
   header's members;
-- :func:`keccak256`: :func:`signer.keccak256`.
+- :func:`keccak256`: :func:`signer.keccak256`;
+- :func:`frozen`: a frozen dataclass's constructor (``cls(*values)``), for classes without ``__post_init__``;
+- :func:`read_presentation` and :func:`read_compact`: the strict LC1 and LC2 readers, for
+  well-formed payloads (anything unusual is left to the strict reader, which says what is wrong).
 
 Keccak-256 is pycryptodome's C implementation (``Crypto.Hash._keccak``, a plain shared library
 with a C interface that pycryptodome itself calls through cffi or ctypes), called here directly, so
@@ -25,12 +28,23 @@ is never shared by two calls at once.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.object cimport PyObject_GenericSetAttr
+from cpython.unicode cimport (
+    Py_UNICODE_ISSPACE,
+    PyUnicode_4BYTE_KIND,
+    PyUnicode_FromKindAndData,
+    PyUnicode_AsUTF8AndSize,
+    PyUnicode_DecodeASCII,
+    PyUnicode_GET_LENGTH,
+    PyUnicode_READ_CHAR,
+)
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy, memset
 from posix.dlfcn cimport RTLD_LOCAL, RTLD_NOW, dlerror, dlopen, dlsym
 
+import dataclasses
 import importlib.util
+import unicodedata
 
 import cbor2
 
@@ -347,24 +361,72 @@ for _i in range(36):
     _MOD36[<unsigned char>_ALPHANUMERIC[_i]] = _i
 
 
+cdef int _check_character(const char *body, Py_ssize_t n) noexcept:
+    """The ISO 7064 MOD 37,36 check character of ``body``, or -1 for a character outside 0-9 and A-Z."""
+    cdef Py_ssize_t i
+    cdef int check = 18, digit
+    for i in range(n):
+        digit = _MOD36[<unsigned char>body[i]]
+        if digit < 0:
+            return -1
+        check = (((check or 36) * 2) % 37 + digit) % 36
+    return _ALPHANUMERIC[(1 - ((check or 36) * 2) % 37 + 36) % 36]  # kept non-negative: C's % keeps the sign
+
+
 def mod_37_36_check_digit(str body not None) -> str:
     """The ISO 7064 MOD 37,36 check character of ``body`` (digits and upper-case letters), as
     python-stdnum's ``mod_37_36.calc_check_digit`` computes it; ``ValueError`` for any other
     character."""
-    cdef Py_ssize_t n, i
+    cdef Py_ssize_t n
     cdef const char *s = PyUnicode_AsUTF8AndSize(body, &n)
-    cdef int check = 18, digit
-    if n != len(body):
+    cdef int check = _check_character(s, n)
+    if n != len(body) or check < 0:
         raise ValueError("the body holds a character outside 0-9 and A-Z")
-    for i in range(n):
-        digit = _MOD36[<unsigned char>s[i]]
-        if digit < 0:
-            raise ValueError("the body holds a character outside 0-9 and A-Z")
-        check = (((check or 36) * 2) % 37 + digit) % 36
-    digit = (1 - ((check or 36) * 2) % 37 + 36) % 36  # kept non-negative: C's % keeps the sign
-    return chr(_ALPHANUMERIC[digit])
+    return chr(check)
 
 
+# ------------------------------------------------------------------------------------------------
+# Instances of frozen dataclasses
+# ------------------------------------------------------------------------------------------------
+
+cdef dict _FIELD_NAMES = {}  # class -> its fields' names in declaration order (classes of this code only)
+
+
+cdef tuple _names_of(type cls):
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        params = getattr(cls, "__dataclass_params__", None)
+        if params is None or not params.frozen or hasattr(cls, "__post_init__"):
+            raise TypeError(f"{cls.__name__} is not a frozen dataclass without __post_init__")
+        fields = dataclasses.fields(cls)
+        if not all(f.init for f in fields):
+            raise TypeError(f"{cls.__name__} has fields its __init__ does not take")
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    return <tuple>names
+
+
+cdef object _set(type cls, tuple names, tuple values):
+    """An instance of ``cls`` with each of ``names`` set to its value as ``object.__setattr__`` sets
+    it (what a frozen dataclass's ``__init__`` does), no ``__init__`` run."""
+    cdef Py_ssize_t i
+    instance = cls.__new__(cls)
+    for i in range(len(names)):
+        PyObject_GenericSetAttr(instance, names[i], values[i])
+    return instance
+
+
+cdef object _frozen(type cls, tuple values):
+    cdef tuple names = _names_of(cls)
+    if len(values) != len(names):
+        raise TypeError(f"{cls.__name__} takes {len(names)} values, got {len(values)}")
+    return _set(cls, names, values)
+
+
+def frozen(type cls, *values):
+    """``cls(*values)`` for a frozen dataclass ``cls`` without ``__post_init__``, every field given
+    in declaration order: the instance its generated ``__init__`` makes (which sets each field
+    with ``object.__setattr__``), without a Python call per field."""
+    return _frozen(cls, values)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -378,24 +440,38 @@ def mod_37_36_check_digit(str body not None) -> str:
 # strict reader refuses (tests/test_speedups.py: on random and mutated payloads, None or equal).
 
 cdef enum:
-    KIND_TEXT = 0       # text string, then the field's check (canonical text)
-    KIND_BYTES = 1      # byte string, then the field's unpacking (a packed credit code)
+    KIND_TEXT = 0       # text string (UTF-8): canonical text of at most ``high`` characters
+    KIND_GB18030 = 1    # byte string: GB 18030 text in its one encoding, canonical, at most ``high`` characters
     KIND_UINT_THEN = 2  # unsigned integer in [low, high], then the field's unpacking
     KIND_INTEGER = 3    # integer (either sign) in [low, high]: its own canonical value (dates)
     KIND_UINT = 4       # unsigned integer in [low, high]: its own canonical value (amounts)
     KIND_CHOICE = 5     # unsigned integer in [low, high] that is one of the codes
+    KIND_USCC = 6       # byte string: a packed unified social credit code (12 bytes), its form only
 
 cdef dict _SCHEMA = {}          # type number -> (LicenseType, number of fields, {field number: field})
 cdef dict _COMPACT_SCHEMA = {}  # the same for LC2, whose text is GB 18030 bytes
 cdef object _CONFIG = None
 
 
+_ID_FIELDS = ("type_code", "issuer_uscc", "serial", "version", "text", "issuer_id")
+_HEADER_FIELDS = ("license_type", "license_id", "valid_from", "valid_to")
+
+
 def configure(config, schema, compact_schema=None) -> None:
     """Set what the readers build and check with (called once by presentation.py): ``config`` is
     a tuple of the format's constants and classes, ``schema`` maps each type number to (type,
     number of fields, {field number: (key, kind, low, high, check)}) for LC1, ``compact_schema``
-    the same for LC2."""
+    the same for LC2.
+
+    The readers make the license identifier and header themselves (``_identifier``, ``_header``),
+    after the checks their ``__post_init__`` makes; this code knows their fields and the
+    identifier's layout (8-digit serial, 2-digit version), so it refuses classes that differ."""
     global _CONFIG, _SCHEMA, _COMPACT_SCHEMA
+    header_class, id_class = config[5], config[6]
+    if tuple(f.name for f in dataclasses.fields(id_class)) != _ID_FIELDS or config[1:3] != (10**8 - 1, 99):
+        raise TypeError("the license identifier is not the one this reader makes")
+    if tuple(f.name for f in dataclasses.fields(header_class)) != _HEADER_FIELDS:
+        raise TypeError("the license header is not the one this reader makes")
     _CONFIG = tuple(config)
     _SCHEMA = dict(schema)
     _COMPACT_SCHEMA = dict(compact_schema or {})
@@ -453,6 +529,120 @@ cdef int _string(_Cursor *c, int major, const uint8_t **start, Py_ssize_t *lengt
     return 0
 
 
+cdef object _is_normalized = unicodedata.is_normalized
+cdef const char *_USCC_ALPHABET = b"0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
+
+
+cdef bint _canonical(str text, Py_ssize_t most) except -1:
+    """Whether ``text`` is a text field's canonical value, as ``registry.document._fields.canonical_text``
+    decides: non-empty, at most ``most`` characters, printable, no surrounding spaces, in NFC."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    if n == 0 or n > most or not text.isprintable():
+        return False
+    # str.strip() removes exactly the characters Py_UNICODE_ISSPACE holds at either end
+    if Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, 0)) or Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, n - 1)):
+        return False
+    return _is_normalized("NFC", text)
+
+
+# GB 18030 text of one- and two-byte codes, decoded here: the character of each two-byte code
+# whose character Python's codec encodes back to that code (its one encoding), else 0; built from
+# the codec itself when first needed. Anything else (four-byte codes, other bytes) is left to it.
+cdef Py_UCS4 _GB_PAIRS[126 * 192]  # (first byte - 0x81) * 192 + (second byte - 0x40)
+cdef bint _gb_pairs_ready = False
+
+
+cdef int _build_gb_pairs() except -1:
+    global _gb_pairs_ready
+    cdef int first, second
+    for first in range(0x81, 0xFF):
+        for second in range(0x40, 0x100):
+            pair = bytes((first, second))
+            try:
+                character = pair.decode("gb18030")
+            except UnicodeDecodeError:
+                continue
+            if len(character) == 1 and character.encode("gb18030") == pair:
+                _GB_PAIRS[(first - 0x81) * 192 + second - 0x40] = ord(character)
+    _gb_pairs_ready = True
+    return 0
+
+
+cdef object _gb18030_short(const uint8_t *start, Py_ssize_t length):
+    """The text of GB 18030 bytes that hold only one-byte (ASCII) and two-byte codes, each the one
+    encoding of its character: what ``bytes.decode("gb18030")`` gives and encodes back to the same
+    bytes; None for anything else (the codec then decides)."""
+    cdef Py_UCS4 characters[4096]
+    cdef Py_ssize_t i = 0, n = 0
+    cdef uint8_t first, second
+    cdef Py_UCS4 character
+    if length > 4096:
+        return None
+    if not _gb_pairs_ready:
+        _build_gb_pairs()
+    while i < length:
+        first = start[i]
+        if first < 0x80:
+            characters[n] = first
+            i += 1
+        else:
+            if first == 0x80 or first == 0xFF or i + 1 >= length or start[i + 1] < 0x40:
+                return None
+            second = start[i + 1]
+            character = _GB_PAIRS[(first - 0x81) * 192 + second - 0x40]
+            if character == 0:
+                return None
+            characters[n] = character
+            i += 2
+        n += 1
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, characters, n)
+
+
+cdef object _text(const uint8_t *start, Py_ssize_t length, bint gb18030, Py_ssize_t most):
+    """The canonical text of UTF-8 (LC1) or GB 18030 (LC2, its one encoding: the bytes the text
+    encodes back to, as ``registry.document._compact.unpack_text`` requires) bytes, or None."""
+    if gb18030:
+        text = _gb18030_short(start, length)
+        if text is not None:
+            return text if _canonical(text, most) else None
+    try:
+        if gb18030:
+            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("gb18030")
+            again = (<str>text).encode("gb18030")
+            if PyBytes_GET_SIZE(again) != length or memcmp(PyBytes_AS_STRING(again), start, length):
+                return None
+        else:
+            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("utf-8")
+    except ValueError:  # not UTF-8 or GB 18030 (UnicodeDecodeError)
+        return None
+    return text if _canonical(text, most) else None
+
+
+cdef object _uscc(const uint8_t *start, Py_ssize_t length):
+    """The 18 characters a packed unified social credit code stands for (12 bytes, big-endian, a
+    base-31 number below 31**18), its form only, as ``registry.document.identifiers.unpack_uscc``
+    gives them without validation; or None."""
+    cdef uint32_t limbs[3]
+    cdef char code[18]
+    cdef uint64_t current, remainder
+    cdef int position, k
+    if length != 12:
+        return None
+    for k in range(3):
+        limbs[k] = ((<uint32_t>start[4 * k] << 24) | (<uint32_t>start[4 * k + 1] << 16)
+                    | (<uint32_t>start[4 * k + 2] << 8) | <uint32_t>start[4 * k + 3])
+    for position in range(17, -1, -1):  # the last digit first: the number's remainders modulo 31
+        remainder = 0
+        for k in range(3):
+            current = (remainder << 32) | limbs[k]
+            limbs[k] = <uint32_t>(current // 31)
+            remainder = current % 31
+        code[position] = _USCC_ALPHABET[remainder]
+    if limbs[0] or limbs[1] or limbs[2]:  # 31**18 or more
+        return None
+    return PyUnicode_DecodeASCII(code, 18, NULL)
+
+
 cdef object _field_value(_Cursor *c, tuple field):
     """A field's canonical value, or None to leave the payload to the strict reader."""
     cdef int kind = field[1]
@@ -460,21 +650,14 @@ cdef object _field_value(_Cursor *c, tuple field):
     cdef const uint8_t *start
     cdef Py_ssize_t length
     cdef int64_t low, high
-    if kind == KIND_TEXT:
-        if _string(c, 3, &start, &length) < 0:
+    if kind == KIND_TEXT or kind == KIND_GB18030:
+        if _string(c, 3 if kind == KIND_TEXT else 2, &start, &length) < 0:
             return None
-        try:
-            text = (<bytes>PyBytes_FromStringAndSize(<const char *>start, length)).decode("utf-8")
-            return field[4](text)
-        except ValueError:  # not UTF-8 (UnicodeDecodeError), not canonical (FieldValueError)
-            return None
-    if kind == KIND_BYTES:
+        return _text(start, length, kind == KIND_GB18030, field[3])
+    if kind == KIND_USCC:
         if _string(c, 2, &start, &length) < 0:
             return None
-        try:
-            return field[4](PyBytes_FromStringAndSize(<const char *>start, length))
-        except ValueError:
-            return None
+        return _uscc(start, length)
     low = field[2]
     high = field[3]
     if kind == KIND_INTEGER and c.pos < c.end and (c.data[c.pos] >> 5) == 1:
@@ -517,15 +700,48 @@ cdef object _header(_Cursor *c, object ltype, tuple config):
         if _uint(c, 0, last_day, &value) < 0:
             return None
         valid_to = <object>value
-    try:
-        return header_class(
-            license_type=ltype,
-            license_id=id_class(ltype.code, issuer, <object>serial, <object>version),
-            valid_from=<object>valid_from,
-            valid_to=valid_to,
-        )
-    except ValueError:
+    if valid_to is not None and value < valid_from:
         return None
+    license_id = _identifier(id_class, ltype.code, issuer, serial, version)
+    if license_id is None:
+        return None
+    # LicenseHeader.__post_init__'s checks hold: the identifier's type is the type, both days are
+    # in range (read so) and the last is not before the first
+    return _set(header_class, _HEADER_FIELDS, (ltype, license_id, <object>valid_from, valid_to))
+
+
+cdef uint64_t[8] _POWERS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000]
+
+
+cdef object _identifier(type id_class, str type_code, str issuer, uint64_t serial, uint64_t version):
+    """The ``LicenseIdentifier`` of a type code, an issuer's code (canonical: ``issuer_code``
+    validated it), a serial and a version (in range: read so), with the text and issuer id its
+    ``__post_init__`` derives; None when the type code is not two upper-case letters (its check)."""
+    cdef char body[32]
+    cdef char issuer_id[32]
+    cdef Py_ssize_t code_length, issuer_length
+    cdef const char *code = PyUnicode_AsUTF8AndSize(type_code, &code_length)
+    cdef const char *uscc = PyUnicode_AsUTF8AndSize(issuer, &issuer_length)
+    cdef int check, k
+    if code_length != 2 or not (c'A' <= code[0] <= c'Z' and c'A' <= code[1] <= c'Z'):
+        return None
+    if issuer_length != 18:
+        return None
+    memcpy(body, code, 2)
+    memcpy(body + 2, uscc, 18)
+    for k in range(8):  # the serial in 8 digits (it is below 10**8), then the version in 2 (below 100)
+        body[27 - k] = <char>(c'0' + (serial // _POWERS[k]) % 10)
+    for k in range(2):
+        body[29 - k] = <char>(c'0' + (version // _POWERS[k]) % 10)
+    check = _check_character(body, 30)
+    if check < 0:
+        return None
+    body[30] = <char>check
+    memset(issuer_id, 0, 32)
+    memcpy(issuer_id, uscc, 18)  # issuer_id_from_uscc: the code in ASCII, zero-padded to 32 bytes
+    text = PyUnicode_DecodeASCII(body, 31, NULL)
+    return _set(id_class, _ID_FIELDS, (type_code, issuer, <object>serial, <object>version, text,
+                                       PyBytes_FromStringAndSize(issuer_id, 32)))
 
 
 cdef object _disclosed(_Cursor *c, dict fields, Py_ssize_t most, uint32_t *positions):
@@ -568,7 +784,7 @@ cdef object _nodes(const uint8_t *start, Py_ssize_t count, uint32_t positions, o
         if leaves & covered:
             return None
         covered |= leaves
-        nodes.append(node_class(depth, index, PyBytes_FromStringAndSize(<const char *>start + 17 * i + 1, 16)))
+        nodes.append(_frozen(<type>node_class, (depth, index, PyBytes_FromStringAndSize(<const char *>start + 17 * i + 1, 16))))
     if positions & ~covered:
         return None
     return tuple(nodes)
@@ -643,7 +859,7 @@ def read_presentation(bytes data not None):
             return None
     if c.pos != c.end:
         return None
-    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+    return _frozen(<type>config[8], (header, values, nodes, hidden, signature, suite))
 
 
 def read_compact(int number, bytes struct not None, bytes tail not None):
@@ -698,7 +914,7 @@ def read_compact(int number, bytes struct not None, bytes tail not None):
     if hidden is None:
         return None
     signature = PyBytes_FromStringAndSize(<const char *>t + rest, 64)
-    return config[8](header=header, disclosed=values, nodes=nodes, hidden=hidden, signature=signature, suite=suite)
+    return _frozen(<type>config[8], (header, values, nodes, hidden, signature, suite))
 
 
 _load()

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -199,34 +199,35 @@ _check_character = _chosen_check_character()
 @dataclass(frozen=True)
 class LicenseIdentifier:
     """An e-license identifier: ``TT`` + issuer USCC (18) + serial (8 digits) + version (2 digits)
-    + ISO 7064 MOD 37,36 check character, 31 characters in all."""
+    + ISO 7064 MOD 37,36 check character, 31 characters in all.
+
+    ``text`` (the identifier) and ``issuer_id`` (:func:`issuer_id_from_uscc`) are derived once, when
+    the identifier is made: every verification reads both, and the digest covers the text."""
 
     type_code: str
     issuer_uscc: str
     serial: int
     version: int
+    text: str = field(init=False, repr=False, compare=False)
+    issuer_id: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _TYPE_CODE.match(self.type_code):
             raise FieldValueError("license id", f"type code {self.type_code!r}", "two upper-case letters")
-        validate_uscc(self.issuer_uscc, field="license id issuer")
+        issuer = validate_uscc(self.issuer_uscc, field="license id issuer")
+        if issuer != self.issuer_uscc:  # its text would have no check character
+            raise FieldValueError("license id issuer", f"{self.issuer_uscc!r} is not in canonical form", issuer)
         if not 1 <= self.serial <= MAX_SERIAL:
             raise FieldValueError("license id", f"serial {self.serial}", f"an integer from 1 to {MAX_SERIAL}")
         if not 1 <= self.version <= MAX_VERSION:
             raise FieldValueError("license id", f"version {self.version}", f"an integer from 1 to {MAX_VERSION}")
+        body = self.body
+        object.__setattr__(self, "text", body + _check_character(body))
+        object.__setattr__(self, "issuer_id", issuer.encode("ascii").ljust(32, b"\x00"))  # issuer_id_from_uscc
 
     @property
     def body(self) -> str:
         return f"{self.type_code}{self.issuer_uscc}{self.serial:0{SERIAL_DIGITS}d}{self.version:0{VERSION_DIGITS}d}"
-
-    @cached_property
-    def issuer_id(self) -> bytes:
-        return issuer_id_from_uscc(self.issuer_uscc)
-
-    @cached_property
-    def text(self) -> str:
-        body = self.body
-        return body + _check_character(body)
 
     def __str__(self) -> str:
         return self.text

@@ -283,13 +283,14 @@ def python_header_digest(header: LicenseHeader, commitments: list[bytes]) -> byt
 def _compiled_header_digest(header: LicenseHeader, commitments: list[bytes]) -> bytes:
     """:func:`python_header_digest` by the compiled hot path."""
     assert _COMPILED is not None
-    valid_to = OPEN_END_DAY if header.valid_to is None else header.valid_to
+    license_id = header.license_id
+    valid_to = header.valid_to
     digest: bytes = _COMPILED.header_digest(
         _type_prefix(header.license_type),
-        str(header.license_id),
-        header.issuer_id,
+        license_id.text,
+        license_id.issuer_id,
         header.valid_from,
-        valid_to,
+        OPEN_END_DAY if valid_to is None else valid_to,
         commitments,
     )
     return digest

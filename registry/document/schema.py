@@ -81,7 +81,12 @@ LAST_DAY = day_number(dt.date.max)
 
 
 def from_day_number(value: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=value)
+    if FIRST_DAY <= value <= LAST_DAY:  # every valid day number: by its ordinal, without a timedelta
+        return dt.date.fromordinal(_EPOCH_ORDINAL + value)
+    return EPOCH + dt.timedelta(days=value)  # raises OverflowError, as it always did
+
+
+_EPOCH_ORDINAL = EPOCH.toordinal()
 
 
 class FieldKind(enum.Enum):
@@ -275,6 +280,8 @@ class LicenseType:
     department: DepartmentKind  # the kind of department that issues it
     by_key: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
     by_number: Mapping[int, FieldSpec] = field(init=False, repr=False, compare=False)
+    #: The ``bytes32`` id used on chain: the code in ASCII, zero-padded.
+    type_id: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_key = {f.key: f for f in self.fields}
@@ -287,11 +294,7 @@ class LicenseType:
             raise ConfigurationError(f"license type {self.code}: unknown holder field {self.holder_field}")
         object.__setattr__(self, "by_key", by_key)
         object.__setattr__(self, "by_number", by_number)
-
-    @property
-    def type_id(self) -> bytes:
-        """The ``bytes32`` id used on chain."""
-        return self.code.encode("ascii").ljust(32, b"\x00")
+        object.__setattr__(self, "type_id", self.code.encode("ascii").ljust(32, b"\x00"))
 
     def canonical_fields(self, values: Mapping[str, object]) -> dict[str, str | int]:
         """Validate a whole set of input values: unknown keys, missing required fields and every bad
