@@ -296,13 +296,12 @@ async def _problem(send: Send, exc: ServiceError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _follow(app: FastPath, generation: Any, seen: Any, stop: threading.Event) -> None:
+def _follow(app: FastPath, primary: int, generation: Any, seen: Any, stop: threading.Event) -> None:
     """Refresh the index whenever the primary's generation moves (and every sync interval anyway),
     then say which generation was read; stop the worker when the primary is gone."""
-    parent = os.getppid()
     last = time.monotonic()
     while not stop.wait(POLL_INTERVAL):
-        if os.getppid() != parent:  # the primary died without stopping us: leave the port
+        if os.getppid() != primary:  # the primary died without stopping us: leave the port
             log.warning("verification worker %d: the primary process is gone; stopping", app.slot)
             _remove_private_sockets(app)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -338,11 +337,16 @@ def run_worker(
     generation: Any,
     seen: Any,
     ready: Any,
+    primary: int,
 ) -> None:
     """The worker process's main: load the mirror, serve ``sock`` (the service's port) and
-    ``peer`` (its private socket, for the other workers' batch parts) until SIGTERM."""
+    ``peer`` (its private socket, for the other workers' batch parts) until SIGTERM, or until
+    the process ``primary`` that started it is gone."""
     logging.basicConfig(level=logging.WARNING, format=f"%(levelname)s verify-{slot} %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the primary stops the workers (a terminal's ^C reaches all)
+    if os.getppid() != primary:  # the primary went away while this one started: never take the port
+        log.warning("verification worker %d: the primary process is gone; not starting", slot)
+        os._exit(0)
     settings = Settings.model_validate(config.settings)
     deployment = Deployment.from_dict(config.deployment)
     seen[slot] = generation.value  # the load below reads at least what that generation synced
@@ -354,7 +358,9 @@ def run_worker(
     )
     app = FastPath(settings, mirror, config, SharedCounters(len(ready), counters), slot)
     stop = threading.Event()
-    follower = threading.Thread(target=_follow, args=(app, generation, seen, stop), name="mirror-refresh", daemon=True)
+    follower = threading.Thread(
+        target=_follow, args=(app, primary, generation, seen, stop), name="mirror-refresh", daemon=True
+    )
     follower.start()
 
     gc.collect()

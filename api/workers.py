@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import socket
 import tempfile
 import threading
@@ -224,6 +225,7 @@ class VerifyWorkers:
                 "generation": self.generation,
                 "seen": self.seen,
                 "ready": self.ready,
+                "primary": os.getpid(),
             },
             name=f"elicense-verify-{slot}",
             daemon=True,
