@@ -29,6 +29,7 @@ from verifier._logbudget import LogBudget
 from verifier.bundle import malformed_bundle
 from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
+from verifier.result_json import license_json
 from verifier.state import Freshness
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "WorkerPool",
     "stale_reason",
     "staleness",
+    "verify_json",
     "verify_safely",
     "with_freshness",
 ]
@@ -103,19 +105,38 @@ def verify_safely(verifier: Verifier, text: object, now: float) -> dict[str, Any
     try:
         result = verifier.check(text, now=now).to_dict()
         return result if "kind" in result else {"kind": "license", **result}
-    except Exception as exc:
-        if _LOG_BUDGET.allow():  # a batch of crafted texts must not flood the log
-            log.warning(
-                "verifying a QR text of %s characters failed (%s); answered malformed",
-                len(text) if isinstance(text, str) else "?",
-                type(exc).__name__,
-                exc_info=True,
-            )
-        try:
-            chain: Freshness | None = verifier.state.freshness()
-        except Exception:  # noqa: BLE001 - the answer must not depend on the failing state
-            chain = None
-        return _malformed(chain, now, bundle=is_bundle_text(text))
+    except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)
+        return _unreadable(verifier, text, now, exc)
+
+
+def verify_json(verifier: Verifier, text: object, now: float, reason: dict[str, str] | None) -> tuple[str, bytes]:
+    """The status and JSON bytes of ``with_freshness(verify_safely(verifier, text, now), reason)``
+    (the same bytes): a license's result is written straight to JSON
+    (:func:`verifier.result_json.license_json`), without the dict."""
+    try:
+        result = verifier.check(text, now=now)
+        if type(result) is VerificationResult:
+            return result.status.value, license_json(result, reason)
+        answer = result.to_dict()
+        answer = answer if "kind" in answer else {"kind": "license", **answer}
+    except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)
+        answer = _unreadable(verifier, text, now, exc)
+    return answer["status"], orjson.dumps(with_freshness(answer, reason))
+
+
+def _unreadable(verifier: Verifier, text: object, now: float, exc: Exception) -> dict[str, Any]:
+    if _LOG_BUDGET.allow():  # a batch of crafted texts must not flood the log
+        log.warning(
+            "verifying a QR text of %s characters failed (%s); answered malformed",
+            len(text) if isinstance(text, str) else "?",
+            type(exc).__name__,
+            exc_info=exc,
+        )
+    try:
+        chain: Freshness | None = verifier.state.freshness()
+    except Exception:  # noqa: BLE001 - the answer must not depend on the failing state
+        chain = None
+    return _malformed(chain, now, bundle=is_bundle_text(text))
 
 
 def with_freshness(result: dict[str, Any], reason: dict[str, str] | None) -> dict[str, Any]:
@@ -151,7 +172,7 @@ def _worker_verify(texts: Sequence[str], now: float, reason: dict[str, str] | No
         verifier.state = mirror.index
     except Exception:
         log.warning("a batch worker could not refresh its mirror", exc_info=True)
-    return b",".join(orjson.dumps(with_freshness(verify_safely(verifier, text, now), reason)) for text in texts)
+    return b",".join(verify_json(verifier, text, now, reason)[1] for text in texts)
 
 
 class WorkerPool:

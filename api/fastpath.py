@@ -6,7 +6,7 @@ The fast path takes only a request the primary would answer the same way without
 parts: a JSON object with ``qr`` (a string of at most ``MAX_QR_TEXT`` characters) or ``qrs`` (1
 to ``max_batch`` strings), no other member but ``"receipt": false``, while the mirror is fresh or
 the stale policy only warns. The answer is built by the same functions as the primary's
-(:func:`api.batch.verify_safely`, :func:`api.batch.with_freshness`), so it is the same bytes.
+(:func:`api.batch.verify_json`), so it is the same bytes.
 Anything else (a receipt, a body the validation refuses, a stale mirror under the ``refuse``
 policy, every other route) is answered by the primary, body and headers as they came.
 
@@ -36,7 +36,7 @@ import orjson
 import uvicorn
 
 from api.admission import Gate
-from api.batch import INLINE_GROUP, stale_reason, staleness, verify_safely, with_freshness
+from api.batch import INLINE_GROUP, stale_reason, staleness, verify_json
 from api.errors import ServiceError, problem_body
 from api.main import BodyLimit, Message, Receive, Scope, Send
 from api.models import MAX_QR_TEXT
@@ -168,9 +168,9 @@ class FastPath:
             text = data.get("qr")
             if data.keys() - {"qr", "receipt"} or not isinstance(text, str) or len(text) > MAX_QR_TEXT:
                 return False
-            result = verify_safely(self.verifier, text, time.time())
-            self.counters.count_status(self.slot, result["status"])
-            await _respond(send, 200, orjson.dumps(with_freshness(result, reason)))
+            status, answer = verify_json(self.verifier, text, time.time(), reason)
+            self.counters.count_status(self.slot, status)
+            await _respond(send, 200, answer)
             return True
         texts = data.get("qrs")
         if data.keys() - {"qrs", "receipt"} or not isinstance(texts, list) or not texts:
@@ -217,13 +217,16 @@ class FastPath:
     def _verify_many(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
         now = time.time()
         groups = []
+        counts: dict[str, int] = {}
         for start in range(0, len(texts), INLINE_GROUP):
             items = []
             for text in texts[start : start + INLINE_GROUP]:
-                result = verify_safely(self.verifier, text, now)
-                self.counters.count_status(self.slot, result["status"])
-                items.append(orjson.dumps(with_freshness(result, reason)))
+                status, item = verify_json(self.verifier, text, now, reason)
+                counts[status] = counts.get(status, 0) + 1
+                items.append(item)
             groups.append(b",".join(items))
+        for status, n in counts.items():  # once per batch: the shared counters take a lock
+            self.counters.count_status(self.slot, status, n)
         return groups
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:

@@ -25,10 +25,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import orjson
-
 from api.admission import Gate
-from api.batch import INLINE_GROUP, WorkerPool, stale_reason, staleness, verify_safely, with_freshness
+from api.batch import INLINE_GROUP, WorkerPool, stale_reason, staleness, verify_json, verify_safely, with_freshness
 from api.cosigning import co_signing_specs, load_co_signing_keys
 from api.deliverer import Deliverer, DeliveryPolicy, http_post, http_post_allowing_private
 from api.metrics import Metrics
@@ -313,9 +311,9 @@ class Services:
             for start in range(0, len(texts), INLINE_GROUP):
                 items = []
                 for text in texts[start : start + INLINE_GROUP]:
-                    result = verify_safely(self.verifier, text, now)
-                    self.metrics.verifications.labels(result["status"]).inc()
-                    items.append(orjson.dumps(with_freshness(result, reason)))
+                    status, item = verify_json(self.verifier, text, now, reason)
+                    self.metrics.verifications.labels(status).inc()
+                    items.append(item)
                 groups.append(b",".join(items))
             return groups
         groups = self.workers.verify(texts, now, reason)
