@@ -106,7 +106,9 @@ fields = st.builds(DisclosedField, texts, texts, texts, texts | ints | st.boolea
 issuers = st.builds(
     Issuer, st.binary(min_size=32, max_size=32), ints, st.booleans(), texts, st.binary(max_size=32), texts, texts
 )
-anchors = st.builds(Anchor, st.binary(min_size=32, max_size=32), st.binary(max_size=32), texts, st.integers(0, 2**37), ints)
+anchors = st.builds(
+    Anchor, st.binary(min_size=32, max_size=32), st.binary(max_size=32), texts, st.integers(0, 2**37), ints
+)
 chains = st.builds(Freshness, ints, ints, floats | st.just(0.0) | st.integers(0, 2**40), st.binary(max_size=32))
 co_approvals = st.builds(
     CoApproval, st.lists(st.builds(Department, texts, texts, st.booleans()), max_size=3).map(tuple), small_bytes
