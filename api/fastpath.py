@@ -38,7 +38,7 @@ import uvicorn
 from api.admission import Gate
 from api.batch import INLINE_GROUP, stale_reason, staleness, verify_json
 from api.errors import ServiceError, problem_body
-from api.main import BodyLimit, Message, Receive, Scope, Send
+from api.main import BodyLimit, Message, Receive, Scope, Send, send_problem
 from api.models import MAX_QR_TEXT
 from api.services import GC_THRESHOLDS, SWITCH_INTERVAL
 from api.settings import Settings
@@ -51,8 +51,8 @@ __all__ = ["FastPath", "run_worker"]
 
 log = logging.getLogger("elicense.service")
 
-#: Seconds between looks at the primary's sync generation (a change makes the worker refresh).
-POLL_INTERVAL = 0.02
+#: Most seconds a worker waits for word of a sync before it looks whether its primary is still there.
+WAKE_INTERVAL = 0.25
 #: Headers that belong to one connection, not to the request or response passed on (and
 #: ``Expect``: the body has been read already).
 HOP_BY_HOP = frozenset(
@@ -122,7 +122,7 @@ class FastPath:
             try:
                 answered = await self._fast(route, body, send, part=_is_part(scope))
             except ServiceError as exc:
-                await _problem(send, exc)
+                await send_problem(send, exc)
                 answered = True
         if answered:
             self.counters.observe(self.slot, route, time.perf_counter() - started)
@@ -291,19 +291,15 @@ async def _respond(send: Send, status: int, body: bytes, *, content_type: bytes 
     await send({"type": "http.response.body", "body": body})
 
 
-async def _problem(send: Send, exc: ServiceError) -> None:
-    body = orjson.dumps(problem_body(exc.http_status, exc.title, exc.detail, kind=exc.kind, **exc.extra))
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
-    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _follow(app: FastPath, primary: int, generation: Any, seen: Any, stop: threading.Event) -> None:
-    """Refresh the index whenever the primary's generation moves (and every sync interval anyway),
-    then say which generation was read; stop the worker when the primary is gone."""
+def _follow(app: FastPath, primary: int, stop: threading.Event, *, generation: Any, seen: Any, moved: Any) -> None:
+    """Refresh the index whenever the primary says its sync moved the generation (and every sync
+    interval anyway), then say which generation was read; stop the worker when the primary is
+    gone. Between syncs the thread sleeps on ``moved`` (an event the primary sets), waking every
+    ``WAKE_INTERVAL`` only to look for its primary."""
     last = time.monotonic()
-    while not stop.wait(POLL_INTERVAL):
+    while not stop.is_set():
+        if moved.wait(WAKE_INTERVAL):
+            moved.clear()  # before reading the generation: a sync after this sets it again
         if os.getppid() != primary:  # the primary died without stopping us: leave the port
             log.warning("verification worker %d: the primary process is gone; stopping", app.slot)
             _remove_private_sockets(app)
@@ -339,6 +335,7 @@ def run_worker(
     counters: Any,
     generation: Any,
     seen: Any,
+    moved: Any,
     ready: Any,
     primary: int,
 ) -> None:
@@ -362,7 +359,11 @@ def run_worker(
     app = FastPath(settings, mirror, config, SharedCounters(len(ready), counters), slot)
     stop = threading.Event()
     follower = threading.Thread(
-        target=_follow, args=(app, primary, generation, seen, stop), name="mirror-refresh", daemon=True
+        target=_follow,
+        args=(app, primary, stop),
+        kwargs={"generation": generation, "seen": seen, "moved": moved},
+        name="mirror-refresh",
+        daemon=True,
     )
     follower.start()
 

@@ -51,7 +51,7 @@ class BodyLimit:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            await _send_problem(
+            await send_problem(
                 send, errors.PayloadTooLargeError(f"the body is {int(length)} bytes; at most {self.limit}")
             )
             return
@@ -69,7 +69,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLargeError:
-            await _send_problem(send, errors.PayloadTooLargeError(f"the body is larger than {self.limit} bytes"))
+            await send_problem(send, errors.PayloadTooLargeError(f"the body is larger than {self.limit} bytes"))
 
 
 class RequestTimer:
@@ -96,16 +96,13 @@ class _TooLargeError(Exception):
     pass
 
 
-async def _send_problem(send: Send, exc: errors.ServiceError) -> None:
-    """Answer ``exc`` from a middleware, outside the app's exception handlers."""
+async def send_problem(send: Send, exc: errors.ServiceError) -> None:
+    """Answer ``exc`` from outside the app's exception handlers (a middleware, a verification
+    worker), with its headers (``Retry-After``)."""
     body = json.dumps(errors.problem_body(exc.http_status, exc.title, exc.detail, kind=exc.kind, **exc.extra)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": exc.http_status,
-            "headers": [(b"content-type", errors.PROBLEM.encode()), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [(b"content-type", errors.PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -171,6 +171,7 @@ class VerifyWorkers:
         self.generation = _SPAWN.Value("Q", 0, lock=False)
         self.ready = _SPAWN.Array("b", count, lock=False)
         self.seen = _SPAWN.Array("Q", count, lock=False)  # the generation each worker has read
+        self.moved = [_SPAWN.Event() for _ in range(count)]  # set for each worker when the generation moves
         self.restarts = 0
         self._processes: list[SpawnProcess | None] = [None] * count
         self._started_at = [0.0] * count
@@ -224,6 +225,7 @@ class VerifyWorkers:
                 "counters": self.counters.array,
                 "generation": self.generation,
                 "seen": self.seen,
+                "moved": self.moved[slot],
                 "ready": self.ready,
                 "primary": os.getpid(),
             },
@@ -251,6 +253,8 @@ class VerifyWorkers:
         the workers answer from what it synced. False when one was still behind."""
         self.generation.value += 1
         wanted = self.generation.value
+        for event in self.moved:
+            event.set()
         deadline = time.monotonic() + wait
         while True:
             behind = [

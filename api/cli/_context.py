@@ -42,6 +42,17 @@ DEV_ACCOUNTS = 10
 DEMO_MIN_LICENSES = 20
 
 
+def licenses_option(help_prefix: str) -> Callable[[F], F]:
+    """``--licenses``: how many licenses the demo issues (``demo``, and ``serve`` in demo mode)."""
+    return click.option(
+        "--licenses",
+        default=1000,
+        show_default=True,
+        type=click.IntRange(DEMO_MIN_LICENSES, 1_000_000),
+        help=f"{help_prefix} (at least {DEMO_MIN_LICENSES}: every department issues some of each of its types).",
+    )
+
+
 @dataclass
 class Context:
     home: Path

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from api.cli._context import DEMO_MIN_LICENSES, Context, build_services, fail
+from api.cli._context import Context, build_services, fail, licenses_option
 
 if TYPE_CHECKING:
     from api.services import Services
@@ -33,13 +33,7 @@ SECOND_REGION = "上海市 (310000)"
 
 
 @click.command()
-@click.option(
-    "--licenses",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(DEMO_MIN_LICENSES, 1_000_000),
-    help="How many licenses to issue (at least 20: every department issues some of each of its types).",
-)
+@licenses_option("How many licenses to issue")
 @click.option("--json", "as_json", is_flag=True, help="Print the cases as JSON.")
 @click.pass_obj
 def demo(ctx: Context, /, licenses: int, as_json: bool) -> None:

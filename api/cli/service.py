@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 from eth_account.signers.local import LocalAccount
 
-from api.cli._context import DEMO_MIN_LICENSES, Context, build_services, fail, uscc_option
+from api.cli._context import Context, build_services, fail, licenses_option, uscc_option
 from api.cli._sm2 import make_department, open_department_keys
 from api.redaction import display_url
 from registry import RegistryClient
@@ -51,13 +51,7 @@ def _parse_department(ctx: Context, spec: str, *, signs: bool) -> tuple[str, Loc
     help="A department this service signs for: USCC=KEYSTORE[:PASSWORD_ENV] (repeat); it signs with SM2 "
     "when KEYSTORE's NAME.sm2.json lies beside it.",
 )
-@click.option(
-    "--licenses",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(DEMO_MIN_LICENSES, 1_000_000),
-    help="Demo mode: licenses to issue (at least 20: every department issues some of each of its types).",
-)
+@licenses_option("Demo mode: licenses to issue")
 @click.option("--worker/--no-worker", default=True, show_default=True, help="Run the anchoring worker inside.")
 @click.option(
     "--second-region/--no-second-region",
