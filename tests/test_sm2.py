@@ -162,6 +162,7 @@ def test_non_bytes_signature_fails_and_non_bytes_message_is_refused():
         (KEYS[0].public_key[:63], "64 bytes"),
         ("0x" + KEYS[0].public_key.hex(), "64 bytes"),
     ],
+    ids=["infinity", "y off the curve", "x is p", "y too large", "65 bytes with 04", "63 bytes", "hex text"],
 )
 def test_malformed_or_off_curve_public_keys_are_refused(public_key, error):
     with pytest.raises(SignerInputError, match=error):
