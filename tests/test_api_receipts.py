@@ -19,6 +19,8 @@ from verifier.mirror import Mirror
 from verifier.receipt_check import check_receipt_against_chain
 from verifier.receipts import VerifierIdentity, VerifierPublicKey, parse_receipt, verify_receipt
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[DemoRun, Path]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import HardhatNode
 
 from devkit.samples import SampleFactory, make_uscc
@@ -21,6 +22,9 @@ from registry.document.presentation import present
 from registry.document.qr import render_png
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
+
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 

@@ -7,7 +7,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
 
 
 def test_chaos_issue_script():

@@ -31,6 +31,9 @@ from registry.issuer.joint import JointDesk
 from registry.issuer.store import IssuerStore
 from signer import CoSigningKey, LicenseSigner, create_co_signing_keystore, domain_separator, load_co_signing_key
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ELICENSE = Path(sys.executable).parent / "elicense"
 APPLICANT = credit_code("91310115MA1H8Y2K3")
 NAME = "上海某某国际贸易有限公司"

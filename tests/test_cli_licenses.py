@@ -11,10 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import HardhatNode
 
 from devkit.samples import SampleFactory
 from registry import connect, dev_accounts
+
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"

@@ -29,6 +29,9 @@ from registry.document.identifiers import issuer_id_from_uscc
 from registry.document.licensetypes import get_type
 from signer import Sm2SigningKey, create_sm2_keystore, load_account, load_sm2_key, verify_sm2_key_acceptance
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ELICENSE = Path(sys.executable).parent / "elicense"
 USCC = "11110000MB0195560T"  # 北京市市场监督管理局 (division 110000)
 OTHER_USCC = "11110000000021135M"  # 北京市住房和城乡建设委员会

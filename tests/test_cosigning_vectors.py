@@ -31,6 +31,9 @@ from signer import (
 )
 from signer._bls import decode_public_key, decode_public_key_eip2537, decode_signature_eip2537
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = json.loads((ROOT / "tests" / "vectors" / "joint.json").read_text(encoding="utf-8"))
 KEYS = VECTORS["keys"]

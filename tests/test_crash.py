@@ -22,6 +22,9 @@ from registry import Deployment, RegistryClient, connect, dev_accounts
 from registry.chain.events import BatchAnchored
 from registry.issuer.store import IssuerStore
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"
 FAILPOINTS = ("after_prepare", "before_send", "after_send", "after_receipt")

@@ -25,6 +25,9 @@ from devkit.webhook_receiver import WebhookReceiver
 from verifier.receipt_keys import VerifierPublicKey
 from verifier.receipts import verify_receipt
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ELICENSE = Path(sys.executable).parent / "elicense"
 BEIJING_SAMR = "11110000MB0195560T"  # 北京市市场监督管理局, the demo's first department
 SHANGHAI_POLICE = "11310000002420136M"  # 上海市公安局, 上海市's relying department in the demo

@@ -24,6 +24,9 @@ from registry import connect
 from verifier.mirror import Mirror
 from verifier.receipts import VerifierIdentity
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 BUREAU = "11110000MB0195560T"
 CODE = BUREAU[:17] + uscc.calc_check_digit(BUREAU[:17])
 

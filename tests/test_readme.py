@@ -8,9 +8,12 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, HardhatNode
 
 from devkit.samples import SampleFactory
+
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
 
 
 def test_readme_walkthrough_and_python_session(tmp_path, hardhat_node: HardhatNode):

@@ -26,6 +26,9 @@ from verifier.receipt_check import check_receipt_against_chain
 from verifier.receipt_keys import VerifierIdentity, VerifierPublicKey
 from verifier.receipts import verify_receipt
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ELICENSE = Path(sys.executable).parent / "elicense"
 RELYING = "91310000MA1FL8LQ34"  # a 上海市 department that accepts 北京市's licenses
 PASSWORD = "a receipt key password"

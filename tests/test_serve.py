@@ -12,11 +12,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import post_json
 
 from devkit.nodes import HardhatNode, start_hardhat_node
 from devkit.serving import ServedProcess, serve_command
 from devkit.waiting import wait_until
+
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 

@@ -56,6 +56,8 @@ from registry.document.presentation import PREFIX, decode_presentation
 from registry.issuer.department import Department
 from verifier.mirror import Mirror
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
 ROOT = Path(__file__).resolve().parent.parent
 ELICENSE = Path(sys.executable).parent / "elicense"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

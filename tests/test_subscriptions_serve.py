@@ -27,6 +27,9 @@ from registry import connect
 from registry.issuer.store import IssuerStore
 from verifier.mirror import Mirror
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 RELYING = "91310000MA1FL8LQ34"  # 上海: relies on 北京's licenses
 
 

@@ -21,6 +21,9 @@ from signer import LicenseSigner, MerkleTree, domain_separator, recover_signer, 
 from signer._eip712 import eip712_hash
 from signer._secp256k1 import SECP256K1_N
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 DATA = json.loads((ROOT / "tests" / "vectors" / "licenses.json").read_text(encoding="utf-8"))
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import Issued, make_issued
 
 from devkit.demo import run_demo
@@ -22,6 +23,9 @@ from verifier.bundle import BundleOutcome
 from verifier.pipeline import Outcome, Verifier
 from verifier.qr import read_qr_image
 from verifier.state import EventIndex
+
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 

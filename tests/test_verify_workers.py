@@ -26,6 +26,9 @@ from devkit.samples import SampleFactory
 from devkit.serving import ServedProcess, serve_command
 from devkit.waiting import wait_until
 
+pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
+
+
 ELICENSE = Path(sys.executable).parent / "elicense"
 BODY_LIMIT = 2 * 1024 * 1024
 

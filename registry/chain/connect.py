@@ -7,10 +7,8 @@ from urllib.parse import urlparse
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_tester.backends.pyevm.main import get_default_account_keys
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 
-from registry.chain._fast_evm import embedded_provider
 from registry.chain._reverts import chain_errors
 from registry.errors import ConfigurationError
 
@@ -26,6 +24,10 @@ def connect(rpc_url: str | None = None, *, timeout: float = 30.0) -> Web3:
     Raises :class:`ChainUnavailableError` when the node does not answer ``eth_chainId``.
     """
     if rpc_url is None:
+        # the in-process EVM (py-evm) is imported only when asked for: it costs most of a second,
+        # which every command against a node would otherwise pay at start
+        from registry.chain._fast_evm import embedded_provider  # noqa: PLC0415
+
         return Web3(embedded_provider())
     if not isinstance(rpc_url, str) or len(rpc_url) > 2048:
         raise ConfigurationError("the RPC URL must be a string of at most 2048 characters")
@@ -44,6 +46,8 @@ def dev_accounts(w3: Web3, count: int = 10) -> list[LocalAccount]:
     These keys are public knowledge: never use them on a shared chain.
     """
     if isinstance(w3.provider, EthereumTesterProvider):
+        from eth_tester.backends.pyevm.main import get_default_account_keys  # noqa: PLC0415 - see connect
+
         return [Account.from_key(k.to_bytes()) for k in get_default_account_keys()[:count]]
     chain_id = w3.eth.chain_id
     if chain_id != HARDHAT_CHAIN_ID:
