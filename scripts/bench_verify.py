@@ -117,6 +117,12 @@ def recovery_floor(rows: list[LicenseRow], domain: bytes, rounds: int) -> float:
         vs = int.from_bytes(row.signature[32:], "big")
         s = (vs & ((1 << 255) - 1)).to_bytes(32, "big")
         inputs.append((row.signature[:32] + s + bytes((vs >> 255,)), message))
+    return recoveries_per_second(inputs, rounds)
+
+
+def recoveries_per_second(inputs: list[tuple[bytes, bytes]], rounds: int) -> float:
+    """Best of ``rounds`` of recovering each (65-byte signature, 32-byte hash) of ``inputs`` with
+    coincurve: the floor every secp256k1 verification pays (also ``scripts/load.py``'s)."""
     recover = PublicKey.from_signature_and_message
     rates = []
     for _ in range(rounds):
