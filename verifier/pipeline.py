@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer
-from registry.document._accel import frozen
+from registry.document._accel import compiled_module, frozen
 from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from registry.document.joint import decode_bundle
 from registry.document.licensetypes import FieldKind, LicenseType, from_day_number, get_type_by_number
@@ -62,6 +62,11 @@ __all__ = ["CHINA_TZ", "HEADLINES", "Outcome", "Reason", "VerificationResult", "
 
 log = logging.getLogger("elicense.verifier")
 _LOG_BUDGET = LogBudget(log)
+
+_SPEEDUPS = compiled_module()
+#: The signer's recovery: compiled (libsecp256k1 called from C, the EIP-712 hash and the address
+#: made there too) when built, else :func:`signer.recover_signer`, its reference.
+_recover_signer = _SPEEDUPS.recover_signer if _SPEEDUPS is not None and _SPEEDUPS.SECP256K1 else recover_signer
 
 _LAST_DISPLAYABLE = 253402271999  # 9999-12-31 23:59:59 in China Standard Time: later times show as this
 
@@ -148,7 +153,7 @@ class Verifier:
         if p.suite is SignatureSuite.SM2:
             signer, subject = self._sm2_signer(p.header.issuer_id, digest, p.signature)
             return signer, subject, False
-        signer = recover_signer(self.domain, digest, p.signature)
+        signer = _recover_signer(self.domain, digest, p.signature)
         return signer, None, signer is not None and self.state.is_sm2_account(signer)
 
     def _answer(

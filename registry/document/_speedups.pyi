@@ -4,7 +4,10 @@ from typing import TypeVar
 from registry.document.license import SaltNode
 from registry.document.presentation import Presentation
 
+SECP256K1: bool
+
 def keccak256(data: bytes) -> bytes: ...
+def recover_signer(domain: bytes, digest: bytes, signature: bytes) -> str | None: ...
 def b45decode(text: str) -> bytes: ...
 def commitments_of(
     nodes: Iterable[SaltNode], values: Mapping[str, str | int], positions: Mapping[str, int]

@@ -11,6 +11,9 @@ errors included):
 - :func:`header_digest`: the digest of :func:`registry.document.license.header_digest` from the
   header's members;
 - :func:`keccak256`: :func:`signer.keccak256`;
+- :func:`recover_signer`: :func:`signer.recover_signer` (libsecp256k1's functions, found in
+  coincurve's extension, which exports them, and called directly; :data:`SECP256K1` says whether
+  they were found);
 - :func:`frozen`: a frozen dataclass's constructor (``cls(*values)``), for classes without ``__post_init__``;
 - :func:`read_presentation` and :func:`read_compact`: the strict LC1 and LC2 readers, for
   well-formed payloads (anything unusual is left to the strict reader, which says what is wrong).
@@ -917,7 +920,128 @@ def read_compact(int number, bytes struct not None, bytes tail not None):
     return _frozen(<type>config[8], (header, values, nodes, hidden, signature, suite))
 
 
+# ------------------------------------------------------------------------------------------------
+# secp256k1 recovery of a license's signer (libsecp256k1, the copy inside coincurve)
+# ------------------------------------------------------------------------------------------------
+
+ctypedef struct _secp_sig:  # secp256k1_ecdsa_recoverable_signature: 65 opaque bytes
+    unsigned char data[65]
+ctypedef struct _secp_pub:  # secp256k1_pubkey: 64 opaque bytes
+    unsigned char data[64]
+ctypedef void *(*_ctx_create_t)(unsigned int flags) noexcept nogil
+ctypedef int (*_parse_t)(const void *ctx, _secp_sig *sig, const uint8_t *input64, int recid) noexcept nogil
+ctypedef int (*_recover_t)(const void *ctx, _secp_pub *pub, const _secp_sig *sig, const uint8_t *msg32) noexcept nogil
+ctypedef int (*_serialize_t)(const void *ctx, uint8_t *out, size_t *length, const _secp_pub *pub, unsigned int flags) noexcept nogil
+
+cdef enum:
+    _SECP_CONTEXT_VERIFY = 0x101  # SECP256K1_FLAGS_TYPE_CONTEXT | SECP256K1_FLAGS_BIT_CONTEXT_VERIFY
+    _SECP_UNCOMPRESSED = 0x2      # SECP256K1_FLAGS_TYPE_COMPRESSION
+
+cdef const void *_secp_ctx = NULL
+cdef _parse_t _secp_parse = NULL
+cdef _recover_t _secp_recover = NULL
+cdef _serialize_t _secp_serialize = NULL
+# secp256k1's group order n and n / 2, big-endian: a canonical (EIP-2) signature has 0 < r < n, 0 < s <= n / 2
+cdef const unsigned char *_N = (
+    b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe"
+    b"\xba\xae\xdc\xe6\xaf\x48\xa0\x3b\xbf\xd2\x5e\x8c\xd0\x36\x41\x41"
+)
+cdef const unsigned char *_HALF_N = (
+    b"\x7f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+    b"\x5d\x57\x6e\x73\x57\xa4\x50\x1d\xdf\xe9\x2f\x46\x68\x1b\x20\xa0"
+)
+cdef const char *_HEX = b"0123456789abcdef"
+
+
+cdef bint _load_secp256k1() except -1:
+    """Find libsecp256k1's functions in coincurve's extension (which exports them) and make a
+    verification context; False when that is not possible (the pure path then recovers)."""
+    global _secp_ctx, _secp_parse, _secp_recover, _secp_serialize
+    spec = importlib.util.find_spec("coincurve._libsecp256k1")
+    if spec is None or spec.origin is None:
+        return False
+    cdef void *handle = dlopen(spec.origin.encode(), RTLD_NOW | RTLD_LOCAL)
+    if handle == NULL:
+        return False
+    cdef _ctx_create_t create = <_ctx_create_t>dlsym(handle, b"secp256k1_context_create")
+    _secp_parse = <_parse_t>dlsym(handle, b"secp256k1_ecdsa_recoverable_signature_parse_compact")
+    _secp_recover = <_recover_t>dlsym(handle, b"secp256k1_ecdsa_recover")
+    _secp_serialize = <_serialize_t>dlsym(handle, b"secp256k1_ec_pubkey_serialize")
+    if create == NULL or _secp_parse == NULL or _secp_recover == NULL or _secp_serialize == NULL:
+        return False
+    _secp_ctx = create(_SECP_CONTEXT_VERIFY)  # never destroyed: one for the process
+    return _secp_ctx != NULL
+
+
+cdef bint _in_range(const uint8_t *value, const unsigned char *bound, bint inclusive) noexcept:
+    """0 < value < bound (or <= with ``inclusive``), both 32 bytes big-endian."""
+    cdef int i
+    cdef bint zero = True
+    for i in range(32):
+        if value[i]:
+            zero = False
+            break
+    if zero:
+        return False
+    cdef int order = memcmp(value, bound, 32)
+    return order < 0 or (inclusive and order == 0)
+
+
+def recover_signer(bytes domain not None, bytes digest not None, bytes signature not None):
+    """:func:`signer.recover_signer`: the checksummed (EIP-55) address whose key made the 64-byte
+    compact ``signature`` over ``keccak256(0x1901 || domain || digest)``; ``None`` when it is not a
+    canonical (low-s) recoverable signature."""
+    if _secp_recover == NULL:
+        raise RuntimeError("libsecp256k1 was not found: use signer.recover_signer")
+    if PyBytes_GET_SIZE(signature) != 64:
+        return None
+    cdef const uint8_t *sig = <const uint8_t *>PyBytes_AS_STRING(signature)
+    cdef uint8_t rs[64]
+    memcpy(rs, sig, 64)
+    rs[32] &= 0x7F
+    if not (_in_range(rs, _N, False) and _in_range(rs + 32, _HALF_N, True)):
+        return None
+    cdef uint8_t message[_HASH]
+    cdef uint8_t prefix[2]
+    prefix[0] = 0x19
+    prefix[1] = 0x01
+    _start()
+    _feed(prefix, 2)
+    _feed(<const uint8_t *>PyBytes_AS_STRING(domain), PyBytes_GET_SIZE(domain))
+    _feed(<const uint8_t *>PyBytes_AS_STRING(digest), PyBytes_GET_SIZE(digest))
+    _finish(message)
+    cdef _secp_sig parsed
+    cdef _secp_pub public
+    if not _secp_parse(_secp_ctx, &parsed, rs, sig[32] >> 7):
+        return None
+    if not _secp_recover(_secp_ctx, &public, &parsed, message):
+        return None
+    cdef uint8_t serialized[65]
+    cdef size_t length = 65
+    _secp_serialize(_secp_ctx, serialized, &length, &public, _SECP_UNCOMPRESSED)
+    cdef uint8_t hashed[_HASH]
+    _start()
+    _feed(serialized + 1, 64)
+    _finish(hashed)
+    cdef char text[42]
+    cdef int i
+    text[0] = b"0"
+    text[1] = b"x"
+    for i in range(20):  # the address: the key hash's last 20 bytes, in lowercase hex
+        text[2 + 2 * i] = _HEX[hashed[12 + i] >> 4]
+        text[3 + 2 * i] = _HEX[hashed[12 + i] & 0xF]
+    _start()
+    _feed(<const uint8_t *>text + 2, 40)
+    _finish(hashed)
+    for i in range(40):  # EIP-55: a letter is upper case where the hex text's hash has a nibble >= 8
+        if text[2 + i] >= b"a" and ((hashed[i >> 1] >> (4 if i % 2 == 0 else 0)) & 0xF) >= 8:
+            text[2 + i] -= 32
+    return PyUnicode_DecodeASCII(text, 42, NULL)
+
+
 _load()
+#: Whether :func:`recover_signer` runs (libsecp256k1 found in coincurve's extension).
+SECP256K1 = _load_secp256k1()
 if keccak256(b"") != bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470") or keccak256(
     b"abc"
 ) != bytes.fromhex("4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"):
