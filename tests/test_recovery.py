@@ -74,7 +74,8 @@ def test_any_other_signature_is_answered_as_the_reference_answers_it(
 
 
 def compiled_recovery(domain: bytes, digest: bytes, signature: bytes) -> str | None:
-    assert _COMPILED is not None and _COMPILED.SECP256K1, "the compiled recovery is not built"
+    assert _COMPILED is not None, "the compiled hot path is not built"
+    assert _COMPILED.SECP256K1, "the compiled recovery did not find libsecp256k1"
     answer: str | None = _COMPILED.recover_signer(domain, digest, signature)
     return answer
 
@@ -83,7 +84,8 @@ def test_the_verifier_runs_the_compiled_recovery():
     if os.environ.get("ELICENSE_PURE_PYTHON") == "1":
         assert pipeline._recover_signer is recover_signer
     else:
-        assert _COMPILED is not None and _COMPILED.SECP256K1
+        assert _COMPILED is not None
+        assert _COMPILED.SECP256K1
         assert pipeline._recover_signer is _COMPILED.recover_signer
 
 
