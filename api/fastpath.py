@@ -183,8 +183,7 @@ class FastPath:
                 groups = await asyncio.get_running_loop().run_in_executor(None, self._verify_many, texts, reason)
             else:
                 groups = await self._fan_out(texts, reason)
-        head = b'{"count":%d,"results":[' % len(texts)
-        await _respond(send, 200, head + b",".join(groups) + b"]}")
+        await _respond_results(send, len(texts), groups)
         return True
 
     async def _fan_out(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
@@ -283,6 +282,22 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(parts)
+
+
+async def _respond_results(send: Send, count: int, groups: list[bytes]) -> None:
+    """Answer 200 with ``{"count": count, "results": [...]}`` whose items are the ``groups`` (each
+    comma-separated items) in order, sent piece by piece: a large batch's answer (tens of MB) is
+    never copied into one string."""
+    head = b'{"count":%d,"results":[' % count
+    length = len(head) + sum(len(g) for g in groups) + max(len(groups) - 1, 0) + 2
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(length).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": head, "more_body": True})
+    for i, group in enumerate(groups):
+        if i:
+            await send({"type": "http.response.body", "body": b",", "more_body": True})
+        await send({"type": "http.response.body", "body": group, "more_body": True})
+    await send({"type": "http.response.body", "body": b"]}"})
 
 
 async def _respond(send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json") -> None:

@@ -21,6 +21,7 @@ from devkit.serving import ServedProcess, serve_command
 ROOT = Path(__file__).resolve().parent.parent
 ELICENSE = Path(sys.executable).parent / "elicense"
 SOAK = ROOT / "scripts" / "soak.py"
+LOAD = ROOT / "scripts" / "load.py"
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +91,35 @@ def test_a_missed_target_fails_the_run_and_says_which(demo):
     assert lines[4].startswith(f"memory (RSS of pid {served.process.pid} and its children, ")
     assert lines[-1].startswith("FAIL: p99 ")
     assert lines[-1].endswith(">= 0.001 ms")
+
+
+def test_the_load_generator_reports_batches_against_the_floor_of_their_moment(demo):
+    served, home = demo
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(LOAD),
+            *("--url", served.url, "--home", str(home), "--rate", "20", "--seconds", "1"),
+            *("--batch", "2000", "--batches", "3", "--json"),  # 2,000 texts: split between the two workers
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["single"]["errors"] == 0
+    batch = report["batch"]
+    assert batch["batch_size"] == 2000
+    assert batch["batches"] == 3
+    assert 0 < batch["licenses_per_second"] <= batch["best_licenses_per_second"]
+    low, high = batch["recovery_floor_range"]
+    assert 0 < low <= batch["recovery_floor_per_core"] <= high
+    assert 0 < batch["best_ratio_to_floor"] <= batch["ratio_to_floor"]
+    assert batch["cores"] == os.cpu_count()
+    assert 1000 < batch["answer_bytes_per_license"] < 10_000  # each result in full, with its fields
 
 
 def _soak_module() -> ModuleType:
