@@ -17,7 +17,9 @@ written by ``elicense serve`` in demo mode), then:
    one after the other, reporting licenses verified per second (``--batches 0`` skips it), and
    against the floor: the secp256k1 recovery every verification makes, timed in this process
    right before each batch (this machine's speed drifts), as core time per license on this
-   machine's cores over the recovery's time (the median over the batches).
+   machine's cores over the recovery's time (the median over the batches); with ``--pid`` (the
+   service's process), also the CPU time its processes spent per license, against the same floor:
+   a license's cost, which stolen time or an idle core does not change.
 
 The generator reports its own lateness (``send_lag``: from a request's scheduled time to the moment
 its task ran): when that grows, the client, not the server, is the bottleneck.
@@ -26,6 +28,7 @@ its task ran): when that grows, the client, not the server, is the bottleneck.
     python scripts/load.py --home home [--url http://127.0.0.1:8000] [--rate 500] [--json]
     python scripts/load.py --home home --poisson --rate 1000 --seconds 30 --batches 0
     python scripts/load.py --home home --rate 100 --seconds 5 --saturate 20 --batches 0
+    python scripts/load.py --home home --rate 100 --seconds 5 --batches 6 --pid "$(pgrep -of 'elicense.*serve')"
 """
 
 from __future__ import annotations
@@ -256,12 +259,14 @@ async def saturate(url: str, texts: list[str], seconds: float, connections: int)
     }
 
 
-async def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, Any]:
+async def batch(url: str, texts: list[str], size: int, count: int, pid: int | None = None) -> dict[str, Any]:
     """``count`` batches of ``size`` texts, one after the other on one keep-alive connection; each
     timed from sending its body (encoded beforehand) to reading the last byte of the answer, which
     is checked afterwards (every result ``valid``, in order). Right before each batch, the recovery
     floor is timed in this process (:func:`floor_inputs`): the machine's speed drifts, so each
-    batch is read against the floor of its own moment."""
+    batch is read against the floor of its own moment. With ``pid`` (the service's process), the CPU
+    time the service's processes spent per license is measured too: the cost of a license whatever
+    the machine's other loads, idle cores or stolen time did to the wall clock."""
     target = httpx.URL(url)
     payload = [texts[i % len(texts)] for i in range(size)]
     body = orjson.dumps({"qrs": payload})
@@ -270,11 +275,15 @@ async def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, 
     await conn.post_json("/v1/verify/batch", orjson.dumps({"qrs": payload[: min(size, 2500)]}))  # warm up
     durations = []
     floors = []
+    spent = []
     for _ in range(count):
         floors.append(recoveries_per_second(floor, 2))
+        cpu = 0.0 if pid is None else cpu_seconds(pid)
         started = time.perf_counter()
         status, answer = await conn.post_json("/v1/verify/batch", body)
         durations.append(time.perf_counter() - started)
+        if pid is not None:
+            spent.append(cpu_seconds(pid) - cpu)
         if status != 200:
             raise SystemExit(f"the batch endpoint answered HTTP {status}: {answer[:300]!r}")
         results = orjson.loads(answer)["results"]
@@ -285,7 +294,14 @@ async def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, 
     cores = os.cpu_count() or 1
     # core time per license over the floor of the batch's moment: cores * floor rate / batch rate
     ratios = sorted(cores * f * d / size for f, d in zip(floors, durations, strict=True))
+    service: dict[str, float] = {}
+    if spent:
+        service["service_cpu_us_per_license"] = round(statistics.median(spent) * 1e6 / size, 1)
+        service["service_cpu_ratio_to_floor"] = round(
+            statistics.median(f * c / size for f, c in zip(floors, spent, strict=True)), 2
+        )
     return {
+        **service,
         "cores": cores,
         "recovery_floor_per_core": round(statistics.median(floors)),
         "recovery_floor_range": [round(min(floors)), round(max(floors))],
@@ -299,6 +315,32 @@ async def batch(url: str, texts: list[str], size: int, count: int) -> dict[str, 
         "median_seconds": round(statistics.median(durations), 3),
         "answer_bytes_per_license": round(len(answer) / size),
     }
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the service's verification workers among them)."""
+    tree, at = [pid], 0
+    while at < len(tree):
+        for task in Path(f"/proc/{tree[at]}/task").glob("*"):
+            try:
+                tree += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        at += 1
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) that ``pid`` and its descendants have used, from ``/proc``."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text(encoding="ascii", errors="replace")
+        except OSError:  # ended meanwhile
+            continue
+        after_name = fields.rsplit(")", 1)[1].split()  # the name, in parentheses, may hold spaces
+        ticks += int(after_name[11]) + int(after_name[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def floor_inputs(samples: int = 1000) -> list[tuple[bytes, bytes]]:
@@ -337,8 +379,13 @@ def main() -> int:
         "--saturate", type=float, default=0, help="seconds of a closed-loop phase after the first (0: none)"
     )
     parser.add_argument("--saturate-connections", type=int, default=64, help="its clients, one connection each")
+    parser.add_argument(
+        "--pid", type=int, help="the service's process (elicense serve): its CPU time per license is reported too"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.pid is not None and not Path(f"/proc/{args.pid}/stat").exists():
+        parser.error(f"--pid {args.pid}: no such process on this machine")
     if not 1 <= args.rate <= 20_000 or not 1 <= args.seconds <= 3600 or not 1 <= args.batch <= 100_000:
         parser.error("--rate 1..20000, --seconds 1..3600, --batch 1..100000")
     if not 0 <= args.batches <= 1000 or not 1 <= args.connections <= 4096:
@@ -356,7 +403,7 @@ def main() -> int:
             if args.saturate
             else None
         ),
-        "batch": run_event_loop(batch(args.url, texts, args.batch, args.batches)) if args.batches else None,
+        "batch": run_event_loop(batch(args.url, texts, args.batch, args.batches, args.pid)) if args.batches else None,
     }
     if args.json:
         print(json.dumps(report))
@@ -386,6 +433,11 @@ def main() -> int:
             f"{b['best_ratio_to_floor']}x; the floor {low:,} to {high:,} per second per core); answers "
             f"{b['answer_bytes_per_license']:,} bytes per license"
         )
+        if "service_cpu_us_per_license" in b:
+            print(
+                f"        the service's processes: {b['service_cpu_us_per_license']} us of CPU time per license, "
+                f"{b['service_cpu_ratio_to_floor']}x the floor (median over the batches)"
+            )
     return 0
 
 

@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import load_texts, percentile, run_event_loop, single, valid_only  # a sibling module of this script
+from load import (
+    load_texts,
+    percentile,
+    process_tree,
+    run_event_loop,
+    single,
+    valid_only,
+)  # a sibling module of this script
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 MB = 1024 * 1024
@@ -58,19 +65,6 @@ class Target:
     mode: str
 
 
-def _process_tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (the service's verification workers among them)."""
-    tree, at = [pid], 0
-    while at < len(tree):
-        for task in Path(f"/proc/{tree[at]}/task").glob("*"):
-            try:
-                tree += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        at += 1
-    return tree
-
-
 def _vm_rss(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
     for line in status.splitlines():
@@ -83,7 +77,7 @@ def rss_bytes(pid: int) -> int:
     """The resident memory of process ``pid`` and its descendants (the serving processes: the
     primary and its verification workers), in bytes."""
     total = 0
-    for member in _process_tree(pid):
+    for member in process_tree(pid):
         try:
             total += _vm_rss(member)
         except OSError:
@@ -176,7 +170,7 @@ def summarise(
         end = memory[-1][1]
         report["memory"] = {
             "pid": target.pid,
-            "processes": len(_process_tree(target.pid)) if target.pid is not None else 0,
+            "processes": len(process_tree(target.pid)) if target.pid is not None else 0,
             "warmup_seconds": round(warmup, 1),
             "rss_after_warmup_mb": round(warm / MB, 1),
             "rss_end_mb": round(end / MB, 1),

@@ -100,7 +100,7 @@ def test_the_load_generator_reports_batches_against_the_floor_of_their_moment(de
             sys.executable,
             str(LOAD),
             *("--url", served.url, "--home", str(home), "--rate", "20", "--seconds", "1"),
-            *("--batch", "2000", "--batches", "3", "--json"),  # 2,000 texts: split between the two workers
+            *("--batch", "2000", "--batches", "3", "--pid", str(served.process.pid), "--json"),  # split in two
         ],
         capture_output=True,
         text=True,
@@ -120,6 +120,23 @@ def test_the_load_generator_reports_batches_against_the_floor_of_their_moment(de
     assert 0 < batch["best_ratio_to_floor"] <= batch["ratio_to_floor"]
     assert batch["cores"] == os.cpu_count()
     assert 1000 < batch["answer_bytes_per_license"] < 10_000  # each result in full, with its fields
+    # the service's processes spent CPU time on every license: at least part of a recovery each
+    assert batch["service_cpu_us_per_license"] > 0.5 * 1e6 / batch["recovery_floor_range"][1]
+    assert batch["service_cpu_ratio_to_floor"] > 0.5
+
+
+def test_the_load_generator_refuses_a_process_that_is_not_there(demo):
+    served, home = demo
+    run = subprocess.run(
+        [sys.executable, str(LOAD), *("--url", served.url, "--home", str(home), "--pid", "999999999")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 2
+    assert "--pid 999999999: no such process on this machine" in run.stderr
 
 
 def _soak_module() -> ModuleType:
