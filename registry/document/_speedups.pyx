@@ -24,8 +24,9 @@ a hash of a few dozen bytes costs a permutation and no Python call. The library 
 checked against known answers when this module is imported; any failure raises ``ImportError``,
 and the callers then use the pure path.
 
-Everything here runs holding the interpreter lock, and between resetting the one hashing state and
-reading its digest it neither calls Python code nor allocates (an allocation can start the garbage
+Everything here runs holding the interpreter lock (but the recovery of a signer's key, which touches
+only its own stack and libsecp256k1's context, read-only), and between resetting the one hashing
+state and reading its digest it neither calls Python code nor allocates (an allocation can start the garbage
 collector, whose finalizers are Python code, during which another thread could run), so the state
 is never shared by two calls at once.
 """
@@ -1012,9 +1013,12 @@ def recover_signer(bytes domain not None, bytes digest not None, bytes signature
     _finish(message)
     cdef _secp_sig parsed
     cdef _secp_pub public
+    cdef int recovered
     if not _secp_parse(_secp_ctx, &parsed, rs, sig[32] >> 7):
         return None
-    if not _secp_recover(_secp_ctx, &public, &parsed, message):
+    with nogil:  # the curve's tens of microseconds: the process's other threads run meanwhile (its I/O)
+        recovered = _secp_recover(_secp_ctx, &public, &parsed, message)
+    if not recovered:
         return None
     cdef uint8_t serialized[65]
     cdef size_t length = 65
