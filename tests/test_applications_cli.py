@@ -9,10 +9,10 @@ import json
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli import run_elicense
 from conftest import HardhatNode
 
 from devkit.samples import SampleFactory, make_uscc
@@ -24,9 +24,6 @@ from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
 
 pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
-
-
-ELICENSE = Path(sys.executable).parent / "elicense"
 
 
 def test_apply_list_and_export(tmp_path: Path, hardhat_node: HardhatNode):
@@ -49,9 +46,7 @@ def test_apply_list_and_export(tmp_path: Path, hardhat_node: HardhatNode):
     env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": hardhat_node.url}
 
     def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(ELICENSE), *args], capture_output=True, text=True, timeout=300, env=env, check=False
-        )
+        result = run_elicense(*args, env=env)
         assert result.returncode == code, f"elicense {' '.join(args)}: {result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         return result

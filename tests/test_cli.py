@@ -1,4 +1,5 @@
-"""The ``elicense`` command line, run as a user runs it (a subprocess of the installed script)."""
+"""The ``elicense`` command line: its commands run in this process as the installed script runs them
+(:mod:`tests._cli`), and the installed script itself, started as a user starts it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _cli import run_elicense
 from conftest import HardhatNode
 
 from registry import Deployment
@@ -16,16 +18,19 @@ from registry import Deployment
 ELICENSE = Path(sys.executable).parent / "elicense"
 
 
-def run(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(ELICENSE), *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
+def test_the_installed_script_runs_and_fails_as_a_process():
+    help_text = subprocess.run([str(ELICENSE), "--help"], capture_output=True, text=True, timeout=120, check=True)
+    assert "Blockchain-anchored e-license registry." in help_text.stdout
+    bad = subprocess.run(
+        [str(ELICENSE), "keys", "create", "Bad Name!"], capture_output=True, text=True, timeout=120, check=False
     )
+    assert bad.returncode == 2
+    assert "error: key name 'Bad Name!' must be 1 to 64 characters" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def run(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = run_elicense(*args, env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"elicense {' '.join(args)} failed: {result.stderr}")
     return result

@@ -8,10 +8,9 @@ import csv
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from _cli import run_elicense
 from conftest import HardhatNode
 
 from devkit.samples import SampleFactory
@@ -20,7 +19,6 @@ from registry import connect, dev_accounts
 pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
 
 
-ELICENSE = Path(sys.executable).parent / "elicense"
 DEPT = "11110000MB0195560T"
 
 
@@ -29,9 +27,7 @@ def test_department_workflow(tmp_path, hardhat_node: HardhatNode):
     env = {**os.environ, "ELICENSE_HOME": str(home), "ELICENSE_RPC_URL": hardhat_node.url, "DEPT_PW": "s3cret pass"}
 
     def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(ELICENSE), *args], capture_output=True, text=True, timeout=300, env=env, check=False
-        )
+        result = run_elicense(*args, env=env)
         assert result.returncode == code, f"elicense {' '.join(args)}: {result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         return result

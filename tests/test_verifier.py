@@ -7,10 +7,9 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from _cli import run_elicense
 from conftest import Issued, make_issued
 
 from devkit.demo import run_demo
@@ -25,9 +24,6 @@ from verifier.qr import read_qr_image
 from verifier.state import EventIndex
 
 pytestmark = pytest.mark.slow  # started first when the suite is spread over processes
-
-
-ELICENSE = Path(sys.executable).parent / "elicense"
 
 
 def test_demo_shows_every_outcome_in_process(tmp_path):
@@ -120,14 +116,7 @@ def test_finding5_declaring_a_key_compromised_from_earlier_does_not_unrevoke(tmp
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ELICENSE), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "ELICENSE_HOME": "", "ELICENSE_RPC_URL": ""},
-    )
+    return run_elicense(*args, env={**os.environ, "ELICENSE_HOME": "", "ELICENSE_RPC_URL": ""})
 
 
 def test_demo_on_a_node_then_verify_every_case_again_with_the_cli(tmp_path, hardhat_node):
