@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli import run_elicense
 from conftest import HardhatNode
 
 from devkit.certificates import self_signed_certificate
@@ -56,9 +57,7 @@ class Home:
             "PW": PASSWORD,
             **(env or {}),
         }
-        result = subprocess.run(
-            [str(ELICENSE), *args], capture_output=True, text=True, timeout=300, env=full, check=False
-        )
+        result = run_elicense(*args, env=full)
         assert code is None or result.returncode == code, f"elicense {' '.join(args)}: {result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         return result
