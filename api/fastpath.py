@@ -285,9 +285,7 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 async def _respond_results(send: Send, count: int, groups: list[bytes]) -> None:
-    """Answer 200 with ``{"count": count, "results": [...]}`` whose items are the ``groups`` (each
-    comma-separated items) in order, sent piece by piece: a large batch's answer (tens of MB) is
-    never copied into one string."""
+    """Answer ``{"count": count, "results": [...]}`` with the ``groups`` in order, piece by piece."""
     head = b'{"count":%d,"results":[' % count
     length = len(head) + sum(len(g) for g in groups) + max(len(groups) - 1, 0) + 2
     headers = [(b"content-type", b"application/json"), (b"content-length", str(length).encode())]

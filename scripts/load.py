@@ -13,16 +13,13 @@ written by ``elicense serve`` in demo mode), then:
 2. **saturation** (with ``--saturate SECONDS``): closed loop, ``--saturate-connections`` clients
    each sending the next request as soon as the previous one is answered: requests answered per
    second at saturation, with p50/p99;
-3. **batch**: ``POST /v1/verify/batch`` with ``--batch`` texts per request, ``--batches`` times,
-   one after the other, reporting licenses verified per second (``--batches 0`` skips it), and
-   against the floor: the secp256k1 recovery every verification makes, timed in this process
-   right before each batch (this machine's speed drifts), as core time per license on this
-   machine's cores over the recovery's time (the median over the batches); with ``--pid`` (the
-   service's process), also the CPU time its processes spent per license, against the same floor:
-   a license's cost, which stolen time or an idle core does not change.
+3. **batch**: ``POST /v1/verify/batch`` with ``--batch`` texts, ``--batches`` times in a row (0:
+   none): licenses per second, and the core time per license over the secp256k1 recovery (the
+   floor), timed right before each batch; with ``--pid`` (the service's process), the CPU time the
+   service spent per license, over the same floor (:mod:`_cpu`; docs/performance.md).
 
-The generator reports its own lateness (``send_lag``: from a request's scheduled time to the moment
-its task ran): when that grows, the client, not the server, is the bottleneck.
+The generator reports its own lateness (``send_lag``: from a request's scheduled time to when its
+task ran): when that grows, the client, not the server, is the bottleneck.
 
     elicense serve &                       # demo mode, http://127.0.0.1:8000
     python scripts/load.py --home home [--url http://127.0.0.1:8000] [--rate 500] [--json]
@@ -47,13 +44,12 @@ from typing import Any
 
 import httpx
 import orjson
-from bench_verify import recoveries_per_second  # a sibling module of this script
-from coincurve import PrivateKey
+from _cpu import cpu_seconds, floor_inputs  # sibling modules of this script
+from bench_verify import recoveries_per_second
 
 from registry.document.presentation import present
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
-from signer import keccak256
 
 
 def load_texts(store_path: Path, limit: int) -> list[str]:
@@ -262,20 +258,16 @@ async def saturate(url: str, texts: list[str], seconds: float, connections: int)
 async def batch(url: str, texts: list[str], size: int, count: int, pid: int | None = None) -> dict[str, Any]:
     """``count`` batches of ``size`` texts, one after the other on one keep-alive connection; each
     timed from sending its body (encoded beforehand) to reading the last byte of the answer, which
-    is checked afterwards (every result ``valid``, in order). Right before each batch, the recovery
-    floor is timed in this process (:func:`floor_inputs`): the machine's speed drifts, so each
-    batch is read against the floor of its own moment. With ``pid`` (the service's process), the CPU
-    time the service's processes spent per license is measured too: the cost of a license whatever
-    the machine's other loads, idle cores or stolen time did to the wall clock."""
+    is checked afterwards (every result ``valid``, in order). Each batch is read against the
+    recovery floor timed right before it (the machine's speed drifts); with ``pid``, the service's
+    CPU time per license too, which idle cores or stolen time do not change."""
     target = httpx.URL(url)
     payload = [texts[i % len(texts)] for i in range(size)]
     body = orjson.dumps({"qrs": payload})
     floor = floor_inputs()
     conn = await _Connection.open(target.host, target.port or 80)
     await conn.post_json("/v1/verify/batch", orjson.dumps({"qrs": payload[: min(size, 2500)]}))  # warm up
-    durations = []
-    floors = []
-    spent = []
+    durations, floors, spent = [], [], []
     for _ in range(count):
         floors.append(recoveries_per_second(floor, 2))
         cpu = 0.0 if pid is None else cpu_seconds(pid)
@@ -315,44 +307,6 @@ async def batch(url: str, texts: list[str], size: int, count: int, pid: int | No
         "median_seconds": round(statistics.median(durations), 3),
         "answer_bytes_per_license": round(len(answer) / size),
     }
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (the service's verification workers among them)."""
-    tree, at = [pid], 0
-    while at < len(tree):
-        for task in Path(f"/proc/{tree[at]}/task").glob("*"):
-            try:
-                tree += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        at += 1
-    return tree
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) that ``pid`` and its descendants have used, from ``/proc``."""
-    ticks = 0
-    for member in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text(encoding="ascii", errors="replace")
-        except OSError:  # ended meanwhile
-            continue
-        after_name = fields.rsplit(")", 1)[1].split()  # the name, in parentheses, may hold spaces
-        ticks += int(after_name[11]) + int(after_name[12])  # utime, stime (fields 14 and 15)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def floor_inputs(samples: int = 1000) -> list[tuple[bytes, bytes]]:
-    """(signature, hash) pairs for timing the floor: the secp256k1 public-key recovery (coincurve)
-    that every license's verification takes, so the batch figure can be read against it (a
-    verification costs at least one recovery)."""
-    key = PrivateKey(bytes(31) + b"\x01")
-    inputs = []
-    for i in range(samples):
-        message = keccak256(i.to_bytes(8, "big"))
-        inputs.append((key.sign_recoverable(message, hasher=None), message))
-    return inputs
 
 
 def run_event_loop(coroutine: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:

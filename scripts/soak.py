@@ -42,14 +42,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import (
-    load_texts,
-    percentile,
-    process_tree,
-    run_event_loop,
-    single,
-    valid_only,
-)  # a sibling module of this script
+from _cpu import process_tree  # sibling modules of this script
+from load import load_texts, percentile, run_event_loop, single, valid_only
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 MB = 1024 * 1024

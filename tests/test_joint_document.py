@@ -406,7 +406,10 @@ def _worst_accepted_text() -> str:
     return text
 
 
-def test_any_text_up_to_4096_characters_is_decided_in_well_under_5_ms():
+def test_no_text_up_to_4096_characters_costs_much_more_than_an_ordinary_bundle():
+    """Each hostile or largest accepted text is decided within 20 times an ordinary bundle's
+    decoding, timed in the same run: a blow-up, such as a bomb inflated, costs hundreds of times more
+    (a bound relative to the same run's work holds on a slow or busy machine, where a fixed one fails)."""
     rng = random.Random(5)
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
     texts = [
@@ -418,14 +421,22 @@ def test_any_text_up_to_4096_characters_is_decided_in_well_under_5_ms():
         qr_text(b"\x86" + b"".join(cbor2.dumps(x) for x in ITEM[:5]) + b"\x90" + cbor2.dumps(ITEM[5][0]) * 16),
     ]
     assert len(texts[0]) <= 1400
-    for text in texts:
+
+    def best_of_5(text: str) -> float:
         best = float("inf")
         for _ in range(5):
             start = time.perf_counter()
             with contextlib.suppress(MalformedBundleError):
                 decode_bundle(text)
             best = min(best, time.perf_counter() - start)
-        assert best < 0.0025, f"{best * 1000:.2f} ms for {text[:40]}..."
+        return best
+
+    ordinary = min(best_of_5(texts[1]) for _ in range(3))
+    for text in texts:
+        best = best_of_5(text)
+        assert best < 20 * ordinary, (
+            f"{best * 1000:.2f} ms for {text[:40]}... (an ordinary bundle: {ordinary * 1000:.2f} ms)"
+        )
 
 
 # -- round trips ----------------------------------------------------------------------------------------
