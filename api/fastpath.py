@@ -5,8 +5,7 @@ unchanged, to the primary process.
 The fast path takes only a request the primary would answer the same way without its other
 parts: a JSON object with ``qr`` (a string of at most ``MAX_QR_TEXT`` characters) or ``qrs`` (1
 to ``max_batch`` strings), no other member but ``"receipt": false``, while the mirror is fresh or
-the stale policy only warns. The answer is built by the same functions as the primary's
-(:func:`api.batch.verify_json`), so it is the same bytes.
+the stale policy only warns; its answer, built by :func:`api.batch.verify_json`, is the same bytes.
 Anything else (a receipt, a body the validation refuses, a stale mirror under the ``refuse``
 policy, every other route) is answered by the primary, body and headers as they came.
 
@@ -62,6 +61,8 @@ HOP_BY_HOP = frozenset(
 FAN_OUT = 2000
 #: The header marking a batch as a part sent by another worker.
 PART_HEADER = "x-elicense-batch-part"
+#: A batch answer's bytes before its first result, with its count (a peer's part is read past them).
+BATCH_HEAD = b'{"count":%d,"results":['
 
 
 class _Busy:
@@ -202,8 +203,7 @@ class FastPath:
                     response = await self._peers[owner].post(
                         "/v1/verify/batch", content=orjson.dumps({"qrs": part}), headers={PART_HEADER: "1"}
                     )
-                    head = b'{"count":%d,"results":[' % len(part)
-                    if response.status_code == 200 and response.content.startswith(head):
+                    if response.status_code == 200 and response.content.startswith(head := BATCH_HEAD % len(part)):
                         return [response.content[len(head) : -2]]
                     log.info("worker %d answered a batch part with %d; verified here", owner, response.status_code)
                 except httpx.HTTPError as exc:
@@ -286,7 +286,7 @@ async def _read_body(receive: Receive) -> bytes:
 
 async def _respond_results(send: Send, count: int, groups: list[bytes]) -> None:
     """Answer ``{"count": count, "results": [...]}`` with the ``groups`` in order, piece by piece."""
-    head = b'{"count":%d,"results":[' % count
+    head = BATCH_HEAD % count
     length = len(head) + sum(len(g) for g in groups) + max(len(groups) - 1, 0) + 2
     headers = [(b"content-type", b"application/json"), (b"content-length", str(length).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -54,6 +54,7 @@ def run_elicense(
             timeout=300,
             check=False,
             input=input.decode() if isinstance(input, bytes) else input,
+            stdin=subprocess.DEVNULL if input is None else None,  # never the test runner's own stdin
             env=None if env is None else {k: v for k, v in {**os.environ, **env}.items() if v is not None},
         )
     runner = CliRunner()

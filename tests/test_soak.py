@@ -39,20 +39,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServedProce
     served.stop()
 
 
-def _soak(served: ServedProcess, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _script(script: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python SCRIPT ARGS`` as a user runs it from the checkout (the project on its path)."""
     return subprocess.run(
-        [
-            sys.executable,
-            str(SOAK),
-            *("--url", served.url, "--home", str(home), "--pid", str(served.process.pid)),
-            *("--rate", "100", "--seconds", "6", "--warmup", "2", "--sample-every", "1", "--window", "3"),
-            *extra,
-        ],
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def _soak(served: ServedProcess, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _script(
+        SOAK,
+        *("--url", served.url, "--home", str(home), "--pid", str(served.process.pid)),
+        *("--rate", "100", "--seconds", "6", "--warmup", "2", "--sample-every", "1", "--window", "3"),
+        *extra,
     )
 
 
@@ -95,18 +99,11 @@ def test_a_missed_target_fails_the_run_and_says_which(demo):
 
 def test_the_load_generator_reports_batches_against_the_floor_of_their_moment(demo):
     served, home = demo
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(LOAD),
-            *("--url", served.url, "--home", str(home), "--rate", "20", "--seconds", "1"),
-            *("--batch", "2000", "--batches", "3", "--pid", str(served.process.pid), "--json"),  # split in two
-        ],
-        capture_output=True,
-        text=True,
+    run = _script(
+        LOAD,
+        *("--url", served.url, "--home", str(home), "--rate", "20", "--seconds", "1"),
+        *("--batch", "2000", "--batches", "3", "--pid", str(served.process.pid), "--json"),  # split in two
         timeout=300,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
@@ -127,14 +124,7 @@ def test_the_load_generator_reports_batches_against_the_floor_of_their_moment(de
 
 def test_the_load_generator_refuses_a_process_that_is_not_there(demo):
     served, home = demo
-    run = subprocess.run(
-        [sys.executable, str(LOAD), *("--url", served.url, "--home", str(home), "--pid", "999999999")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    run = _script(LOAD, *("--url", served.url, "--home", str(home), "--pid", "999999999"))
     assert run.returncode == 2
     assert "--pid 999999999: no such process on this machine" in run.stderr
 
@@ -169,13 +159,6 @@ def test_memory_growth_after_the_warm_up_fails_the_run():
 
 
 def test_a_process_that_does_not_exist_is_refused(tmp_path):
-    run = subprocess.run(
-        [sys.executable, str(SOAK), "--url", "http://127.0.0.1:9", "--pid", "999999999", "--seconds", "5"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    run = _script(SOAK, "--url", "http://127.0.0.1:9", "--pid", "999999999", "--seconds", "5", timeout=60)
     assert run.returncode == 2
     assert "--pid 999999999: no such process" in run.stderr
