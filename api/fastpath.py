@@ -27,6 +27,7 @@ import socket
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ import uvicorn
 
 from api.admission import Gate
 from api.batch import INLINE_GROUP, stale_reason, staleness, verify_json
+from api.batch_split import PARTS_IN_FLIGHT, BatchSplit
 from api.errors import ServiceError, problem_body
-from api.main import BodyLimit, Message, Receive, Scope, Send, send_problem
+from api.main import BodyLimit, Receive, Scope, Send, is_json_body, read_body, respond, send_problem
 from api.models import MAX_QR_TEXT
 from api.services import GC_THRESHOLDS, SWITCH_INTERVAL
 from api.settings import Settings
@@ -95,6 +97,7 @@ class FastPath:
         self._primary: httpx.AsyncClient | None = None
         self._gate: Gate | None = None
         self._lock = threading.Lock()
+        self._parts = ThreadPoolExecutor(1, thread_name_prefix="batch-parts")
 
     # -- the mirror --------------------------------------------------------------------------------
 
@@ -116,10 +119,10 @@ class FastPath:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        body = await _read_body(receive)
+        body = await read_body(receive)
         route = FAST_ROUTES.index(scope["path"]) if scope["method"] == "POST" and scope["path"] in FAST_ROUTES else -1
         answered = False
-        if route >= 0 and _json_body(scope):
+        if route >= 0 and is_json_body(scope):
             try:
                 answered = await self._fast(route, body, send, part=_is_part(scope))
             except ServiceError as exc:
@@ -171,7 +174,7 @@ class FastPath:
                 return False
             status, answer = verify_json(self.verifier, text, time.time(), reason)
             self.counters.count_status(self.slot, status)
-            await _respond(send, 200, answer)
+            await respond(send, 200, answer)
             return True
         texts = data.get("qrs")
         if data.keys() - {"qrs", "receipt"} or not isinstance(texts, list) or not texts:
@@ -181,52 +184,72 @@ class FastPath:
         assert self._gate is not None
         async with self._gate.enter():
             if part or len(texts) < FAN_OUT or not self._peers:
-                groups = await asyncio.get_running_loop().run_in_executor(None, self._verify_many, texts, reason)
+                # the parts other workers send are verified one after the other, in the order sent
+                pool = self._parts if part else None
+                groups = await asyncio.get_running_loop().run_in_executor(pool, self._verify_many, texts, reason)
             else:
                 groups = await self._fan_out(texts, reason)
         await _respond_results(send, len(texts), groups)
         return True
 
     async def _fan_out(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
-        """Verify a large batch on every worker at once: one part here, one sent to each other
-        worker's private socket (a part a peer does not answer, busy or restarting, is verified
-        here); the parts' results joined in order."""
+        """Verify a large batch on every worker at once, shared by progress (:mod:`api.batch_split`):
+        this worker's thread from the front, parts from the back to each other worker's private
+        socket (a part a peer does not answer, busy or restarting, is verified here, and that peer
+        gets no more); the results joined in order."""
         loop = asyncio.get_running_loop()
-        workers = len(self.peer_sockets)
-        size = -(-len(texts) // workers)
-        parts = [texts[i : i + size] for i in range(0, len(texts), size)]
-        owners = [self.slot, *(p for p in self._peers)][: len(parts)]
+        split = BatchSplit(len(texts), len(self.peer_sockets))
+        done: dict[int, bytes] = {}  # each taken span's results, by its first position
 
-        async def verify(owner: int, part: list[str]) -> list[bytes]:
-            if owner != self.slot:
+        def front() -> None:
+            now, counts = time.time(), dict[str, int]()
+            while (span := split.front(INLINE_GROUP)) is not None:
+                done[span[0]] = self._verify_group(texts[span[0] : span[1]], now, reason, counts)
+            self._count(counts)
+
+        async def feed(owner: int) -> None:
+            while (span := split.back()) is not None:
+                part = texts[span[0] : span[1]]
                 try:
                     response = await self._peers[owner].post(
                         "/v1/verify/batch", content=orjson.dumps({"qrs": part}), headers={PART_HEADER: "1"}
                     )
                     if response.status_code == 200 and response.content.startswith(head := BATCH_HEAD % len(part)):
-                        return [response.content[len(head) : -2]]
+                        done[span[0]] = response.content[len(head) : -2]
+                        continue
                     log.info("worker %d answered a batch part with %d; verified here", owner, response.status_code)
                 except httpx.HTTPError as exc:
                     log.info("worker %d did not answer a batch part (%s); verified here", owner, type(exc).__name__)
-            return await loop.run_in_executor(None, self._verify_many, part, reason)
+                done[span[0]] = b",".join(await loop.run_in_executor(None, self._verify_many, part, reason))
+                return
 
-        results = await asyncio.gather(*(verify(o, p) for o, p in zip(owners, parts, strict=True)))
-        return [group for groups in results for group in groups if group]
+        feeds = [feed(owner) for owner in self._peers for _ in range(PARTS_IN_FLIGHT)]
+        await asyncio.gather(loop.run_in_executor(None, front), *feeds)
+        return [done[start] for start in sorted(done) if done[start]]
 
     def _verify_many(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
-        now = time.time()
-        groups = []
-        counts: dict[str, int] = {}
-        for start in range(0, len(texts), INLINE_GROUP):
-            items = []
-            for text in texts[start : start + INLINE_GROUP]:
-                status, item = verify_json(self.verifier, text, now, reason)
-                counts[status] = counts.get(status, 0) + 1
-                items.append(item)
-            groups.append(b",".join(items))
+        now, counts = time.time(), dict[str, int]()
+        groups = [
+            self._verify_group(texts[i : i + INLINE_GROUP], now, reason, counts)
+            for i in range(0, len(texts), INLINE_GROUP)
+        ]
+        self._count(counts)
+        return groups
+
+    def _verify_group(
+        self, texts: list[str], now: float, reason: dict[str, str] | None, counts: dict[str, int]
+    ) -> bytes:
+        """The results of ``texts``, comma-separated; their statuses added to ``counts``."""
+        items = []
+        for text in texts:
+            status, item = verify_json(self.verifier, text, now, reason)
+            counts[status] = counts.get(status, 0) + 1
+            items.append(item)
+        return b",".join(items)
+
+    def _count(self, counts: dict[str, int]) -> None:
         for status, n in counts.items():  # once per batch: the shared counters take a lock
             self.counters.count_status(self.slot, status, n)
-        return groups
 
     async def _forward(self, scope: Scope, body: bytes, send: Send) -> None:
         """Pass the request to the primary and its answer back, streamed."""
@@ -240,7 +263,7 @@ class FastPath:
             response = await self._primary.send(request, stream=True)
         except httpx.HTTPError as exc:
             log.warning("the primary process did not answer a %s request (%s)", scope["method"], type(exc).__name__)
-            await _respond(
+            await respond(
                 send,
                 502,
                 orjson.dumps(problem_body(502, "Bad Gateway", "the service's primary process did not answer; retry")),
@@ -262,28 +285,6 @@ def _is_part(scope: Scope) -> bool:
     return any(name == PART_HEADER.encode() for name, _ in scope["headers"])
 
 
-def _json_body(scope: Scope) -> bool:
-    """Whether the body is read as JSON by the primary too: no content type, or a JSON one."""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            media = bytes(value).split(b";", 1)[0].strip().lower()
-            main, _, sub = media.partition(b"/")
-            return bool(main == b"application" and (sub == b"json" or sub.endswith(b"+json")))
-    return True
-
-
-async def _read_body(receive: Receive) -> bytes:
-    parts = []
-    while True:
-        message: Message = await receive()
-        if message["type"] != "http.request":
-            break
-        parts.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(parts)
-
-
 async def _respond_results(send: Send, count: int, groups: list[bytes]) -> None:
     """Answer ``{"count": count, "results": [...]}`` with the ``groups`` in order, piece by piece."""
     head = BATCH_HEAD % count
@@ -296,12 +297,6 @@ async def _respond_results(send: Send, count: int, groups: list[bytes]) -> None:
             await send({"type": "http.response.body", "body": b",", "more_body": True})
         await send({"type": "http.response.body", "body": group, "more_body": True})
     await send({"type": "http.response.body", "body": b"]}"})
-
-
-async def _respond(send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json") -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _follow(app: FastPath, primary: int, stop: threading.Event, *, generation: Any, seen: Any, moved: Any) -> None:

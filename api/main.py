@@ -106,6 +106,34 @@ async def send_problem(send: Send, exc: errors.ServiceError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def is_json_body(scope: Scope) -> bool:
+    """Whether the body is read as JSON by the primary too: no content type, or a JSON one."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media = bytes(value).split(b";", 1)[0].strip().lower()
+            main, _, sub = media.partition(b"/")
+            return bool(main == b"application" and (sub == b"json" or sub.endswith(b"+json")))
+    return True
+
+
+async def read_body(receive: Receive) -> bytes:
+    parts = []
+    while True:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+async def respond(send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json") -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def create_app(services: Services, *, vendor: Path | None = None) -> FastAPI:
     """The application over ``services`` (started and stopped with the app)."""
 
