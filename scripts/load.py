@@ -292,6 +292,11 @@ async def batch(url: str, texts: list[str], size: int, count: int, pid: int | No
         service["service_cpu_ratio_to_floor"] = round(
             statistics.median(f * c / size for f, c in zip(floors, spent, strict=True)), 2
         )
+        # how much of the machine's cores the service kept busy while a batch ran (the rest: idle,
+        # or the client's own work)
+        service["service_core_share"] = round(
+            statistics.median(c / (cores * d) for c, d in zip(spent, durations, strict=True)), 2
+        )
     return {
         **service,
         "cores": cores,
@@ -390,7 +395,8 @@ def main() -> int:
         if "service_cpu_us_per_license" in b:
             print(
                 f"        the service's processes: {b['service_cpu_us_per_license']} us of CPU time per license, "
-                f"{b['service_cpu_ratio_to_floor']}x the floor (median over the batches)"
+                f"{b['service_cpu_ratio_to_floor']}x the floor, keeping {b['service_core_share']:.0%} of the "
+                f"{b['cores']} cores busy (medians over the batches)"
             )
     return 0
 

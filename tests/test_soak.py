@@ -120,6 +120,7 @@ def test_the_load_generator_reports_batches_against_the_floor_of_their_moment(de
     # the service's processes spent CPU time on every license: at least part of a recovery each
     assert batch["service_cpu_us_per_license"] > 0.5 * 1e6 / batch["recovery_floor_range"][1]
     assert batch["service_cpu_ratio_to_floor"] > 0.5
+    assert 0 < batch["service_core_share"] <= 1.1  # of the machine's cores (CPU time is counted in ticks)
 
 
 def test_the_load_generator_refuses_a_process_that_is_not_there(demo):
