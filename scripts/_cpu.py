@@ -4,6 +4,7 @@ the inputs of the recovery floor that every license's verification pays."""
 from __future__ import annotations
 
 import os
+import statistics
 from pathlib import Path
 
 from coincurve import PrivateKey
@@ -49,3 +50,22 @@ def floor_inputs(samples: int = 1000) -> list[tuple[bytes, bytes]]:
         message = keccak256(i.to_bytes(8, "big"))
         inputs.append((key.sign_recoverable(message, hasher=None), message))
     return inputs
+
+
+def service_figures(
+    spent: list[float], floors: list[float], durations: list[float], size: int, cores: int
+) -> dict[str, float]:
+    """The service's figures over batches of ``size`` licenses, medians over the batches: its CPU
+    time per license (``spent`` seconds each), that over the recovery floor of the batch's moment
+    (``floors``, recoveries per second per core), and the share of the machine's ``cores`` it kept
+    busy while the batch ran (``durations``, wall-clock seconds; the rest is idle, or the client's
+    own work)."""
+    return {
+        "service_cpu_us_per_license": round(statistics.median(spent) * 1e6 / size, 1),
+        "service_cpu_ratio_to_floor": round(
+            statistics.median(f * c / size for f, c in zip(floors, spent, strict=True)), 2
+        ),
+        "service_core_share": round(
+            statistics.median(c / (cores * d) for c, d in zip(spent, durations, strict=True)), 2
+        ),
+    }

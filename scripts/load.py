@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 import orjson
-from _cpu import cpu_seconds, floor_inputs  # sibling modules of this script
+from _cpu import cpu_seconds, floor_inputs, service_figures  # sibling modules of this script
 from bench_verify import recoveries_per_second
 
 from registry.document.presentation import present
@@ -286,17 +286,7 @@ async def batch(url: str, texts: list[str], size: int, count: int, pid: int | No
     cores = os.cpu_count() or 1
     # core time per license over the floor of the batch's moment: cores * floor rate / batch rate
     ratios = sorted(cores * f * d / size for f, d in zip(floors, durations, strict=True))
-    service: dict[str, float] = {}
-    if spent:
-        service["service_cpu_us_per_license"] = round(statistics.median(spent) * 1e6 / size, 1)
-        service["service_cpu_ratio_to_floor"] = round(
-            statistics.median(f * c / size for f, c in zip(floors, spent, strict=True)), 2
-        )
-        # how much of the machine's cores the service kept busy while a batch ran (the rest: idle,
-        # or the client's own work)
-        service["service_core_share"] = round(
-            statistics.median(c / (cores * d) for c, d in zip(spent, durations, strict=True)), 2
-        )
+    service = service_figures(spent, floors, durations, size, cores) if spent else {}
     return {
         **service,
         "cores": cores,

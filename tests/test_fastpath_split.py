@@ -1,0 +1,97 @@
+"""A verification worker sharing a large batch with another that does not take its parts
+(``api.fastpath.FastPath._fan_out``): a peer whose socket has no listener (restarting) and a peer
+that answers 503 (its batch gate full). Every text is still answered, in order, exactly as the
+worker answers it alone, and a failing peer is sent no more parts. The split between working peers
+is tested end to end in ``test_verify_workers``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from conftest import Issued, make_issued
+
+from api.batch import verify_json
+from api.batch_split import PARTS_IN_FLIGHT
+from api.fastpath import FAN_OUT, FastPath
+from api.settings import Settings
+from api.workers import SharedCounters, WorkerConfig
+from verifier.mirror import Mirror
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Issued, Mirror]:
+    tmp = tmp_path_factory.mktemp("fastpath")
+    issued = make_issued(tmp, count=30)
+    mirror = Mirror(f"sqlite:///{tmp / 'mirror.db'}", issued.client.deployment, confirmations=1)
+    mirror.sync(issued.client)
+    return issued, mirror
+
+
+async def _refusing_peer(path: Path, requests: list[int]) -> asyncio.AbstractServer:
+    """A real HTTP/1.1 server on a Unix socket that reads each request and answers 503, as a
+    worker whose batch gate is full does."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):  # the client hung up
+            await answer_each(reader, writer)
+        writer.close()
+
+    async def answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
+            length = int(fields[b"content-length"])
+            await reader.readexactly(length)
+            requests.append(length)
+            body = b'{"status":503,"title":"Service Unavailable"}'
+            writer.write(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            if reader.at_eof():
+                break
+
+    return await asyncio.start_unix_server(answer, path=str(path))
+
+
+@pytest.mark.parametrize("peer", ["no listener", "answers 503"])
+def test_a_peer_that_takes_no_part_leaves_every_text_answered_in_order(world, peer, tmp_path, caplog):
+    issued, mirror = world
+    peer_path = tmp_path / "peer.sock"
+    config = WorkerConfig({}, mirror.deployment.to_dict(), "unused", 1, 10**6, "unused", ("unused", str(peer_path)))
+    worker = FastPath(Settings(), mirror, config, SharedCounters(2), 0)
+    texts = [issued.text(i % 30) for i in range(FAN_OUT + 600)]
+    texts[7] = "LC2:" + "Z" * 300  # a hostile text answers for itself, wherever it lands
+    texts[-3] = ""
+    requests: list[int] = []
+
+    async def run() -> list[bytes]:
+        server = await _refusing_peer(peer_path, requests) if peer == "answers 503" else None
+        worker._peers[1] = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=str(peer_path)), base_url="http://peer"
+        )
+        try:
+            return await worker._fan_out(texts, None)
+        finally:
+            await worker._peers[1].aclose()
+            if server is not None:
+                server.close()
+                await server.wait_closed()
+
+    with caplog.at_level(logging.INFO, logger="elicense.service"):
+        groups = asyncio.run(run())
+    statuses = [r["status"] for r in orjson.loads(b"[" + b",".join(groups) + b"]")]
+    expected = [verify_json(worker.verifier, t, time.time(), None)[0] for t in texts]
+    assert len(statuses) == len(texts)
+    assert statuses == expected
+    assert expected[7] == expected[-3] == "malformed"
+    assert expected.count("valid") == len(texts) - 2
+    said = "did not answer a batch part" if peer == "no listener" else "answered a batch part with 503"
+    assert said in caplog.text
+    assert "verified here" in caplog.text
+    if peer == "answers 503":  # each of the parts in flight tried once, then that peer gets no more
+        assert 1 <= len(requests) <= PARTS_IN_FLIGHT
