@@ -124,7 +124,7 @@ class FastPath:
         answered = False
         if route >= 0 and is_json_body(scope):
             try:
-                answered = await self._fast(route, body, send, part=_is_part(scope))
+                answered = await self._fast(route, body, send, part=self._is_part(scope))
             except ServiceError as exc:
                 await send_problem(send, exc)
                 answered = True
@@ -191,6 +191,14 @@ class FastPath:
                 groups = await self._fan_out(texts, reason)
         await _respond_results(send, len(texts), groups)
         return True
+
+    def _is_part(self, scope: Scope) -> bool:
+        """Whether the batch is a part another worker sent (verified here, in order, never split
+        again): the header, on this worker's private socket only (on the service's port, a
+        client's header is ignored)."""
+        server = scope.get("server")
+        private = server is not None and server[0] == self.peer_sockets[self.slot]
+        return private and any(name == PART_HEADER.encode() for name, _ in scope["headers"])
 
     async def _fan_out(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
         """Verify a large batch on every worker at once, shared by progress (:mod:`api.batch_split`):
@@ -278,11 +286,6 @@ class FastPath:
             await send({"type": "http.response.body", "body": b""})
         finally:
             await response.aclose()
-
-
-def _is_part(scope: Scope) -> bool:
-    """Whether the batch is a part another worker sent (verified here, never split again)."""
-    return any(name == PART_HEADER.encode() for name, _ in scope["headers"])
 
 
 async def _respond_results(send: Send, count: int, groups: list[bytes]) -> None:

@@ -19,7 +19,7 @@ from conftest import Issued, make_issued
 
 from api.batch import verify_json
 from api.batch_split import PARTS_IN_FLIGHT
-from api.fastpath import FAN_OUT, FastPath
+from api.fastpath import FAN_OUT, PART_HEADER, FastPath
 from api.settings import Settings
 from api.workers import SharedCounters, WorkerConfig
 from verifier.mirror import Mirror
@@ -95,3 +95,19 @@ def test_a_peer_that_takes_no_part_leaves_every_text_answered_in_order(world, pe
     assert "verified here" in caplog.text
     if peer == "answers 503":  # each of the parts in flight tried once, then that peer gets no more
         assert 1 <= len(requests) <= PARTS_IN_FLIGHT
+
+
+def test_only_a_part_on_the_private_socket_is_taken_as_one(world, tmp_path):
+    """The part header counts on this worker's own private socket only: on the service's port a
+    client's header is ignored, so it cannot queue its batches in the thread that verifies the
+    other workers' parts one after the other."""
+    _, mirror = world
+    private = str(tmp_path / "worker-0.sock")
+    config = WorkerConfig({}, mirror.deployment.to_dict(), "unused", 1, 10**6, "unused", (private, "unused"))
+    worker = FastPath(Settings(), mirror, config, SharedCounters(2), 0)
+    header = [(PART_HEADER.encode(), b"1")]
+    assert worker._is_part({"server": (private, None), "headers": header})
+    assert not worker._is_part({"server": (private, None), "headers": []})
+    assert not worker._is_part({"server": ("127.0.0.1", 8000), "headers": header})
+    assert not worker._is_part({"server": (str(tmp_path / "worker-1.sock"), None), "headers": header})
+    assert not worker._is_part({"server": None, "headers": header})

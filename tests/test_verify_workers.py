@@ -153,9 +153,12 @@ def test_a_large_batch_is_split_between_the_workers_in_order_hostile_items_answe
         assert [r["status"] for r in body["results"]] == expected
         # the batch itself and the part the other worker verified
         assert _worker_count(client, "/v1/verify/batch") >= parts_before + 2
-        # a client setting the part header only keeps its batch in one worker: the same answers
+        # a client's part header on the service's port is ignored: the batch is shared as any other
+        # (it does not queue in the thread that verifies the workers' parts one after the other)
+        parts_before = _worker_count(client, "/v1/verify/batch")
         forged = client.post("/v1/verify/batch", json={"qrs": texts}, headers={PART_HEADER: "1"}).json()
         assert [r["status"] for r in forged["results"]] == expected
+        assert _worker_count(client, "/v1/verify/batch") >= parts_before + 2
 
 
 def test_what_the_workers_do_not_take_the_primary_answers(served):
