@@ -62,9 +62,3 @@ class BatchSplit:
             size = min(remaining, max(MIN_PART, min(MAX_PART, remaining // (4 * self._workers))))
             self._back -= size
             return self._back, self._back + size
-
-    @property
-    def left(self) -> int:
-        """Texts not yet taken."""
-        with self._lock:
-            return self._back - self._front

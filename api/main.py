@@ -117,6 +117,7 @@ def is_json_body(scope: Scope) -> bool:
 
 
 async def read_body(receive: Receive) -> bytes:
+    """A request's whole body, from its ``http.request`` messages."""
     parts = []
     while True:
         message: Message = await receive()
@@ -129,6 +130,7 @@ async def read_body(receive: Receive) -> bytes:
 
 
 async def respond(send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json") -> None:
+    """Answer ``status`` with ``body`` in one piece, its length given."""
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -11,7 +11,7 @@ from coincurve import PrivateKey
 
 from signer import keccak256
 
-__all__ = ["cpu_seconds", "floor_inputs", "process_tree"]
+__all__ = ["cpu_seconds", "floor_inputs", "process_tree", "service_figures"]
 
 
 def process_tree(pid: int) -> list[int]:

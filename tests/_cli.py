@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from api.cli import main
 
-__all__ = ["PROCESS_COMMANDS", "run_elicense"]
+__all__ = ["ELICENSE", "PROCESS_COMMANDS", "run_elicense"]
 
 ELICENSE = Path(sys.executable).parent / "elicense"
 #: Commands that run a service (a port, signal handlers, threads that outlive a call): always a

@@ -31,8 +31,9 @@ def test_any_order_of_takers_takes_every_text_exactly_once(count, workers, size,
     spans: list[tuple[int, int]] = []
     for from_front in order:
         span = split.front(size) if from_front else split.back()
+        left = count - sum(end - start for start, end in spans)  # before this take
         if span is None:
-            assert split.left == 0
+            assert left == 0  # nothing refused while texts remain
             continue
         start, end = span
         assert 0 <= start < end <= count
@@ -40,7 +41,7 @@ def test_any_order_of_takers_takes_every_text_exactly_once(count, workers, size,
             assert end - start <= size
         else:
             assert end - start <= MAX_PART
-            assert end - start >= MIN_PART or split.left == 0  # smaller only as the last of the batch
+            assert end - start >= MIN_PART or end - start == left  # smaller only as the last of the batch
         spans.append(span)
     while (span := split.front(size)) is not None:  # the receiving worker's thread finishes the rest
         spans.append(span)

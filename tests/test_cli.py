@@ -6,16 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from _cli import run_elicense
+from _cli import ELICENSE, run_elicense
 from conftest import HardhatNode
 
 from registry import Deployment
-
-ELICENSE = Path(sys.executable).parent / "elicense"
 
 
 def test_the_installed_script_runs_and_fails_as_a_process():
