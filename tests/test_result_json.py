@@ -179,3 +179,23 @@ def test_the_memos_stay_bounded_under_a_stream_of_distinct_results(demo_verifier
             writer(one, None)
     assert all(len(memo.kept) <= MEMO_LIMIT for memo in MEMOS.values())
     assert result_json.MEMO_LIMIT == MEMO_LIMIT
+
+
+long_texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=2000, max_size=5000)
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(texts | ints | long_texts, min_size=1, max_size=8), stale=stales)
+def test_displays_that_are_their_values_and_answers_of_any_size(writer, values, stale):
+    """Texts and identifiers are shown as they are: the display is the value object itself, which
+    the compiled writer copies rather than writes again. Long values take the answer past the
+    writer's first buffer (8 KB) into a grown one; the bytes are the dict path's either way."""
+    disclosed = [DisclosedField(f"f{i}", "标签", "label", v, v, v) for i, v in enumerate(values)]
+    result = VerificationResult(
+        Outcome.VALID, [Reason("valid", "有效", "valid")], checked_at=1_796_313_992, chain=None, disclosed=disclosed
+    )
+    expected = dict_path(result, stale)
+    assert writer(result, stale) == expected
+    if sum(len(v) for v in values if isinstance(v, str)) > 10_000:
+        assert len(expected) > 8192
