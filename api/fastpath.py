@@ -41,6 +41,7 @@ from api.batch_split import PARTS_IN_FLIGHT, BatchSplit
 from api.errors import ServiceError, problem_body
 from api.main import BodyLimit, Receive, Scope, Send, is_json_body, read_body, respond, send_problem
 from api.models import MAX_QR_TEXT
+from api.peer_link import PeerError, PeerLink
 from api.services import GC_THRESHOLDS, SWITCH_INTERVAL
 from api.settings import Settings
 from api.workers import FAST_ROUTES, SharedCounters, WorkerConfig
@@ -93,7 +94,7 @@ class FastPath:
         self.slot = slot
         self.primary_socket = config.primary_socket
         self.peer_sockets = config.peer_sockets
-        self._peers: dict[int, httpx.AsyncClient] = {}
+        self._peers: dict[int, PeerLink] = {}
         self._primary: httpx.AsyncClient | None = None
         self._gate: Gate | None = None
         self._lock = threading.Lock()
@@ -144,9 +145,7 @@ class FastPath:
                 slots = self.settings.batch_concurrency or 2
                 for peer, path in enumerate(self.peer_sockets):
                     if peer != self.slot:
-                        self._peers[peer] = httpx.AsyncClient(
-                            transport=httpx.AsyncHTTPTransport(uds=path), base_url="http://peer", timeout=600.0
-                        )
+                        self._peers[peer] = PeerLink(path)
                 self._gate = Gate("batches", slots, 2 * slots, self.settings.busy_wait, _Busy())  # type: ignore[arg-type]
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -203,8 +202,8 @@ class FastPath:
     async def _fan_out(self, texts: list[str], reason: dict[str, str] | None) -> list[bytes]:
         """Verify a large batch on every worker at once, shared by progress (:mod:`api.batch_split`):
         this worker's thread from the front, parts from the back to each other worker's private
-        socket (a part a peer does not answer, busy or restarting, is verified here, and that peer
-        gets no more); the results joined in order."""
+        socket (:mod:`api.peer_link`; a part a peer does not answer, busy or restarting, is verified
+        here, and that peer gets no more); the results joined in order."""
         loop = asyncio.get_running_loop()
         split = BatchSplit(len(texts), len(self.peer_sockets))
         done: dict[int, bytes] = {}  # each taken span's results, by its first position
@@ -219,15 +218,15 @@ class FastPath:
             while (span := split.back()) is not None:
                 part = texts[span[0] : span[1]]
                 try:
-                    response = await self._peers[owner].post(
-                        "/v1/verify/batch", content=orjson.dumps({"qrs": part}), headers={PART_HEADER: "1"}
+                    status, answer = await self._peers[owner].post(
+                        "/v1/verify/batch", orjson.dumps({"qrs": part}), {PART_HEADER: "1"}
                     )
-                    if response.status_code == 200 and response.content.startswith(head := BATCH_HEAD % len(part)):
-                        done[span[0]] = response.content[len(head) : -2]
+                    if status == 200 and answer.startswith(head := BATCH_HEAD % len(part)) and answer[-2:] == b"]}":
+                        done[span[0]] = answer[len(head) : -2]
                         continue
-                    log.info("worker %d answered a batch part with %d; verified here", owner, response.status_code)
-                except httpx.HTTPError as exc:
-                    log.info("worker %d did not answer a batch part (%s); verified here", owner, type(exc).__name__)
+                    log.info("worker %d answered a batch part with %d; verified here", owner, status)
+                except PeerError as exc:
+                    log.info("worker %d did not answer a batch part (%s); verified here", owner, exc)
                 done[span[0]] = b",".join(await loop.run_in_executor(None, self._verify_many, part, reason))
                 return
 

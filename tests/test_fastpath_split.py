@@ -1,7 +1,8 @@
 """A verification worker sharing a large batch with another that does not take its parts
-(``api.fastpath.FastPath._fan_out``): a peer whose socket has no listener (restarting) and a peer
-that answers 503 (its batch gate full). Every text is still answered, in order, exactly as the
-worker answers it alone, and a failing peer is sent no more parts. The split between working peers
+(``api.fastpath.FastPath._fan_out``): a peer whose socket has no listener (restarting), one that
+answers 503 (its batch gate full), and ones whose answer is cut short, framed otherwise or not the
+part's results. Every text is still answered, in order, exactly as the worker answers it alone,
+and a failing peer is sent no more parts. The split between working peers
 is tested end to end in ``test_verify_workers``."""
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 import time
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 from conftest import Issued, make_issued
@@ -20,6 +20,7 @@ from conftest import Issued, make_issued
 from api.batch import verify_json
 from api.batch_split import PARTS_IN_FLIGHT
 from api.fastpath import FAN_OUT, PART_HEADER, FastPath
+from api.peer_link import PeerLink
 from api.settings import Settings
 from api.workers import SharedCounters, WorkerConfig
 from verifier.mirror import Mirror
@@ -34,11 +35,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Issued, Mirror]:
     return issued, mirror
 
 
-async def _refusing_peer(path: Path, requests: list[int]) -> asyncio.AbstractServer:
-    """A real HTTP/1.1 server on a Unix socket that reads each request and answers 503, as a
-    worker whose batch gate is full does."""
+#: What a peer that takes no part answers, after reading the request: a 503 (its batch gate full),
+#: a head promising more than it sends before hanging up, a body framed otherwise than by its
+#: length, and a 200 whose body is not the part's results.
+ANSWERS = {
+    "answers 503": b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 44\r\n\r\n"
+    b'{"status":503,"title":"Service Unavailable"}',
+    "hangs up midway": b'HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n{"count":',
+    "answers chunked": b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "answers another body": b'HTTP/1.1 200 OK\r\ncontent-length: 24\r\n\r\n{"count":1,"results":[]}',
+}
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+
+async def _refusing_peer(path: Path, requests: list[int], answer: bytes) -> asyncio.AbstractServer:
+    """A real server on a Unix socket that reads each HTTP/1.1 request and writes ``answer``."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):  # the client hung up
             await answer_each(reader, writer)
         writer.close()
@@ -49,16 +61,15 @@ async def _refusing_peer(path: Path, requests: list[int]) -> asyncio.AbstractSer
             length = int(fields[b"content-length"])
             await reader.readexactly(length)
             requests.append(length)
-            body = b'{"status":503,"title":"Service Unavailable"}'
-            writer.write(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            writer.write(answer)
             await writer.drain()
-            if reader.at_eof():
+            if reader.at_eof() or b"100000" in answer:
                 break
 
-    return await asyncio.start_unix_server(answer, path=str(path))
+    return await asyncio.start_unix_server(serve, path=str(path))
 
 
-@pytest.mark.parametrize("peer", ["no listener", "answers 503"])
+@pytest.mark.parametrize("peer", ["no listener", *ANSWERS])
 def test_a_peer_that_takes_no_part_leaves_every_text_answered_in_order(world, peer, tmp_path, caplog):
     issued, mirror = world
     peer_path = tmp_path / "peer.sock"
@@ -70,10 +81,8 @@ def test_a_peer_that_takes_no_part_leaves_every_text_answered_in_order(world, pe
     requests: list[int] = []
 
     async def run() -> list[bytes]:
-        server = await _refusing_peer(peer_path, requests) if peer == "answers 503" else None
-        worker._peers[1] = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=str(peer_path)), base_url="http://peer"
-        )
+        server = await _refusing_peer(peer_path, requests, ANSWERS[peer]) if peer in ANSWERS else None
+        worker._peers[1] = PeerLink(str(peer_path))
         try:
             return await worker._fan_out(texts, None)
         finally:
@@ -90,10 +99,10 @@ def test_a_peer_that_takes_no_part_leaves_every_text_answered_in_order(world, pe
     assert statuses == expected
     assert expected[7] == expected[-3] == "malformed"
     assert expected.count("valid") == len(texts) - 2
-    said = "did not answer a batch part" if peer == "no listener" else "answered a batch part with 503"
-    assert said in caplog.text
+    said = {"answers 503": "answered a batch part with 503", "answers another body": "answered a batch part with 200"}
+    assert said.get(peer, "did not answer a batch part") in caplog.text
     assert "verified here" in caplog.text
-    if peer == "answers 503":  # each of the parts in flight tried once, then that peer gets no more
+    if peer in ANSWERS:  # each of the parts in flight tried once, then that peer gets no more
         assert 1 <= len(requests) <= PARTS_IN_FLIGHT
 
 
