@@ -85,8 +85,7 @@ def standing(
     if found.outcome is not Outcome.VALID:
         return found
     co_approval = found.co_approval
-    today = dt.datetime.fromtimestamp(checked_at, CHINA_TZ).date()
-    position = header.is_current(today)
+    position = header.is_current(_today(checked_at))
     if position < 0:
         start = from_day_number(header.valid_from).isoformat()
         return Standing(
@@ -98,6 +97,20 @@ def standing(
             Outcome.EXPIRED, Reason("expired", f"有效期至 {end}，已过期", f"expired: valid until {end}"), co_approval
         )
     return frozen(Standing, Outcome.VALID, _valid(issuer.name), co_approval, None, None)
+
+
+_LAST_DAY: tuple[float, dt.date] = (0.0, dt.date(1970, 1, 1))
+
+
+def _today(checked_at: float) -> dt.date:
+    """Today's date in China Standard Time at ``checked_at``; the last one is kept (a batch's
+    licenses are checked at one time)."""
+    global _LAST_DAY  # noqa: PLW0603 - one (time, date) pair, replaced whole
+    at, day = _LAST_DAY
+    if at != checked_at:
+        day = dt.datetime.fromtimestamp(checked_at, CHINA_TZ).date()
+        _LAST_DAY = (checked_at, day)
+    return day
 
 
 @functools.lru_cache(maxsize=1024)
