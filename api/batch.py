@@ -116,7 +116,7 @@ def verify_json(verifier: Verifier, text: object, now: float, reason: dict[str, 
     try:
         result = verifier.check(text, now=now)
         if type(result) is VerificationResult:
-            return result.status._value_, license_json(result, reason)  # not .value: a Python call
+            return result.status._value_, license_json(result, reason)  # not .value: an Enum property is a Python call
         answer = result.to_dict()
         answer = answer if "kind" in answer else {"kind": "license", **answer}
     except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)

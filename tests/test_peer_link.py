@@ -23,7 +23,7 @@ async def _server(path: Path, answer: Callable[[int], bytes | None], seen: dict[
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen["connections"] += 1
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+        with contextlib.closing(writer), contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while head := await reader.readuntil(b"\r\n\r\n"):
                 fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
                 seen["bodies"] += len(await reader.readexactly(int(fields[b"content-length"])))
@@ -35,7 +35,6 @@ async def _server(path: Path, answer: Callable[[int], bytes | None], seen: dict[
                 await writer.drain()
                 if b"connection: close" in reply or seen.get("hang up after") == seen["requests"]:
                     break
-        writer.close()
 
     return await asyncio.start_unix_server(serve, path=str(path))
 
@@ -128,6 +127,74 @@ def test_a_peer_that_closed_an_idle_connection_is_not_written_to(tmp_path):
     assert seen == {"connections": 2, "requests": 2}
 
 
+def _numbered(n: int) -> bytes:
+    body = b'["answer %d"]' % n
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def test_bytes_after_an_answer_leave_its_connection_unused(tmp_path):
+    """An answer followed by bytes nobody asked for (a second answer sent ahead): the connection
+    is not reused, so the next request's answer is its own, not the one sent ahead."""
+    got: list[bytes] = []
+
+    async def talk(peer: PeerLink) -> None:
+        for _ in range(3):
+            got.append((await peer.post("/", b"{}", {}))[1])
+
+    seen = _run(tmp_path, lambda n: _numbered(n) + (_numbered(99) if n == 1 else b""), talk)
+    assert got == [b'["answer 1"]', b'["answer 2"]', b'["answer 3"]']
+    assert seen["connections"] == 2  # the first dropped; the second kept for the third
+
+
+@pytest.mark.parametrize("header", [b"Connection: Close", b"connection: keep-alive, close", b"CONNECTION:close "])
+def test_connection_close_is_read_in_any_case_and_among_other_tokens(tmp_path, header):
+    reply = OK.replace(b"\r\n\r\n", b"\r\n" + header + b"\r\n\r\n")
+
+    async def talk(peer: PeerLink) -> None:
+        for _ in range(2):
+            assert (await peer.post("/", b"{}", {}))[0] == 200
+            assert not peer._idle
+
+    seen = _run(tmp_path, lambda _n: reply, talk, hang_up_after=1)
+    assert seen["connections"] == 2
+
+
+def test_a_kept_connection_closed_as_the_request_arrives_is_retried_once_on_a_new_one(tmp_path):
+    """The other end's idle timeout closes a kept connection just as a part is sent on it (no
+    byte of an answer comes): the part goes again over a new connection, not to the fallback."""
+    seen = {"connections": 0, "requests": 0}
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen["connections"] += 1
+        first = seen["connections"] == 1
+        with contextlib.closing(writer), contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
+                await reader.readexactly(int(fields[b"content-length"]))
+                seen["requests"] += 1
+                if first and seen["requests"] == 2:
+                    break  # the second request on the first connection: closed unanswered
+                writer.write(_numbered(seen["requests"]))
+                await writer.drain()
+
+    got: list[tuple[int, bytes]] = []
+
+    async def main() -> None:
+        server = await asyncio.start_unix_server(serve, path=str(tmp_path / "peer.sock"))
+        peer = PeerLink(str(tmp_path / "peer.sock"))
+        try:
+            got.append(await peer.post("/", b"{}", {}))
+            got.append(await peer.post("/", b"{}", {}))
+        finally:
+            await peer.aclose()
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())
+    assert got == [(200, b'["answer 1"]'), (200, b'["answer 3"]')]
+    assert seen == {"connections": 2, "requests": 3}
+
+
 MALFORMED = {
     "no status line": b"hello\r\n\r\n",
     "HTTP/1.0": b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n[]",
@@ -196,6 +263,7 @@ def test_a_part_cancelled_midway_leaves_no_connection_to_reuse(tmp_path):
     """A batch's feeding task cancelled while a part's answer is being read (the client went
     away): that connection holds the rest of an answer, so it is closed, never reused."""
     body = b"x" * 5000
+    ended: list[bool] = []
 
     async def talk(peer: PeerLink) -> None:
         task = asyncio.create_task(peer.post("/", b"{}", {}))
@@ -215,7 +283,7 @@ def test_a_part_cancelled_midway_leaves_no_connection_to_reuse(tmp_path):
                 await reader.readexactly(2)
                 writer.write(answer(1))
                 await writer.drain()
-                await asyncio.sleep(2)
+                ended.append(await reader.read(1) == b"")  # the client closed its end, not kept
             finally:
                 writer.close()
 
@@ -225,8 +293,10 @@ def test_a_part_cancelled_midway_leaves_no_connection_to_reuse(tmp_path):
         server = await slow_server(tmp_path / "half.sock")
         try:
             await talk(PeerLink(str(tmp_path / "half.sock")))
+            await asyncio.sleep(0.1)
         finally:
             server.close()
             await server.wait_closed()
 
     asyncio.run(main())
+    assert ended == [True]

@@ -57,7 +57,7 @@ cdef _Memo _memo_reason, _memo_type, _memo_field, _memo_issuer, _memo_anchor, _m
 def configure(dict heads, dict memos, Py_ssize_t limit) -> None:
     """Take the reference's status heads and memos (called once, by ``verifier.result_json``)."""
     global _heads, _LIMIT, _memo_reason, _memo_type, _memo_field, _memo_issuer, _memo_anchor, _memo_chain
-    _heads = {status._value_: head for status, head in heads.items()}
+    _heads = heads
     _LIMIT = limit
     _memo_reason = _Memo(memos["reason"])
     _memo_type = _Memo(memos["license_type"])
@@ -244,7 +244,7 @@ def license_json(result, stale=None) -> bytes:
 
 cdef int _write(_Out *out, object result, object stale) except -1:
     cdef bint first = True
-    _put_bytes(out, <bytes>_heads[result.status._value_])  # by value: an Enum's hash is a Python call
+    _put_bytes(out, <bytes?>_heads[result.status])
     _lit(out, b',"reasons":[')
     for r in result.reasons:
         if not first:
@@ -299,7 +299,7 @@ cdef int _write(_Out *out, object result, object stale) except -1:
     if suite is None:
         _lit(out, b"null")
     else:
-        _put_value(out, suite._value_)
+        _put_value(out, suite._value_)  # not .value: an Enum property is a Python call
     _lit(out, b',"certificate_subject":')
     _put_value(out, result.certificate_subject)
     _lit(out, b',"replacement":')

@@ -71,17 +71,18 @@ _recover_signer = _SPEEDUPS.recover_signer if _SPEEDUPS is not None and _SPEEDUP
 _LAST_DISPLAYABLE = 253402271999  # 9999-12-31 23:59:59 in China Standard Time: later times show as this
 
 
-#: Outcomes whose disclosed fields the chain vouches for (anchored by the signing key in its window):
-#: a tuple, ``valid`` first, so a membership test is an identity check (an Enum's hash is a Python call).
-_FIELDS_SHOWN = (
-    Outcome.VALID,
-    Outcome.TYPE_NOT_PERMITTED,
-    Outcome.CO_APPROVAL_MISSING,
-    Outcome.REVOKED,
-    Outcome.SUSPENDED,
-    Outcome.SUPERSEDED,
-    Outcome.EXPIRED,
-    Outcome.NOT_YET_VALID,
+#: Outcomes whose disclosed fields the chain vouches for (anchored by the signing key in its window).
+_FIELDS_SHOWN = frozenset(
+    {
+        Outcome.VALID,
+        Outcome.TYPE_NOT_PERMITTED,
+        Outcome.CO_APPROVAL_MISSING,
+        Outcome.REVOKED,
+        Outcome.SUSPENDED,
+        Outcome.SUPERSEDED,
+        Outcome.EXPIRED,
+        Outcome.NOT_YET_VALID,
+    }
 )
 
 
