@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from _http import read_request
 from conftest import Issued, make_issued
 
 from api.batch import verify_json
@@ -49,7 +50,8 @@ ANSWERS = {
 
 
 async def _refusing_peer(path: Path, requests: list[int], answer: bytes) -> asyncio.AbstractServer:
-    """A real server on a Unix socket that reads each HTTP/1.1 request and writes ``answer``."""
+    """A real server on a Unix socket that reads each HTTP/1.1 request and writes ``answer`` (empty:
+    a 200 with the part's head and count whose results are cut off before the closing ``]}``)."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):  # the client hung up
@@ -57,11 +59,10 @@ async def _refusing_peer(path: Path, requests: list[int], answer: bytes) -> asyn
         writer.close()
 
     async def answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
-            length = int(fields[b"content-length"])
-            count = len(orjson.loads(await reader.readexactly(length))["qrs"])
-            requests.append(length)
+        while True:
+            body = await read_request(reader)
+            count = len(orjson.loads(body)["qrs"])
+            requests.append(len(body))
             if not answer:  # the right head and count, results cut off before the closing "]}"
                 body = b'{"count":%d,"results":[{"status":"valid"}' % count
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _http import read_request
 
 from api.peer_link import MAX_ANSWER, MAX_HEADERS, PeerError, PeerLink
 
@@ -24,9 +25,8 @@ async def _server(path: Path, answer: Callable[[int], bytes | None], seen: dict[
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen["connections"] += 1
         with contextlib.closing(writer), contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
-                seen["bodies"] += len(await reader.readexactly(int(fields[b"content-length"])))
+            while True:
+                seen["bodies"] += len(await read_request(reader))
                 seen["requests"] += 1
                 reply = answer(seen["requests"])
                 if reply is None:
@@ -103,9 +103,7 @@ def test_a_peer_that_closed_an_idle_connection_is_not_written_to(tmp_path):
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen["connections"] += 1  # each connection: one request answered, then closed
-        head = await reader.readuntil(b"\r\n\r\n")
-        fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
-        await reader.readexactly(int(fields[b"content-length"]))
+        await read_request(reader)
         seen["requests"] += 1
         writer.write(OK)
         await writer.drain()
@@ -168,9 +166,8 @@ def test_a_kept_connection_closed_as_the_request_arrives_is_retried_once_on_a_ne
         seen["connections"] += 1
         first = seen["connections"] == 1
         with contextlib.closing(writer), contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                fields = dict(line.lower().split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
-                await reader.readexactly(int(fields[b"content-length"]))
+            while True:
+                await read_request(reader)
                 seen["requests"] += 1
                 if first and seen["requests"] == 2:
                     break  # the second request on the first connection: closed unanswered
