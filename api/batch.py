@@ -39,6 +39,7 @@ __all__ = [
     "stale_reason",
     "staleness",
     "verify_json",
+    "verify_json_many",
     "verify_safely",
     "with_freshness",
 ]
@@ -114,13 +115,45 @@ def verify_json(verifier: Verifier, text: object, now: float, reason: dict[str, 
     (the same bytes): a license's result is written straight to JSON
     (:func:`verifier.result_json.license_json`), without the dict."""
     try:
-        result = verifier.check(text, now=now)
-        if type(result) is VerificationResult:
-            return result.status._value_, license_json(result, reason)  # not .value: an Enum property is a Python call
-        answer = result.to_dict()
-        answer = answer if "kind" in answer else {"kind": "license", **answer}
+        return _as_json(verifier, text, now, reason, verifier.check(text, now=now))
     except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)
-        answer = _unreadable(verifier, text, now, exc)
+        return _unreadable_json(verifier, text, now, reason, exc)
+
+
+def verify_json_many(
+    verifier: Verifier, texts: Sequence[object], now: float, reason: dict[str, str] | None
+) -> list[tuple[str, bytes]]:
+    """``[verify_json(verifier, text, now, reason) for text in texts]``, the same answers, with the
+    licenses' signers found together (:meth:`verifier.pipeline.Verifier.check_many`)."""
+    try:
+        results = verifier.check_many(texts, now=now)
+    except Exception:
+        if _LOG_BUDGET.allow():
+            log.warning("checking a group of %d texts failed; checked one by one", len(texts), exc_info=True)
+        return [verify_json(verifier, text, now, reason) for text in texts]
+    answers = []
+    for text, result in zip(texts, results, strict=True):
+        try:
+            answers.append(_as_json(verifier, text, now, reason, result))
+        except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)
+            answers.append(_unreadable_json(verifier, text, now, reason, exc))
+    return answers
+
+
+def _as_json(
+    verifier: Verifier, text: object, now: float, reason: dict[str, str] | None, result: object
+) -> tuple[str, bytes]:
+    if type(result) is VerificationResult:
+        return result.status._value_, license_json(result, reason)  # not .value: an Enum property is a Python call
+    answer = result.to_dict()  # type: ignore[attr-defined]  # a BundleResult
+    answer = answer if "kind" in answer else {"kind": "license", **answer}
+    return answer["status"], orjson.dumps(with_freshness(answer, reason))
+
+
+def _unreadable_json(
+    verifier: Verifier, text: object, now: float, reason: dict[str, str] | None, exc: Exception
+) -> tuple[str, bytes]:
+    answer = _unreadable(verifier, text, now, exc)
     return answer["status"], orjson.dumps(with_freshness(answer, reason))
 
 
@@ -172,7 +205,7 @@ def _worker_verify(texts: Sequence[str], now: float, reason: dict[str, str] | No
         verifier.state = mirror.index
     except Exception:
         log.warning("a batch worker could not refresh its mirror", exc_info=True)
-    return b",".join(verify_json(verifier, text, now, reason)[1] for text in texts)
+    return b",".join(item for _, item in verify_json_many(verifier, texts, now, reason))
 
 
 class WorkerPool:

@@ -26,7 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from api.admission import Gate
-from api.batch import INLINE_GROUP, WorkerPool, stale_reason, staleness, verify_json, verify_safely, with_freshness
+from api.batch import (
+    INLINE_GROUP,
+    WorkerPool,
+    stale_reason,
+    staleness,
+    verify_json_many,
+    verify_safely,
+    with_freshness,
+)
 from api.cosigning import co_signing_specs, load_co_signing_keys
 from api.deliverer import Deliverer, DeliveryPolicy, http_post, http_post_allowing_private
 from api.metrics import Metrics
@@ -310,8 +318,7 @@ class Services:
             groups = []
             for start in range(0, len(texts), INLINE_GROUP):
                 items = []
-                for text in texts[start : start + INLINE_GROUP]:
-                    status, item = verify_json(self.verifier, text, now, reason)
+                for status, item in verify_json_many(self.verifier, texts[start : start + INLINE_GROUP], now, reason):
                     self.metrics.verifications.labels(status).inc()
                     items.append(item)
                 groups.append(b",".join(items))

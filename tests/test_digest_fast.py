@@ -20,7 +20,7 @@ from registry.document.licensetypes import FieldKind, FieldSpec
 from registry.document.presentation import decode_presentation, present
 from registry.document.suites import SignatureSuite
 from signer import keccak256
-from verifier.pipeline import _disclosed
+from verifier._display import disclosed_fields as _disclosed
 from verifier.results import DisclosedField
 
 ISSUER = "11110000MB0195560T"

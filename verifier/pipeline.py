@@ -37,24 +37,26 @@ shown without its fields (a thief with a stolen key can sign anything and never 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer
 from registry.document._accel import compiled_module, frozen
 from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from registry.document.joint import decode_bundle
-from registry.document.licensetypes import FieldKind, LicenseType, from_day_number, get_type_by_number
+from registry.document.licensetypes import from_day_number
 from registry.document.presentation import MalformedPresentationError, Presentation, decode_presentation
 from registry.document.suites import SignatureSuite
 from signer import domain_separator, recover_signer, verify_sm2_license
+from verifier._display import disclosed_fields
 from verifier._logbudget import LogBudget
+from verifier._signers import GroupSigners
 from verifier._standing import standing
 from verifier.bundle import BundleResult, check_bundle, malformed_bundle
 from verifier.index import Freshness
-from verifier.results import CHINA_TZ, HEADLINES, CoApproval, DisclosedField, Outcome, Reason, VerificationResult
+from verifier.results import CHINA_TZ, HEADLINES, CoApproval, Outcome, Reason, VerificationResult
 from verifier.state import ChainState
 
 # the answer's types are in verifier.results; they are imported from here too
@@ -90,6 +92,13 @@ def _reason(code: str, zh: str, en: str) -> Reason:
     return Reason(code, zh, en)
 
 
+def _unchecked(checked_at: float, chain: Freshness) -> VerificationResult:
+    """The answer when checking a decoded presentation failed unexpectedly (logged, within a budget)."""
+    if _LOG_BUDGET.allow():
+        log.exception("verification failed on a decoded presentation; answered malformed")
+    return _malformed("the presentation could not be checked", checked_at, chain)
+
+
 def _malformed(detail: str, checked_at: float, chain: Freshness) -> VerificationResult:
     return VerificationResult(
         status=Outcome.MALFORMED,
@@ -105,12 +114,53 @@ class Verifier:
     def __init__(self, state: ChainState, *, chain_id: int, license_registry: str) -> None:
         self.state = state
         self.domain = domain_separator(chain_id, license_registry)
+        self._group_signers = GroupSigners(self.domain)
 
     def check(self, text: object, *, now: float | None = None) -> VerificationResult | BundleResult:
         """A license's QR text (``LC1:``) or a joint bundle's (``LB1:``), each checked as it is."""
         if isinstance(text, str) and text[:4].upper() == BUNDLE_PREFIX:
             return self.verify_bundle(text, now=now)
         return self.verify(text, now=now)
+
+    def check_many(
+        self, texts: Sequence[object], *, now: float | None = None
+    ) -> list[VerificationResult | BundleResult]:
+        """``[check(text, now=now) for text in texts]``, the same results, with the secp256k1 licenses'
+        signers found together (:mod:`verifier._signers`): the batch endpoint's groups."""
+        checked_at = time.time() if now is None else now
+        chain = self.state.freshness()
+        results: list[VerificationResult | BundleResult | None] = [None] * len(texts)
+        group: list[tuple[int, Presentation, bytes]] = []
+        for i, text in enumerate(texts):
+            if isinstance(text, str) and text[:4].upper() == BUNDLE_PREFIX:
+                results[i] = self.verify_bundle(text, now=checked_at)
+                continue
+            try:
+                p = decode_presentation(text)
+            except MalformedPresentationError as exc:
+                results[i] = _malformed(str(exc), checked_at, chain)
+                continue
+            try:
+                digest = p.digest()
+            except Exception:  # noqa: BLE001 - as verify() answers it
+                results[i] = _unchecked(checked_at, chain)
+                continue
+            group.append((i, p, digest))
+        secp = [(p, digest) for _, p, digest in group if p.suite is not SignatureSuite.SM2]
+        signers: Iterator[tuple[str | None] | None]
+        try:
+            signers = iter([(signer,) for signer in self._group_signers.find(self.state, secp)])
+        except Exception:  # each is then recovered on its own
+            if _LOG_BUDGET.allow():
+                log.exception("finding a group's signers failed; recovered one by one")
+            signers = iter([None] * len(secp))
+        for i, p, digest in group:
+            found = None if p.suite is SignatureSuite.SM2 else next(signers)
+            try:
+                results[i] = self._verify(p, checked_at, chain, digest, found)
+            except Exception:  # noqa: BLE001 - as verify() answers it
+                results[i] = _unchecked(checked_at, chain)
+        return results  # type: ignore[return-value]  # every position is filled above
 
     def verify_bundle(self, text: object, *, now: float | None = None) -> BundleResult:
         """A joint bundle's QR text (联办码): its members and co-signatures (:mod:`verifier.bundle`)."""
@@ -136,14 +186,24 @@ class Verifier:
             return _malformed(str(exc), checked_at, chain)
         try:
             return self._verify(presentation, checked_at, chain)
-        except Exception:
-            if _LOG_BUDGET.allow():
-                log.exception("verification failed on a decoded presentation; answered malformed")
-            return _malformed("the presentation could not be checked", checked_at, chain)
+        except Exception:  # noqa: BLE001 - any failure on a decoded presentation is answered malformed
+            return _unchecked(checked_at, chain)
 
-    def _verify(self, p: Presentation, checked_at: float, chain: Freshness) -> VerificationResult:
-        digest = p.digest()
-        signer, subject, wrong_suite = self._signer(p, digest)
+    def _verify(
+        self,
+        p: Presentation,
+        checked_at: float,
+        chain: Freshness,
+        digest: bytes | None = None,
+        found: tuple[str | None] | None = None,
+    ) -> VerificationResult:
+        """``found``: the secp256k1 signer when already found (:meth:`check_many`), as a 1-tuple."""
+        digest = p.digest() if digest is None else digest
+        if found is None:
+            signer, subject, wrong_suite = self._signer(p, digest)
+        else:
+            signer, subject = found[0], None
+            wrong_suite = signer is not None and self.state.is_sm2_account(signer)
         verdict = self._judge(p, digest, signer, wrong_suite=wrong_suite, checked_at=checked_at, chain=chain)
         return self._answer(p, digest, verdict, signer=signer, subject=subject, checked_at=checked_at, chain=chain)
 
@@ -182,7 +242,7 @@ class Verifier:
             (ltype.zh, ltype.en),  # license_type_name
             from_day_number(header.valid_from),
             None if header.valid_to is None else from_day_number(header.valid_to),
-            _disclosed(p) if outcome in _FIELDS_SHOWN else [],
+            disclosed_fields(p) if outcome in _FIELDS_SHOWN else [],
             len(p.hidden),  # hidden_fields
             verdict.issuer,
             header.issuer_uscc,  # issuer_uscc: the canonical code its issuer id holds (LicenseIdentifier checks)
@@ -325,41 +385,3 @@ class _Verdict:
     anchor: Anchor | None = None
     co_approval: CoApproval | None = None
     replacement: bytes | None = None
-
-
-#: Kinds whose display is the canonical value itself (texts and identifiers), in both languages.
-_AS_IS = frozenset({FieldKind.TEXT, FieldKind.USCC, FieldKind.RIC})
-
-
-def _disclosed(p: Presentation) -> list[DisclosedField]:
-    """The disclosed fields with their labels and display forms (:meth:`FieldSpec.display`)."""
-    number, labels = _labels(p.license_type)
-    out = []
-    for key, value in p.disclosed.items():
-        zh, en, field_number = labels[key]
-        if field_number:
-            out.append(_displayed(number, field_number, value))
-        else:
-            text = str(value)
-            out.append(frozen(DisclosedField, key, zh, en, value, text, text))
-    return out
-
-
-def _labels(ltype: LicenseType) -> tuple[int, dict[str, tuple[str, str, int]]]:
-    """The type's number and, by field key, the field's labels and, unless the value is its own
-    display (:data:`_AS_IS`), its number; made once per catalogue type."""
-    found = _LABELS.get(ltype.number)
-    if found is None or found[0] is not ltype:
-        labels = {s.key: (s.zh, s.en, 0 if s.kind in _AS_IS else s.number) for s in ltype.fields}
-        found = _LABELS[ltype.number] = (ltype, labels)
-    return ltype.number, found[1]
-
-
-_LABELS: dict[int, tuple[LicenseType, dict[str, tuple[str, str, int]]]] = {}  # one entry per type number
-
-
-@functools.lru_cache(maxsize=8192)
-def _displayed(type_number: int, field_number: int, value: str | int) -> DisclosedField:
-    # dates, amounts, choices and regions recur across licenses; a DisclosedField is immutable
-    spec = get_type_by_number(type_number).by_number[field_number]
-    return DisclosedField(spec.key, spec.zh, spec.en, value, spec.display(value, "zh"), spec.display(value, "en"))
