@@ -10,6 +10,7 @@ a key rotation and forged licenses in the same group."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import random
 
@@ -38,6 +39,7 @@ from verifier.pipeline import Outcome
 from verifier.results import VerificationResult
 
 _P = 2**256 - 2**32 - 977  # the field's prime
+_secp256k1_batch = importlib.import_module("signer._secp256k1_batch") if BATCH_BUILT else None
 _HALF_N = SECP256K1_N // 2
 
 
@@ -104,8 +106,6 @@ def _cancelling_pair(secret: int) -> tuple[list[bytes], list[bytes]]:
 
 
 def test_a_pair_whose_errors_cancel_in_a_plain_sum_is_refused():
-    from signer import _secp256k1_batch  # type: ignore[attr-defined]
-
     secret = 0x1234567890ABCDEF1234567890ABCDEF1234567890ABCDEF
     key = _public(secret)
     hashes, signatures = _cancelling_pair(secret)
@@ -121,8 +121,6 @@ def test_a_pair_whose_errors_cancel_in_a_plain_sum_is_refused():
 
 
 def test_a_zero_weight_cannot_hide_a_signature():
-    from signer import _secp256k1_batch  # type: ignore[attr-defined]
-
     hashes, signatures, keys = _signed(4, 1, n_keys=1)
     signatures[2] = signatures[1]  # not a signature over hashes[2]
     args = b"".join(hashes), b"".join(signatures), bytes(8), keys[0]
@@ -187,8 +185,6 @@ def test_signatures_the_recovery_refuses_are_refused_in_a_batch(case: str):
 
 
 def test_malformed_arguments_are_refused_with_what_was_expected():
-    from signer import _secp256k1_batch  # type: ignore[attr-defined]
-
     hashes, signatures, keys = _signed(2, 3, n_keys=1)
     good = b"".join(hashes), b"".join(signatures), bytes(4), keys[0], os.urandom(32)
     assert _secp256k1_batch.agree(*good) is True
@@ -274,7 +270,8 @@ def test_a_group_of_valid_forged_altered_and_malformed_texts_answers_as_one_by_o
         grouped = _same_answers(w, texts, now)
     statuses = [r.status for r in grouped]
     assert statuses.count(Outcome.VALID) == 12
-    assert Outcome.TAMPERED in statuses and Outcome.MALFORMED in statuses
+    assert Outcome.TAMPERED in statuses
+    assert Outcome.MALFORMED in statuses
 
 
 def test_a_rotated_key_and_another_issuers_key_in_one_group(world: Issued, tmp_path):
@@ -307,6 +304,6 @@ def test_a_rotated_key_and_another_issuers_key_in_one_group(world: Issued, tmp_p
     assert {r.signer for r in grouped[:6]} == {new_key.address}
     assert grouped[-1].status is Outcome.TAMPERED
     # the new key is learnt, and a key of no issuer (the rogue's, unregistered here) never is
-    again = _same_answers(w, fresh + [_resigned(w, fresh[1], rogue)], now)
+    again = _same_answers(w, [*fresh, _resigned(w, fresh[1], rogue)], now)
     assert {r.signer for r in again[:6]} == {new_key.address}
     assert w.verifier._group_signers._last[w.department.issuer_id][1] == new_key.address
