@@ -13,7 +13,9 @@ When it does not pass (a key rotated, a forged or altered license in the group),
 the group is recovered on its own, as without the batch check. The group then costs about a third
 more than recovering each from the start, whoever sent the failing license: the worst case is
 bounded. An issuer's expected key is learnt only from a recovery that gave a key registered to that
-issuer, so a license signed by another issuer's key never changes what is expected of this one.
+issuer and valid now: a license signed by another issuer's key, or by a key of this issuer that
+was rotated, retired or declared compromised (a genuine old license, sent again and again), never
+changes what is expected of this one, so nobody can make other callers' groups fail the check.
 """
 
 from __future__ import annotations
@@ -40,17 +42,17 @@ class GroupSigners:
         self._last: dict[bytes, tuple[bytes, str]] = {}  # issuer id -> (public key, its address)
         self._lock = threading.Lock()
 
-    def find(self, state: ChainState, group: Sequence[tuple[Presentation, bytes]]) -> list[str | None]:
+    def find(self, state: ChainState, group: Sequence[tuple[Presentation, bytes]], now: int) -> list[str | None]:
         """The signer of each ``(presentation, digest)`` (secp256k1 suite), as
         :func:`signer.recover_signer` gives it: the checksummed address, or ``None`` when the
-        signature is not a canonical one."""
+        signature is not a canonical one. ``now``: the time keys must be valid at to be learnt."""
         hashes = [eip712_hash(self.domain, digest) for _, digest in group]
         found: list[str | None] = [None] * len(group)
         expected: list[tuple[int, bytes, str]] = []  # (position, key, address)
         for i, (p, _) in enumerate(group):
             last = self._last.get(p.header.issuer_id)
             if last is None:  # the first of its issuer: recovered, and its key learnt
-                found[i] = self._recover(state, p, hashes[i])
+                found[i] = self._recover(state, p, hashes[i], now)
             else:
                 expected.append((i, *last))
         if not expected:
@@ -63,18 +65,19 @@ class GroupSigners:
                 found[i] = address
         else:
             for i in positions:
-                found[i] = self._recover(state, group[i][0], hashes[i])
+                found[i] = self._recover(state, group[i][0], hashes[i], now)
         return found
 
-    def _recover(self, state: ChainState, p: Presentation, message_hash: bytes) -> str | None:
-        """The signer recovered on its own; its key is remembered as its issuer's when registered to it."""
+    def _recover(self, state: ChainState, p: Presentation, message_hash: bytes, now: int) -> str | None:
+        """The signer recovered on its own; its key is remembered as its issuer's when registered to
+        it and valid ``now``."""
         key = recover_key(message_hash, p.signature)
         if key is None:
             return None
         address = key_address(key)
         record = state.key(address)
         issuer_id = p.header.issuer_id
-        if record is not None and record.issuer_id == issuer_id:
+        if record is not None and record.issuer_id == issuer_id and record.contains(now):
             with self._lock:
                 if len(self._last) >= MAX_REMEMBERED and issuer_id not in self._last:
                     self._last.clear()

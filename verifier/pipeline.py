@@ -128,7 +128,6 @@ class Verifier:
         """``[check(text, now=now) for text in texts]``, the same results, with the secp256k1 licenses'
         signers found together (:mod:`verifier._signers`): the batch endpoint's groups."""
         checked_at = time.time() if now is None else now
-        chain = self.state.freshness()
         results: list[VerificationResult | BundleResult | None] = [None] * len(texts)
         group: list[tuple[int, Presentation, bytes]] = []
         for i, text in enumerate(texts):
@@ -138,24 +137,26 @@ class Verifier:
             try:
                 p = decode_presentation(text)
             except MalformedPresentationError as exc:
-                results[i] = _malformed(str(exc), checked_at, chain)
+                results[i] = _malformed(str(exc), checked_at, self.state.freshness())
                 continue
             try:
                 digest = p.digest()
             except Exception:  # noqa: BLE001 - as verify() answers it
-                results[i] = _unchecked(checked_at, chain)
+                results[i] = _unchecked(checked_at, self.state.freshness())
                 continue
             group.append((i, p, digest))
         secp = [(p, digest) for _, p, digest in group if p.suite is not SignatureSuite.SM2]
         signers: Iterator[tuple[str | None] | None]
-        try:
-            signers = iter([(signer,) for signer in self._group_signers.find(self.state, secp)])
+        try:  # keys are learnt only when valid now (the later of the wall clock and the newest block)
+            learn_at = max(int(checked_at), self.state.freshness().block_time)
+            signers = iter([(signer,) for signer in self._group_signers.find(self.state, secp, learn_at)])
         except Exception:  # each is then recovered on its own
             if _LOG_BUDGET.allow():
                 log.exception("finding a group's signers failed; recovered one by one")
             signers = iter([None] * len(secp))
         for i, p, digest in group:
             found = None if p.suite is SignatureSuite.SM2 else next(signers)
+            chain = self.state.freshness()  # read for each, as check() reads it: the mirror syncs meanwhile
             try:
                 results[i] = self._verify(p, checked_at, chain, digest, found)
             except Exception:  # noqa: BLE001 - as verify() answers it
