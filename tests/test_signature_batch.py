@@ -35,6 +35,7 @@ from signer._secp256k1 import (
     sign_compact,
     signatures_agree,
 )
+from verifier import _signers as signers_module
 from verifier.pipeline import Outcome
 from verifier.results import VerificationResult
 
@@ -274,12 +275,27 @@ def test_a_group_of_valid_forged_altered_and_malformed_texts_answers_as_one_by_o
     assert Outcome.MALFORMED in statuses
 
 
-def test_a_rotated_key_and_another_issuers_key_in_one_group(world: Issued, tmp_path):
+def _counting_recoveries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many signatures the group path recovers one by one (the real recovery, counted)."""
+    calls = [0]
+    real = signers_module.recover_key
+
+    def counted(message_hash: bytes, signature: bytes) -> bytes | None:
+        calls[0] += 1
+        return real(message_hash, signature)
+
+    monkeypatch.setattr(signers_module, "recover_key", counted)
+    return calls
+
+
+def test_licenses_of_a_rotated_key_and_of_the_new_one_in_one_group(world: Issued, tmp_path, monkeypatch):
     w = world
+    calls = _counting_recoveries(monkeypatch)
     now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
     texts = [w.text(i) for i in range(12)]
-    _same_answers(w, texts, now)  # the department's first key is now the one expected
-    # the department rotates to a new key and issues with it
+    _same_answers(w, texts, now)
+    assert calls[0] == 1  # the first license's key is learnt; the other eleven are confirmed together
+    # the department rotates to a new key and issues with it; what the old key anchored stays valid
     new_key = dev_accounts(w.client.w3)[5]
     assert w.department.account is not None
     w.client.rotate_key(w.authority, w.department.issuer_id, w.department.account.address, new_key)
@@ -297,18 +313,23 @@ def test_a_rotated_key_and_another_issuers_key_in_one_group(world: Issued, tmp_p
     w.state.sync()
     fresh = [rotated.presentation(r.license_id).to_text() for r in rows]
     rogue = PrivateKey(dev_accounts(w.client.w3)[3].key)
-    mixed: list[object] = fresh + texts[:6] + [_resigned(w, fresh[0], rogue)]
     now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
-    grouped = _same_answers(w, mixed, now)  # the expected key is wrong for most: each recovered
-    assert [r.status for r in grouped[:6]] == [Outcome.VALID] * 6
-    assert {r.signer for r in grouped[:6]} == {new_key.address}
-    assert grouped[-1].status is Outcome.TAMPERED
-    # the new key is learnt, and a key of no issuer (the rogue's, unregistered here) never is
-    again = _same_answers(w, [*fresh, _resigned(w, fresh[1], rogue)], now)
-    assert {r.signer for r in again[:6]} == {new_key.address}
-    assert w.verifier._group_signers._last[w.department.issuer_id][1] == new_key.address
-    # genuine licenses of the rotated key, sent again and again, never make it the expected one
-    # again (it is not valid now): other callers' groups keep passing the check
-    for _ in range(3):
-        _same_answers(w, texts[:6], now)
-        assert w.verifier._group_signers._last[w.department.issuer_id][1] == new_key.address
+    # a stock of licenses of both keys: each is expected to be signed by the key that anchored it
+    calls[0] = 0
+    mixed: list[object] = [*texts[:6], *fresh, *texts[6:]]
+    grouped = _same_answers(w, mixed, now)
+    assert calls[0] == 1  # the new key learnt from its first license; the rest in one check
+    assert [r.status for r in grouped] == [Outcome.VALID] * 18
+    assert {r.signer for r in grouped[6:12]} == {new_key.address}
+    assert {r.signer for r in grouped[:6] + grouped[12:]} == {w.department.account.address}
+    # licenses re-signed by a key of no issuer (a forger's), and a forger's altered signature, in a
+    # group: that group is recovered one by one, with the same answers
+    calls[0] = 0
+    forged = [_resigned(w, fresh[0], rogue), _resigned(w, texts[3], rogue)]
+    grouped = _same_answers(w, [*mixed, *forged], now)
+    assert calls[0] == len(mixed) + len(forged)
+    assert [r.status for r in grouped[-2:]] == [Outcome.TAMPERED] * 2
+    # and nothing the forger sent changed what the next group expects
+    calls[0] = 0
+    _same_answers(w, mixed, now)
+    assert calls[0] == 0

@@ -1,21 +1,22 @@
 """The signers of a group of secp256k1 licenses, found together rather than one recovery each (the
 batch endpoint's groups, :meth:`verifier.pipeline.Verifier.check_many`).
 
-A recovery is the one step of a verification no license can skip, about half of its cost. A
-department signs thousands of licenses with the same key, so a group's signers are mostly known in
-advance: the key each issuer's last license recovered to. One batch check
-(:func:`signer.signatures_agree`, a randomly weighted sum over the whole group) then confirms that
-every signature recovers to the key expected of it, a few times cheaper per license than
-recovering each. The answer is the same as recovering: the check passes only when each signature
-recovers to exactly that key, and its signer is then that key's address.
+A recovery is the one step of a verification no license can skip, about half of its cost. But the
+signer of an anchored license is known before its signature is checked: a license is valid only if
+the key that anchored its digest for its issuer signed it, and the chain state names that key. Its
+public key is known too once any license it signed was recovered here (an address's key never
+changes). One batch check (:func:`signer.signatures_agree`, a randomly weighted sum over the whole
+group) then confirms that every signature recovers to the key expected of it, a few times cheaper
+per license than recovering each. The answer is the same as recovering: the check passes only
+when each signature recovers to exactly that key, and its signer is then that key's address.
 
-When it does not pass (a key rotated, a forged or altered license in the group), each signature of
-the group is recovered on its own, as without the batch check. The group then costs about a third
-more than recovering each from the start, whoever sent the failing license: the worst case is
-bounded. An issuer's expected key is learnt only from a recovery that gave a key registered to that
-issuer and valid now: a license signed by another issuer's key, or by a key of this issuer that
-was rotated, retired or declared compromised (a genuine old license, sent again and again), never
-changes what is expected of this one, so nobody can make other callers' groups fail the check.
+A license whose digest is not anchored for its issuer, or whose anchoring key was never seen
+recovered here, is recovered on its own (and its key learnt when it is registered on chain). When
+the check does not pass (a forged or altered license in the group), each signature of the group is
+recovered on its own, as without the batch check: that group costs about a third more than
+recovering each from the start, whoever sent the failing license, and nothing that sender does
+changes what is expected of another group (the expected keys come from the chain state, and a
+public key learnt is the one its address is derived from).
 """
 
 from __future__ import annotations
@@ -30,56 +31,53 @@ from verifier.state import ChainState
 
 __all__ = ["MAX_REMEMBERED", "GroupSigners"]
 
-#: Most issuers whose last signing key is remembered (one entry each; all forgotten past it).
+#: Most public keys remembered (registered keys seen recovered; all forgotten past it).
 MAX_REMEMBERED = 4096
 
 
 class GroupSigners:
-    """Finds the signers of groups of secp256k1 presentations, remembering each issuer's last key."""
+    """Finds the signers of groups of secp256k1 presentations, remembering registered keys' public keys."""
 
     def __init__(self, domain: bytes) -> None:
         self.domain = domain
-        self._last: dict[bytes, tuple[bytes, str]] = {}  # issuer id -> (public key, its address)
+        self._keys: dict[str, bytes] = {}  # address -> its public key (64 bytes), learnt by recovery
         self._lock = threading.Lock()
 
-    def find(self, state: ChainState, group: Sequence[tuple[Presentation, bytes]], now: int) -> list[str | None]:
+    def find(self, state: ChainState, group: Sequence[tuple[Presentation, bytes]]) -> list[str | None]:
         """The signer of each ``(presentation, digest)`` (secp256k1 suite), as
         :func:`signer.recover_signer` gives it: the checksummed address, or ``None`` when the
-        signature is not a canonical one. ``now``: the time keys must be valid at to be learnt."""
+        signature is not a canonical one."""
         hashes = [eip712_hash(self.domain, digest) for _, digest in group]
         found: list[str | None] = [None] * len(group)
-        expected: list[tuple[int, bytes, str]] = []  # (position, key, address)
-        for i, (p, _) in enumerate(group):
-            last = self._last.get(p.header.issuer_id)
-            if last is None:  # the first of its issuer: recovered, and its key learnt
-                found[i] = self._recover(state, p, hashes[i], now)
+        expected: list[tuple[int, bytes, str]] = []  # (position, public key, address)
+        for i, (p, digest) in enumerate(group):
+            anchor = state.anchor_of(p.header.issuer_id, digest)
+            key = None if anchor is None else self._keys.get(anchor.key)
+            if anchor is None or key is None:  # not anchored, or its key not seen yet: recovered (the key learnt)
+                found[i] = self._recover(state, p.signature, hashes[i])
             else:
-                expected.append((i, *last))
+                expected.append((i, key, anchor.key))
         if not expected:
             return found
         positions = [i for i, _, _ in expected]
-        if signatures_agree(
-            [hashes[i] for i in positions], [group[i][0].signature for i in positions], [key for _, key, _ in expected]
-        ):
+        signatures = [group[i][0].signature for i in positions]
+        if signatures_agree([hashes[i] for i in positions], signatures, [key for _, key, _ in expected]):
             for i, _, address in expected:
                 found[i] = address
         else:
-            for i in positions:
-                found[i] = self._recover(state, group[i][0], hashes[i], now)
+            for i, signature in zip(positions, signatures, strict=True):
+                found[i] = self._recover(state, signature, hashes[i])
         return found
 
-    def _recover(self, state: ChainState, p: Presentation, message_hash: bytes, now: int) -> str | None:
-        """The signer recovered on its own; its key is remembered as its issuer's when registered to
-        it and valid ``now``."""
-        key = recover_key(message_hash, p.signature)
+    def _recover(self, state: ChainState, signature: bytes, message_hash: bytes) -> str | None:
+        """The signer recovered on its own; its public key is remembered when it is a registered key."""
+        key = recover_key(message_hash, signature)
         if key is None:
             return None
         address = key_address(key)
-        record = state.key(address)
-        issuer_id = p.header.issuer_id
-        if record is not None and record.issuer_id == issuer_id and record.contains(now):
+        if address not in self._keys and state.key(address) is not None:
             with self._lock:
-                if len(self._last) >= MAX_REMEMBERED and issuer_id not in self._last:
-                    self._last.clear()
-                self._last[issuer_id] = (key, address)
+                if len(self._keys) >= MAX_REMEMBERED:
+                    self._keys.clear()
+                self._keys[address] = key
         return address

@@ -147,9 +147,8 @@ class Verifier:
             group.append((i, p, digest))
         secp = [(p, digest) for _, p, digest in group if p.suite is not SignatureSuite.SM2]
         signers: Iterator[tuple[str | None] | None]
-        try:  # keys are learnt only when valid now (the later of the wall clock and the newest block)
-            learn_at = max(int(checked_at), self.state.freshness().block_time)
-            signers = iter([(signer,) for signer in self._group_signers.find(self.state, secp, learn_at)])
+        try:
+            signers = iter([(signer,) for signer in self._group_signers.find(self.state, secp)])
         except Exception:  # each is then recovered on its own
             if _LOG_BUDGET.allow():
                 log.exception("finding a group's signers failed; recovered one by one")
