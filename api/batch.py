@@ -26,7 +26,7 @@ from api.errors import BatchWorkersFailingError
 from registry import Deployment
 from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from verifier._logbudget import LogBudget
-from verifier.bundle import malformed_bundle
+from verifier.bundle import BundleResult, malformed_bundle
 from verifier.mirror import Mirror
 from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
 from verifier.result_json import license_json
@@ -115,7 +115,7 @@ def verify_json(verifier: Verifier, text: object, now: float, reason: dict[str, 
     (the same bytes): a license's result is written straight to JSON
     (:func:`verifier.result_json.license_json`), without the dict."""
     try:
-        return _as_json(verifier, text, now, reason, verifier.check(text, now=now))
+        return _as_json(verifier.check(text, now=now), reason)
     except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)
         return _unreadable_json(verifier, text, now, reason, exc)
 
@@ -134,18 +134,17 @@ def verify_json_many(
     answers = []
     for text, result in zip(texts, results, strict=True):
         try:
-            answers.append(_as_json(verifier, text, now, reason, result))
+            answers.append(_as_json(result, reason))
         except Exception as exc:  # noqa: BLE001 - one hostile text fails only itself (logged)
             answers.append(_unreadable_json(verifier, text, now, reason, exc))
     return answers
 
 
-def _as_json(
-    verifier: Verifier, text: object, now: float, reason: dict[str, str] | None, result: object
-) -> tuple[str, bytes]:
+def _as_json(result: VerificationResult | BundleResult, reason: dict[str, str] | None) -> tuple[str, bytes]:
+    """A result's status and JSON bytes, marked stale with ``reason`` when given."""
     if type(result) is VerificationResult:
         return result.status._value_, license_json(result, reason)  # not .value: an Enum property is a Python call
-    answer = result.to_dict()  # type: ignore[attr-defined]  # a BundleResult
+    answer = result.to_dict()
     answer = answer if "kind" in answer else {"kind": "license", **answer}
     return answer["status"], orjson.dumps(with_freshness(answer, reason))
 
