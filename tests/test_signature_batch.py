@@ -15,8 +15,10 @@ import os
 import random
 
 import pytest
+from _sm2_world import make_world
 from coincurve import PrivateKey
 from conftest import DEPARTMENT_USCC, Issued, make_issued
+from eth_account.signers.local import LocalAccount
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +28,7 @@ from registry import dev_accounts
 from registry.document.presentation import decode_presentation
 from registry.issuer.department import Department
 from registry.issuer.store import IssuerStore
-from signer import LicenseSigner
+from signer import LicenseSigner, Sm2SigningKey
 from signer._eip712 import eip712_hash
 from signer._secp256k1 import (
     BATCH_BUILT,
@@ -267,7 +269,8 @@ def test_a_group_of_valid_forged_altered_and_malformed_texts_answers_as_one_by_o
     texts: list[object] = valid + odd
     random.Random(5).shuffle(texts)
     now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
-    for _ in range(2):  # the first group learns the department's key, the second expects it
+    _same_answers(w, valid, now)  # learns the department's key; the check confirms the others
+    for _ in range(2):  # forged and altered texts make the check fail: every one recovered, same answers
         grouped = _same_answers(w, texts, now)
     statuses = [r.status for r in grouped]
     assert statuses.count(Outcome.VALID) == 12
@@ -288,16 +291,11 @@ def _counting_recoveries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_licenses_of_a_rotated_key_and_of_the_new_one_in_one_group(world: Issued, tmp_path, monkeypatch):
-    w = world
-    calls = _counting_recoveries(monkeypatch)
-    now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
-    texts = [w.text(i) for i in range(12)]
-    _same_answers(w, texts, now)
-    assert calls[0] == 1  # the first license's key is learnt; the other eleven are confirmed together
-    # the department rotates to a new key and issues with it; what the old key anchored stays valid
-    new_key = dev_accounts(w.client.w3)[5]
+def _rotate_and_issue(w: Issued, tmp_path, count: int) -> tuple[LocalAccount, list[str]]:
+    """The department's key rotated to dev account 5 by its authority, and ``count`` licenses
+    issued and anchored with the new key (their QR texts); the state synced."""
     assert w.department.account is not None
+    new_key = dev_accounts(w.client.w3)[5]
     w.client.rotate_key(w.authority, w.department.issuer_id, w.department.account.address, new_key)
     increase_time(w.client.w3, 5)
     d = w.client.deployment
@@ -308,10 +306,23 @@ def test_licenses_of_a_rotated_key_and_of_the_new_one_in_one_group(world: Issued
         client=w.client,
         account=new_key,
     )
-    rows = rotated.issue_many([SampleFactory(40 + i).business_license() for i in range(6)])
+    rows = rotated.issue_many([SampleFactory(40 + i).business_license() for i in range(count)])
     rotated.anchor_pending()
     w.state.sync()
-    fresh = [rotated.presentation(r.license_id).to_text() for r in rows]
+    return new_key, [rotated.presentation(r.license_id).to_text() for r in rows]
+
+
+def test_licenses_of_a_rotated_key_and_of_the_new_one_in_one_group(world: Issued, tmp_path, monkeypatch):
+    w = world
+    calls = _counting_recoveries(monkeypatch)
+    now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
+    texts = [w.text(i) for i in range(12)]
+    _same_answers(w, texts, now)
+    assert calls[0] == 1  # the first license's key is learnt; the other eleven are confirmed together
+    # the department rotates to a new key and issues with it; what the old key anchored stays valid
+    assert w.department.account is not None
+    old_address = w.department.account.address
+    new_key, fresh = _rotate_and_issue(w, tmp_path, 6)
     rogue = PrivateKey(dev_accounts(w.client.w3)[3].key)
     now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
     # a stock of licenses of both keys: each is expected to be signed by the key that anchored it
@@ -321,7 +332,7 @@ def test_licenses_of_a_rotated_key_and_of_the_new_one_in_one_group(world: Issued
     assert calls[0] == 1  # the new key learnt from its first license; the rest in one check
     assert [r.status for r in grouped] == [Outcome.VALID] * 18
     assert {r.signer for r in grouped[6:12]} == {new_key.address}
-    assert {r.signer for r in grouped[:6] + grouped[12:]} == {w.department.account.address}
+    assert {r.signer for r in grouped[:6] + grouped[12:]} == {old_address}
     # licenses re-signed by a key of no issuer (a forger's), and a forger's altered signature, in a
     # group: that group is recovered one by one, with the same answers
     calls[0] = 0
@@ -333,3 +344,68 @@ def test_licenses_of_a_rotated_key_and_of_the_new_one_in_one_group(world: Issued
     calls[0] = 0
     _same_answers(w, mixed, now)
     assert calls[0] == 0
+
+
+def test_a_digest_anchored_by_two_keys_and_one_signed_by_a_key_that_did_not_anchor_it(world: Issued, monkeypatch):
+    """After a rotation from key A to key B: a license anchored by A and signed by B is
+    ``key_not_valid`` (``anchor_key_differs``); a digest anchored by A and again by B, signed by B,
+    is valid. Each answers as one by one; the first makes its group fail the check, the second is
+    recovered on its own (either key may have signed it) and lets its group pass."""
+    w = world
+    calls = _counting_recoveries(monkeypatch)
+    assert w.department.account is not None
+    old_key, new_key = w.department.account, dev_accounts(w.client.w3)[5]
+    w.client.rotate_key(w.authority, w.department.issuer_id, old_key.address, new_key)
+    increase_time(w.client.w3, 5)
+    differs = _resigned(w, w.text(0), PrivateKey(new_key.key))
+    twice = _resigned(w, w.text(1), PrivateKey(new_key.key))
+    w.client.anchor(new_key, [decode_presentation(twice).digest()])
+    increase_time(w.client.w3, 5)
+    w.state.sync()
+    now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
+    valid = [w.text(i) for i in range(2, 12)]
+    _same_answers(w, [*valid, twice], now)  # learns both keys
+    calls[0] = 0
+    grouped = _same_answers(w, [*valid, twice], now)
+    assert grouped[-1].status is Outcome.VALID
+    assert grouped[-1].signer == new_key.address
+    assert calls[0] == 1  # the twice-anchored one alone
+    calls[0] = 0
+    grouped = _same_answers(w, [*valid, differs], now)
+    assert grouped[-1].status is Outcome.KEY_NOT_VALID
+    assert grouped[-1].reasons[0].code == "anchor_key_differs"
+    assert calls[0] == len(valid) + 1  # expected to be signed by A: the check fails, each recovered
+
+
+def test_remembered_keys_stay_within_their_bound(world: Issued, tmp_path, monkeypatch):
+    w = world
+    monkeypatch.setattr(signers_module, "MAX_REMEMBERED", 1)
+    new_key, fresh = _rotate_and_issue(w, tmp_path, 4)
+    now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
+    mixed: list[object] = [*[w.text(i) for i in range(4)], *fresh]
+    for _ in range(3):
+        _same_answers(w, mixed, now)
+        assert list(w.verifier._group_signers._keys) == [new_key.address]  # the last learnt only
+
+
+def test_sm2_and_secp256k1_licenses_in_one_group_answer_as_one_by_one(tmp_path):
+    """SM2 licenses are left out of the batch check (their signer is found among candidate keys);
+    the secp256k1 ones around them keep their own signers, in order; a secp256k1 signature by an
+    SM2-bound account (one suite per key) stays tampered."""
+    world = make_world(tmp_path)
+    account, key = world.accounts[3], Sm2SigningKey.generate()
+    world.bind(account, key)
+    sm2 = world.sm2_department(account, key)
+    plain = world.secp_department(world.setup.key)
+    thief = world.secp_department(account)
+    texts: list[object] = []
+    for department in (sm2, plain, plain, sm2, plain, thief, sm2, plain):
+        row = world.issue(department)
+        texts.append(department.presentation(row.license_id).to_text())
+    verifier, _ = world.verifier()
+    now = world.now() + 60
+    for _ in range(2):
+        grouped = verifier.check_many(texts, now=now)
+        for text, result in zip(texts, grouped, strict=True):
+            assert result.to_dict() == verifier.check(text, now=now).to_dict()
+    assert [r.status for r in grouped] == [Outcome.VALID] * 5 + [Outcome.TAMPERED] + [Outcome.VALID] * 2

@@ -10,13 +10,14 @@ group) then confirms that every signature recovers to the key expected of it, a 
 per license than recovering each. The answer is the same as recovering: the check passes only
 when each signature recovers to exactly that key, and its signer is then that key's address.
 
-A license whose digest is not anchored for its issuer, or whose anchoring key was never seen
-recovered here, is recovered on its own (and its key learnt when it is registered on chain). When
-the check does not pass (a forged or altered license in the group), each signature of the group is
-recovered on its own, as without the batch check: that group costs about a third more than
-recovering each from the start, whoever sent the failing license, and nothing that sender does
-changes what is expected of another group (the expected keys come from the chain state, and a
-public key learnt is the one its address is derived from).
+A license whose digest is not anchored for its issuer (or anchored by several of its keys, any of
+which may have signed), or whose anchoring key was never seen recovered here, is recovered on its
+own (and its key learnt when it is registered on chain). When the check does not pass (a forged or
+altered license in the group), each signature of the group is recovered on its own, as without the
+batch check: that group costs about a third more than recovering each from the start, whoever sent
+the failing license, and nothing that sender does changes what is expected of another group (the
+expected keys come from the chain state, and a public key learnt is the one its address is derived
+from).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from verifier.state import ChainState
 
 __all__ = ["MAX_REMEMBERED", "GroupSigners"]
 
-#: Most public keys remembered (registered keys seen recovered; all forgotten past it).
-MAX_REMEMBERED = 4096
+#: Most public keys remembered (registered keys seen recovered, about 250 bytes each; the oldest
+#: learnt is forgotten past it).
+MAX_REMEMBERED = 16384
 
 
 class GroupSigners:
@@ -51,12 +53,13 @@ class GroupSigners:
         found: list[str | None] = [None] * len(group)
         expected: list[tuple[int, bytes, str]] = []  # (position, public key, address)
         for i, (p, digest) in enumerate(group):
-            anchor = state.anchor_of(p.header.issuer_id, digest)
-            key = None if anchor is None else self._keys.get(anchor.key)
-            if anchor is None or key is None:  # not anchored, or its key not seen yet: recovered (the key learnt)
+            anchors = state.issuer_anchors(p.header.issuer_id, digest)
+            address = anchors[0].key if len(anchors) == 1 else None  # anchored by several keys: any may have signed
+            key = None if address is None else self._keys.get(address)
+            if address is None or key is None:  # recovered on its own (its key learnt)
                 found[i] = self._recover(state, p.signature, hashes[i])
             else:
-                expected.append((i, key, anchor.key))
+                expected.append((i, key, address))
         if not expected:
             return found
         positions = [i for i, _, _ in expected]
@@ -77,7 +80,7 @@ class GroupSigners:
         address = key_address(key)
         if address not in self._keys and state.key(address) is not None:
             with self._lock:
-                if len(self._keys) >= MAX_REMEMBERED:
-                    self._keys.clear()
+                while len(self._keys) >= MAX_REMEMBERED:  # the oldest learnt goes first
+                    self._keys.pop(next(iter(self._keys)))
                 self._keys[address] = key
         return address
