@@ -24,11 +24,10 @@ from prometheus_client import Counter
 
 from api.errors import BatchWorkersFailingError
 from registry import Deployment
-from registry.document.joint import PREFIX as BUNDLE_PREFIX
 from verifier._logbudget import LogBudget
 from verifier.bundle import BundleResult, malformed_bundle
 from verifier.mirror import Mirror
-from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier
+from verifier.pipeline import Outcome, Reason, VerificationResult, Verifier, is_bundle_text
 from verifier.result_json import license_json
 from verifier.state import Freshness
 
@@ -92,11 +91,6 @@ def _malformed(chain: Freshness | None, now: float, *, bundle: bool = False) -> 
         "kind": "license",
         **VerificationResult(Outcome.MALFORMED, [UNREADABLE_REASON], checked_at=now, chain=chain).to_dict(),
     }
-
-
-def is_bundle_text(text: object) -> bool:
-    """Whether ``text`` is read as a joint bundle's QR text (``LB1:``, any case) rather than a license's."""
-    return isinstance(text, str) and text[: len(BUNDLE_PREFIX)].upper() == BUNDLE_PREFIX
 
 
 def verify_safely(verifier: Verifier, text: object, now: float) -> dict[str, Any]:

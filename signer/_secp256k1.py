@@ -116,14 +116,12 @@ def signatures_agree(message_hashes: Sequence[bytes], signatures: Sequence[bytes
         raise ValueError("one message hash and one key are needed for each signature")
     if any(len(s) != 64 for s in signatures) or any(len(h) != 32 for h in message_hashes):
         return False
-    if _BATCH is None:
-        return all(recover_key(h, s) == k for h, s, k in zip(message_hashes, signatures, keys, strict=True))
     distinct: dict[bytes, int] = {}
     for key in keys:
         if len(key) != 64:
             raise ValueError("a key is 64 bytes (x || y)")
         distinct.setdefault(key, len(distinct))
-    if len(distinct) > MAX_BATCH_KEYS:
+    if _BATCH is None or len(distinct) > MAX_BATCH_KEYS:  # each recovered: the same answer
         return all(recover_key(h, s) == k for h, s, k in zip(message_hashes, signatures, keys, strict=True))
     key_of = b"".join(distinct[key].to_bytes(2, "little") for key in keys)
     return bool(

@@ -291,13 +291,19 @@ def _counting_recoveries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def _rotate_and_issue(w: Issued, tmp_path, count: int) -> tuple[LocalAccount, list[str]]:
-    """The department's key rotated to dev account 5 by its authority, and ``count`` licenses
-    issued and anchored with the new key (their QR texts); the state synced."""
+def _rotate(w: Issued) -> LocalAccount:
+    """The department's key rotated to dev account 5 by its region authority."""
     assert w.department.account is not None
     new_key = dev_accounts(w.client.w3)[5]
     w.client.rotate_key(w.authority, w.department.issuer_id, w.department.account.address, new_key)
     increase_time(w.client.w3, 5)
+    return new_key
+
+
+def _rotate_and_issue(w: Issued, tmp_path, count: int) -> tuple[LocalAccount, list[str]]:
+    """The department's key rotated to dev account 5 by its authority, and ``count`` licenses
+    issued and anchored with the new key (their QR texts); the state synced."""
+    new_key = _rotate(w)
     d = w.client.deployment
     rotated = Department(
         issuer_uscc=DEPARTMENT_USCC,
@@ -353,10 +359,7 @@ def test_a_digest_anchored_by_two_keys_and_one_signed_by_a_key_that_did_not_anch
     recovered on its own (either key may have signed it) and lets its group pass."""
     w = world
     calls = _counting_recoveries(monkeypatch)
-    assert w.department.account is not None
-    old_key, new_key = w.department.account, dev_accounts(w.client.w3)[5]
-    w.client.rotate_key(w.authority, w.department.issuer_id, old_key.address, new_key)
-    increase_time(w.client.w3, 5)
+    new_key = _rotate(w)
     differs = _resigned(w, w.text(0), PrivateKey(new_key.key))
     twice = _resigned(w, w.text(1), PrivateKey(new_key.key))
     w.client.anchor(new_key, [decode_presentation(twice).digest()])

@@ -3,7 +3,8 @@
 Steps, in order (the first failing step decides the status)::
 
     decode (strict, bounded)          -> malformed
-    recompute the digest, find the signer: secp256k1: recover it (EIP-712);
+    recompute the digest, find the signer: secp256k1: recover it (EIP-712; in a group,
+        :meth:`Verifier.check_many`, confirmed together against the anchoring keys: verifier._signers);
         SM2: the candidate account whose bound SM2 key verifies the signature
     the issuer named by the license id is registered           -> unknown_issuer
     the signer is a key of that issuer, in the license's suite -> tampered
@@ -39,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from registry.chain.records import Anchor, Issuer
@@ -60,7 +61,7 @@ from verifier.results import CHINA_TZ, HEADLINES, CoApproval, Outcome, Reason, V
 from verifier.state import ChainState
 
 # the answer's types are in verifier.results; they are imported from here too
-__all__ = ["CHINA_TZ", "HEADLINES", "Outcome", "Reason", "VerificationResult", "Verifier"]
+__all__ = ["CHINA_TZ", "HEADLINES", "Outcome", "Reason", "VerificationResult", "Verifier", "is_bundle_text"]
 
 log = logging.getLogger("elicense.verifier")
 _LOG_BUDGET = LogBudget(log)
@@ -92,6 +93,11 @@ def _reason(code: str, zh: str, en: str) -> Reason:
     return Reason(code, zh, en)
 
 
+def is_bundle_text(text: object) -> bool:
+    """Whether ``text`` is read as a joint bundle's QR text (``LB1:``, any case)."""
+    return isinstance(text, str) and text[: len(BUNDLE_PREFIX)].upper() == BUNDLE_PREFIX
+
+
 def _unchecked(checked_at: float, chain: Freshness) -> VerificationResult:
     """The answer when checking a decoded presentation failed unexpectedly (logged, within a budget)."""
     if _LOG_BUDGET.allow():
@@ -118,7 +124,7 @@ class Verifier:
 
     def check(self, text: object, *, now: float | None = None) -> VerificationResult | BundleResult:
         """A license's QR text (``LC1:``) or a joint bundle's (``LB1:``), each checked as it is."""
-        if isinstance(text, str) and text[:4].upper() == BUNDLE_PREFIX:
+        if is_bundle_text(text):
             return self.verify_bundle(text, now=now)
         return self.verify(text, now=now)
 
@@ -131,7 +137,7 @@ class Verifier:
         results: list[VerificationResult | BundleResult | None] = [None] * len(texts)
         group: list[tuple[int, Presentation, bytes]] = []
         for i, text in enumerate(texts):
-            if isinstance(text, str) and text[:4].upper() == BUNDLE_PREFIX:
+            if is_bundle_text(text):
                 results[i] = self.verify_bundle(text, now=checked_at)
                 continue
             try:
@@ -145,19 +151,18 @@ class Verifier:
                 results[i] = _unchecked(checked_at, self.state.freshness())
                 continue
             group.append((i, p, digest))
-        secp = [(p, digest) for _, p, digest in group if p.suite is not SignatureSuite.SM2]
-        signers: Iterator[tuple[str | None] | None]
+        secp = [(i, p, digest) for i, p, digest in group if p.suite is not SignatureSuite.SM2]
+        signers: dict[int, str | None] = {}  # by position; SM2 licenses find theirs in _verify
         try:
-            signers = iter([(signer,) for signer in self._group_signers.find(self.state, secp)])
+            found = self._group_signers.find(self.state, [(p, digest) for _, p, digest in secp])
+            signers = {i: signer for (i, _, _), signer in zip(secp, found, strict=True)}
         except Exception:  # each is then recovered on its own
             if _LOG_BUDGET.allow():
                 log.exception("finding a group's signers failed; recovered one by one")
-            signers = iter([None] * len(secp))
         for i, p, digest in group:
-            found = None if p.suite is SignatureSuite.SM2 else next(signers)
             chain = self.state.freshness()  # read for each, as check() reads it: the mirror syncs meanwhile
             try:
-                results[i] = self._verify(p, checked_at, chain, digest, found)
+                results[i] = self._verify(p, checked_at, chain, digest, (signers[i],) if i in signers else None)
             except Exception:  # noqa: BLE001 - as verify() answers it
                 results[i] = _unchecked(checked_at, chain)
         return results  # type: ignore[return-value]  # every position is filled above
