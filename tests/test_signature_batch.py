@@ -40,6 +40,7 @@ from signer._secp256k1 import (
 from verifier import _signers as signers_module
 from verifier.pipeline import Outcome
 from verifier.results import VerificationResult
+from verifier.state import EventIndex
 
 _P = 2**256 - 2**32 - 977  # the field's prime
 _secp256k1_batch = importlib.import_module("signer._secp256k1_batch") if BATCH_BUILT else None
@@ -412,3 +413,31 @@ def test_sm2_and_secp256k1_licenses_in_one_group_answer_as_one_by_one(tmp_path):
         for text, result in zip(texts, grouped, strict=True):
             assert result.to_dict() == verifier.check(text, now=now).to_dict()
     assert [r.status for r in grouped] == [Outcome.VALID] * 5 + [Outcome.TAMPERED] + [Outcome.VALID] * 2
+
+
+def test_a_fault_on_one_license_fails_only_that_license_and_a_fault_finding_signers_fails_none(
+    world: Issued, monkeypatch
+):
+    """A fault deep in the pipeline for one license answers that license ``malformed`` in a group as
+    alone; a fault while finding the group's signers sends every license to its own recovery."""
+    w = world
+    texts = [w.text(i) for i in range(8)]
+    target = decode_presentation(texts[3]).digest()
+    real_status = EventIndex.status
+
+    def status(self, issuer_id: bytes, digest: bytes):
+        if digest == target:
+            raise OverflowError("a value out of range")
+        return real_status(self, issuer_id, digest)
+
+    monkeypatch.setattr(EventIndex, "status", status)
+    now = w.client.w3.eth.get_block("latest")["timestamp"] + 60
+    grouped = _same_answers(w, texts, now)
+    assert [r.status for r in grouped] == [Outcome.VALID] * 3 + [Outcome.MALFORMED] + [Outcome.VALID] * 4
+
+    def broken(*_: object) -> list[str | None]:
+        raise MemoryError("finding signers failed")
+
+    monkeypatch.setattr(w.verifier._group_signers, "find", broken)
+    grouped = _same_answers(w, texts, now)
+    assert [r.status for r in grouped] == [Outcome.VALID] * 3 + [Outcome.MALFORMED] + [Outcome.VALID] * 4
